@@ -1,0 +1,40 @@
+# efklab: the two commands are `make demo` and `make test`; everything they need is installed here.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install test demo bench lab lambda-zip clean distclean
+
+install: $(STAMP)
+
+# Re-installs only when pyproject.toml changes; the package is editable, so code edits need nothing.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+	@echo "efklab installed in $(VENV)"
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: install
+	@bash scripts/demo.sh
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+lab: install
+	$(BIN)/jupyter lab notebooks/
+
+lambda-zip: install
+	$(BIN)/python -m efklab.lambda_build lambda.zip
+
+clean:
+	rm -rf reports build dist .pytest_cache .hypothesis lambda.zip
+
+distclean: clean
+	-$(BIN)/efklab opensearch down
+	rm -rf $(VENV) .efklab
