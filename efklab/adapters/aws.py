@@ -1,0 +1,256 @@
+"""Everything that talks to AWS: sessions, CloudWatch Logs reads, Lambda lookups, SigV4.
+
+The only module that imports boto3/botocore.  Credentials come from the standard chain
+(environment, shared files, ``--profile``, instance/task roles) and are never printed.
+Throttling is retried by botocore (standard retry mode) and, beyond that, by an explicit
+exponential backoff whose ``sleep`` is a parameter so tests pass a fake.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import boto3
+import botocore.auth
+import botocore.awsrequest
+import botocore.config
+import botocore.credentials
+import botocore.exceptions
+
+from efklab.errors import InputError, RemoteError, UsageError
+
+T = TypeVar("T")
+
+THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "ServiceUnavailableException",
+        "ServiceUnavailable",
+        "RequestThrottled",
+        "SlowDown",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    """Exponential backoff: ``attempts`` tries in all, ``base * 2**n`` seconds apart, at most ``cap``."""
+
+    attempts: int = 6
+    base: float = 1.0
+    cap: float = 30.0
+
+    def delay(self, retry: int) -> float:
+        """Seconds to wait before retry number ``retry`` (0-based)."""
+        return float(min(self.cap, self.base * (2**retry)))
+
+
+@dataclass(frozen=True, slots=True)
+class LogGroup:
+    """A log group as ``describe_log_groups`` describes it."""
+
+    name: str
+    arn: str
+
+
+def make_session(*, profile: str | None = None, region: str | None = None) -> boto3.Session:
+    """A boto3 session from the standard chain, optionally a named profile and region."""
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise UsageError(f"AWS profile {profile!r} not found in the shared config files", source="--profile") from exc
+    if not session.region_name:
+        raise UsageError("no AWS region: pass --region or set AWS_REGION (or a region in the profile)")
+    return session
+
+
+def make_client(session: boto3.Session, service: str, *, max_attempts: int = 5) -> Any:
+    """A client with botocore's standard retry mode (throttling retried with jittered backoff)."""
+    config = botocore.config.Config(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        user_agent_extra="efklab",
+    )
+    return session.client(service, config=config)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for an AWS failure, never containing credentials."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        err = exc.response.get("Error", {})
+        return f"{err.get('Code', 'Error')}: {err.get('Message', '').strip() or 'no message'}"
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return "no AWS credentials found (environment, shared files, --profile or an instance role)"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def call_with_backoff(
+    call: Callable[[], T], *, what: str, backoff: Backoff = Backoff(), sleep: Callable[[float], None] = time.sleep
+) -> T:
+    """Run one AWS call, retrying throttling with backoff; other failures become one-line errors."""
+    for retry in range(backoff.attempts):
+        try:
+            return call()
+        except botocore.exceptions.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in THROTTLING_CODES and retry + 1 < backoff.attempts:
+                sleep(backoff.delay(retry))
+                continue
+            if code == "ResourceNotFoundException":
+                raise InputError(describe_error(exc), source=what) from exc
+            raise RemoteError(describe_error(exc), source=what) from exc
+        except (botocore.exceptions.NoCredentialsError, botocore.exceptions.PartialCredentialsError) as exc:
+            raise RemoteError(describe_error(exc), source=what) from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            raise RemoteError(describe_error(exc), source=what) from exc
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def find_log_groups(
+    logs: Any, prefix: str, *, backoff: Backoff = Backoff(), sleep: Callable[[float], None] = time.sleep
+) -> list[LogGroup]:
+    """Every log group whose name starts with ``prefix``, in name order."""
+    groups: list[LogGroup] = []
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"logGroupNamePrefix": prefix}
+        if token:
+            kwargs["nextToken"] = token
+        page = call_with_backoff(lambda: logs.describe_log_groups(**kwargs), what="describe_log_groups", backoff=backoff, sleep=sleep)
+        groups.extend(LogGroup(g["logGroupName"], g.get("logGroupArn") or g["arn"].removesuffix(":*")) for g in page.get("logGroups", []))
+        token = page.get("nextToken")
+        if not token:
+            return sorted(groups, key=lambda g: g.name)
+
+
+def get_log_group(logs: Any, name: str, **retry: Any) -> LogGroup:
+    """The log group called exactly ``name``; InputError when it does not exist."""
+    for group in find_log_groups(logs, name, **retry):
+        if group.name == name:
+            return group
+    raise InputError(f"log group {name!r} not found in this account/region", source="--log-group")
+
+
+def iter_event_pages(
+    logs: Any,
+    log_group: str,
+    *,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    filter_pattern: str | None = None,
+    next_token: str | None = None,
+    backoff: Backoff = Backoff(),
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    """``filter_log_events`` page by page: (events, token to resume after this page)."""
+    token = next_token
+    while True:
+        kwargs: dict[str, Any] = {"logGroupName": log_group}
+        if start_ms is not None:
+            kwargs["startTime"] = start_ms
+        if end_ms is not None:
+            kwargs["endTime"] = end_ms
+        if filter_pattern:
+            kwargs["filterPattern"] = filter_pattern
+        if token:
+            kwargs["nextToken"] = token
+        page = call_with_backoff(lambda: logs.filter_log_events(**kwargs), what=f"filter_log_events {log_group}", backoff=backoff, sleep=sleep)
+        token = page.get("nextToken")
+        yield list(page.get("events", [])), token
+        if not token:
+            return
+
+
+def describe_subscription_filters(logs: Any, log_group: str, **retry: Any) -> list[dict[str, Any]]:
+    """The subscription filters of a log group (at most two), as the API returns them."""
+    filters: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"logGroupName": log_group}
+        if token:
+            kwargs["nextToken"] = token
+        page = call_with_backoff(
+            lambda: logs.describe_subscription_filters(**kwargs), what=f"describe_subscription_filters {log_group}", **retry
+        )
+        filters.extend(page.get("subscriptionFilters", []))
+        token = page.get("nextToken")
+        if not token:
+            return filters
+
+
+def get_function_configuration(session: boto3.Session, function_arn: str, **retry: Any) -> dict[str, Any]:
+    """A Lambda function's configuration (still unredacted: the caller redacts before writing)."""
+    region = function_arn.split(":")[3] if function_arn.count(":") >= 6 else session.region_name
+    client = session.client("lambda", region_name=region)
+    config = call_with_backoff(lambda: client.get_function_configuration(FunctionName=function_arn), what="get_function_configuration", **retry)
+    return {k: v for k, v in config.items() if k != "ResponseMetadata"}
+
+
+def destination_kind(arn: str) -> str:
+    """lambda, kinesis, firehose, logs (a cross-account destination) or the ARN's service."""
+    parts = arn.split(":")
+    return parts[2] if len(parts) > 2 else "unknown"
+
+
+# --- SigV4 ---------------------------------------------------------------------------------
+
+
+class _ClockedSigV4Auth(botocore.auth.SigV4Auth):
+    """botocore's SigV4Auth with the signing time as a parameter (for test vectors and replays)."""
+
+    def __init__(self, credentials: botocore.credentials.Credentials, service: str, region: str, now: datetime) -> None:
+        super().__init__(credentials, service, region)
+        self._now = now
+
+    def add_auth(self, request: botocore.awsrequest.AWSRequest) -> None:
+        request.context["timestamp"] = self._now.astimezone(timezone.utc).strftime(botocore.auth.SIGV4_TIMESTAMP)
+        self._modify_request_before_signing(request)
+        canonical = self.canonical_request(request)
+        signature = self.signature(self.string_to_sign(request, canonical), request)
+        self._inject_signature_to_request(request, signature)
+
+
+def sign_request(
+    method: str,
+    url: str,
+    *,
+    headers: Sequence[tuple[str, str]] | Mapping[str, str] = (),
+    body: bytes = b"",
+    credentials: botocore.credentials.Credentials | botocore.credentials.ReadOnlyCredentials,
+    region: str,
+    service: str = "es",
+    now: datetime | None = None,
+) -> list[tuple[str, str]]:
+    """The request's headers with SigV4 added (Authorization, X-Amz-Date, token if any).
+
+    Built on botocore's ``SigV4Auth`` over an ``AWSRequest``; ``now`` fixes the signing
+    time (default: the current time, as botocore does).
+    """
+    creds = botocore.credentials.Credentials(credentials.access_key, credentials.secret_key, credentials.token)
+    request = botocore.awsrequest.AWSRequest(method=method.upper(), url=url, data=body)
+    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+    for name, value in pairs:
+        request.headers[name] = value  # HTTPMessage semantics: a repeated name adds a value
+    if service == "aoss" and "x-amz-content-sha256" not in request.headers:
+        # OpenSearch Serverless requires the payload hash as a header.
+        request.headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
+    if now is None:
+        botocore.auth.SigV4Auth(creds, service, region).add_auth(request)
+    else:
+        _ClockedSigV4Auth(creds, service, region, now).add_auth(request)
+    return [(name, value) for name, value in request.headers.items()]
+
+
+def resolve_credentials(session: boto3.Session | None = None) -> botocore.credentials.ReadOnlyCredentials:
+    """Frozen credentials from the standard chain; RemoteError when there are none."""
+    creds = (session or boto3.Session()).get_credentials()
+    if creds is None:
+        raise RemoteError("no AWS credentials found for SigV4 signing (environment, shared files or a role)")
+    return creds.get_frozen_credentials()
