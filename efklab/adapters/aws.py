@@ -72,12 +72,16 @@ def make_session(*, profile: str | None = None, region: str | None = None) -> bo
     return session
 
 
-def make_client(session: boto3.Session, service: str, *, max_attempts: int = 5) -> Any:
-    """A client with botocore's standard retry mode (throttling retried with jittered backoff)."""
-    config = botocore.config.Config(
-        retries={"mode": "standard", "max_attempts": max_attempts},
-        user_agent_extra="efklab",
-    )
+def make_client(session: boto3.Session, service: str, *, max_attempts: int | None = None) -> Any:
+    """A client with botocore's standard retry mode (throttling retried with jittered backoff).
+
+    The number of attempts is botocore's own setting (``AWS_MAX_ATTEMPTS`` or ``max_attempts``
+    in the profile; 3 by default) unless ``max_attempts`` is given.
+    """
+    retries: dict[str, Any] = {"mode": "standard"}
+    if max_attempts is not None:
+        retries["total_max_attempts"] = max_attempts
+    config = botocore.config.Config(retries=retries, user_agent_extra="efklab")  # type: ignore[arg-type]
     return session.client(service, config=config)
 
 

@@ -1,0 +1,318 @@
+"""FilterLogEvents pages -> subscription payloads, exactly as CloudWatch delivers them to a Lambda.
+
+CloudWatch Logs hands a subscription one payload per log-stream batch: the events of one
+PutLogEvents call, all from one stream, in order.  ``filter_log_events`` returns the same
+events with their ``ingestionTime`` (equal for the events of one put), so a batch here is a
+run of events of one stream with one ingestion time, cut further wherever PutLogEvents' own
+limits would have cut it (10,000 events, 1,048,576 bytes counted as UTF-8 + 26 per event, a
+24 h span; pipeline-facts §4.2).  Everything here is pure: pages in, payload dicts out, and a
+JSON snapshot of the open batches so an interrupted capture resumes exactly.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, TypedDict
+
+from efklab.errors import InputError, UsageError
+from efklab.model import Reject
+
+CHECKPOINT_FORMAT = 1
+_RELATIVE = re.compile(r"^-?(\d+)\s*(ms|s|m|h|d|w)$")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+_ARN = re.compile(r"^arn:[^:]+:logs:[^:]*:(\d{12}):log-group:")
+
+
+class FilteredEvent(TypedDict, total=False):
+    """One event as ``filter_log_events`` returns it."""
+
+    logStreamName: str
+    timestamp: int
+    message: str
+    ingestionTime: int
+    eventId: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureLimits:
+    """PutLogEvents' batch limits, which bound every payload CloudWatch delivers."""
+
+    max_events: int = 10_000
+    max_bytes: int = 1_048_576
+    event_overhead: int = 26
+    max_span_ms: int = 24 * 3_600_000
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadHeader:
+    """What every payload of one log group carries besides its events."""
+
+    owner: str
+    log_group: str
+    subscription_filters: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """The outcome of one page: closed payloads, rejected events, and where to resume."""
+
+    payloads: tuple[dict[str, Any], ...]
+    rejects: tuple[Reject, ...]
+    events: int
+    next_token: str | None
+    pending: tuple[dict[str, Any], ...]
+    done: bool
+
+
+@dataclass(slots=True)
+class _Batch:
+    stream: str
+    ingestion: int | None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    size: int = 0
+    low: int = 0
+    high: int = 0
+
+
+def parse_time(text: str, *, now_ms: int, option: str = "--start") -> int:
+    """Epoch ms from ISO 8601 (naive = UTC), epoch seconds/ms, ``now`` or an age like ``2h``."""
+    value = text.strip()
+    if value == "now":
+        return now_ms
+    rel = _RELATIVE.match(value)
+    if rel:
+        return now_ms - int(rel.group(1)) * _UNIT_MS[rel.group(2)]
+    if value.isdigit():
+        number = int(value)
+        return number if number >= 100_000_000_000 else number * 1000
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"cannot read the time {text!r}: use ISO 8601 (2024-05-06T10:00:00Z), epoch seconds or ms, "
+            "'now' or an age such as 15m, 2h, 3d",
+            source=option,
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return int(parsed.timestamp() * 1000)
+
+
+def owner_from_arn(arn: str) -> str:
+    """The account id (the payload's ``owner``) from a log group ARN."""
+    match = _ARN.match(arn)
+    if not match:
+        raise InputError(f"not a CloudWatch Logs log group ARN: {arn!r}", source="describe_log_groups")
+    return match.group(1)
+
+
+def event_size(message: str) -> int:
+    """PutLogEvents' size of one event: UTF-8 bytes of the message + 26."""
+    return len(message.encode("utf-8", "surrogatepass")) + 26
+
+
+def _check_event(event: Mapping[str, Any], position: str) -> str | None:
+    """Why an event cannot go into a payload, or None."""
+    for name, kind in (("logStreamName", str), ("eventId", str), ("message", str), ("timestamp", int)):
+        value = event.get(name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"{position}.{name}: missing or not a {kind.__name__}"
+    return None
+
+
+class PayloadAssembler:
+    """Cuts one log group's events into per-stream payloads; ``feed`` pages, then ``flush``.
+
+    State is the open batch of each stream; ``pending()`` snapshots it as JSON so a
+    checkpoint can restore it (``restore``) and resume without loss or duplicates.
+    """
+
+    def __init__(self, header: PayloadHeader, limits: CaptureLimits = CaptureLimits()) -> None:
+        self._header = header
+        self._limits = limits
+        self._open: dict[str, _Batch] = {}
+
+    def feed(self, events: Iterable[Mapping[str, Any]], *, source: str = "", page: int = 0) -> tuple[list[dict[str, Any]], list[Reject]]:
+        """Add one page of events; return the payloads it closed and the events it rejected."""
+        closed: list[dict[str, Any]] = []
+        rejects: list[Reject] = []
+        for i, event in enumerate(events):
+            position = f"page[{page}].events[{i}]"
+            reason = _check_event(event, position)
+            if reason is not None:
+                rejects.append(Reject("capture", reason, source=source, position=position, item=dict(event)))
+                continue
+            closed.extend(self._add(event))
+        return closed, rejects
+
+    def flush(self) -> list[dict[str, Any]]:
+        """Close every open batch, in the order they were opened."""
+        batches, self._open = list(self._open.values()), {}
+        return [self._payload(b) for b in batches]
+
+    def pending(self) -> tuple[dict[str, Any], ...]:
+        """The open batches as JSON-ready dicts, in opening order."""
+        return tuple(
+            {"stream": b.stream, "ingestion": b.ingestion, "events": [dict(e) for e in b.events]}
+            for b in self._open.values()
+        )
+
+    def restore(self, pending: Sequence[Mapping[str, Any]]) -> None:
+        """Reopen the batches a checkpoint recorded."""
+        self._open = {}
+        for snapshot in pending:
+            batch = _Batch(str(snapshot["stream"]), snapshot.get("ingestion"))
+            for event in snapshot["events"]:
+                self._append(batch, event)
+            self._open[batch.stream] = batch
+
+    def _add(self, event: Mapping[str, Any]) -> list[dict[str, Any]]:
+        stream = event["logStreamName"]
+        ingestion = event.get("ingestionTime")
+        batch = self._open.get(stream)
+        closed: list[dict[str, Any]] = []
+        if batch is not None and not self._fits(batch, event, ingestion):
+            closed.append(self._payload(self._open.pop(stream)))
+            batch = None
+        if batch is None:
+            batch = _Batch(stream, ingestion)
+            self._open[stream] = batch
+        self._append(batch, event)
+        return closed
+
+    def _fits(self, batch: _Batch, event: Mapping[str, Any], ingestion: int | None) -> bool:
+        limits = self._limits
+        ts = event["timestamp"]
+        return (
+            batch.ingestion == ingestion
+            and len(batch.events) < limits.max_events
+            and batch.size + len(event["message"].encode("utf-8", "surrogatepass")) + limits.event_overhead <= limits.max_bytes
+            and max(batch.high, ts) - min(batch.low, ts) <= limits.max_span_ms
+        )
+
+    def _append(self, batch: _Batch, event: Mapping[str, Any]) -> None:
+        ts = int(event.get("timestamp", 0))
+        if not batch.events:
+            batch.low = batch.high = ts
+        batch.low, batch.high = min(batch.low, ts), max(batch.high, ts)
+        message = event["message"] if "message" in event else ""
+        batch.size += len(message.encode("utf-8", "surrogatepass")) + self._limits.event_overhead
+        batch.events.append(
+            {"eventId": event.get("eventId", event.get("id")), "timestamp": ts, "message": message}
+        )
+
+    def _payload(self, batch: _Batch) -> dict[str, Any]:
+        header = self._header
+        return {
+            "messageType": "DATA_MESSAGE",
+            "owner": header.owner,
+            "logGroup": header.log_group,
+            "logStream": batch.stream,
+            "subscriptionFilters": list(header.subscription_filters),
+            "logEvents": [{"id": e["eventId"], "timestamp": e["timestamp"], "message": e["message"]} for e in batch.events],
+        }
+
+
+def capture_pages(
+    pages: Iterable[tuple[Sequence[Mapping[str, Any]], str | None]],
+    assembler: PayloadAssembler,
+    *,
+    source: str = "",
+    first_page: int = 0,
+) -> Iterator[PageResult]:
+    """Fold pages of one log group into payloads; one result per page, the last one ``done``."""
+    page = first_page
+    for events, next_token in pages:
+        payloads, rejects = assembler.feed(events, source=source, page=page)
+        yield PageResult(tuple(payloads), tuple(rejects), len(events), next_token, assembler.pending(), False)
+        page += 1
+    yield PageResult(tuple(assembler.flush()), (), 0, None, (), True)
+
+
+def redact_function_configuration(config: Mapping[str, Any], keep: Iterable[str] = ()) -> dict[str, Any]:
+    """A Lambda configuration safe to write down: environment values replaced, API metadata dropped."""
+    keep_set = set(keep)
+    out = {k: v for k, v in config.items() if k != "ResponseMetadata"}
+    env = out.get("Environment")
+    if isinstance(env, Mapping):
+        variables = env.get("Variables") or {}
+        out["Environment"] = {
+            **{k: v for k, v in env.items() if k != "Variables"},
+            "Variables": {k: (v if k in keep_set else "<redacted>") for k, v in variables.items()},
+        }
+    return out
+
+
+def extracts_fields(filter_pattern: str) -> bool:
+    """Whether a filter pattern is space-delimited (``[a, b, ...]``), whose payloads carry extractedFields."""
+    return filter_pattern.strip().startswith("[")
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureQuery:
+    """What a capture asked for; a checkpoint only resumes the same query."""
+
+    log_groups: tuple[str, ...]
+    log_group_prefix: str | None
+    start_ms: int | None
+    end_ms: int | None
+    filter_pattern: str | None
+    subscription_filter: str | None
+    lambda_events: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form, as stored in checkpoints and the filters file."""
+        return {
+            "log_groups": list(self.log_groups),
+            "log_group_prefix": self.log_group_prefix,
+            "start_ms": self.start_ms,
+            "end_ms": self.end_ms,
+            "filter_pattern": self.filter_pattern,
+            "subscription_filter": self.subscription_filter,
+            "lambda_events": self.lambda_events,
+        }
+
+
+def new_checkpoint(query: CaptureQuery, groups: Sequence[str]) -> dict[str, Any]:
+    """A checkpoint before anything was written."""
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "query": query.to_json(),
+        "out_bytes": 0,
+        "groups": {g: {"done": False, "next_token": None, "page": 0, "pending": [], "payloads": 0, "events": 0} for g in groups},
+    }
+
+
+def advance_checkpoint(checkpoint: Mapping[str, Any], group: str, result: PageResult, out_bytes: int) -> dict[str, Any]:
+    """The checkpoint after ``result`` was written and the output file is ``out_bytes`` long."""
+    state = dict(checkpoint["groups"][group])
+    state.update(
+        done=result.done,
+        next_token=result.next_token,
+        page=state["page"] + (0 if result.done else 1),
+        pending=[dict(p) for p in result.pending],
+        payloads=state["payloads"] + len(result.payloads),
+        events=state["events"] + result.events,
+    )
+    return {**checkpoint, "out_bytes": out_bytes, "groups": {**checkpoint["groups"], group: state}}
+
+
+def check_checkpoint(data: Any, query: CaptureQuery, *, source: str) -> dict[str, Any]:
+    """A loaded checkpoint, validated, for the same query (else a one-line error)."""
+    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+        raise InputError(f"not an efklab capture checkpoint (format {CHECKPOINT_FORMAT})", source=source)
+    stored = dict(data.get("query") or {})
+    wanted = query.to_json()
+    differing = sorted(k for k in wanted if stored.get(k) != wanted[k])
+    if differing:
+        raise UsageError(
+            "the checkpoint belongs to a different capture (" + ", ".join(differing) + " differ); "
+            "run without --resume to start over",
+            source=source,
+        )
+    groups = data.get("groups")
+    if not isinstance(groups, dict) or not isinstance(data.get("out_bytes"), int):
+        raise InputError("checkpoint has no groups/out_bytes", source=source)
+    return data
