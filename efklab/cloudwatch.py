@@ -1,0 +1,300 @@
+"""What reaches the Lambda: fluent-plugin-cloudwatch-logs (v0.15) and CloudWatch Logs, emulated.
+
+``put_batches`` turns the events fluentd emits into PutLogEvents requests as the plugin
+builds them with the seed's settings: one buffer chunk per ``flush_interval`` of wall-clock
+time, grouped by ``group_name`` / ``stream_name`` from the record, message = the record
+dumped as JSON (yajl) after removing ``stream_name``, timestamp = ``floor(time.to_f * 1000)``,
+events sorted by timestamp per stream and cut at 1,048,576 bytes (message + 26 per event),
+10,000 events or a 24 h span.  ``deliver_payloads`` turns each request into the subscription
+payload CloudWatch Logs hands the Lambda, with 56-digit event ids shaped like AWS's
+(``int(id) >> 144 == timestamp``).  Pure: clock and randomness come in as arguments.
+"""
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from efklab.model import Reject
+
+MAX_BATCH_BYTES = 1_048_576
+EVENT_OVERHEAD_BYTES = 26
+MAX_BATCH_EVENTS = 10_000
+MAX_BATCH_SPAN_MS = 24 * 3600 * 1000
+MAX_EVENT_BYTES = 1_048_576  # v0.15 (PR #265); 262,144 before, see OutputSettings.max_event_bytes
+TOO_OLD_MS = 14 * 86400 * 1000  # PutLogEvents rejects events older than 14 days ...
+TOO_NEW_MS = 2 * 3600 * 1000  # ... or more than 2 hours in the future
+
+
+@dataclass(frozen=True, slots=True)
+class Emitted:
+    """One event as it reaches ``out_cloudwatch_logs``: event time, arrival (wall clock), record, source lines."""
+
+    time_ns: int  # fluentd EventTime in nanoseconds
+    emitted_ns: int  # wall-clock moment the event entered the output's buffer
+    record: Mapping[str, Any]
+    sources: tuple[str, ...] = ()  # "containers/<file>.log:<line>", for provenance
+
+
+@dataclass(frozen=True, slots=True)
+class PutEvent:
+    """One event of a PutLogEvents request."""
+
+    timestamp: int  # ms since the epoch
+    message: str
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PutBatch:
+    """One PutLogEvents request: a stream, its events in timestamp order, when it was sent."""
+
+    log_group: str
+    log_stream: str
+    put_ns: int
+    events: tuple[PutEvent, ...]
+
+    @property
+    def byte_size(self) -> int:
+        """The size CloudWatch counts against the 1 MiB limit."""
+        return sum(len(e.message.encode()) + EVENT_OVERHEAD_BYTES for e in self.events)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSettings:
+    """The ``<match>`` block of ``out_cloudwatch_logs`` (defaults: the seed's ``@NORMAL`` label)."""
+
+    log_group_name_key: str = "group_name"
+    remove_log_group_name_key: bool = False
+    log_stream_name_key: str = "stream_name"
+    remove_log_stream_name_key: bool = True
+    flush_interval_s: float = 5.0  # <buffer> flush_interval
+    chunk_limit_bytes: int = 2 * 1024 * 1024  # <buffer> chunk_limit_size 2m
+    max_events_per_batch: int = MAX_BATCH_EVENTS
+    max_event_bytes: int = MAX_EVENT_BYTES
+    message_keys: tuple[str, ...] = ()  # unset in the seed: the whole record is the message
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """The subscription filter and account the payloads come from."""
+
+    owner: str = "123456789012"
+    filter_name: str = "LambdaStream_LogsToElasticsearch"
+    delay_ms: tuple[int, int] = (300, 1500)  # ingestion -> Lambda invocation
+    in_order_per_stream: bool = True  # False: a stream's payloads may overtake each other, as delays allow
+    control_message: bool = False  # deliver CloudWatch's reachability check first
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A subscription payload (decoded JSON, key order as CloudWatch sends it) and its provenance."""
+
+    deliver_ns: int
+    payload: dict[str, Any]
+    sources: tuple[tuple[str, ...], ...] = field(default=())  # per logEvent, same order
+
+
+def dump_record(record: Mapping[str, Any]) -> str:
+    """The record as ``Yajl::Encoder.encode`` writes it: compact, UTF-8 as is, ``/`` unescaped."""
+    return _yajl(record)
+
+
+def _yajl(value: Any) -> str:
+    if isinstance(value, str):
+        return _yajl_string(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _ruby_float(value)
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{_yajl_string(str(k))}:{_yajl(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_yajl(v) for v in value) + "]"
+    return _yajl_string(str(value))
+
+
+_YAJL_ESCAPES = {"\r": "\\r", "\n": "\\n", "\\": "\\\\", '"': '\\"', "\f": "\\f", "\b": "\\b", "\t": "\\t"}
+
+
+def _yajl_string(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in _YAJL_ESCAPES:
+            out.append(_YAJL_ESCAPES[ch])
+        elif ord(ch) < 0x20:
+            out.append(f"\\u00{ord(ch):02X}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def _ruby_float(value: float) -> str:
+    """``Float#to_s``: like Python's repr, but ``1.0e+20`` for ``1e+20``; NaN/Infinity refused as yajl does."""
+    if not math.isfinite(value):
+        raise ValueError(f"yajl refuses to encode {value!r}")
+    text = repr(value)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exponent}"
+    return text
+
+
+def timestamp_ms(time_ns: int) -> int:
+    """``(time.to_f * 1000).floor`` on a fluentd EventTime: float rounding included, as in Ruby."""
+    to_f = time_ns // 10**9 + (time_ns % 10**9) / 1e9
+    return math.floor(to_f * 1000)
+
+
+def put_batches(emitted: Iterable[Emitted], settings: OutputSettings = OutputSettings()) -> tuple[list[PutBatch], list[Reject]]:
+    """PutLogEvents requests, in the order the plugin sends them, and the events it cannot send."""
+    batches: list[PutBatch] = []
+    rejects: list[Reject] = []
+    for flush_ns, chunk in _buffer_chunks(emitted, settings):
+        for (group, stream), events in _group_streams(chunk, settings, rejects):
+            put = list(_split_requests(sorted(events, key=lambda e: e.timestamp), settings, group, rejects))
+            batches += [PutBatch(group, stream, flush_ns, tuple(b)) for b in put]
+    return batches, rejects
+
+
+def _buffer_chunks(emitted: Iterable[Emitted], settings: OutputSettings) -> Iterator[tuple[int, list[Emitted]]]:
+    """fluentd's buffer with no chunk keys: a chunk opens with its first event and is flushed
+    ``flush_interval`` later, or as soon as it would exceed ``chunk_limit_size``."""
+    interval_ns = round(settings.flush_interval_s * 1e9)
+    chunk: list[Emitted] = []
+    opened = size = 0
+    for event in sorted(emitted, key=lambda e: e.emitted_ns):
+        approx = len(dump_record(event.record).encode()) + 16  # msgpack framing of [tag, time, record], roughly
+        if chunk and (event.emitted_ns >= opened + interval_ns or size + approx > settings.chunk_limit_bytes):
+            yield (opened + interval_ns if event.emitted_ns >= opened + interval_ns else event.emitted_ns), chunk
+            chunk, size = [], 0
+        if not chunk:
+            opened = event.emitted_ns
+        chunk.append(event)
+        size += approx
+    if chunk:
+        yield opened + interval_ns, chunk
+
+
+def _group_streams(chunk: Sequence[Emitted], settings: OutputSettings, rejects: list[Reject]) -> list[tuple[tuple[str, str], list[PutEvent]]]:
+    """``group_by [group, stream]`` in first-seen order; messages built per record."""
+    groups: dict[tuple[str, str], list[PutEvent]] = {}
+    for event in chunk:
+        record = dict(event.record)
+        group = record.pop(settings.log_group_name_key, None) if settings.remove_log_group_name_key else record.get(settings.log_group_name_key)
+        stream = record.pop(settings.log_stream_name_key, None) if settings.remove_log_stream_name_key else record.get(settings.log_stream_name_key)
+        where = event.sources[0] if event.sources else None
+        if not isinstance(group, str) or not isinstance(stream, str) or not group or not stream:
+            rejects.append(_reject(f"record has no usable {settings.log_group_name_key!r}/{settings.log_stream_name_key!r}", event, where))
+            continue
+        try:
+            message = " ".join(str(record.get(k, "")) for k in settings.message_keys) if settings.message_keys else dump_record(record)
+        except ValueError as exc:
+            rejects.append(_reject(str(exc), event, where))
+            continue
+        groups.setdefault((group, stream), []).append(PutEvent(timestamp_ms(event.time_ns), message, event.sources))
+    return list(groups.items())
+
+
+def _split_requests(events: Sequence[PutEvent], settings: OutputSettings, group: str, rejects: list[Reject]) -> Iterator[list[PutEvent]]:
+    """``put_events_by_chunk``: close a request before it passes 1 MiB, 10,000 events or a 24 h span."""
+    chunk: list[PutEvent] = []
+    total = 0
+    for event in events:
+        size = len(event.message.encode()) + EVENT_OVERHEAD_BYTES
+        if size > settings.max_event_bytes:
+            rejects.append(
+                Reject("cloudwatch", f"log event in {group} is {size} bytes, over the {settings.max_event_bytes}-byte limit; "
+                       "the plugin raises TooLargeEventError and does not send it",
+                       event.sources[0] if event.sources else None, None, {"timestamp": event.timestamp, "bytes": size})
+            )
+            continue
+        span = bool(chunk) and event.timestamp - chunk[0].timestamp >= MAX_BATCH_SPAN_MS
+        if chunk and (total + size > MAX_BATCH_BYTES or span or len(chunk) >= settings.max_events_per_batch):
+            yield chunk
+            chunk, total = [], 0
+        chunk.append(event)
+        total += size
+    if chunk:
+        yield chunk
+
+
+def _reject(reason: str, event: Emitted, where: str | None) -> Reject:
+    source, _, line = (where or "").rpartition(":")
+    return Reject("cloudwatch", reason, source or None, line or None, {"time_ns": event.time_ns, "sources": list(event.sources)})
+
+
+def deliver_payloads(batches: Iterable[PutBatch], rng: random.Random, subscription: Subscription = Subscription()) -> tuple[list[Delivery], list[Reject]]:
+    """Subscription payloads in delivery order, ids increasing per stream, and the events CloudWatch refuses."""
+    deliveries: list[Delivery] = []
+    rejects: list[Reject] = []
+    counters: dict[tuple[str, str], int] = {}
+    last_ingest: dict[tuple[str, str], int] = {}
+    last_delivery: dict[tuple[str, str], int] = {}
+    for batch in batches:
+        accepted = []
+        put_ms = batch.put_ns // 10**6
+        for event in batch.events:
+            if event.timestamp < put_ms - TOO_OLD_MS or event.timestamp > put_ms + TOO_NEW_MS:
+                where = event.sources[0].rpartition(":") if event.sources else ("", "", "")
+                rejects.append(Reject("cloudwatch", "PutLogEvents rejects events more than 14 days old or 2 hours ahead of ingestion",
+                                      where[0] or None, where[2] or None, {"timestamp": event.timestamp, "put_ms": put_ms}))
+            else:
+                accepted.append(event)
+        if not accepted:
+            continue
+        key = (batch.log_group, batch.log_stream)
+        if key not in counters:
+            counters[key] = rng.getrandbits(72) << 6  # opaque low bits, room for 2**6 * 2**72 events
+        ingest_ms = max(put_ms + rng.randint(5, 120), last_ingest.get(key, 0))
+        last_ingest[key] = ingest_ms
+        ids = []
+        for event in accepted:
+            counters[key] += 1
+            ids.append(make_event_id(event.timestamp, ingest_ms, counters[key]))
+        payload = {
+            "messageType": "DATA_MESSAGE",
+            "owner": subscription.owner,
+            "logGroup": batch.log_group,
+            "logStream": batch.log_stream,
+            "subscriptionFilters": [subscription.filter_name],
+            "logEvents": [{"id": i, "timestamp": e.timestamp, "message": e.message} for i, e in zip(ids, accepted)],
+        }
+        deliver_ns = (ingest_ms + rng.randint(*subscription.delay_ms)) * 10**6
+        if subscription.in_order_per_stream:
+            deliver_ns = max(deliver_ns, last_delivery.get(key, 0) + 1)
+            last_delivery[key] = deliver_ns
+        deliveries.append(Delivery(deliver_ns, payload, tuple(e.sources for e in accepted)))
+    deliveries.sort(key=lambda d: d.deliver_ns)
+    if subscription.control_message and deliveries:
+        deliveries.insert(0, Delivery(deliveries[0].deliver_ns, control_payload(deliveries[0].deliver_ns // 10**6)))
+    return deliveries, rejects
+
+
+def make_event_id(timestamp: int, ingest_ms: int, sequence: int) -> str:
+    """A 56-digit id as AWS's samples show them: timestamp in the bits above 144, ingestion time above 80."""
+    value = (timestamp << 144) | ((ingest_ms & (2**64 - 1)) << 80) | (sequence & (2**80 - 1))
+    return f"{value:056d}"
+
+
+def control_payload(timestamp: int) -> dict[str, Any]:
+    """The CONTROL_MESSAGE CloudWatch Logs sends to check that a destination is reachable.
+
+    Shape and wording follow AWS's documented sample (which names a Kinesis stream).
+    """
+    return {
+        "messageType": "CONTROL_MESSAGE",
+        "owner": "CloudwatchLogs",
+        "logGroup": "",
+        "logStream": "",
+        "subscriptionFilters": [],
+        "logEvents": [{"id": "", "timestamp": timestamp, "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda function."}],
+    }
