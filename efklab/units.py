@@ -74,3 +74,26 @@ def format_duration(ms: int) -> str:
             parts.append(f"{ms // size}{unit}")
             ms %= size
     return " ".join(parts[:2])
+
+
+def format_time(ms: int) -> str:
+    """Epoch milliseconds as ISO 8601 UTC to the second: ``2021-06-30T04:48:37Z``."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> int:
+    """ISO 8601 (``2021-06-30``, ``2021-06-30T04:48:37Z``, with offset) or epoch ms -> epoch ms; naive means UTC."""
+    from datetime import UTC, datetime
+
+    stripped = text.strip()
+    if stripped.lstrip("-").isdigit():
+        return int(stripped)
+    try:
+        moment = datetime.fromisoformat(stripped.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"not a time: {text!r} (use ISO 8601 such as 2021-06-30T04:48:37Z, or epoch milliseconds)") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
