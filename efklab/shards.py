@@ -1,0 +1,104 @@
+"""Shard projection: how many shards a daily-index strategy holds at steady state, against the limit.
+
+OpenSearch refuses to create an index when the open shards (primaries and replicas, assigned
+or not) would pass ``cluster.max_shards_per_node`` x data nodes (``ShardLimitValidator``:
+"this action would add [N] total shards, but this cluster currently has [X]/[Y] maximum shards
+open").  With daily indices deleted after R days, about R + 1 days of indices are open at once
+(today's, the R previous days', and yesterday-plus-R while ISM gets to it).  A per-namespace or
+per-container daily strategy multiplies that by the number of streams, which is how a cluster
+that was fine in testing stops creating indices a month after go-live.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from efklab.units import DAY_MS
+
+DEFAULT_MAX_SHARDS_PER_NODE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ShardProjection:
+    """Steady-state shards of one strategy and whether they fit."""
+
+    strategy: str
+    indices_per_day: int
+    live_days: int  # days of daily indices open at once
+    primaries: int
+    replicas: int
+    data_nodes: int
+    max_shards_per_node: int
+    other_shards: int  # system and other indices already open
+
+    @property
+    def shards_per_index(self) -> int:
+        return self.primaries * (1 + self.replicas)
+
+    @property
+    def steady_shards(self) -> int:
+        return self.indices_per_day * self.live_days * self.shards_per_index + self.other_shards
+
+    @property
+    def limit(self) -> int:
+        return self.max_shards_per_node * self.data_nodes
+
+    @property
+    def fits(self) -> bool:
+        return self.steady_shards <= self.limit
+
+    @property
+    def full_on_day(self) -> int | None:
+        """0-based day (from the first index) on which index creation starts failing, or None if it fits."""
+        if self.fits:
+            return None
+        per_day = self.indices_per_day * self.shards_per_index
+        return max(0, math.floor((self.limit - self.other_shards) / per_day)) if per_day else None
+
+    @property
+    def utilisation(self) -> float:
+        return self.steady_shards / self.limit if self.limit else math.inf
+
+    def to_json(self) -> dict[str, object]:
+        """A JSON-ready summary row."""
+        return {"strategy": self.strategy, "indices_per_day": self.indices_per_day, "live_days": self.live_days,
+                "shards_per_index": self.shards_per_index, "steady_shards": self.steady_shards, "limit": self.limit,
+                "fits": self.fits, "full_on_day": self.full_on_day, "utilisation": round(self.utilisation, 3)}
+
+
+def project_shards(
+    strategy: str,
+    indices_per_day: int,
+    retention_days: float,
+    *,
+    primaries: int = 1,
+    replicas: int = 1,
+    data_nodes: int = 1,
+    max_shards_per_node: int = DEFAULT_MAX_SHARDS_PER_NODE,
+    other_shards: int = 0,
+) -> ShardProjection:
+    """Project one strategy; ``retention_days`` is the policy's delete age (30 for the seed)."""
+    if min(indices_per_day, primaries, data_nodes, max_shards_per_node) < 0 or replicas < 0 or retention_days < 0:
+        raise ValueError("shard projection inputs must not be negative")
+    live_days = math.ceil(retention_days) + 1
+    return ShardProjection(strategy, indices_per_day, live_days, primaries, replicas, data_nodes, max_shards_per_node,
+                           other_shards)
+
+
+def compare_strategies(indices_per_day: Mapping[str, int], retention_days: float, **limits: int) -> list[ShardProjection]:
+    """Project several strategies (name -> daily index count), finest first."""
+    rows = [project_shards(name, count, retention_days, **limits) for name, count in indices_per_day.items()]
+    return sorted(rows, key=lambda row: -row.indices_per_day)
+
+
+def count_shards_over_time(
+    lifetimes: Iterable[tuple[int, int | None]], shards_per_index: int, *, start: int, end: int, step_ms: int = DAY_MS
+) -> list[tuple[int, int]]:
+    """Open shards sampled every ``step_ms`` from ``start`` to ``end``: lifetimes are (created, deleted or None)."""
+    spans: Sequence[tuple[int, int | None]] = list(lifetimes)
+    points = []
+    for moment in range(start, end + 1, step_ms):
+        open_now = sum(1 for created, deleted in spans if created <= moment and (deleted is None or moment < deleted))
+        points.append((moment, open_now * shards_per_index))
+    return points
