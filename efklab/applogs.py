@@ -60,6 +60,7 @@ def _fill(rng: random.Random, template: str) -> str:
         user=f"u{rng.randint(100000, 999999)}",
         amount=rng.choice((4900, 12000, 35500, 129000, 1250000)),
         n=rng.randint(1, 40),
+        attempt=rng.randint(1, 5),
         host=f"10.0.{rng.randint(1, 3)}.{rng.randint(2, 250)}",
     )
 
@@ -151,7 +152,7 @@ def write_legacy_batch(rng: random.Random, at_ns: int, offset_s: int) -> Stateme
         if rng.random() < 0.5:
             extra.append(f"{clock} job={job} step={step} rows={rng.randint(0, 50000)} elapsed={rng.randint(1, 900)}ms")
         else:
-            extra.append(rng.choice(("logdata continues on the next line", "  -> retry scheduled", "summary: ok", "처리 대상 없음")))
+            extra.append(rng.choice(("logdata~~~~~~", "  -> retry scheduled", "summary: ok", "처리 대상 없음")))
     stream = "stderr" if level == "E" else "stdout"
     return Statement((head, *extra), stream, "line" if not extra else "continued", level)
 

@@ -88,7 +88,7 @@ JAVA_SERVICES: dict[str, JavaService] = {
             "T": (("c.e.payment.api.TraceFilter", "txid={id} user={user} elapsed={ms}ms"),),
             "E": (
                 ("c.e.payment.pg.GatewayClient", "approval failed for order {id}"),
-                ("c.e.payment.ledger.LedgerWriter", "ledger write failed, will retry ({n}/5)"),
+                ("c.e.payment.ledger.LedgerWriter", "ledger write failed, will retry ({attempt}/5)"),
             ),
         },
         errors=(

@@ -237,13 +237,13 @@ def _frame(rng: random.Random, statement: Statement, at_ns: int) -> Iterable[Lin
     """The runtime records of one statement: one per line, microseconds apart, long lines split."""
     t = at_ns
     for text in statement.lines:
-        pieces = _split_long(text)
+        pieces = split_runtime_line(text)
         for i, piece in enumerate(pieces):
             yield Line(t, statement.stream, piece, final=i == len(pieces) - 1)
             t += rng.randint(1_000, 40_000)  # 1-40 us: one write() of a stack trace, read line by line
 
 
-def _split_long(text: str) -> list[str]:
+def split_runtime_line(text: str) -> list[str]:
     """Pieces of at most 16 KiB (UTF-8 bytes, never cutting a character) as the runtime splits them."""
     data = text.encode()
     if len(data) + 1 <= RUNTIME_SPLIT_BYTES:
