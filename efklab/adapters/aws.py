@@ -150,6 +150,7 @@ def iter_event_pages(
     end_ms: int | None = None,
     filter_pattern: str | None = None,
     next_token: str | None = None,
+    page_size: int | None = None,
     backoff: Backoff = Backoff(),
     sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
@@ -163,6 +164,8 @@ def iter_event_pages(
             kwargs["endTime"] = end_ms
         if filter_pattern:
             kwargs["filterPattern"] = filter_pattern
+        if page_size:
+            kwargs["limit"] = page_size
         if token:
             kwargs["nextToken"] = token
         page = call_with_backoff(lambda: logs.filter_log_events(**kwargs), what=f"filter_log_events {log_group}", backoff=backoff, sleep=sleep)

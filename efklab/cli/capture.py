@@ -83,12 +83,23 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
     p.add_argument("--profile", metavar="P", help="AWS shared-config profile (default: the standard chain)")
     p.add_argument("--region", metavar="R", help="AWS region (default: from the environment or the profile)")
     p.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.json of an interrupted capture")
+    p.add_argument(
+        "--page-size", type=int, metavar="N", help="events per filter_log_events call (1-10000; default: the API's 10000)"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep, now: Callable[[], float] = time.time) -> int:
+def run(
+    args: argparse.Namespace,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], float] = time.time,
+    make_session: Callable[..., Any] = aws.make_session,
+) -> int:
     """Capture; 0 when every event was written, 2 when some could not be."""
+    if args.page_size is not None and not 1 <= args.page_size <= 10_000:
+        raise UsageError("--page-size must be between 1 and 10000")
     now_ms = int(now() * 1000)
     start_ms = parse_time(args.start, now_ms=now_ms, option="--start") if args.start else None
     end_ms = parse_time(args.end, now_ms=now_ms, option="--end") if args.end else None
@@ -103,7 +114,7 @@ def run(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep
     if args.resume and checkpoint is None:
         print(f"efklab capture: no checkpoint at {paths['checkpoint']}; starting from the beginning", file=sys.stderr)
 
-    session = aws.make_session(profile=args.profile, region=args.region)
+    session = make_session(profile=args.profile, region=args.region)
     logs = aws.make_client(session, "logs")
     retry: dict[str, Any] = {"sleep": sleep}
     groups = _resolve_groups(logs, query, checkpoint, retry)
@@ -128,7 +139,7 @@ def run(args: argparse.Namespace, *, sleep: Callable[[float], None] = time.sleep
             else:
                 pages = aws.iter_event_pages(
                     logs, name, start_ms=start_ms, end_ms=end_ms, filter_pattern=plan["filter_pattern"],
-                    next_token=state["next_token"], **retry,
+                    next_token=state["next_token"], page_size=args.page_size, **retry,
                 )
             for result in capture_pages(pages, assembler, source=name, first_page=state["page"]):
                 for reject in result.rejects:
