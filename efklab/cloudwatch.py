@@ -211,11 +211,9 @@ def _split_requests(events: Sequence[PutEvent], settings: OutputSettings, group:
     for event in events:
         size = len(event.message.encode()) + EVENT_OVERHEAD_BYTES
         if size > settings.max_event_bytes:
-            rejects.append(
-                Reject("cloudwatch", f"log event in {group} is {size} bytes, over the {settings.max_event_bytes}-byte limit; "
-                       "the plugin raises TooLargeEventError and does not send it",
-                       event.sources[0] if event.sources else None, None, {"timestamp": event.timestamp, "bytes": size})
-            )
+            reason = (f"log event in {group} is {size} bytes, over the {settings.max_event_bytes}-byte limit; "
+                      "the plugin raises TooLargeEventError and does not send it")
+            rejects.append(_reject_event(reason, event, {"timestamp": event.timestamp, "bytes": size}))
             continue
         span = bool(chunk) and event.timestamp - chunk[0].timestamp >= MAX_BATCH_SPAN_MS
         if chunk and (total + size > MAX_BATCH_BYTES or span or len(chunk) >= settings.max_events_per_batch):
@@ -228,8 +226,21 @@ def _split_requests(events: Sequence[PutEvent], settings: OutputSettings, group:
 
 
 def _reject(reason: str, event: Emitted, where: str | None) -> Reject:
-    source, _, line = (where or "").rpartition(":")
-    return Reject("cloudwatch", reason, source or None, line or None, {"time_ns": event.time_ns, "sources": list(event.sources)})
+    source, line = _split_source(where)
+    return Reject("cloudwatch", reason, source, line, {"time_ns": event.time_ns, "sources": list(event.sources)})
+
+
+def _reject_event(reason: str, event: PutEvent, item: dict[str, Any]) -> Reject:
+    source, line = _split_source(event.sources[0] if event.sources else None)
+    return Reject("cloudwatch", reason, source, line, {**item, "sources": list(event.sources)})
+
+
+def _split_source(where: str | None) -> tuple[str | None, str | None]:
+    """``file:line`` -> (file, line); a bare name -> (name, None)."""
+    if not where:
+        return None, None
+    source, sep, line = where.rpartition(":")
+    return (source, line) if sep and line.isdigit() else (where, None)
 
 
 def deliver_payloads(batches: Iterable[PutBatch], rng: random.Random, subscription: Subscription = Subscription()) -> tuple[list[Delivery], list[Reject]]:
@@ -244,9 +255,8 @@ def deliver_payloads(batches: Iterable[PutBatch], rng: random.Random, subscripti
         put_ms = batch.put_ns // 10**6
         for event in batch.events:
             if event.timestamp < put_ms - TOO_OLD_MS or event.timestamp > put_ms + TOO_NEW_MS:
-                where = event.sources[0].rpartition(":") if event.sources else ("", "", "")
-                rejects.append(Reject("cloudwatch", "PutLogEvents rejects events more than 14 days old or 2 hours ahead of ingestion",
-                                      where[0] or None, where[2] or None, {"timestamp": event.timestamp, "put_ms": put_ms}))
+                reason = "PutLogEvents rejects events more than 14 days old or 2 hours ahead of ingestion"
+                rejects.append(_reject_event(reason, event, {"timestamp": event.timestamp, "put_ms": put_ms}))
             else:
                 accepted.append(event)
         if not accepted:
