@@ -195,11 +195,14 @@ def build_rule(
     source: str | None = None,
     positions: Mapping[str, int] | None = None,
     position: int | None = None,
+    written: Mapping[str, Any] | None = None,
+    lint: bool = True,
 ) -> ConcatRule:
     """Validate and compile a concat filter's parameters exactly as the plugin's ``configure``.
 
     ``params`` maps parameter names to the string fluentd sees (``None`` = unset).
-    ``positions`` gives the line of each parameter, ``position`` the line of the ``<filter>``.
+    ``positions`` gives the line of each parameter, ``position`` the line of the ``<filter>``;
+    ``written`` the parameters as written (``fluentconf.Param``) for the regexp lint.
     """
     compile_ = compile_regexp or default_regexp_compiler
     values = {k: v for k, v in params.items() if v is not None}
@@ -242,6 +245,9 @@ def build_rule(
     metadata_format = enum("partial_metadata_format", METADATA_FORMATS, "docker-fluentd")
     overflow = enum("buffer_overflow_method", OVERFLOW_METHODS, "ignore")
     flush_interval = convert_time(values["flush_interval"]) if "flush_interval" in values else DEFAULT_FLUSH_INTERVAL
+    if re.search(r"\.\d*[smhd]", values.get("flush_interval", "")):
+        warnings.append(f"flush_interval {values['flush_interval']}: fluentd reads the first '<digits><unit>', "
+                        f"i.e. {flush_interval:g} seconds; write a bare number for fractions")
     limit = convert_size(values["buffer_limit_size"]) if "buffer_limit_size" in values else DEFAULT_BUFFER_LIMIT
 
     _check_exclusive(n_lines, start, end, partial_key, partial_value, use_metadata, use_cri, err)
@@ -275,6 +281,8 @@ def build_rule(
         warnings.append(f"continuous_line_regexp is ignored in {mode.name} mode")
     if not isinstance(mode, PartialMode) and ("buffer_limit_size" in values or "buffer_overflow_method" in values):
         warnings.append(f"buffer_limit_size/buffer_overflow_method only apply in partial_key mode, not {mode.name}")
+    if lint and isinstance(mode, RegexpMode):
+        warnings.extend(lint_regexp_params(written if written is not None else values))
     if "timeout_label" not in values:
         warnings.append(
             "no timeout_label: timeout and shutdown flushes go to the @ERROR route, "
@@ -346,13 +354,34 @@ def _compile(
 ) -> Matcher | None:
     if value is None:
         return None
-    return compile_(value, name, source, _where(positions, name, position))
+    line = _where(positions, name, position)
+    if ruby_slice_source(value) is None:
+        raise RuleError(f"{name}: no implicit conversion of nil into String (\"\"[1..-2] is nil)", source=source, position=line)
+    return compile_(value, name, source, line)
 
 
 def default_regexp_compiler(value: str, name: str, source: str | None, line: int | None) -> Matcher:
     """Compile a concat regexp parameter as the plugin does, through the Ruby-regexp translator."""
-    from efklab import rubyregex  # imported late: the translator is its own module
+    from efklab.rubyregex import compile_concat_param  # imported late: the translator is its own module
 
-    if ruby_slice_source(value) is None:
-        raise RuleError(f"{name}: no implicit conversion of nil into String (\"\"[1..-2] is nil)", source=source, position=line)
-    return rubyregex.compile_ruby(rubyregex.concat_regexp_source(value), origin=source, position=line)
+    return compile_concat_param(value, origin=source, position=line)
+
+
+def lint_regexp_params(written: Mapping[str, Any]) -> list[str]:
+    """The Ruby-regexp traps (``/x/i``, missing slashes, quoting) in concat's regexp parameters.
+
+    ``written`` maps names to ``fluentconf.Param`` objects, or to plain values (taken as unquoted).
+    """
+    from types import SimpleNamespace
+
+    from efklab.rubyregex import lint_concat_regexp
+
+    notes: list[str] = []
+    for name in ("multiline_start_regexp", "multiline_end_regexp", "continuous_line_regexp"):
+        p = written.get(name)
+        if p is None:
+            continue
+        if isinstance(p, str):
+            p = SimpleNamespace(name=name, value=p, raw=p, quote="", trailing_comment=None)
+        notes.extend(lint_concat_regexp(p))
+    return notes
