@@ -8,6 +8,7 @@ exponential backoff whose ``sleep`` is a parameter so tests pass a fake.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import botocore.exceptions
 from efklab.errors import InputError, RemoteError, UsageError
 
 T = TypeVar("T")
+SQS_MAX_BYTES = 262_144
 
 THROTTLING_CODES = frozenset(
     {
@@ -261,3 +263,34 @@ def resolve_credentials(session: boto3.Session | None = None) -> botocore.creden
     if creds is None:
         raise RemoteError("no AWS credentials found for SigV4 signing (environment, shared files or a role)")
     return creds.get_frozen_credentials()
+
+
+# --- dead letters --------------------------------------------------------------------------
+
+
+def write_dead_letters(session: boto3.Session, url: str, records: Sequence[Mapping[str, Any]], *, name: str) -> str:
+    """Write records to ``s3://bucket/prefix`` (one JSONL object) or an SQS queue URL; return where."""
+    lines = [json.dumps(r, ensure_ascii=False, default=str) for r in records]
+    if url.startswith("s3://"):
+        bucket, _, prefix = url[5:].partition("/")
+        key = f"{prefix}{'' if not prefix or prefix.endswith('/') else '/'}{name}.jsonl"
+        s3 = session.client("s3")
+        call_with_backoff(
+            lambda: s3.put_object(Bucket=bucket, Key=key, Body=("\n".join(lines) + "\n").encode(), ContentType="application/x-ndjson"),
+            what=f"dead letters s3://{bucket}/{key}",
+        )
+        return f"s3://{bucket}/{key}"
+    too_big = [i for i, line in enumerate(lines) if len(line.encode()) > SQS_MAX_BYTES]
+    if too_big:
+        raise RemoteError(
+            f"{len(too_big)} dead letter(s) exceed SQS's {SQS_MAX_BYTES} bytes per message; use an s3:// dead-letter destination",
+            source="EFKLAB_DEAD_LETTER_URL",
+        )
+    sqs = session.client("sqs")
+    for start in range(0, len(lines), 10):
+        batch = [{"Id": str(i), "MessageBody": line} for i, line in enumerate(lines[start : start + 10], start)]
+        answer = call_with_backoff(lambda: sqs.send_message_batch(QueueUrl=url, Entries=batch), what="dead letters sqs")
+        if answer.get("Failed"):
+            failed = answer["Failed"][0]
+            raise RemoteError(f"SQS refused dead letter {failed.get('Id')}: {failed.get('Code')} {failed.get('Message', '')}", source=url)
+    return url
