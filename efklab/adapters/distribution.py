@@ -8,18 +8,17 @@ cannot be fetched is recorded with the reason; the node then runs without it.
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from efklab.adapters.lockfile import locked
 from efklab.errors import NodeError
 from efklab.nodeconfig import PLUGINS, NodeSettings
 
@@ -47,17 +46,6 @@ def read_distribution(home: Path) -> Distribution | None:
         return None
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def ensure_distribution(
     settings: NodeSettings, java_home: Path, *, say: Callable[[str], None], refresh: bool = False
 ) -> Distribution:
@@ -65,7 +53,7 @@ def ensure_distribution(
     final = settings.distribution_dir
     if not refresh and (ready := read_distribution(final)) is not None:
         return ready
-    with _locked(settings.cache_dir / f"opensearch-{settings.version}.lock"):
+    with locked(settings.cache_dir / f"opensearch-{settings.version}.lock"):
         if refresh and final.exists():
             _discard(final)
         elif (ready := read_distribution(final)) is not None:  # prepared by a concurrent `up`

@@ -7,7 +7,6 @@ that is decided rather than done (settings, ports, file contents) lives in ``efk
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import efklab
 from efklab.adapters.distribution import ensure_distribution
 from efklab.adapters.java import find_java_home
+from efklab.adapters.lockfile import locked
 from efklab.errors import NodeError, UsageError
 from efklab.nodeconfig import (
     HTTP_BASE_PORT,
@@ -129,15 +129,9 @@ def _write_state(settings: NodeSettings, state: ClusterState) -> None:
     os.replace(tmp, path)
 
 
-@contextmanager
-def _state_lock(settings: NodeSettings) -> Iterator[None]:
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.state_dir / "lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _state_lock(settings: NodeSettings) -> AbstractContextManager[None]:
+    """Serialises up/down of one state folder (concurrent `up`s, xdist workers)."""
+    return locked(settings.state_dir / "lock")
 
 
 def process_alive(node: NodeProcess) -> bool:
@@ -403,6 +397,45 @@ def down(settings: NodeSettings | None = None, *, wipe: bool = False, grace: flo
             for topology in settings.state_dir.glob("n[0-9]*"):
                 shutil.rmtree(topology, ignore_errors=True)
         return state
+
+
+@contextmanager
+def leased_node(settings: NodeSettings | None = None, *, fast_ism: bool = False, say: Say = _quiet) -> Iterator[ClusterState]:
+    """Use the node for a while (a test session, a demo): start it if needed, and at the end stop it
+    only if a lease started it and no other live process still holds one (pytest-xdist workers)."""
+    settings = settings or load_settings()
+    leases = settings.state_dir / "leases"
+    marker = leases / "started-by-lease"
+    mine = leases / str(os.getpid())
+    with locked(settings.state_dir / "lease.lock"):
+        leases.mkdir(parents=True, exist_ok=True)
+        mine.touch()
+        try:
+            state, started = up(settings, fast_ism=fast_ism, say=say)
+        except BaseException:
+            mine.unlink(missing_ok=True)
+            raise
+        if started:
+            marker.write_text(str(os.getpid()))
+    try:
+        yield state
+    finally:
+        with locked(settings.state_dir / "lease.lock"):
+            mine.unlink(missing_ok=True)
+            holders = [p for p in leases.iterdir() if p.name.isdigit() and _pid_exists(int(p.name))]
+            if not holders and marker.exists():
+                down(settings)
+                marker.unlink(missing_ok=True)
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def ensure_local_node(say: Say = _quiet) -> str:
