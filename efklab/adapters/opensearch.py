@@ -1,0 +1,277 @@
+"""The only importer of opensearch-py: clients, streaming bulk, the index template, small queries.
+
+Transport failures become one-line ``RemoteError``s (unreachable, refused credentials, TLS)
+that never contain credentials.  Bulk indexing is opensearch-py's ``streaming_bulk`` over a
+client whose ``bulk`` retries 429/5xx through ``efklab.bulk.send_with_retries``.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import opensearchpy
+from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth
+from opensearchpy.helpers import streaming_bulk
+
+from efklab.bulk import Pair, RequestFailure, RetryPolicy, item_result, send_with_retries, split_bulk_body
+from efklab.errors import RemoteError, UsageError
+from efklab.model import ItemResult
+
+USER_ENV, PASSWORD_ENV = "EFKLAB_OPENSEARCH_USER", "EFKLAB_OPENSEARCH_PASSWORD"
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """Where OpenSearch is and how to authenticate; the password is never shown."""
+
+    url: str
+    aws_region: str | None = None
+    ca_certs: str | None = None
+    verify_tls: bool = True
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 60.0
+
+    @property
+    def display_url(self) -> str:
+        return redact_url(self.url)
+
+
+def redact_url(url: str) -> str:
+    """``url`` without any user:password part."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def connection_from_env(url: str, *, aws_region: str | None = None, ca_certs: str | None = None,
+                        verify_tls: bool = True, env: Mapping[str, str] | None = None) -> Connection:
+    """A connection with basic-auth credentials from EFKLAB_OPENSEARCH_USER / _PASSWORD."""
+    env = os.environ if env is None else env
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"expected an http(s)://host[:port] URL, got {redact_url(url)!r}", source="--opensearch-url")
+    if ca_certs is not None and not os.path.isfile(ca_certs):
+        raise UsageError(f"no such CA bundle: {ca_certs}", source="--ca-certs")
+    user = env.get(USER_ENV) or None
+    password = env.get(PASSWORD_ENV) or None
+    if (user is None) != (password is None):
+        raise UsageError(f"set both {USER_ENV} and {PASSWORD_ENV}, or neither")
+    if user is not None and aws_region:
+        raise UsageError(f"--aws-region signs with SigV4; unset {USER_ENV}/{PASSWORD_ENV} or drop --aws-region")
+    return Connection(url=url.rstrip("/"), aws_region=aws_region, ca_certs=ca_certs, verify_tls=verify_tls,
+                      username=user, password=password)
+
+
+def _sigv4_auth(conn: Connection) -> Urllib3AWSV4SignerAuth:
+    import boto3  # only when signing
+
+    credentials = boto3.Session(region_name=conn.aws_region).get_credentials()
+    if credentials is None:
+        raise RemoteError("no AWS credentials found in the boto3 chain (environment, profile, instance role) for SigV4")
+    host = urlsplit(conn.url).hostname or ""
+    service = "aoss" if host.endswith(".aoss.amazonaws.com") else "es"
+    return Urllib3AWSV4SignerAuth(credentials, conn.aws_region, service)
+
+
+def make_client(conn: Connection, *, check: bool = True) -> OpenSearch:
+    """A client for ``conn``; with ``check`` it asks the cluster for its info first, to fail fast and clearly."""
+    auth: Any = None
+    if conn.aws_region:
+        auth = _sigv4_auth(conn)
+    elif conn.username is not None:
+        auth = (conn.username, conn.password)
+    https = conn.url.startswith("https:")
+    client = OpenSearch(
+        hosts=[conn.url], http_auth=auth, use_ssl=https, verify_certs=conn.verify_tls and https,
+        ssl_show_warn=False, ca_certs=conn.ca_certs, timeout=conn.timeout, max_retries=0,
+    )
+    if check:
+        with remote_errors(conn):
+            client.info()
+    return client
+
+
+def _short_cause(exc: BaseException) -> str:
+    text = str(getattr(exc, "info", None) or exc)
+    for pattern in (r"certificate verify failed: ([^(\]'\")]+)", r"\[Errno -?\d+\] ([^'\")\]]+)", r"(Read timed out)",
+                    r"(Connection refused)", r"(Name or service not known)", r"(wrong version number)"):
+        match = re.search(pattern, text)
+        if match:
+            return match.group(1).strip().rstrip(".")
+    return " ".join(text.split())[:200]
+
+
+def describe_error(exc: BaseException, conn: Connection) -> RemoteError:
+    """One line for a transport failure, with what to do about it; never credentials."""
+    where = conn.display_url
+    if isinstance(exc, opensearchpy.SSLError):
+        return RemoteError(f"TLS failure talking to {where}: {_short_cause(exc)}; "
+                           "pass --ca-certs FILE for a private CA (or --no-verify-tls for a throwaway test node)")
+    if isinstance(exc, opensearchpy.ConnectionTimeout):
+        return RemoteError(f"timed out talking to {where} after {conn.timeout:.0f}s")
+    if isinstance(exc, opensearchpy.ConnectionError):
+        return RemoteError(f"cannot reach {where}: {_short_cause(exc)}")
+    if isinstance(exc, opensearchpy.AuthenticationException):
+        hint = "check the boto3 credentials" if conn.aws_region else f"set {USER_ENV} and {PASSWORD_ENV}"
+        return RemoteError(f"{where} refused the credentials (HTTP 401); {hint}")
+    if isinstance(exc, opensearchpy.AuthorizationException):
+        return RemoteError(f"{where} denied access (HTTP 403); the user or role lacks permission for this request")
+    if isinstance(exc, opensearchpy.TransportError):
+        return RemoteError(f"{where} answered HTTP {exc.status_code}: {_transport_reason(exc)}")
+    return RemoteError(f"{where}: {exc}")
+
+
+def _transport_reason(exc: opensearchpy.TransportError) -> str:
+    info = exc.info if isinstance(exc.info, dict) else {}
+    error = info.get("error")
+    if isinstance(error, dict):
+        return " ".join(f"{error.get('type', '')}: {error.get('reason', '')}".split())
+    return " ".join(str(error or exc.error).split())[:300]
+
+
+@contextmanager
+def remote_errors(conn: Connection) -> Iterator[None]:
+    """Translate opensearch-py's exceptions raised inside the block into one-line RemoteErrors."""
+    try:
+        yield
+    except (opensearchpy.TransportError, opensearchpy.ImproperlyConfigured) as exc:
+        raise describe_error(exc, conn) from exc
+
+
+class _RetryingBulkClient:
+    """What ``streaming_bulk`` needs of a client (``bulk`` and ``transport``), with our retries inside."""
+
+    def __init__(self, client: OpenSearch, conn: Connection, policy: RetryPolicy, sleep: Callable[[float], None]) -> None:
+        self._client, self._conn, self._policy, self._sleep = client, conn, policy, sleep
+        self.transport = client.transport
+
+    def _post(self, body: str) -> Mapping[str, Any] | RequestFailure:
+        try:
+            return self._client.bulk(body=body)
+        except (opensearchpy.ConnectionError, opensearchpy.AuthenticationException,
+                opensearchpy.AuthorizationException) as exc:
+            return RequestFailure(_status(exc), str(describe_error(exc, self._conn)), fatal=True)
+        except opensearchpy.TransportError as exc:
+            return RequestFailure(_status(exc), f"HTTP {exc.status_code}: {_transport_reason(exc)}")
+
+    def bulk(self, body: str, **_: Any) -> dict[str, Any]:
+        items = send_with_retries(split_bulk_body(body), self._post, policy=self._policy, sleep=self._sleep)
+        return {"errors": any(not 200 <= int(next(iter(i.values())).get("status") or 0) < 300 for i in items), "items": items}
+
+
+def _status(exc: opensearchpy.TransportError) -> int | None:
+    return exc.status_code if isinstance(exc.status_code, int) else None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkSettings:
+    """Chunking (by count and by bytes) and retries of a streaming bulk."""
+
+    chunk_size: int = 1000
+    chunk_bytes: int = 8 * 1024 * 1024
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+def stream_bulk(
+    client: OpenSearch, conn: Connection, actions: Iterable[Any], *, settings: BulkSettings,
+    sleep: Callable[[float], None],
+) -> Iterator[tuple[Any, ItemResult]]:
+    """Index pre-serialised actions with ``streaming_bulk``; yields ``(action, result)`` for every one, in order."""
+    in_flight: deque[Any] = deque()
+
+    def pairs() -> Iterator[Pair]:
+        for action in actions:
+            in_flight.append(action)
+            yield action.action_line, action.source_line
+
+    retrying = _RetryingBulkClient(client, conn, settings.retry, sleep)
+    with remote_errors(conn):
+        for ok, item in streaming_bulk(
+            retrying, pairs(), chunk_size=settings.chunk_size, max_chunk_bytes=settings.chunk_bytes,
+            expand_action_callback=lambda pair: pair, raise_on_error=False, raise_on_exception=True, max_retries=0,
+        ):
+            action = in_flight.popleft()
+            result = item_result(ok, item, source=action.source, position=action.position)
+            if result["id"] is not None and result["id"] != action.id:
+                raise RemoteError(f"bulk results out of step: expected _id {action.id}, got {result['id']}")
+            yield action, result
+
+
+def install_index_template(client: OpenSearch, conn: Connection, name: str, body: Mapping[str, Any]) -> None:
+    """Create or replace a composable index template (``PUT _index_template/<name>``)."""
+    with remote_errors(conn):
+        client.indices.put_index_template(name=name, body=dict(body))
+
+
+def _guard_pattern(pattern: str) -> None:
+    if pattern.strip() in ("", "*", "_all") or pattern.startswith((".", "-*")):
+        raise UsageError(f"refusing the index pattern {pattern!r}: name the indices (e.g. mydata-*)")
+
+
+def refresh(client: OpenSearch, conn: Connection, pattern: str) -> None:
+    """Make everything indexed so far visible to search and counts."""
+    with remote_errors(conn):
+        client.indices.refresh(index=pattern, ignore_unavailable=True, allow_no_indices=True)
+
+
+def count_per_index(client: OpenSearch, conn: Connection, pattern: str) -> dict[str, int]:
+    """Exact document counts per index matching ``pattern`` (after a refresh)."""
+    refresh(client, conn, pattern)
+    body = {"size": 0, "track_total_hits": True, "aggs": {"per_index": {"terms": {"field": "_index", "size": 65536}}}}
+    with remote_errors(conn):
+        answer = client.search(index=pattern, body=body, ignore_unavailable=True, allow_no_indices=True)
+    buckets = answer.get("aggregations", {}).get("per_index", {}).get("buckets", [])
+    return {str(b["key"]): int(b["doc_count"]) for b in buckets}
+
+
+def cat_indices(client: OpenSearch, conn: Connection, pattern: str = "*") -> list[dict[str, Any]]:
+    """``_cat/indices`` as rows (index, health, status, pri, rep, docs.count, creation.date ...), sorted by name."""
+    with remote_errors(conn):
+        rows = client.cat.indices(index=pattern, format="json", bytes="b", expand_wildcards="open",
+                                  h="index,health,status,uuid,pri,rep,docs.count,store.size,creation.date,creation.date.string")
+    return sorted((dict(r) for r in rows), key=lambda r: str(r.get("index")))
+
+
+def iter_hits(client: OpenSearch, conn: Connection, pattern: str, *, sort: list[Any] | None = None,
+              query: Mapping[str, Any] | None = None, page_size: int = 1000, source: bool | list[str] = True) -> Iterator[dict[str, Any]]:
+    """Every hit matching ``query``, in ``sort`` order, paged with ``search_after`` (no 10k window)."""
+    sort = sort or [{"@timestamp": "asc"}, {"@id": "asc"}]
+    refresh(client, conn, pattern)
+    after: list[Any] | None = None
+    while True:
+        body: dict[str, Any] = {"size": page_size, "sort": sort, "query": dict(query or {"match_all": {}}), "_source": source}
+        if after is not None:
+            body["search_after"] = after
+        with remote_errors(conn):
+            hits = client.search(index=pattern, body=body, ignore_unavailable=True, allow_no_indices=True)["hits"]["hits"]
+        yield from hits
+        if len(hits) < page_size:
+            return
+        after = hits[-1]["sort"]
+
+
+def delete_indices(client: OpenSearch, conn: Connection, pattern: str) -> list[str]:
+    """Delete the indices matching ``pattern`` (never ``*``, ``_all`` or dot-indices); returns their names."""
+    _guard_pattern(pattern)
+    names = [str(r["index"]) for r in cat_indices(client, conn, pattern)]
+    if names:
+        with remote_errors(conn):
+            client.indices.delete(index=",".join(names), ignore_unavailable=True)
+    return names
+
+
+def list_plugins(client: OpenSearch, conn: Connection) -> set[str]:
+    """Plugin components installed on the cluster (``_cat/plugins``)."""
+    with remote_errors(conn):
+        rows = client.cat.plugins(format="json")
+    return {str(r.get("component")) for r in rows}

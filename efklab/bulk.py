@@ -1,0 +1,225 @@
+"""Sans-I/O bulk indexing: retries, per-item results, dead letters and the replay summary.
+
+The HTTP call comes in as a function (``post``) and the clock as ``sleep``, so every rule here
+(what is retried, how long we wait, how an item failure is reported) is tested without a
+network.  Only whole bulk items are ever reported: each action sent ends as exactly one
+item, ok or failed with a status and the node's reason.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from efklab.errors import RemoteError
+from efklab.model import ItemResult, Reject
+
+Pair = tuple[str, str]  # (action line, source line), both serialised, without newlines
+BulkItem = dict[str, Any]  # {"index": {"_index", "_id", "status", "result" | "error", ...}}
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff for 429 and 5xx: ``initial * 2**attempt`` seconds, capped."""
+
+    max_retries: int = 5
+    initial_backoff: float = 1.0
+    max_backoff: float = 60.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt + 1``."""
+        return float(min(self.max_backoff, self.initial_backoff * 2**attempt))
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFailure:
+    """A bulk request that got no per-item answer: the status (None: no HTTP answer) and why.
+
+    ``fatal`` failures (unreachable, refused credentials) stop the replay; the others become
+    failed items once retries are exhausted.
+    """
+
+    status: int | None
+    reason: str
+    fatal: bool = False
+
+
+def retryable_status(status: int | None) -> bool:
+    """429 (queue full) and 5xx are worth retrying; other statuses will not change by waiting."""
+    return status is not None and (status == 429 or 500 <= status < 600)
+
+
+def split_bulk_body(body: str) -> list[Pair]:
+    """The (action, source) pairs of an index-only ``_bulk`` body."""
+    lines = body.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if len(lines) % 2:
+        raise ValueError("a bulk body of index actions has an even number of lines")
+    return [(lines[i], lines[i + 1]) for i in range(0, len(lines), 2)]
+
+
+def render_bulk_body(pairs: Iterable[Pair]) -> str:
+    """The NDJSON body for ``pairs`` (every line newline-terminated, as ``_bulk`` wants)."""
+    return "".join(f"{a}\n{s}\n" for a, s in pairs)
+
+
+def failed_item(action_line: str, status: int | None, reason: str) -> BulkItem:
+    """The item we report for an action whose request failed as a whole."""
+    op, meta = next(iter(json.loads(action_line).items()))
+    info = {"_index": meta.get("_index"), "_id": meta.get("_id"), "status": status,
+            "error": {"type": "request_failed", "reason": reason}}
+    return {op: info}
+
+
+def item_status(item: Mapping[str, Any]) -> int:
+    """The HTTP status of one response item (a missing status counts as 500, as opensearch-py does)."""
+    return int(next(iter(item.values())).get("status", 500))
+
+
+def send_with_retries(
+    pairs: Sequence[Pair],
+    post: Callable[[str], Mapping[str, Any] | RequestFailure],
+    *,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+) -> list[BulkItem]:
+    """Send ``pairs``; retry 429/5xx (whole request or single items) with backoff; one item per pair, in order."""
+    final: list[BulkItem | None] = [None] * len(pairs)
+    pending = list(range(len(pairs)))
+    attempt = 0
+    while pending:
+        answer = post(render_bulk_body(pairs[i] for i in pending))
+        last_try = attempt >= policy.max_retries
+        if isinstance(answer, RequestFailure):
+            if answer.fatal and (answer.status is not None or last_try):
+                raise RemoteError(answer.reason)
+            if (answer.status is None or retryable_status(answer.status)) and not last_try:
+                sleep(policy.delay(attempt))
+                attempt += 1
+                continue
+            for i in pending:
+                final[i] = failed_item(pairs[i][0], answer.status, answer.reason)
+            break
+        items = list(answer.get("items", ()))
+        if len(items) != len(pending):
+            raise RemoteError(f"the bulk response has {len(items)} items for {len(pending)} actions")
+        retry: list[int] = []
+        for i, item in zip(pending, items):
+            if retryable_status(item_status(item)) and not last_try:
+                retry.append(i)
+            else:
+                final[i] = item
+        if retry:
+            sleep(policy.delay(attempt))
+            attempt += 1
+        pending = retry
+    return [item for item in final if item is not None]
+
+
+def error_reason(error: Any) -> str:
+    """One line from an item's ``error`` object: ``type: reason``, with the root cause when it adds one."""
+    if not isinstance(error, Mapping):
+        return str(error)
+    text = f"{error.get('type', 'error')}: {error.get('reason', '')}".rstrip(": ")
+    cause = error.get("caused_by")
+    if isinstance(cause, Mapping) and cause.get("reason") and cause.get("reason") != error.get("reason"):
+        text += f" (caused by {cause.get('type', 'error')}: {cause['reason']})"
+    return " ".join(text.split())
+
+
+def item_result(ok: bool, item: Mapping[str, Any], *, source: str | None, position: str | int | None) -> ItemResult:
+    """Our record of one bulk item, keeping the node's status and error as reported."""
+    info = next(iter(item.values()))
+    result: ItemResult = {"ok": ok, "index": str(info.get("_index")), "id": info.get("_id"),
+                          "status": int(info.get("status") or 0), "source": source, "position": position}
+    if not ok:
+        result["error"] = info.get("error")
+    elif info.get("result"):
+        result["result"] = info["result"]  # type: ignore[typeddict-unknown-key]
+    return result
+
+
+def dead_letter(result: ItemResult, source_line: str) -> dict[str, Any]:
+    """A dead-letter record: the original document, the status and the node's reason."""
+    try:
+        document: Any = json.loads(source_line)
+    except ValueError:
+        document = source_line
+    return {"stage": "bulk", "index": result.get("index"), "id": result.get("id"), "status": result.get("status"),
+            "reason": error_reason(result.get("error")), "error": result.get("error"),
+            "source": result.get("source"), "position": result.get("position"), "document": document}
+
+
+def reject_letter(reject: Reject) -> dict[str, Any]:
+    """A dead-letter record for an item that never reached OpenSearch (payload or transform reject)."""
+    return reject.to_json()
+
+
+@dataclass(frozen=True, slots=True)
+class IndexTally:
+    """Per index: documents indexed (created or overwritten) and failed."""
+
+    indexed: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySummary:
+    """The fold over every outcome of a replay: nothing is counted twice, nothing left out."""
+
+    payloads: int = 0  # input records read (payloads and unreadable records)
+    attempted: int = 0  # bulk actions sent
+    indexed: int = 0
+    created: int = 0  # of indexed: new documents (the rest overwrote the same _id)
+    failed: int = 0
+    rejected: int = 0  # never sent: payload or transform rejects
+    per_index: Mapping[str, IndexTally] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"payloads": self.payloads, "attempted": self.attempted, "indexed": self.indexed,
+                "created": self.created, "failed": self.failed, "rejected": self.rejected,
+                "per_index": {k: {"indexed": v.indexed, "failed": v.failed} for k, v in sorted(self.per_index.items())}}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ReplaySummary:
+        per_index = {k: IndexTally(int(v["indexed"]), int(v["failed"])) for k, v in data.get("per_index", {}).items()}
+        return cls(**{k: int(data[k]) for k in ("payloads", "attempted", "indexed", "created", "failed", "rejected")},
+                   per_index=per_index)
+
+
+def fold_results(
+    summary: ReplaySummary, results: Iterable[ItemResult], rejects: Iterable[Reject] = (), *, payloads: int = 0
+) -> ReplaySummary:
+    """``summary`` plus a batch of outcomes (typically one payload's); the input summary is unchanged."""
+    per_index = dict(summary.per_index)
+    attempted = indexed = created = failed = 0
+    for result in results:
+        attempted += 1
+        tally = per_index.get(result["index"], IndexTally())
+        if result["ok"]:
+            indexed += 1
+            created += result.get("result") == "created"
+            per_index[result["index"]] = IndexTally(tally.indexed + 1, tally.failed)
+        else:
+            failed += 1
+            per_index[result["index"]] = IndexTally(tally.indexed, tally.failed + 1)
+    return replace(
+        summary, payloads=summary.payloads + payloads, attempted=summary.attempted + attempted,
+        indexed=summary.indexed + indexed, created=summary.created + created, failed=summary.failed + failed,
+        rejected=summary.rejected + sum(1 for _ in rejects), per_index=per_index,
+    )
+
+
+def render_summary(summary: ReplaySummary) -> str:
+    """The text summary: totals, then one line per index."""
+    lines = [
+        f"payloads {summary.payloads}, attempted {summary.attempted}, indexed {summary.indexed} "
+        f"({summary.created} new, {summary.indexed - summary.created} overwritten), failed {summary.failed}, "
+        f"rejected {summary.rejected}",
+    ]
+    width = max((len(k) for k in summary.per_index), default=0)
+    for name, tally in sorted(summary.per_index.items()):
+        lines.append(f"  {name:<{width}}  indexed {tally.indexed:>8}  failed {tally.failed:>6}")
+    return "\n".join(lines)
