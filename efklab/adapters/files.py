@@ -1,0 +1,89 @@
+"""Reading input files: paths or ``-`` for stdin, plain or gzip (found by its magic bytes).
+
+The only place the core's inputs touch the file system.  Problems name the file (and the
+line, when one is known), so the CLI prints them as one line.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import sys
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import BinaryIO
+
+from efklab.errors import InputError
+
+STDIN = "-"
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def display_name(path: str) -> str:
+    """How a path appears in messages (stdin is ``-``)."""
+    return path
+
+
+def check_inputs(paths: Sequence[str]) -> None:
+    """Fail fast, before any output, when an input cannot be opened."""
+    for path in paths:
+        if path == STDIN:
+            continue
+        if not os.path.exists(path):
+            raise InputError("no such file", source=path)
+        if os.path.isdir(path):
+            raise InputError("is a directory, not a file", source=path)
+        if not os.access(path, os.R_OK):
+            raise InputError("permission denied", source=path)
+
+
+@contextmanager
+def open_input(path: str) -> Iterator[BinaryIO]:
+    """A binary stream of the file's content, gunzipped when it starts with the gzip magic bytes."""
+    try:
+        raw: BinaryIO = sys.stdin.buffer if path == STDIN else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), source=path) from exc
+    try:
+        head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+        if head == GZIP_MAGIC:
+            with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+                yield unzipped  # type: ignore[misc]
+        else:
+            yield raw
+    finally:
+        if path != STDIN:
+            raw.close()
+
+
+def iter_lines(path: str) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, line without its end-of-line) for every line of the input.
+
+    A gzip file that is truncated or corrupt raises InputError at the line where it broke.
+    """
+    lineno = 0
+    try:
+        with open_input(path) as stream:
+            for lineno, line in enumerate(stream, start=1):  # noqa: B007
+                yield lineno, line.rstrip(b"\r\n")
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(f"corrupt gzip file ({_gzip_reason(exc)})", source=path, position=lineno + 1) from exc
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), source=path, position=lineno + 1 if lineno else None) from exc
+
+
+def read_input(path: str) -> bytes:
+    """The whole (gunzipped) content of an input."""
+    try:
+        with open_input(path) as stream:
+            return stream.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(f"corrupt gzip file ({_gzip_reason(exc)})", source=path) from exc
+    except OSError as exc:
+        raise InputError(exc.strerror or str(exc), source=path) from exc
+
+
+def _gzip_reason(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "truncated: it ends before the end-of-stream marker"
+    return str(exc) or type(exc).__name__
