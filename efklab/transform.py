@@ -1,0 +1,352 @@
+"""The seed Lambda's ``transform()``: a subscription payload -> OpenSearch ``_bulk`` actions.
+
+``mode="seed"`` is byte-identical to the seed's Node.js code (its index names, ``_type``, and
+every JavaScript quirk of ``buildSource``); ``mode="opensearch"`` writes the same documents as
+actions OpenSearch 2.x accepts, named by an index strategy and checked against OpenSearch's
+rules.  Where the seed would throw (and fail the whole invocation), the event becomes a Reject
+saying so and the other events still yield actions.  Every log event ends as exactly one
+BulkAction or one Reject.
+
+The hot path parses each message with the C JSON decoder and prints it with the C encoder
+whenever a scan shows the value prints identically in JS; only the rest takes the Python walk.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from json.encoder import encode_basestring as _quote
+from typing import Any
+
+from efklab.errors import UsageError
+from efklab.indices import SEED_PREFIX, IndexStrategy, compile_index_strategy, seed_index_name
+from efklab.jscompat import (
+    MS_PER_DAY,
+    JsonScanner,
+    civil_from_days,
+    fix_surrogates,
+    is_numeric,
+    iso_year,
+    property_order,
+    quote,
+    stringify,
+    time_clip,
+    to_number,
+)
+from efklab.model import Reject
+from efklab.payloads import LogEvent, Payload, encode_event
+
+try:  # the C encoder that json.dumps uses, without its per-call setup
+    from _json import make_encoder as _make_encoder
+
+    _c_encoder = _make_encoder(None, None, _quote, None, ":", ",", False, False, True)
+
+    def _encode_plain(value: Any) -> str:
+        return "".join(_c_encoder(value, 0))
+
+except ImportError:  # pragma: no cover - CPython always has _json
+    import json as _json_module
+
+    _encoder = _json_module.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+    def _encode_plain(value: Any) -> str:
+        return _encoder.encode(value)
+
+
+SEED = "seed"
+OPENSEARCH = "opensearch"
+MODES = (SEED, OPENSEARCH)
+_AT_KEYS = frozenset(("@id", "@timestamp", "@message", "@owner", "@log_group", "@log_stream"))
+_THROWS = "the seed Lambda would throw {error} and fail the whole invocation"
+_ORDINAL = re.compile(r"\[(\d+)\]$")
+
+
+@dataclass(frozen=True)
+class TransformOptions:
+    """How payloads become actions (the CLI's --mode, --index-strategy, --prefix, --tz)."""
+
+    mode: str = OPENSEARCH
+    index_strategy: str = "seed"
+    prefix: str = SEED_PREFIX
+    tz: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class BulkAction:
+    """One ``_bulk`` action: the exact serialized lines (no newline) and where the event came from."""
+
+    index: str
+    id: str
+    action_line: str
+    source_line: str
+    source: str | None = None  # input file ("-" for stdin)
+    position: str | None = None  # e.g. "3:logEvents[12]"
+
+
+class _SeedThrows(Exception):
+    """The seed's code would throw here; ``reason`` says what and why."""
+
+    def __init__(self, reason: str, error: str = "a TypeError") -> None:
+        super().__init__(reason)
+        self.reason = f"{reason}; {_THROWS.format(error=error)}"
+
+
+class _Unsupported(Exception):
+    """A shape efklab does not reproduce byte for byte; the event is rejected, never guessed."""
+
+
+@dataclass(frozen=True)
+class _Plan:
+    mode: str
+    strategy: IndexStrategy | None
+
+
+@functools.lru_cache(maxsize=64)
+def compile_options(options: TransformOptions) -> _Plan:
+    """Validate options once; UsageError names the problem (unknown mode, field, zone ...)."""
+    if options.mode not in MODES:
+        raise UsageError(f"unknown mode {options.mode!r}: use seed or opensearch")
+    if options.mode == SEED:
+        for name, value, default in (
+            ("--index-strategy", options.index_strategy, "seed"),
+            ("--prefix", options.prefix, SEED_PREFIX),
+            ("--tz", options.tz, "UTC"),
+        ):
+            if value != default:
+                raise UsageError(f"{name} applies to --mode opensearch only: --mode seed names indices exactly as the seed Lambda does")
+        return _Plan(SEED, None)
+    return _Plan(OPENSEARCH, compile_index_strategy(options.index_strategy, prefix=options.prefix, tz=options.tz))
+
+
+_local = threading.local()
+
+
+def _scanner() -> JsonScanner:
+    scanner = getattr(_local, "scanner", None)
+    if scanner is None:
+        scanner = _local.scanner = JsonScanner()
+    return scanner
+
+
+def transform_payload(p: Payload, options: TransformOptions = TransformOptions()) -> tuple[list[BulkAction], list[Reject]]:
+    """All actions of one payload in event order, and a Reject for every event that yields none."""
+    plan = compile_options(options)
+    if p.is_control:
+        return [], []
+    scanner = _scanner()
+    seed = plan.mode == SEED
+    group_json = quote(p.log_group)
+    tail = _Tail(p.owner, p.log_group, p.log_stream,
+                 f',"@owner":{quote(p.owner)},"@log_group":{group_json},"@log_stream":{quote(p.log_stream)}}}')
+    namer = None if seed else plan.strategy.for_stream(p.log_group, p.log_stream)  # type: ignore[union-attr]
+    heads: dict[int, tuple[str, str, str | None]] = {}  # day or ms -> (index, action head, problem)
+    where = "" if p.position is None else f"{p.position}:"
+    actions: list[BulkAction] = []
+    rejects: list[Reject] = []
+    for k, event in enumerate(p.log_events):
+        ordinal = k if event.ordinal is None else event.ordinal
+        ms = time_clip(event.timestamp)
+        try:
+            source_line = _source_line(event, ms, scanner, tail)
+        except _SeedThrows as exc:
+            rejects.append(Reject("transform", exc.reason, p.source, f"{where}logEvents[{ordinal}]", encode_event(event)))
+            continue
+        except _Unsupported as exc:
+            rejects.append(Reject("transform", str(exc), p.source, f"{where}logEvents[{ordinal}]", encode_event(event)))
+            continue
+        assert ms is not None
+        key = ms // MS_PER_DAY if seed else ms
+        head = heads.get(key)
+        if head is None:
+            head = heads[key] = _action_head(p, ms, seed, namer, group_json)
+        index, action_head, problem = head
+        if problem is not None:
+            rejects.append(Reject("index-name", problem, p.source, f"{where}logEvents[{ordinal}]", encode_event(event)))
+            continue
+        id_json = _quote(event.id) if event.id.isascii() else quote(event.id)
+        actions.append(BulkAction(index, event.id, action_head + id_json + "}}", source_line, p.source, f"{where}logEvents[{ordinal}]"))
+    if p.invalid_events:
+        rejects = sorted([*p.invalid_events, *rejects], key=_reject_ordinal)
+    return actions, rejects
+
+
+def _reject_ordinal(reject: Reject) -> int:
+    match = _ORDINAL.search(str(reject.position or ""))
+    return int(match.group(1)) if match else -1
+
+
+def _action_head(p: Payload, ms: int, seed: bool, namer: Any, group_json: str) -> tuple[str, str, str | None]:
+    """The action line up to ``"_id":`` for one day (seed) or one instant (strategies)."""
+    if seed:
+        index = seed_index_name(p.log_group, *civil_from_days(ms // MS_PER_DAY))
+        return index, f'{{"index":{{"_index":{quote(index)},"_type":{group_json},"_id":', None
+    index, problem = namer.name(ms)
+    return index, f'{{"index":{{"_index":{quote(index)},"_id":', problem
+
+
+@dataclass(frozen=True, slots=True)
+class _Tail:
+    """The payload-wide @ fields, as values and as the serialized end of every source line."""
+
+    owner: str
+    log_group: str
+    log_stream: str
+    text: str
+
+
+def _source_line(event: LogEvent, ms: int | None, scanner: JsonScanner, tail: _Tail) -> str:
+    """``JSON.stringify(source)`` of the seed's document for one event."""
+    message = event.message
+    fields = event.extracted_fields
+    if fields is None:
+        source: dict[str, Any] | None = None
+        brace = message.find("{")
+        if brace >= 0:
+            source, plain = _extract_json(message[brace:] if brace else message, scanner)
+            if source is not None and plain:
+                if ms is None:
+                    raise _invalid_date(event)
+                if _AT_KEYS.isdisjoint(source):
+                    body = _encode_plain(source)
+                    line = body[:-1] + ("," if source else "") + _at_fields(event, ms) + tail.text
+                else:
+                    line = _encode_plain(_with_at_fields(source, event, ms, tail))
+                ascii_only = message.isascii() and "\\u" not in message and event.id.isascii()
+                return line if ascii_only else fix_surrogates(line)
+        if source is None:
+            if ms is None:
+                raise _invalid_date(event)
+            line = "{" + _at_fields(event, ms) + tail.text
+            return line if message.isascii() and event.id.isascii() else fix_surrogates(line)
+    else:
+        source = build_source_from_fields(fields, scanner)
+    if ms is None:
+        raise _invalid_date(event)
+    return stringify(_with_at_fields(source, event, ms, tail))
+
+
+def _at_fields(event: LogEvent, ms: int) -> str:
+    """``"@id":…,"@timestamp":…,"@message":…`` (the payload-wide @ fields are in ``tail``)."""
+    return f'"@id":{_quote(event.id)},"@timestamp":"{_iso(ms)}","@message":{_quote(event.message)}'
+
+
+def _with_at_fields(source: dict[str, Any], event: LogEvent, ms: int, tail: _Tail) -> dict[str, Any]:
+    """The seed's ``source['@id'] = …`` assignments on a dict we own (an existing key keeps its place)."""
+    source["@id"] = event.id
+    source["@timestamp"] = _iso(ms)
+    source["@message"] = event.message
+    source["@owner"] = tail.owner
+    source["@log_group"] = tail.log_group
+    source["@log_stream"] = tail.log_stream
+    return source
+
+
+_DAY_PREFIX: dict[int, str] = {}
+
+
+def _iso(ms: int) -> str:
+    """``toISOString()``, with the date part cached per day."""
+    day, rest = divmod(ms, MS_PER_DAY)
+    prefix = _DAY_PREFIX.get(day)
+    if prefix is None:
+        year, month, dom = civil_from_days(day)
+        prefix = f"{iso_year(year)}-{month:02d}-{dom:02d}T"
+        if len(_DAY_PREFIX) > 4096:
+            _DAY_PREFIX.clear()
+        _DAY_PREFIX[day] = prefix
+    hours, rest = divmod(rest, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis = divmod(rest, 1000)
+    return f"{prefix}{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}Z"
+
+
+def _invalid_date(event: LogEvent) -> _SeedThrows:
+    return _SeedThrows(f"timestamp {event.timestamp!r} is not a valid date for new Date()", "RangeError: Invalid time value (toISOString)")
+
+
+def _extract_json(text: str, scanner: JsonScanner) -> tuple[dict[str, Any] | None, bool]:
+    """``extractJson``: the text from the first ``{`` if it is valid JSON (always an object then)."""
+    try:
+        value, plain = scanner.scan(text)
+    except RecursionError as exc:
+        raise _Unsupported(
+            "the JSON in this message nests too deeply for efklab to reproduce the seed's output "
+            "(node's JSON.stringify overflows its stack at a few thousand levels)"
+        ) from exc
+    except ValueError:
+        return None, False
+    return value, plain
+
+
+def build_source_from_fields(fields: dict[str, Any], scanner: JsonScanner | None = None) -> dict[str, Any]:
+    """The seed's ``buildSource`` for an event with ``extractedFields`` (JS semantics, fresh dict)."""
+    scanner = scanner or _scanner()
+    if "hasOwnProperty" in fields:
+        raise _SeedThrows(
+            "extractedFields has a key named 'hasOwnProperty', so extractedFields.hasOwnProperty(key) "
+            "is not a function"
+        )
+    source: dict[str, Any] = {}
+    for key in property_order(fields):
+        value = fields[key]
+        if not _truthy(value):
+            continue
+        if isinstance(value, str):
+            if is_numeric(value):
+                _assign(source, key, to_number(value))
+                continue
+            brace = value.find("{")
+            if brace >= 0:
+                parsed, _ = _extract_json(value[brace:], scanner)
+                if parsed is not None:
+                    source["$" + key] = parsed
+            _assign(source, key, value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not is_numeric(value):  # Infinity: not numeric, and a number has no indexOf
+                raise _SeedThrows(f"extractedFields[{key!r}] is Infinity, and value.indexOf is not a function")
+            _assign(source, key, value)
+        elif isinstance(value, list):
+            raise _Unsupported(
+                f"extractedFields[{key!r}] is an array; CloudWatch extracts strings, and efklab does not "
+                "reproduce JavaScript's coercion of arrays"
+            )
+        else:
+            kind = "true" if value is True else "an object"
+            raise _SeedThrows(f"extractedFields[{key!r}] is {kind}, and value.indexOf is not a function")
+    return source
+
+
+def _truthy(value: Any) -> bool:
+    """JavaScript truthiness of a JSON value."""
+    if value is None or value is False or value == "":
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value != 0 and not (isinstance(value, float) and math.isnan(value))
+    return True
+
+
+def _assign(source: dict[str, Any], key: str, value: Any) -> None:
+    """``source[key] = value``: assigning a primitive to ``__proto__`` does nothing in JS."""
+    if key != "__proto__":
+        source[key] = value
+
+
+def render_bulk(actions: Iterable[BulkAction]) -> str:
+    """The ``_bulk`` body: action line and source line per action, each ending in a newline."""
+    return "".join([f"{a.action_line}\n{a.source_line}\n" for a in actions])
+
+
+__all__ = [
+    "MODES",
+    "OPENSEARCH",
+    "SEED",
+    "BulkAction",
+    "TransformOptions",
+    "build_source_from_fields",
+    "compile_options",
+    "render_bulk",
+    "transform_payload",
+]
