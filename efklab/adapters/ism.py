@@ -1,0 +1,112 @@
+"""The ISM REST API and the index facts ISM reads, through the client ``adapters.opensearch`` builds.
+
+``_plugins/_ism`` is the API of OpenSearch; ``_opendistro/_ism`` is the legacy prefix that older
+Amazon OpenSearch Service domains (and Elasticsearch-engine domains) answer.  Every call is
+wrapped so transport errors become one-line ``RemoteError``s.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from efklab.adapters.opensearch import Connection, remote_errors
+from efklab.errors import RemoteError
+from efklab.ismtemplates import IndexFacts
+
+ISM_BASE = "/_plugins/_ism"
+LEGACY_ISM_BASE = "/_opendistro/_ism"
+JOB_INTERVAL = "plugins.index_state_management.job_interval"
+JITTER = "plugins.index_state_management.jitter"
+
+
+class IsmApi:
+    """PUT/GET policies, add policies to indices, explain; one client, one base path."""
+
+    def __init__(self, client: Any, conn: Connection, *, legacy: bool = False) -> None:
+        self.client, self.conn = client, conn
+        self.base = LEGACY_ISM_BASE if legacy else ISM_BASE
+
+    def _call(self, method: str, path: str, body: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        with remote_errors(self.conn):
+            return self.client.transport.perform_request(method, path, body=body, params=dict(params or {}))
+
+    def get_policy(self, policy_id: str) -> dict[str, Any] | None:
+        """The stored policy (with _seq_no/_primary_term), or None when there is none."""
+        try:
+            return self._call("GET", f"{self.base}/policies/{policy_id}")
+        except RemoteError as exc:
+            if "HTTP 404" in str(exc):
+                return None
+            raise
+
+    def put_policy(self, policy_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Create the policy, or update it in place (the API wants the current seq_no/primary_term)."""
+        current = self.get_policy(policy_id)
+        params = {}
+        if current is not None:
+            params = {"if_seq_no": current["_seq_no"], "if_primary_term": current["_primary_term"]}
+        return self._call("PUT", f"{self.base}/policies/{policy_id}", body=dict(body), params=params)
+
+    def add_policy(self, pattern: str, policy_id: str) -> dict[str, Any]:
+        """``POST _ism/add/<pattern>``: attach a policy to existing indices (templates never do)."""
+        return self._call("POST", f"{self.base}/add/{pattern}", body={"policy_id": policy_id})
+
+    def remove_policy(self, pattern: str) -> dict[str, Any]:
+        """``POST _ism/remove/<pattern>``."""
+        return self._call("POST", f"{self.base}/remove/{pattern}")
+
+    def explain(self, pattern: str | None = None) -> dict[str, Any]:
+        """``GET _ism/explain[/<pattern>]``: managed or not, state, action, step, info per index."""
+        path = f"{self.base}/explain" + (f"/{pattern}" if pattern else "")
+        return self._call("GET", path)
+
+
+def ism_installed(client: Any, conn: Connection) -> bool:
+    """Whether the node runs the index-management plugin (``_cat/plugins``)."""
+    with remote_errors(conn):
+        rows = client.cat.plugins(format="json")
+    return any(str(r.get("component")) in ("opensearch-index-management", "opendistro_index_management") for r in rows)
+
+
+def set_job_settings(client: Any, conn: Connection, *, interval_minutes: int | None, jitter: float | None) -> None:
+    """Set the ISM job interval / jitter (persistent cluster settings); jobs pick it up on their next run."""
+    settings: dict[str, Any] = {}
+    if interval_minutes is not None:
+        settings[JOB_INTERVAL] = interval_minutes
+    if jitter is not None:
+        settings[JITTER] = jitter
+    if settings:
+        with remote_errors(conn):
+            client.cluster.put_settings(body={"persistent": settings})
+
+
+def read_job_settings(client: Any, conn: Connection) -> tuple[int, float]:
+    """(job_interval minutes, jitter) in force on the cluster, defaults included."""
+    with remote_errors(conn):
+        answer = client.cluster.get_settings(include_defaults=True, flat_settings=True)
+    merged: dict[str, Any] = {}
+    for scope in ("defaults", "persistent", "transient"):
+        merged.update(answer.get(scope, {}))
+    return int(merged.get(JOB_INTERVAL, 5)), float(merged.get(JITTER, 0.6))
+
+
+def read_index_facts(client: Any, conn: Connection, pattern: str) -> list[IndexFacts]:
+    """What ISM sees of each index matching ``pattern``: creation date, docs, primary size, hidden, auto_manage."""
+    with remote_errors(conn):
+        rows = client.cat.indices(index=pattern, format="json", bytes="b", expand_wildcards="all",
+                                  h="index,docs.count,pri.store.size,creation.date")
+        settings = client.indices.get_settings(index=pattern, expand_wildcards="all", flat_settings=True,
+                                               include_defaults=False, allow_no_indices=True, ignore_unavailable=True)
+    facts = []
+    for row in rows:
+        name = str(row["index"])
+        flat = settings.get(name, {}).get("settings", {})
+        facts.append(IndexFacts(
+            name=name,
+            creation_date=int(row.get("creation.date") or flat.get("index.creation_date") or -1),
+            doc_count=int(row["docs.count"]) if row.get("docs.count") not in (None, "") else None,
+            size_bytes=int(row["pri.store.size"]) if row.get("pri.store.size") not in (None, "") else None,
+            hidden=str(flat.get("index.hidden", "false")).lower() == "true",
+            auto_manage=str(flat.get("index.plugins.index_state_management.auto_manage", "true")).lower() != "false",
+        ))
+    return sorted(facts, key=lambda f: f.name)

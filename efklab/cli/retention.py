@@ -1,0 +1,351 @@
+"""``efklab retention validate|simulate|apply|explain``: ISM policies checked, forecast, applied and explained."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from efklab.cli.common import add_connection_options, add_json_option, add_transform_options
+from efklab.errors import InputError, PolicyError, RemoteError, UsageError
+from efklab.indexpatterns import patterns_overlap
+from efklab.ismschedule import JobSettings
+from efklab.ismtemplates import IndexFacts, attach_policy
+from efklab.retention import Policy, load_policy
+from efklab.retention_forecast import Generation, find_traps, plan_generations, status_at, summarize_at
+from efklab.units import DAY_MS, format_time, parse_time
+
+DESCRIPTION = """\
+Validate ISM policies (errors name the JSON path), forecast what they delete and when, PUT them
+on a cluster and explain the managed indices.
+
+simulate models the ISM job as the plugin runs it: a job per index every --job-interval
+minutes plus a random delay up to --jitter of the interval; the first run only initialises,
+each later run performs one step; min_index_age counts from index.creation_date.  From
+payloads, an index is created when its first document arrives (the newest event of its
+payload); documents that arrive after ISM deleted their daily index create it again.  From a
+cluster (no payloads), creation dates, counts and sizes are read from the node."""
+
+EPILOG = """\
+times: ISO 8601 (2021-06-30, 2021-06-30T04:48:37Z) or epoch ms.  Exit codes: 0 ok, 1 explain
+found failed indices, 2 bad input (one line: file:JSON path: reason) or an unreachable cluster.
+examples:
+  efklab retention validate data/samples/ism-policy.json
+  efklab retention simulate --policy data/samples/ism-policy.json data/samples/payloads/*.jsonl.gz
+  efklab retention simulate --policy data/samples/ism-policy.json --replayed-at 2021-06-20 payloads.jsonl.gz
+  efklab retention apply --policy data/samples/ism-policy.json --add 'mydata-*'
+  efklab retention explain 'mydata-*'"""
+
+
+def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
+    """Add ``efklab retention`` and its actions to the command parser."""
+    p = sub.add_parser("retention", help=summary, description=DESCRIPTION, epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
+    actions.required = True
+
+    v = actions.add_parser("validate", help="check policy files as the ISM plugin would (exit 2 on the first error)")
+    v.add_argument("policies", nargs="+", metavar="POLICY", help="policy JSON files ({\"policy\": ...})")
+    add_json_option(v)
+    v.set_defaults(func=run_validate)
+
+    s = actions.add_parser("simulate", help="forecast per index when the policy deletes it; gone/kept/due as of a time",
+                           description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _policy_option(s)
+    s.add_argument("payloads", nargs="*", metavar="PAYLOADS", help="payload files (else: the indices of a cluster)")
+    s.add_argument("--at", metavar="TIME", help="report gone/kept/due as of TIME (default: now)")
+    s.add_argument("--job-interval", type=int, metavar="MIN", help="ISM job interval in minutes (default: 5, or the cluster's)")
+    s.add_argument("--jitter", type=float, metavar="J", help="ISM job jitter 0..1, capped at 0.6 (default: 0.6, or the cluster's)")
+    s.add_argument("--applied-at", metavar="TIME", help="when the policy was PUT: indices created before it are not attached")
+    s.add_argument("--replayed-at", metavar="TIME", help="all indices created at TIME (a backfill/replay) instead of on arrival")
+    s.add_argument("--pattern", default="*", help="with a cluster: which indices to read (default: * without dot indices)")
+    s.add_argument("--plot", metavar="PNG", help="also write the retention timeline figure")
+    add_transform_options(s)
+    add_connection_options(s)
+    add_json_option(s)
+    s.set_defaults(func=run_simulate)
+
+    a = actions.add_parser("apply", help="PUT the policy (create or update); --add attaches it to existing indices")
+    _policy_option(a)
+    a.add_argument("--policy-id", metavar="ID", help="policy id (default: the file's policy_id, else its name)")
+    a.add_argument("--add", metavar="PATTERN", help="also POST _ism/add/PATTERN: attach to indices that already exist")
+    a.add_argument("--job-interval", type=int, metavar="MIN", help="set plugins.index_state_management.job_interval first")
+    a.add_argument("--jitter", type=float, metavar="J", help="set plugins.index_state_management.jitter first")
+    _legacy_option(a)
+    add_connection_options(a)
+    add_json_option(a)
+    a.set_defaults(func=run_apply)
+
+    e = actions.add_parser("explain", help="managed or not, state, action, step, failures (exit 1 when any failed)")
+    e.add_argument("pattern", nargs="?", metavar="PATTERN", help="indices to explain (default: every managed index)")
+    _legacy_option(e)
+    add_connection_options(e)
+    add_json_option(e)
+    e.set_defaults(func=run_explain)
+
+
+def _policy_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--policy", action="append", required=True, metavar="FILE", help="policy JSON file (repeatable)")
+
+
+def _legacy_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--legacy-api", action="store_true",
+                   help="use _opendistro/_ism (older Amazon OpenSearch Service / Elasticsearch domains)")
+
+
+def read_policies(paths: Sequence[str]) -> list[Policy]:
+    """Load and validate policy files; two policies whose templates overlap at one priority are refused."""
+    policies = []
+    for path in paths:
+        try:
+            text = Path(path).read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read policy: {exc.strerror}", source=path) from exc
+        policies.append(load_policy(text, source=path, policy_id=None if text else None))
+    for i, first in enumerate(policies):
+        for second in policies[i + 1:]:
+            if first.policy_id == second.policy_id:
+                raise PolicyError(f"two files define policy {first.policy_id}", source=second.source, position="$.policy.policy_id")
+            for a in first.ism_templates:
+                for b in second.ism_templates:
+                    if a.priority == b.priority and patterns_overlap(a.index_patterns, b.index_patterns):
+                        raise PolicyError(
+                            f"ISM template {list(b.index_patterns)} overlaps {first.policy_id}'s {list(a.index_patterns)} at "
+                            f"priority {a.priority}; the plugin refuses this PUT: use a different priority",
+                            source=second.source, position=b.path)
+    return policies
+
+
+def describe_policy(policy: Policy) -> list[str]:
+    """A few lines that say what the policy does."""
+    lines = [f"policy {policy.policy_id}: {policy.description}"]
+    for state in policy.states:
+        actions = ", ".join(a.type for a in state.actions) or "no actions"
+        moves = "; ".join(
+            f"-> {t.state_name}" + (f" when {t.condition.kind} {t.condition.text}" if t.condition else " at once")
+            for t in state.transitions) or "final"
+        lines.append(f"  state {state.name}{' (default)' if state.name == policy.default_state else ''}: {actions}; {moves}")
+    for template in policy.ism_templates:
+        since = format_time(template.last_updated_time) if template.last_updated_time else "the PUT"
+        lines.append(f"  template {list(template.index_patterns)} priority {template.priority}: "
+                     f"attaches to indices created after {since}")
+    if policy.read_only_fields:
+        lines.append(f"  note: {', '.join(policy.read_only_fields)} are read-only; the API ignores or resets them")
+    return lines
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    policies = read_policies(args.policies)
+    if args.json:
+        print(json.dumps([{"source": p.source, "policy_id": p.policy_id, "valid": True, "deletes": p.deletes} for p in policies]))
+    else:
+        for policy in policies:
+            print(f"{policy.source}: ok")
+            print("\n".join(describe_policy(policy)))
+    return 0
+
+
+def _job_settings(args: argparse.Namespace, cluster: tuple[int, float] | None) -> JobSettings:
+    interval, jitter = cluster or (5, 0.6)
+    interval = args.job_interval if args.job_interval is not None else interval
+    jitter = args.jitter if args.jitter is not None else jitter
+    if interval < 1:
+        raise UsageError("--job-interval must be at least 1 minute (the plugin's minimum)")
+    if not 0.0 <= jitter <= 1.0:
+        raise UsageError("--jitter must be between 0 and 1")
+    return JobSettings(interval_minutes=interval, jitter=jitter)
+
+
+def _time_option(value: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(value)
+    except ValueError as exc:
+        raise UsageError(str(exc), source=name) from None
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    policies = read_policies(args.policy)
+    at = _time_option(args.at, "--at") or int(time.time() * 1000)
+    applied = _time_option(args.applied_at, "--applied-at")
+    applied_at = {p.policy_id: applied for p in policies} if applied is not None else None
+    replayed = _time_option(args.replayed_at, "--replayed-at")
+    if args.payloads:
+        settings = _job_settings(args, None)
+        generations = _generations_from_payloads(args, policies, settings, applied_at, replayed)
+    else:
+        generations, settings = _generations_from_cluster(args, policies, applied_at)
+    findings = find_traps(generations, policies)
+    summary = summarize_at(generations, at)
+    if args.plot:
+        from efklab.plots import plot_retention_timeline
+
+        plot_retention_timeline(generations, now=at).savefig(args.plot, dpi=110)
+    if args.json:
+        print(json.dumps(_simulation_json(policies, settings, generations, summary, findings, at)))
+    else:
+        _print_simulation(policies, settings, generations, summary, findings, at)
+    return 0
+
+
+def _generations_from_payloads(args: argparse.Namespace, policies: list[Policy], settings: JobSettings,
+                               applied_at: dict[str, int] | None, replayed: int | None) -> list[Generation]:
+    from efklab.layout import expect_layout
+    from efklab.payloads import iter_payload_records
+    from efklab.transform import TransformOptions
+
+    options = TransformOptions(mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz)
+    layout = expect_layout(iter_payload_records(args.payloads), options)
+    for reject in layout.rejects:
+        print(f"efklab retention: skipped {reject.location()}: {reject.reason}", file=sys.stderr)
+    generations: list[Generation] = []
+    for index in layout.indices:
+        arrivals = [replayed] * index.doc_count if replayed is not None else list(index.arrivals)
+        generations.extend(plan_generations(index.name, arrivals, policies, settings, applied_at=applied_at))
+    return generations
+
+
+def _generations_from_cluster(args: argparse.Namespace, policies: list[Policy],
+                              applied_at: dict[str, int] | None) -> tuple[list[Generation], JobSettings]:
+    from efklab.adapters.ism import IsmApi, ism_installed, read_index_facts, read_job_settings
+    from efklab.cli.target import open_target
+    from efklab.ismexplain import read_explain
+    from efklab.ismschedule import forecast_index
+
+    client, conn = open_target(args)
+    facts = [f for f in read_index_facts(client, conn, args.pattern) if not f.name.startswith(".")]
+    cluster_settings = None
+    if ism_installed(client, conn):
+        cluster_settings = read_job_settings(client, conn)
+        managed = {r.index: r.policy_id for r in read_explain(IsmApi(client, conn).explain(args.pattern)) if r.managed}
+        facts = [IndexFacts(f.name, f.creation_date, f.doc_count, f.size_bytes, f.hidden, f.auto_manage, managed.get(f.name))
+                 for f in facts]
+    settings = _job_settings(args, cluster_settings)
+    generations = []
+    for fact in facts:
+        attachment = attach_policy(fact, policies, applied_at=applied_at)
+        policy = next((p for p in policies if p.policy_id == attachment.policy_id), None)
+        generations.append(Generation(forecast_index(fact, attachment, policy, settings), 1, fact.doc_count or 0, 0))
+    return generations, settings
+
+
+def _window(generation: Generation) -> str:
+    deletion = generation.forecast.deletion
+    if deletion is None:
+        return {"unmanaged": "never (no policy)", "kept": "never (policy keeps it)",
+                "failed": "never (policy fails)"}.get(generation.forecast.outcome, generation.forecast.outcome)
+    return f"{format_time(deletion[0])} .. {format_time(deletion[1])}"
+
+
+def _print_simulation(policies: list[Policy], settings: JobSettings, generations: list[Generation],
+                      summary: dict[str, Any], findings: list[Any], at: int) -> None:
+    for policy in policies:
+        print("\n".join(describe_policy(policy)))
+    spread = settings.max_delay_ms // 60_000
+    print(f"ISM job: every {settings.interval_minutes} min + up to {spread} min delay; run 1 initialises, each run one step")
+    width = max([len(g.forecast.index) for g in generations] + [5])
+    print(f"\n{'index':<{width}}  {'docs':>7}  {'created':<20}  {'deleted between':<42}  as of {format_time(at)}")
+    for gen in sorted(generations, key=lambda g: (g.forecast.index, g.generation)):
+        name = gen.forecast.index + (f" #{gen.generation}" if gen.generation > 1 else "")
+        print(f"{name:<{width}}  {gen.doc_count:>7}  {format_time(gen.forecast.created):<20}  {_window(gen):<42}  "
+              f"{status_at(gen.forecast, at)}")
+    totals = summary["totals"]
+    print(f"\nas of {format_time(at)}: " + ", ".join(
+        f"{label} {totals[key]['indices']} indices ({totals[key]['docs']} docs)"
+        for key, label in (("gone", "gone"), ("due", "being deleted"), ("kept", "kept"), ("not-yet", "not yet created"))))
+    if summary["due_next"]:
+        print(f"deleted in the next {DAY_MS // 3_600_000} h:")
+        for row in summary["due_next"]:
+            print(f"  {row['index']}  {row['docs']} docs  {format_time(row['earliest'])} .. {format_time(row['latest'])}")
+    if findings:
+        print("\ntraps:")
+        for finding in findings:
+            print(f"  [{finding.kind}] {finding.index}: {finding.message}")
+
+
+def _simulation_json(policies: list[Policy], settings: JobSettings, generations: list[Generation],
+                     summary: dict[str, Any], findings: list[Any], at: int) -> dict[str, Any]:
+    return {
+        "at": at,
+        "policies": [p.policy_id for p in policies],
+        "job": {"interval_minutes": settings.interval_minutes, "max_delay_ms": settings.max_delay_ms},
+        "indices": [
+            {"index": g.forecast.index, "generation": g.generation, "docs": g.doc_count, "uncertain_docs": g.uncertain_docs,
+             "created": g.forecast.created, "policy_id": g.forecast.policy_id, "attached": g.forecast.attachment.how,
+             "outcome": g.forecast.outcome, "reason": g.forecast.reason,
+             "deletion": list(g.forecast.deletion) if g.forecast.deletion else None, "status": status_at(g.forecast, at),
+             "milestones": [{"run": m.run, "earliest": m.earliest, "latest": m.latest, "state": m.state,
+                             "action": m.action, "step": m.step, "detail": m.detail} for m in g.forecast.milestones]}
+            for g in generations],
+        "summary": summary,
+        "findings": [{"kind": f.kind, "index": f.index, "message": f.message} for f in findings],
+    }
+
+
+def _require_ism(client: Any, conn: Any) -> None:
+    from efklab.adapters.ism import ism_installed
+
+    if not ism_installed(client, conn):
+        raise RemoteError(f"{conn.display_url} has no Index State Management plugin (opensearch-index-management); "
+                          "install it, or use a domain that has it")
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    from efklab.adapters.ism import IsmApi, read_index_facts, set_job_settings
+    from efklab.cli.target import open_target
+
+    if len(args.policy) != 1:
+        raise UsageError("apply takes one --policy")
+    (policy,) = read_policies(args.policy)
+    policy_id = args.policy_id or (policy.policy_id if policy.policy_id != "policy" else Path(args.policy[0]).stem)
+    body = json.loads(Path(args.policy[0]).read_bytes())
+    body = {"policy": body["policy"]}
+    client, conn = open_target(args)
+    _require_ism(client, conn)
+    set_job_settings(client, conn, interval_minutes=args.job_interval, jitter=args.jitter)
+    api = IsmApi(client, conn, legacy=args.legacy_api)
+    answer = api.put_policy(policy_id, body)
+    result: dict[str, Any] = {"policy_id": policy_id, "version": answer.get("_version"), "seq_no": answer.get("_seq_no")}
+    patterns = [p for t in policy.ism_templates for p in t.index_patterns]
+    existing = [f.name for pattern in patterns for f in read_index_facts(client, conn, pattern) if not f.name.startswith(".")]
+    if args.add:
+        added = api.add_policy(args.add, policy_id)
+        result["added"] = {"updated_indices": added.get("updated_indices", 0), "failed_indices": added.get("failed_indices", [])}
+    result["existing_not_attached"] = [] if args.add else existing
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"PUT {api.base}/policies/{policy_id}: version {result['version']}")
+        if args.add:
+            print(f"POST {api.base}/add/{args.add}: {result['added']['updated_indices']} indices attached")
+            for failure in result["added"]["failed_indices"]:
+                print(f"  not attached: {failure.get('index_name')}: {failure.get('reason')}")
+        elif existing:
+            print(f"{len(existing)} existing indices match {patterns} and will NOT get the policy (templates only attach to "
+                  f"indices created after the PUT); attach them with: efklab retention apply --policy {args.policy[0]} "
+                  f"--add '{patterns[0]}'")
+    failed = bool(result.get("added", {}).get("failed_indices"))
+    return 1 if failed else 0
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from efklab.adapters.ism import IsmApi
+    from efklab.cli.target import open_target
+    from efklab.ismexplain import read_explain
+
+    client, conn = open_target(args)
+    _require_ism(client, conn)
+    rows = read_explain(IsmApi(client, conn, legacy=args.legacy_api).explain(args.pattern))
+    if args.json:
+        print(json.dumps([r.to_json() for r in rows]))
+    else:
+        width = max([len(r.index) for r in rows] + [5])
+        for row in rows:
+            where = f"{row.policy_id}/{row.state or '-'}/{row.action or '-'}/{row.step or '-'}" if row.managed else "-"
+            print(f"{row.index:<{width}}  {where:<48}  {row.next}")
+        print(f"{sum(r.managed for r in rows)} of {len(rows)} indices managed, {sum(r.failed for r in rows)} failed")
+    return 1 if any(r.failed for r in rows) else 0
