@@ -29,6 +29,7 @@ from efklab.capture import (
     redact_function_configuration,
 )
 from efklab.errors import EfklabError, InputError, UsageError
+from efklab.payloads import payload_json, to_lambda_event
 
 # Environment values of our own handler that say how it transforms; every other value is redacted.
 NON_SECRET_HANDLER_VARIABLES = ("EFKLAB_MODE", "EFKLAB_INDEX_STRATEGY", "EFKLAB_PREFIX", "EFKLAB_TZ", "EFKLAB_SIGNING")
@@ -124,7 +125,7 @@ def run(
 
     _write_json(paths["filters"], _filters_document(session, query, plans, now_ms, checkpoint))
     rejects = 0
-    encode = _lambda_encoder() if args.lambda_events else _payload_line
+    encode = _lambda_event_line if args.lambda_events else payload_json
     bar = tqdm(unit=" events", disable=not sys.stderr.isatty(), file=sys.stderr, desc="capture")
     with _open_output(out, checkpoint["out_bytes"]) as raw:
         for plan in plans:
@@ -275,14 +276,8 @@ def _summary(checkpoint: Mapping[str, Any], out: Path, filters: Path, rejects: i
     }
 
 
-def _payload_line(payload: Mapping[str, Any]) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-
-
-def _lambda_encoder() -> Callable[[Mapping[str, Any]], str]:
-    from efklab.payloads import to_lambda_event
-
-    return lambda payload: json.dumps(to_lambda_event(payload), separators=(",", ":"))
+def _lambda_event_line(payload: Mapping[str, Any]) -> str:
+    return json.dumps(to_lambda_event(payload), separators=(",", ":"))
 
 
 def _open_output(out: Path, keep_bytes: int) -> BinaryIO:

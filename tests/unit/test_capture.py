@@ -19,6 +19,10 @@ from moto import mock_aws
 from efklab.adapters import aws
 from efklab.cli import build_parser, main
 from efklab.cli import capture as capture_cli
+from efklab.payloads import decode_payload, to_lambda_event
+from efklab.transform import TransformOptions, render_bulk, transform_payload
+from tests.conftest import SEED_DOCUMENT
+from tests.differential.oracle import NodeOracle, extract_seed_lambda, find_node
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -107,6 +111,13 @@ def account(aws_env: None, moto_clock: None) -> Iterator[Account]:
                 acc.put(GROUP, stream, events)
                 t += 7
         acc.put(OTHER_GROUP, "api-7d9f_shop_api-0a1b", [{"timestamp": _ms(5), "message": _docker_message("web up\n")}])
+        quirks = [
+            '2024-05-06 10:00:00 INFO payload {"user":"kim","amount":1e21,"tags":["a","b"],"nested":{"2":"x","1":"y"}}',
+            '{"log":"한국어 로그 ✓\\n","count":12345678901234567890,"ok":true,"nothing":null}',
+            "no json here at all { but a brace",
+            '{"@timestamp":"overridden by the seed","@message":"too","level":"warn"}',
+        ]
+        acc.put(GROUP, "api-7d9f_shop_api-0a1b", [{"timestamp": _ms(100 + i), "message": m} for i, m in enumerate(quirks)])
         # Subscriptions are added after the puts: moto would otherwise try to invoke the function.
         for group in (GROUP, OTHER_GROUP):
             acc.logs.put_subscription_filter(
@@ -172,7 +183,39 @@ def test_captured_payloads_are_the_put_batches_as_cloudwatch_delivers_them(accou
     captured = _read_lines(out)
     assert _by_stream(captured) == _by_stream(_expected_payloads(account, captured, GROUP))
     ids = [e["id"] for p in captured for e in p["logEvents"]]
-    assert len(ids) == len(set(ids)) == 30
+    assert len(ids) == len(set(ids)) == 34
+
+
+def _key(payload: dict[str, Any]) -> tuple[str, str]:
+    return payload["logStream"], payload["logEvents"][0]["id"]
+
+
+@pytest.mark.differential
+def test_replaying_captured_payloads_gives_the_seed_lambdas_documents(account: Account, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`efklab transform --mode seed` over the capture is byte-identical to the seed Lambda (under node) fed what CloudWatch delivers."""
+    node = find_node()
+    if node is None or not SEED_DOCUMENT.exists():
+        pytest.skip("needs node and the seed document (../shared, or EFKLAB_SHARED_DIR)")
+    rc, out = _capture(tmp_path, "--log-group", GROUP)
+    assert rc == 0
+    captured = _read_lines(out)
+    truth = _expected_payloads(account, captured, GROUP)
+    oracle = NodeOracle(node, extract_seed_lambda(SEED_DOCUMENT.read_text(encoding="utf-8")))
+    try:
+        answers = oracle.batch([{"op": "handler", "event": to_lambda_event(p)} for p in truth])
+    finally:
+        oracle.close()
+    assert all(a["ok"] for a in answers), answers
+    seed_body = {_key(p): a["body"] for p, a in zip(truth, answers)}
+    expected = "".join(seed_body[_key(p)] for p in captured)
+
+    ours = "".join(render_bulk(transform_payload(decode_payload(p), TransformOptions(mode="seed"))[0]) for p in captured)
+    assert ours == expected  # the Python API
+
+    pytest.importorskip("efklab.cli.transform", reason="`efklab transform` is not built yet")
+    capsys.readouterr()
+    assert main(["transform", "--mode", "seed", str(out)]) == 0
+    assert capsys.readouterr().out == expected  # the CLI
 
 
 def test_filters_file_names_the_pattern_and_redacts_the_lambda_environment(account: Account, tmp_path: Path) -> None:
@@ -198,7 +241,7 @@ def test_the_subscription_filter_pattern_selects_the_events_by_default(account: 
     assert rc == 0
     assert _by_stream(captured) == _by_stream(_expected_payloads(account, captured, GROUP, lambda m: "ERROR" in m))
     rc, out = _capture(tmp_path, "--log-group", GROUP, "--filter-pattern", "", name="all.jsonl")
-    assert sum(len(p["logEvents"]) for p in _read_lines(out)) == 30
+    assert sum(len(p["logEvents"]) for p in _read_lines(out)) == 34
 
 
 def test_two_subscription_filters_need_a_choice(account: Account, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -220,7 +263,7 @@ def test_prefix_captures_every_matching_group(account: Account, tmp_path: Path) 
     captured = _read_lines(out)
     assert rc == 0
     assert [p for p in captured if p["logGroup"] == OTHER_GROUP] == _expected_payloads(account, captured, OTHER_GROUP)
-    assert sum(len(p["logEvents"]) for p in captured) == 31
+    assert sum(len(p["logEvents"]) for p in captured) == 35
 
 
 def test_start_and_end_bound_the_events(account: Account, tmp_path: Path) -> None:
@@ -288,7 +331,7 @@ def test_throttling_is_retried_with_backoff(account: Account, tmp_path: Path) ->
     rc = _run(["--log-group", GROUP, "--out", str(out)], sleep=waits.append, make_session=_session_with(hook))
     assert rc == 0
     assert waits == [1.0, 2.0]
-    assert sum(len(p["logEvents"]) for p in _read_lines(out)) == 30
+    assert sum(len(p["logEvents"]) for p in _read_lines(out)) == 34
 
 
 @pytest.mark.parametrize("name", ["resume.jsonl", "resume.jsonl.gz"])
@@ -353,4 +396,4 @@ def test_credentials_never_reach_output_files_or_terminal(account: Account, tmp_
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
     assert SECRET not in printed.out + printed.err
-    assert json.loads(printed.out)["events"] == 30
+    assert json.loads(printed.out)["events"] == 34
