@@ -5,10 +5,12 @@ whatever the first document suggests; with it, the daily indices of one strategy
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
-from efklab.indices import IndexStrategy
+from efklab.indices import IndexStrategy, compile_index_strategy
+from efklab.transform import SEED, TransformOptions
 
 TEMPLATE_PRIORITY = 50  # above OpenSearch's defaults, below anything a user sets deliberately
 
@@ -34,10 +36,17 @@ def index_pattern(strategy: IndexStrategy) -> str:
     return re.sub(r"\*+", "*", "".join(chunks))
 
 
+def pattern_for(options: TransformOptions) -> str:
+    """The index pattern of the indices a replay with ``options`` writes (seed mode names as the seed does)."""
+    if options.mode == SEED:
+        return index_pattern(compile_index_strategy("seed"))
+    return index_pattern(compile_index_strategy(options.index_strategy, prefix=options.prefix, tz=options.tz))
+
+
 def template_name(pattern: str) -> str:
     """One template per pattern, so replays with the same strategy update rather than pile up."""
-    slug = re.sub(r"[^a-z0-9]+", "-", pattern.lower()).strip("-") or "all"
-    return f"efklab-{slug}"
+    slug = re.sub(r"[^a-z0-9]+", "-", pattern.lower()).strip("-")[:60] or "all"
+    return f"efklab-{slug}-{hashlib.sha256(pattern.encode()).hexdigest()[:6]}"
 
 
 def replay_template(pattern: str) -> tuple[str, dict[str, Any]]:

@@ -1,0 +1,166 @@
+"""``efklab replay``: payload files -> the Lambda's transform -> OpenSearch, every item accounted for."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from efklab.adapters import node
+from efklab.adapters.files import check_inputs
+from efklab.adapters.opensearch import (
+    BulkSettings,
+    Connection,
+    connection_from_env,
+    install_index_template,
+    make_client,
+    stream_bulk,
+)
+from efklab.adapters.replayfiles import DeadLetterFile, fingerprint_inputs, load_checkpoint, save_checkpoint
+from efklab.bulk import ReplaySummary, RetryPolicy, render_summary
+from efklab.checkpoint import ReplayCheckpoint, ReplayProgress, check_resumable
+from efklab.cli.common import add_connection_options, add_json_option, add_transform_options
+from efklab.errors import EfklabError, UsageError
+from efklab.indextemplate import pattern_for, replay_template
+from efklab.model import ItemResult
+from efklab.payloads import iter_payload_records
+from efklab.replay import replay_records
+from efklab.transform import BulkAction, TransformOptions, compile_options
+
+DEFAULT_DEAD_LETTERS = "replay-dead-letters.jsonl"
+_BULK = BulkSettings()
+
+
+def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "replay",
+        help=summary,
+        description="Stream CloudWatch Logs subscription payloads (decoded JSON or Lambda events, one per line, "
+        "plain or .gz) through the Lambda's transform into OpenSearch with streaming bulk. Every action ends "
+        "indexed or in the dead-letter file with the node's reason; documents use the event id as _id, so "
+        "replaying twice leaves the same documents. Without --opensearch-url the local node is used (started "
+        "if needed).",
+        epilog="Exit codes: 0 everything indexed; 1 some items failed or were rejected (see the dead letters); "
+        "2 bad input or usage, or the replay stopped (unreachable, credentials, TLS): re-run with the same "
+        "--checkpoint to resume.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="payload files (JSONL, .gz, pretty JSON)")
+    add_connection_options(p)
+    add_transform_options(p)
+    group = p.add_argument_group("replay")
+    group.add_argument("--checkpoint", metavar="FILE",
+                       help="record progress here and resume from it: re-running after an interruption "
+                       "continues exactly where it stopped (no loss, no duplicates)")
+    group.add_argument("--dead-letters", metavar="FILE",
+                       help=f"JSONL of everything not indexed: original document, status, the node's reason "
+                       f"(default: {DEFAULT_DEAD_LETTERS}, created only when needed)")
+    group.add_argument("--no-template", action="store_true",
+                       help="do not install the index template (@timestamp date; @id, @log_group, @log_stream, "
+                       "@owner keyword; @message text) for the strategy's index pattern")
+    group.add_argument("--chunk-size", type=int, default=_BULK.chunk_size, metavar="N",
+                       help=f"actions per bulk request (default: {_BULK.chunk_size})")
+    group.add_argument("--chunk-bytes", type=int, default=_BULK.chunk_bytes, metavar="BYTES",
+                       help=f"maximum bytes per bulk request (default: {_BULK.chunk_bytes})")
+    group.add_argument("--max-retries", type=int, default=_BULK.retry.max_retries, metavar="N",
+                       help=f"retries of 429/5xx answers, with exponential backoff (default: {_BULK.retry.max_retries})")
+    group.add_argument("--initial-backoff", type=float, default=_BULK.retry.initial_backoff, metavar="SECONDS",
+                       help=f"first backoff, doubled on each retry up to 60s (default: {_BULK.retry.initial_backoff})")
+    add_json_option(p)
+    p.set_defaults(func=run)
+
+
+def _say(text: str) -> None:
+    print(f"efklab replay: {text}", file=sys.stderr)
+
+
+def _options(args: argparse.Namespace) -> TransformOptions:
+    options = TransformOptions(mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz)
+    compile_options(options)
+    return options
+
+
+def _bulk_settings(args: argparse.Namespace) -> BulkSettings:
+    for name in ("chunk_size", "chunk_bytes"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.max_retries < 0 or args.initial_backoff < 0:
+        raise UsageError("--max-retries and --initial-backoff cannot be negative")
+    retry = RetryPolicy(max_retries=args.max_retries, initial_backoff=args.initial_backoff)
+    return BulkSettings(chunk_size=args.chunk_size, chunk_bytes=args.chunk_bytes, retry=retry)
+
+
+def _connect(args: argparse.Namespace) -> Connection:
+    url = args.opensearch_url or node.ensure_local_node(say=_say)
+    return connection_from_env(url, aws_region=args.aws_region, ca_certs=args.ca_certs, verify_tls=not args.no_verify_tls)
+
+
+def _progress_bar(enabled: bool) -> tuple[Callable[[int], object], Callable[[], None]]:
+    if not enabled:
+        return (lambda _: None), (lambda: None)
+    from tqdm import tqdm
+
+    bar = tqdm(unit=" docs", desc="replay", file=sys.stderr, smoothing=0.1)
+    return bar.update, bar.close
+
+
+def run(args: argparse.Namespace) -> int:
+    options = _options(args)
+    settings = _bulk_settings(args)
+    check_inputs(args.inputs)
+    option_map = {"mode": options.mode, "index_strategy": options.index_strategy, "prefix": options.prefix, "tz": options.tz}
+    fingerprints = fingerprint_inputs(args.inputs) if args.checkpoint else ()
+    previous = load_checkpoint(args.checkpoint) if args.checkpoint else None
+    letters_path = args.dead_letters or (previous.dead_letters if previous else None) or DEFAULT_DEAD_LETTERS
+    start = ReplayProgress()
+    if previous is not None:
+        check_resumable(previous, fingerprints, option_map, source=args.checkpoint)
+        if args.dead_letters and previous.dead_letters and Path(args.dead_letters).resolve() != Path(previous.dead_letters).resolve():
+            raise UsageError(f"this checkpoint writes dead letters to {previous.dead_letters}; drop --dead-letters "
+                             "or delete the checkpoint", source=args.checkpoint)
+        if previous.complete:
+            _say(f"{args.checkpoint} records a complete replay; nothing to do (delete it to replay again)")
+            return _report(args, previous.progress.summary, letters_path if previous.progress.letters_offset else None, None)
+        start = previous.progress
+        _say(f"resuming after {start.records_done} payload record(s) from {args.checkpoint}")
+    conn = _connect(args)
+    client = make_client(conn)
+    if not args.no_template:
+        name, body = replay_template(pattern_for(options))
+        install_index_template(client, conn, name, body)
+    letters = DeadLetterFile(str(Path(letters_path).resolve()), resume_at=start.letters_offset if previous else None)
+
+    def checkpoint(progress: ReplayProgress, complete: bool = False) -> None:
+        letters.sync()
+        if args.checkpoint:
+            save_checkpoint(args.checkpoint, ReplayCheckpoint(fingerprints, option_map, progress, letters.path, complete))
+
+    def send(actions: Iterable[BulkAction]) -> Iterator[tuple[BulkAction, ItemResult]]:
+        return stream_bulk(client, conn, actions, settings=settings, sleep=time.sleep)
+
+    update, close = _progress_bar(sys.stderr.isatty() and not args.json)
+    try:
+        progress = replay_records(iter_payload_records(args.inputs), send, options=options, letters=letters,
+                                  start=start, on_checkpoint=checkpoint, on_items=update)
+    except (EfklabError, KeyboardInterrupt):
+        close()
+        if args.checkpoint:
+            _say(f"stopped; progress saved in {args.checkpoint}: run the same command again to resume")
+        raise
+    finally:
+        letters.close()
+    close()
+    checkpoint(progress, complete=True)
+    return _report(args, progress.summary, letters.path if progress.letters_offset else None, conn.display_url)
+
+
+def _report(args: argparse.Namespace, summary: ReplaySummary, letters: str | None, url: str | None) -> int:
+    if args.json:
+        print(json.dumps({"summary": summary.to_json(), "dead_letters": letters, "checkpoint": args.checkpoint,
+                          "opensearch_url": url}, indent=2))
+    else:
+        print(render_summary(summary))
+        if letters:
+            print(f"dead letters: {letters}")
+    return 0 if summary.failed == 0 and summary.rejected == 0 else 1
