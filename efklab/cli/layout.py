@@ -1,0 +1,218 @@
+"""``efklab layout``: the indices payloads create, their names, mapping risks, shards, and the node's actual layout."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from typing import Any
+
+from efklab.cli.common import add_connection_options, add_json_option, add_transform_options
+from efklab.errors import UsageError
+from efklab.layout import ExpectedLayout, LayoutDiff, diff_layout, expect_layout, parse_cat_indices
+from efklab.mappings import find_pattern_conflicts
+from efklab.retention import Policy
+from efklab.shards import ShardProjection, compare_strategies
+from efklab.units import DAY_MS, format_time
+
+DESCRIPTION = """\
+Transform the payloads as the Lambda does and report the index layout they imply: every index
+with its documents (unique _ids), first/last @timestamp, namespaces, containers and days;
+index names OpenSearch refuses, with its reason; documents a node will refuse because a field
+was first mapped with another type (dynamic mapping, bulk order), fields whose type differs
+between indices of the pattern (a conflict in the Dashboards index pattern), field counts
+against index.mapping.total_fields.limit; and the steady-state shard count of the strategy
+and of coarser ones against cluster.max_shards_per_node.
+
+With --opensearch-url URL (or --local for this checkout's node) it also reads _cat/indices
+and reports missing indices, unexpected ones and count differences."""
+
+EPILOG = """\
+Exit codes: 0 the layout is clean; 1 invalid names, refused documents, index-pattern
+conflicts, a shard count over the limit or differences from the node; 2 bad input.
+examples:
+  efklab layout data/samples/payloads/*.jsonl.gz
+  efklab layout --index-strategy cwl --policy data/samples/ism-policy.json payloads.jsonl.gz
+  efklab layout --local data/samples/payloads/*.jsonl.gz        # after efklab replay"""
+
+
+def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
+    """Add ``efklab layout`` to the command parser."""
+    p = sub.add_parser("layout", help=summary, description=DESCRIPTION, epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("payloads", nargs="+", metavar="PAYLOADS", help="payload files (JSON lines or Lambda events, .gz ok, - for stdin)")
+    p.add_argument("--local", action="store_true", help="compare with this checkout's local node (started when needed)")
+    p.add_argument("--no-template", action="store_true",
+                   help="predict mappings without the index template efklab replay installs (@timestamp date, @id keyword ...)")
+    p.add_argument("--field-limit", type=int, default=1000, metavar="N", help="index.mapping.total_fields.limit (default 1000)")
+    shards = p.add_argument_group("shard projection")
+    shards.add_argument("--policy", metavar="FILE", help="take the retention period from this ISM policy's min_index_age")
+    shards.add_argument("--retention-days", type=float, metavar="D", help="retention period in days (default 30)")
+    shards.add_argument("--primaries", type=int, default=1, metavar="N", help="primary shards per index (default 1)")
+    shards.add_argument("--replicas", type=int, default=1, metavar="N", help="replicas per primary (default 1)")
+    shards.add_argument("--data-nodes", type=int, default=1, metavar="N", help="data nodes (default 1)")
+    shards.add_argument("--max-shards-per-node", type=int, default=1000, metavar="N", help="cluster.max_shards_per_node (default 1000)")
+    add_transform_options(p)
+    add_connection_options(p)
+    add_json_option(p)
+    p.set_defaults(func=run)
+
+
+def retention_days(policy: Policy) -> float | None:
+    """The shortest min_index_age on a transition into a deleting state, in days."""
+    ages = [t.condition.value for s in policy.states for t in s.transitions
+            if t.condition and t.condition.kind == "min_index_age" and policy.state(t.state_name).deletes]
+    return min(int(a) for a in ages) / DAY_MS if ages else None
+
+
+def daily_index_counts(layout: ExpectedLayout) -> dict[str, int]:
+    """Indices per day (the busiest day) for the strategy used and for coarser ones."""
+    pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    per_day: dict[str, set[str]] = defaultdict(set)
+    for index in layout.indices:
+        for day in index.days:
+            per_day[day].add(index.name)
+            pairs[day].update((ns, c) for ns in index.namespaces for c in index.containers)
+    if not pairs:
+        return {}
+    busiest = lambda sets: max(len(s) for s in sets)  # noqa: E731
+    return {
+        "this strategy": busiest(per_day.values()),
+        "per namespace+container (seed)": busiest(pairs.values()),
+        "per namespace": busiest([{ns for ns, _ in s} for s in pairs.values()]),
+        "per container name (cwl-group)": busiest([{c for _, c in s} for s in pairs.values()]),
+        "one index per day (cwl)": 1,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from efklab.indices import compile_index_strategy
+    from efklab.indextemplate import MAPPED_FIELDS, index_pattern
+    from efklab.payloads import iter_payload_records
+    from efklab.transform import TransformOptions
+
+    options = TransformOptions(mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz)
+    pattern = index_pattern(compile_index_strategy("seed" if args.mode == "seed" else args.index_strategy, prefix=args.prefix,
+                                                   tz=args.tz))
+    explicit = None if args.no_template else {k: v["type"] for k, v in MAPPED_FIELDS.items()}
+    layout = expect_layout(iter_payload_records(args.payloads), options, explicit_mappings=explicit, field_limit=args.field_limit)
+    days = args.retention_days
+    if args.policy:
+        from efklab.cli.retention import read_policies
+
+        (policy,) = read_policies([args.policy])
+        days = retention_days(policy) if days is None else days
+        if days is None:
+            raise UsageError(f"{args.policy}: the policy never deletes on min_index_age; give --retention-days", source="--policy")
+    days = 30.0 if days is None else days
+    projections = compare_strategies(daily_index_counts(layout), days, primaries=args.primaries, replicas=args.replicas,
+                                     data_nodes=args.data_nodes, max_shards_per_node=args.max_shards_per_node)
+    diff = actual = None
+    if args.local or args.opensearch_url:
+        from efklab.adapters.opensearch import cat_indices, refresh
+        from efklab.cli.target import open_target
+
+        client, conn = open_target(args)
+        refresh(client, conn, pattern)
+        actual = parse_cat_indices(cat_indices(client, conn, pattern))
+        diff = diff_layout(layout, actual, pattern)
+    report = _report(layout, pattern, projections, days, diff, actual, args.field_limit)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        _print(report)
+    return 1 if report["problems"] else 0
+
+
+def _report(layout: ExpectedLayout, pattern: str, projections: list[ShardProjection], days: float, diff: LayoutDiff | None,
+            actual: Any, field_limit: int) -> dict[str, Any]:
+    mappings = list(layout.mappings.indices.values())
+    conflicts = {m.index: {f: {k: (dict(v) if k == "reasons" else v) for k, v in c.items()} for f, c in m.conflicts().items()}
+                 for m in mappings if m.rejected}
+    pattern_conflicts = find_pattern_conflicts(mappings, pattern)
+    own = next((p for p in projections if p.strategy == "this strategy"), None)
+    problems = []
+    if layout.invalid_names:
+        problems.append(f"{len(layout.invalid_names)} invalid index names")
+    if conflicts:
+        problems.append(f"{sum(i.refused for i in layout.indices)} documents the node will refuse (mapping conflicts)")
+    if pattern_conflicts:
+        problems.append(f"{len(pattern_conflicts)} fields with conflicting types in {pattern}")
+    if own is not None and not own.fits:
+        problems.append(f"{own.steady_shards} shards at steady state > limit {own.limit}")
+    if diff is not None and not diff.clean:
+        problems.append("the node differs from the expected layout")
+    return {
+        "pattern": pattern,
+        "indices": [{"index": i.name, "docs": i.doc_count, "events": i.events, "refused": i.refused,
+                     "first_timestamp": i.first_timestamp, "last_timestamp": i.last_timestamp,
+                     "namespaces": list(i.namespaces), "containers": list(i.containers), "days": list(i.days),
+                     "fields": layout.mappings.indices[i.name].field_count if i.name in layout.mappings.indices else 0}
+                    for i in layout.indices],
+        "invalid_names": [{"index": n.name, "reason": n.reason, "events": n.events, "example": n.example} for n in layout.invalid_names],
+        "rejects": [r.to_json() | {"item": None} for r in layout.rejects],
+        "mapping_conflicts": conflicts,
+        "pattern_conflicts": [{"field": c.field, "types": {k: list(v) for k, v in c.types.items()}} for c in pattern_conflicts],
+        "field_limit": field_limit,
+        "shards": {"retention_days": days, "strategies": [p.to_json() for p in projections]},
+        "actual": None if actual is None else [vars(a) if not hasattr(a, "__slots__") else {k: getattr(a, k) for k in a.__slots__}
+                                               for a in actual],
+        "diff": None if diff is None else {"missing": list(diff.missing), "unexpected": list(diff.unexpected),
+                                           "count_mismatches": [list(m) for m in diff.count_mismatches],
+                                           "matching": len(diff.matching)},
+        "problems": problems,
+    }
+
+
+def _time(ms: int | None) -> str:
+    return format_time(ms) if ms is not None else "-"
+
+
+def _print(report: dict[str, Any]) -> None:
+    out = sys.stdout.write
+    rows = report["indices"]
+    width = max([len(r["index"]) for r in rows] + [5])
+    out(f"{'index':<{width}}  {'docs':>7}  {'first @timestamp':<20}  {'last @timestamp':<20}  namespaces/containers\n")
+    for r in rows:
+        refused = f" ({r['refused']} refused)" if r["refused"] else ""
+        out(f"{r['index']:<{width}}  {r['docs']:>7}  {_time(r['first_timestamp']):<20}  {_time(r['last_timestamp']):<20}  "
+            f"{','.join(r['namespaces'])}/{','.join(r['containers'])}{refused}\n")
+    days = sorted({d for r in rows for d in r["days"]})
+    out(f"{len(rows)} indices, {sum(r['docs'] for r in rows)} documents"
+        + (f", {days[0]} .. {days[-1]} ({len(days)} days)" if days else "") + f"; pattern {report['pattern']}\n")
+    if report["invalid_names"]:
+        out("\ninvalid index names (OpenSearch refuses them; their documents are lost):\n")
+        for n in report["invalid_names"]:
+            out(f"  {n['index']}  {n['events']} events  {n['reason']}  (e.g. {n['example']})\n")
+    if report["rejects"]:
+        out(f"\n{len(report['rejects'])} events produce no document:\n")
+        for r in report["rejects"][:20]:
+            out(f"  {r.get('source', '')}:{r.get('position', '')}: {r['reason']}\n")
+    if report["mapping_conflicts"]:
+        out("\ndocuments the node will refuse (the field was mapped earlier with another type):\n")
+        for index, fields in report["mapping_conflicts"].items():
+            for name, c in fields.items():
+                reason = next(iter(c["reasons"]))
+                out(f"  {index}  {name}: mapped {c['mapped']}, {c['count']} refused, e.g. {c['examples']}: {reason}\n")
+    if report["pattern_conflicts"]:
+        out(f"\nfields with conflicting types across {report['pattern']} (Dashboards index pattern conflict):\n")
+        for c in report["pattern_conflicts"]:
+            out(f"  {c['field']}: " + "; ".join(f"{t} in {len(ix)} indices (e.g. {ix[0]})" for t, ix in c["types"].items()) + "\n")
+    busiest = max(rows, key=lambda r: r["fields"], default=None)
+    if busiest:
+        out(f"\nmost fields: {busiest['index']} with {busiest['fields']} of {report['field_limit']} (index.mapping.total_fields.limit)\n")
+    shards = report["shards"]
+    out(f"\nshards at steady state ({shards['retention_days']:g} days retention):\n")
+    for s in shards["strategies"]:
+        verdict = "fits" if s["fits"] else f"OVER THE LIMIT: index creation fails from day {s['full_on_day']}"
+        out(f"  {s['strategy']:<32} {s['indices_per_day']:>4} indices/day  {s['steady_shards']:>6} / {s['limit']} shards  {verdict}\n")
+    if report["diff"] is not None:
+        diff = report["diff"]
+        out(f"\nnode: {diff['matching']} indices as expected\n")
+        for name in diff["missing"]:
+            out(f"  missing     {name}\n")
+        for name in diff["unexpected"]:
+            out(f"  unexpected  {name}\n")
+        for name, want, have in diff["count_mismatches"]:
+            out(f"  count       {name}: expected {want}, node has {have}\n")
+    out(("\nproblems: " + "; ".join(report["problems"]) if report["problems"] else "\nno problems found") + "\n")
