@@ -192,7 +192,7 @@ def case_rule(case: Case, *, compile_regexp: RegexpCompiler | None = None) -> Co
     if "rule" in spec:
         params = {str(k): None if v is None else _param_text(v) for k, v in spec["rule"].items()}
         return build_rule(params, compile_regexp=compile_regexp, source=case.source, position=case.lines.get("rule", case.line))
-    from efklab.multiline import rule_from_config_text  # needs the config parser
+    from efklab.rulespec import rule_from_config_text
 
     return rule_from_config_text(spec["config"], source=case.where("config"), choose=spec.get("filter"))
 
