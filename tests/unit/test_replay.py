@@ -1,0 +1,208 @@
+"""The replay recipe without a network: accounting, dead-letter order, checkpoints and exact resume."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from efklab.bulk import ReplaySummary
+from efklab.checkpoint import InputFingerprint, ReplayCheckpoint, ReplayProgress, check_resumable
+from efklab.errors import RemoteError, UsageError
+from efklab.indextemplate import index_pattern, pattern_for, replay_template
+from efklab.indices import compile_index_strategy
+from efklab.model import ItemResult, Reject
+from efklab.payloads import Payload, decode_payload
+from efklab.replay import replay_records
+from efklab.testing import make_control_payload, make_event, make_payload
+from efklab.transform import BulkAction, TransformOptions
+
+OPTIONS = TransformOptions()
+
+
+class MemoryLetters:
+    """A dead-letter sink in memory, with byte offsets like the file."""
+
+    def __init__(self, records: list[dict[str, Any]] | None = None) -> None:
+        self.records = list(records or [])
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.records.append(json.loads(json.dumps(record, default=str)))
+
+    def offset(self) -> int:
+        return sum(len(json.dumps(r, default=str)) + 1 for r in self.records)
+
+    def truncated(self, offset: int) -> MemoryLetters:
+        kept: list[dict[str, Any]] = []
+        for record in self.records:
+            if MemoryLetters(kept + [record]).offset() > offset:
+                break
+            kept.append(record)
+        return MemoryLetters(kept)
+
+
+def node_send(fail_after: int | None = None):  # type: ignore[no-untyped-def]
+    """Answers like a node: documents with "bad" in them fail with 400; optionally dies after N answers."""
+    answered = []
+
+    def send(actions: Iterable[BulkAction]) -> Iterator[tuple[BulkAction, ItemResult]]:
+        for action in actions:
+            if fail_after is not None and len(answered) >= fail_after:
+                raise RemoteError("cannot reach http://127.0.0.1:9: Connection refused")
+            answered.append(action.id)
+            ok = "bad" not in action.source_line
+            result: ItemResult = {"ok": ok, "index": action.index, "id": action.id, "status": 201 if ok else 400,
+                                  "source": action.source, "position": action.position}
+            if ok:
+                result["result"] = "created"  # type: ignore[typeddict-unknown-key]
+            else:
+                result["error"] = {"type": "mapper_parsing_exception", "reason": "conflict"}
+            yield action, result
+
+    send.answered = answered  # type: ignore[attr-defined]
+    return send
+
+
+def payload(n: int, events: list[Any], position: int) -> Payload:
+    built = make_payload([make_event(e, timestamp=1_619_600_944_301 + n * 1000 + i, sequence=i)
+                          if not isinstance(e, dict) or "id" not in e else e for i, e in enumerate(events)])
+    return decode_payload(built, source="in.jsonl", position=position)
+
+
+def records() -> list[Payload | Reject]:
+    """Mixed input: good payloads, a failing document, a broken record, a control message, a schema reject."""
+    return [
+        payload(0, ["a", "b"], 1),
+        Reject("payload", "not valid JSON", "in.jsonl", 2),
+        payload(1, ["c", {"log": "bad"}, "d"], 3),
+        decode_payload(make_control_payload(), source="in.jsonl", position=4),
+        payload(2, ["e", {"id": "x", "timestamp": 1}], 5),
+        payload(3, ["f"], 6),
+    ]
+
+
+def test_every_item_is_accounted_for() -> None:
+    """Payloads, actions, failures and rejects all land in the summary; nothing is left pending."""
+    letters = MemoryLetters()
+    done = replay_records(records(), node_send(), options=OPTIONS, letters=letters)
+    s = done.summary
+    assert (done.records_done, s.payloads, s.attempted, s.indexed, s.failed, s.rejected) == (6, 6, 7, 6, 1, 2)
+    assert sum(t.indexed + t.failed for t in s.per_index.values()) == s.attempted
+
+
+def test_dead_letters_follow_input_order() -> None:
+    """Dead letters appear in input order: the broken record, the refused document, the schema reject."""
+    letters = MemoryLetters()
+    replay_records(records(), node_send(), options=OPTIONS, letters=letters)
+    assert [(r["stage"], r.get("position")) for r in letters.records] == [
+        ("payload", 2), ("bulk", "3:logEvents[1]"), ("schema", "5:logEvents[1]")]
+    assert letters.records[1]["document"]["log"] == "bad" and letters.records[1]["status"] == 400
+
+
+def test_interruption_checkpoints_the_last_complete_payload() -> None:
+    """When the node dies mid-payload, the saved progress ends before that payload, with its counts only."""
+    saved: list[ReplayProgress] = []
+    send = node_send(fail_after=3)  # a, b answered; c answered; dies inside payload 3
+    with pytest.raises(RemoteError):
+        replay_records(records(), send, options=OPTIONS, letters=MemoryLetters(), on_checkpoint=saved.append)
+    assert saved[-1].records_done == 2 and saved[-1].summary.attempted == 2 and saved[-1].summary.rejected == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=0, max_value=7))
+def test_resume_equals_an_uninterrupted_replay(cut: int) -> None:
+    """Stopping after any number of answers and resuming from the checkpoint gives the same summary and letters."""
+    whole_letters = MemoryLetters()
+    whole = replay_records(records(), node_send(), options=OPTIONS, letters=whole_letters)
+    saved: list[ReplayProgress] = []
+    first_letters = MemoryLetters()
+    try:
+        replay_records(records(), node_send(fail_after=cut), options=OPTIONS, letters=first_letters, on_checkpoint=saved.append)
+    except RemoteError:
+        pass
+    start = saved[-1]
+    letters = first_letters.truncated(start.letters_offset)
+    resumed = replay_records(records(), node_send(), options=OPTIONS, letters=letters, start=start)
+    assert resumed == whole
+    assert letters.records == whole_letters.records
+
+
+def test_resume_skips_done_records() -> None:
+    """Records before records_done are not sent again."""
+    send = node_send()
+    start = ReplayProgress(records_done=3, summary=ReplaySummary(payloads=3))
+    replay_records(records(), send, options=OPTIONS, letters=MemoryLetters(), start=start)
+    assert len(send.answered) == 2  # e and f
+
+
+def test_bad_options_fail_before_sending() -> None:
+    """An unknown template field is a UsageError before the first request."""
+    send = node_send()
+    with pytest.raises(UsageError):
+        replay_records(records(), send, options=TransformOptions(index_strategy="{nope}"), letters=MemoryLetters())
+    assert send.answered == []
+
+
+FINGERPRINTS = (InputFingerprint("/data/a.jsonl", 10, 1),)
+OPTION_MAP = {"mode": "opensearch", "index_strategy": "seed", "prefix": "mydata", "tz": "UTC"}
+
+
+def test_checkpoint_json_round_trip() -> None:
+    """A checkpoint reads back as written."""
+    cp = ReplayCheckpoint(FINGERPRINTS, OPTION_MAP, ReplayProgress(4, ReplaySummary(payloads=4), 99), "/x/dl.jsonl")
+    assert ReplayCheckpoint.from_json(json.loads(json.dumps(cp.to_json())), source="cp.json") == cp
+
+
+@pytest.mark.parametrize(
+    ("inputs", "options", "message"),
+    [
+        ((InputFingerprint("/data/a.jsonl", 11, 2),), OPTION_MAP, "the same files, changed since"),
+        ((InputFingerprint("/data/b.jsonl", 10, 1),), OPTION_MAP, "other input"),
+        (FINGERPRINTS, {**OPTION_MAP, "tz": "Asia/Seoul"}, "tz 'UTC' -> 'Asia/Seoul'"),
+    ],
+)
+def test_checkpoint_refuses_other_inputs_or_options(inputs: Any, options: Any, message: str) -> None:
+    """A checkpoint only resumes the replay it was written for."""
+    cp = ReplayCheckpoint(FINGERPRINTS, OPTION_MAP, ReplayProgress(), None)
+    with pytest.raises(UsageError, match=message):
+        check_resumable(cp, inputs, options, source="cp.json")
+
+
+def test_malformed_checkpoint_is_a_usage_error() -> None:
+    """A file that is not one of our checkpoints is refused with its name."""
+    with pytest.raises(UsageError, match="cp.json"):
+        ReplayCheckpoint.from_json({"format": "something else"}, source="cp.json")
+
+
+@pytest.mark.parametrize(
+    ("spec", "prefix", "pattern"),
+    [
+        ("seed", "mydata", "mydata-*-*-*"),
+        ("cwl", "mydata", "cwl-*"),
+        ("cwl-group", "mydata", "cwl-*-*"),
+        ("{prefix}-{namespace}-{date:%Y.%m}", "logs", "logs-*-*"),
+        ("{prefix}-{date}", "app", "app-*"),
+    ],
+)
+def test_index_pattern_of_a_strategy(spec: str, prefix: str, pattern: str) -> None:
+    """The template pattern keeps literals and the prefix and turns every other field into `*`."""
+    assert index_pattern(compile_index_strategy(spec, prefix=prefix)) == pattern
+
+
+def test_seed_mode_uses_the_seed_names() -> None:
+    """--mode seed names indices as the seed does, so the template covers mydata-*."""
+    assert pattern_for(TransformOptions(mode="seed")) == "mydata-*-*-*"
+
+
+def test_replay_template_maps_the_lambda_fields() -> None:
+    """@timestamp is a date, the ids and names keywords, @message text; one name per pattern."""
+    name, body = replay_template("mydata-*-*-*")
+    props = body["template"]["mappings"]["properties"]
+    assert {k: v["type"] for k, v in props.items()} == {
+        "@timestamp": "date", "@id": "keyword", "@log_group": "keyword", "@log_stream": "keyword",
+        "@owner": "keyword", "@message": "text"}
+    assert body["index_patterns"] == ["mydata-*-*-*"] and name.startswith("efklab-mydata-")
+    assert replay_template("mydata-*")[0] != name
