@@ -139,3 +139,10 @@ def diff_rules(old: ConcatRule, new: ConcatRule, open_streams: Callable[[], Iter
     for grouper, kept in zip(groupers, events):
         kept.extend(e for e in grouper.finish() if wanted.intersection(e.lines))
     return diff, side_by_side(diff.clusters, events[0], events[1], (old.key, new.key), index)
+
+
+def read_log_records(path: str, *, fmt: str = "auto", tag_pattern: str | None = None) -> Iterator[Fed]:
+    """The records in_tail + ``<parse>`` emit for a container log file (via ``efklab.containerlogs``)."""
+    from efklab.containerlogs import read_records
+
+    return iter(read_records(path, fmt=fmt, tag=tag_pattern))

@@ -1,0 +1,77 @@
+"""Text renderings of ``efklab multiline diff`` and ``filters`` results (the JSON forms are the data)."""
+from __future__ import annotations
+
+import shutil
+from itertools import zip_longest
+from typing import Any
+
+
+def render_diff(report: dict[str, Any], *, width: int | None = None) -> str:
+    """A summary, the start-regexp changes, and the first changed clusters side by side."""
+    width = width or max(80, shutil.get_terminal_size((160, 24)).columns)
+    out = [f"old: {report['old']}", f"new: {report['new']}",
+           f"{report['lines']} lines in {len(report['files'])} file(s), flush timeouts {report['flush_timeouts']}", ""]
+    ev, routes = report["events"], report["events_by_route"]
+    rows = [("events", ev["old"], ev["new"])]
+    for route in dict.fromkeys([*routes["old"], *routes["new"]]):
+        rows.append((f"  {route}", routes["old"].get(route, 0), routes["new"].get(route, 0)))
+    for label, old, new in rows:
+        out.append(f"{label:<20}{old:>10} -> {new}")
+    out += [f"{'lines regrouped':<20}{report['lines_regrouped']:>10}",
+            f"{'groups split':<20}{report['groups_split']:>10}",
+            f"{'groups merged':<20}{report['groups_merged']:>10}",
+            f"{'events changed':<20}{report['events_changed']:>10}  (same lines, other time/tag/route/record)"]
+    starts = report.get("start_regexp")
+    if starts:
+        out.append(f"start regexp: {starts['stopped_matching']} line(s) stopped matching, "
+                   f"{starts['started_matching']} started matching")
+        for kind in ("stopped", "started"):
+            for ex in starts[f"{kind}_examples"]:
+                out.append(f"  {kind:<8}{ex['at']}  {_show(ex['text'], width - 30)}")
+    for side in ("old", "new"):
+        for warning in report.get("warnings", {}).get(side, []):
+            out.append(f"warning ({side}): {warning}")
+    clusters = report.get("clusters") or []
+    if clusters:
+        out += ["", f"first {len(clusters)} of {report['changed_clusters']} changed group(s), old | new:"]
+        col = (width - 3) // 2
+        for n, cluster in enumerate(clusters, 1):
+            out.append(f"--- #{n} " + "-" * (width - 8))
+            left = [line for e in cluster["old"] for line in _event_lines(e, col)]
+            right = [line for e in cluster["new"] for line in _event_lines(e, col)]
+            for a, b in zip_longest(left, right, fillvalue=""):
+                out.append(f"{a:<{col}} | {b}")
+    out += ["", "RESULT: grouping identical" if report["identical"] else "RESULT: grouping differs (exit 1)"]
+    return "\n".join(out) + "\n"
+
+
+def _event_lines(event: dict[str, Any], width: int) -> list[str]:
+    head = f"[{event['route']}] {event['lines']} ({event['count']} line{'s' if event['count'] != 1 else ''}) {event['time']}"
+    body = [_show(part, width - 2) for part in event["text"].split("\n")]
+    if body and body[-1] == "":
+        body[-1] = "⏎"
+    return [head[:width]] + ["  " + b for b in body]
+
+
+def _show(text: str, width: int) -> str:
+    text = text.replace("\t", "→").replace("\r", "␍")
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def render_filters(items: list[dict[str, Any]]) -> str:
+    """Each concat filter: where it is, its parameters as written, and fluentd's verdict."""
+    if not items:
+        return "no concat filters found\n"
+    out = []
+    for i, item in enumerate(items, 1):
+        out.append(f"{i}. {item['where']}")
+        for name, raw in item["params"].items():
+            comment = item.get("trailing_comments", {}).get(name)
+            out.append(f"     {name} {raw}" + (f"  {comment}" if comment else ""))
+        if item["error"]:
+            out.append(f"   REFUSED by fluentd: {item['error']}")
+        else:
+            out.append(f"   mode: {item['mode']}")
+        for warning in item["warnings"]:
+            out.append(f"   warning: {warning}")
+    return "\n".join(out) + "\n"
