@@ -53,7 +53,7 @@ class Shown:
     timestamp_ms: int
     stream: str = ""  # @log_stream
     index: str = ""
-    shard: int | None = None  # primary shard that returned it, when known
+    shard: str | int | None = None  # the shard that returned it (``index/n``), when known
     text: str | None = None  # the line text (``log`` field, else ``@message``)
 
 
@@ -69,7 +69,7 @@ class Placed:
     lines: int
     first_line: int | None
     last_line: int | None
-    shard: int | None
+    shard: str | int | None
     continuation: bool
 
 
@@ -171,6 +171,29 @@ def parse_timestamp_ms(value: Any) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     return (int(moment.timestamp()) * 1000) + moment.microsecond // 1000
+
+
+_SHARD = re.compile(r"^\[(?P<index>[^\]]+)\]\[(?P<shard>\d+)\]$")
+
+
+def shown_from_hit(hit: Mapping[str, Any]) -> Shown:
+    """A search hit (``_id``, ``_index``, ``_shard``, ``_source`` with @timestamp, @log_stream, log) as a Shown document."""
+    source = hit.get("_source") or {}
+    shard_text = str(hit.get("_shard") or "")
+    match = _SHARD.match(shard_text)
+    text = source.get("log") if isinstance(source.get("log"), str) else source.get("@message")
+    try:
+        stamp = parse_timestamp_ms(source["@timestamp"])
+    except (KeyError, ValueError) as exc:
+        raise InputError(f"document without a usable @timestamp ({exc})", source=str(hit.get("_index")), position=str(hit.get("_id"))) from exc
+    return Shown(
+        id=str(source.get("@id") or hit.get("_id")),
+        timestamp_ms=stamp,
+        stream=str(source.get("@log_stream") or ""),
+        index=str(hit.get("_index") or ""),
+        shard=f"{match.group('index')}/{match.group('shard')}" if match else None,
+        text=text[:300] if isinstance(text, str) else None,
+    )
 
 
 def measure_order(
@@ -286,7 +309,7 @@ def _blocks(stamps: Sequence[int]) -> dict[int, list[int]]:
     return blocks
 
 
-def _index_order_inversions(ranks: Sequence[int], shards: Sequence[int | None]) -> int:
+def _index_order_inversions(ranks: Sequence[int], shards: Sequence[str | int | None]) -> int:
     """Within one shard, tied documents come back in indexing order: any disorder there was indexed so.
 
     ``ranks`` run oldest-first (the display reversed), so indexing order in file order shows
@@ -299,7 +322,7 @@ def _index_order_inversions(ranks: Sequence[int], shards: Sequence[int | None]) 
     return total
 
 
-def _cross_shard_inversions(ranks: Sequence[int], shards: Sequence[int | None]) -> int:
+def _cross_shard_inversions(ranks: Sequence[int], shards: Sequence[str | int | None]) -> int:
     """Inversions between different shards = all inversions minus those inside each shard (exact)."""
     inside = 0
     for shard in set(shards):

@@ -108,13 +108,12 @@ def detect_causes(view: Measurement, *, truncated_tie_groups: int | None = None)
             {"index_order_inversions": t["index_order_inversions"]},
             "a tiebreaker on @id: CloudWatch assigns ids in ingestion order per stream, whatever order the Lambda indexes them in",
         ))
-    if t["tie_inversions"] and not t["cross_shard_tie_inversions"] and not t["index_order_inversions"] and not (
-        shards_unknown and (view.primaries or 1) > 1
-    ):
+    same_shard = t["tie_inversions"] - t["cross_shard_tie_inversions"]
+    if same_shard > 0 and not t["index_order_inversions"] and not (shards_unknown and (view.primaries or 1) > 1):
         causes.append(Cause(
             "newest-first-ties",
             "tied documents come back oldest first inside a newest-first list",
-            {"tie_inversions": t["tie_inversions"]},
+            {"same_shard_tie_inversions": same_shard},
             "a tiebreaker sorted in the same direction as @timestamp",
         ))
     if t["time_inversions"]:
