@@ -14,14 +14,15 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from efklab.cloudwatch import Delivery, Emitted, OutputSettings, PutBatch, Subscription, deliver_payloads, put_batches
 from efklab.concat import ROUTE_DROPPED, ROUTE_ERROR, ROUTE_MAIN, ROUTE_TIMEOUT, Concatenator
 from efklab.concat import Emitted as ConcatEmitted
 from efklab.fluentfilters import FilterError, PodFacts, add_kubernetes_metadata, make_pod_facts, pod_of_tag, transform_record
 from efklab.model import Reject
-from efklab.routing import CONTAINER_DIR, Chain, Route, Stage
+from efklab.routing import CONTAINER_DIR, Chain, Route, Stage, route_for
+from efklab.rulespec import tail_tag
 
 MASTER_URL = "https://10.100.0.1:443/api"  # what kubernetes_metadata reports in-cluster on EKS
 _END = 1 << 126
@@ -45,7 +46,7 @@ class PipelineOptions:
     read_delay_ns: int = 0  # in_tail reads a line this long after the runtime wrote it
     subscription: Subscription = Subscription()
     seed: int = 1
-    facts: Callable[[str, str, str], PodFacts] | None = None  # (pod, namespace, container) -> facts
+    facts: Callable[[str, str, str], PodFacts | None] | None = None  # (pod, namespace, container) -> known facts
 
 
 @dataclass
@@ -76,14 +77,6 @@ def reject_sources(reject: Reject) -> list[str]:
     return [reject.location()] if reject.source else []
 
 
-def tail_tag(source_tag: str | None, file_name: str) -> str:
-    """``tag *``: the path with ``/`` as ``.``, substituted for ``*`` in the source's tag."""
-    path_tag = f"{CONTAINER_DIR}/{file_name}".strip("/").replace("/", ".")
-    tag = source_tag or path_tag
-    return tag.replace("*", path_tag) if "*" in tag else tag
-
-
-Outcome = Union[Emitted, Reject]
 
 
 def run_pipeline(files: Iterable[tuple[str, Iterable[SourceRecord | Reject]]], routes: list[Route], options: PipelineOptions = PipelineOptions()) -> PipelineResult:
@@ -92,7 +85,7 @@ def run_pipeline(files: Iterable[tuple[str, Iterable[SourceRecord | Reject]]], r
     by_output: dict[OutputSettings, list[Emitted]] = {}
     for name, records in files:
         base = name.rsplit("/", 1)[-1]
-        route = next((r for r in routes if r.reads(base)), None)
+        route = route_for(routes, base)
         for outcome in _run_file(route, base, records, options, result):
             if isinstance(outcome, Reject):
                 result.rejects.append(outcome)
@@ -137,8 +130,8 @@ class _FileRun:
         self.engines = {i: Concatenator(s.rule) for i, s in enumerate(self.stages) if s.rule is not None}
         self.fed: dict[int, list[tuple[str, ...]]] = {i: [] for i in self.engines}
         pod = pod_of_tag(tag)
-        make = options.facts or (lambda p, n, c: make_pod_facts(options.cluster, p, n, c))
-        self.facts = make(*pod) if pod else None
+        known = options.facts(*pod) if pod and options.facts else None
+        self.facts = known or (make_pod_facts(options.cluster, *pod) if pod else None)
 
     def push(self, start: int, time_ns: int, record: dict[str, Any], sources: tuple[str, ...], now: int) -> list[Any]:
         """The record through stages ``start..`` of the main chain, to the output."""

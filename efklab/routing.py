@@ -63,6 +63,11 @@ class Route:
         return any(fnmatch.fnmatchcase(path, p) for p in paths) and not any(fnmatch.fnmatchcase(path, p) for p in excluded)
 
 
+def route_for(routes: list[Route], file_name: str) -> Route | None:
+    """The first route whose source tails ``/var/log/containers/<file_name>``, as fluentd's first matching source."""
+    return next((r for r in routes if r.reads(file_name)), None)
+
+
 def plan_routes(config: Config, env: Mapping[str, str]) -> list[Route]:
     """Routes of every tail source reading /var/log/containers, in config order."""
     labels = {d.arg: d for d, _ in config.walk() if d.name == "label"}
@@ -131,9 +136,9 @@ def _follow(config: Config, labels: Mapping[str, Directive], body: list[Directiv
 
 
 def _concat_rule(d: Directive) -> ConcatRule:
-    params = {p.name: p.value for p in d.params if p.name not in ("@type", "@id")}
+    written = {p.name: p for p in d.params if p.name not in ("@type", "@id")}
     positions = {p.name: p.line for p in d.params}
-    return build_rule(params, source=d.file, positions=positions, position=d.line)
+    return build_rule({k: p.value for k, p in written.items()}, source=d.file, positions=positions, position=d.line, written=written)
 
 
 def output_settings(d: Directive) -> OutputSettings:

@@ -10,6 +10,7 @@ No wall clock, no global randomness: everything comes from ``spec``.
 """
 from __future__ import annotations
 
+import hashlib
 import random
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -18,6 +19,7 @@ from datetime import datetime, timezone
 
 from efklab.applogs import APP_WRITERS, AppWriter, Statement
 from efklab.errors import UsageError
+from efklab.fluentfilters import PodFacts
 
 RUNTIME_SPLIT_BYTES = 16384  # Docker and containerd split longer lines into partial records
 FORMATS = ("docker", "cri")
@@ -313,6 +315,21 @@ def render_log(log: ContainerLog, fmt: str = "docker") -> str:
     """The whole file's text, one record per line, newline-terminated."""
     render = render_docker_line if fmt == "docker" else render_cri_line
     return "".join(render(line) + "\n" for line in log.lines)
+
+
+def pod_facts(log: ContainerLog) -> PodFacts:
+    """What kubernetes_metadata would fetch for this generated pod: its node and image, stable ids."""
+    digest = hashlib.sha256(f"{log.namespace}/{log.pod}".encode()).hexdigest()
+    image_digest = hashlib.sha256(log.image.encode()).hexdigest()
+    repository = log.image.rsplit(":", 1)[0]
+    return PodFacts(
+        host=log.node,
+        pod_id=f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}",
+        image=log.image,
+        image_id=f"docker-pullable://{repository}@sha256:{image_digest}",
+        labels={"app": log.pod.rsplit("-", 2)[0], "pod-template-hash": log.pod.rsplit("-", 2)[1]},
+        namespace_id=hashlib.sha256(log.namespace.encode()).hexdigest()[:8] + "-0000-4000-8000-" + digest[32:44],
+    )
 
 
 def truth_rows(logs: Iterable[ContainerLog], directory: str = "containers") -> Iterable[dict[str, object]]:

@@ -10,7 +10,8 @@ import pytest
 from efklab.errors import ConfigError
 from efklab.fluentconf import load_config, parse_config_text
 from efklab.fluentfilters import add_kubernetes_metadata, build_record_transformer, make_pod_facts, transform_record
-from efklab.pipeline import PipelineOptions, SourceRecord, run_pipeline, tail_tag
+from efklab.pipeline import PipelineOptions, SourceRecord, run_pipeline
+from efklab.rulespec import tail_tag
 from efklab.routing import matches_pattern, plan_routes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,12 +161,6 @@ def test_match_without_cloudwatch_output_rejects_with_the_route() -> None:
 def test_fluentd_match_patterns(pattern: str, tag: str, expected: bool) -> None:
     """<match>/<filter> patterns: * one part, ** any parts, {a,b}, several patterns."""
     assert matches_pattern(pattern, tag) is expected
-
-
-def test_tail_tag_substitutes_the_path_for_the_star() -> None:
-    """tag * -> var.log.containers.<file>; tag kube.* -> kube.var.log.containers.<file>."""
-    assert tail_tag("*", "a.log") == "var.log.containers.a.log"
-    assert tail_tag("kube.*", "a.log") == "kube.var.log.containers.a.log"
 
 
 def test_record_transformer_evaluates_env_and_record_placeholders() -> None:

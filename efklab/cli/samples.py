@@ -1,0 +1,220 @@
+"""``efklab samples``: generate a deterministic sample set, or turn your own container logs into payloads.
+
+``generate`` writes container logs, the CloudWatch payloads the seed's pipeline delivers for
+them, per-event provenance and the truth of every logical statement; ``payloads`` runs any
+fluentd config over existing container logs.  Both go through ``efklab.pipeline``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from efklab.adapters.sampleset import (
+    container_log_paths,
+    gzip_bytes,
+    jsonl,
+    load_pods,
+    pods_json,
+    prepare_out_dir,
+    read_container_logs,
+    write_output,
+    write_text,
+)
+from efklab.cloudwatch import Delivery, Subscription
+from efklab.errors import UsageError
+from efklab.fluentconf import load_config
+from efklab.payloads import payload_json, to_lambda_event
+from efklab.pipeline import PipelineOptions, PipelineResult, run_pipeline
+from efklab.routing import plan_routes
+from efklab.samples import FORMATS, SampleSpec, format_rfc3339nano, generate_containers, pod_facts, render_log, truth_rows
+
+SEED_CONFIG = Path(__file__).resolve().parents[2] / "data" / "samples" / "fluentd.yaml"
+
+
+def register(sub: Any, summary: str) -> None:
+    """``efklab samples generate|payloads``."""
+    p = sub.add_parser("samples", help=summary, description="Generate deterministic sample data for the seed's pipeline, "
+                       "or run a fluentd config over your own container logs to get the CloudWatch payloads it would deliver.")
+    commands = p.add_subparsers(dest="samples_command", metavar="SUBCOMMAND", parser_class=type(p))
+    gen = commands.add_parser("generate", help="container logs + payloads + provenance into --out DIR",
+                              description="Write DIR/containers/*.log, DIR/payloads/<day>.jsonl.gz (decoded payload JSON, one per "
+                              "line), DIR/provenance.jsonl.gz (event id -> source lines), DIR/truth.jsonl (the lines of every "
+                              "logical statement), DIR/pods.json and DIR/manifest.json. Same options, same bytes.")
+    gen.add_argument("--out", required=True, metavar="DIR", help="output directory (created; must be empty unless --force)")
+    gen.add_argument("--events", type=int, default=3000, metavar="N", help="logical log statements across all containers (default: 3000)")
+    gen.add_argument("--seed", type=int, default=1, metavar="S", help="random seed (default: 1)")
+    gen.add_argument("--days", type=int, default=40, metavar="D", help="days covered, more than a 30-day retention by default (default: 40)")
+    gen.add_argument("--recent-days", type=int, default=3, metavar="R", help="the last R days hold the bulk of the statements (default: 3)")
+    gen.add_argument("--old-day-events", type=int, default=6, metavar="K", help="statements on each older day (default: 6)")
+    gen.add_argument("--start", default="2021-03-22", metavar="DATE", help="UTC date of the first day (default: 2021-03-22, so 40 days end on 2021-04-30)")
+    gen.add_argument("--format", choices=FORMATS, default="docker", help="docker json-file lines or CRI (containerd) lines (default: docker)")
+    gen.add_argument("--lambda-events", action="store_true", help="also write DIR/lambda-events/<day>.jsonl.gz: {\"awslogs\":{\"data\":...}} per line")
+    gen.add_argument("--force", action="store_true", help="write into a non-empty DIR, replacing earlier sample files")
+    _add_pipeline_options(gen, config_default=True)
+    gen.set_defaults(func=run_generate)
+
+    pay = commands.add_parser("payloads", help="your container logs -> the payloads a fluentd config delivers",
+                              description="Run container log files (docker json-file or CRI, named <pod>_<ns>_<container>-<id>.log) "
+                              "through a fluentd config's in_tail <parse>, kubernetes_metadata, record_transformer and concat filters "
+                              "and the CloudWatch emulation. Exit 2 if any line was rejected (listed with --rejects).")
+    pay.add_argument("logs", nargs="+", metavar="LOG", help="container log files, or directories of *.log files")
+    pay.add_argument("--out", required=True, metavar="FILE", help="payload JSONL (.gz to compress; - for stdout)")
+    pay.add_argument("--provenance", metavar="FILE", help="write event id -> source lines (JSONL, .gz to compress)")
+    pay.add_argument("--rejects", metavar="FILE", help="write the rejected lines with reasons (JSONL)")
+    pay.add_argument("--lambda-events", metavar="FILE", help="also write Lambda events {\"awslogs\":{\"data\":...}} (JSONL)")
+    pay.add_argument("--pods", metavar="FILE", help="pods.json with each pod's node and image (as generate writes it); made up otherwise")
+    pay.add_argument("--seed", type=int, default=1, metavar="S", help="seed of the delivery randomness (event ids, delays; default: 1)")
+    _add_pipeline_options(pay, config_default=False)
+    pay.set_defaults(func=run_payloads)
+    p.set_defaults(func=lambda args: _missing(p))
+
+
+def _add_pipeline_options(parser: argparse.ArgumentParser, *, config_default: bool) -> None:
+    group = parser.add_argument_group("pipeline")
+    group.add_argument("--config", required=not config_default, metavar="FLUENTD_YAML",
+                       help="fluentd config (ConfigMap YAML or fluent.conf)" + (" (default: data/samples/fluentd.yaml, the seed's)" if config_default else ""))
+    group.add_argument("--cluster-name", default="MyClusterName", metavar="NAME", help="CLUSTER_NAME for #{ENV.fetch('CLUSTER_NAME')} (default: MyClusterName)")
+    group.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="another environment variable the config reads (repeatable)")
+    group.add_argument("--owner", default="123456789012", metavar="ACCOUNT", help="AWS account id in the payloads (default: 123456789012)")
+    group.add_argument("--filter-name", default="LambdaStream_LogsToElasticsearch", metavar="NAME", help="subscription filter name in the payloads")
+    group.add_argument("--no-control-message", action="store_true", help="do not deliver CloudWatch's CONTROL_MESSAGE first")
+
+
+def _missing(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _env(args: argparse.Namespace) -> dict[str, str]:
+    env = {"CLUSTER_NAME": args.cluster_name, "REGION": "ap-northeast-2"}
+    for item in args.env:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--env wants NAME=VALUE, not {item!r}")
+        env[name] = value
+    return env
+
+
+def _options(args: argparse.Namespace, facts: Any = None) -> PipelineOptions:
+    subscription = Subscription(owner=args.owner, filter_name=args.filter_name, control_message=not args.no_control_message)
+    return PipelineOptions(cluster=args.cluster_name, subscription=subscription, seed=args.seed, facts=facts)
+
+
+def _config_path(args: argparse.Namespace) -> str:
+    if args.config:
+        return str(args.config)
+    if not SEED_CONFIG.exists():
+        raise UsageError("--config is required here (data/samples/fluentd.yaml is not beside this installation)")
+    return str(SEED_CONFIG)
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """Write a complete, reproducible sample set."""
+    try:
+        start = datetime.strptime(args.start, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    except ValueError as exc:
+        raise UsageError(f"--start wants a date like 2021-03-22, not {args.start!r}") from exc
+    spec = SampleSpec(seed=args.seed, events=args.events, days=args.days, recent_days=args.recent_days,
+                      old_day_events=args.old_day_events, start=start, format=args.format)
+    routes = plan_routes(load_config(_config_path(args)), _env(args))  # config errors before anything is written
+    logs = generate_containers(spec)
+    out = Path(args.out)
+    prepare_out_dir(out, args.force)
+    for log in logs:
+        write_text(out / "containers" / log.file_name, render_log(log, spec.format))
+    facts = {(log.pod, log.namespace, log.container): pod_facts(log) for log in logs}
+    write_text(out / "pods.json", pods_json(facts))
+    write_text(out / "truth.jsonl", jsonl(truth_rows(logs)))
+    paths = [str(out / "containers" / log.file_name) for log in logs]
+    result = run_pipeline(read_container_logs(paths, routes, lambda p: f"containers/{os.path.basename(p)}"), routes,
+                          _options(args, lambda pod, ns, c: facts.get((pod, ns, c))))
+    by_day = _by_day(result.deliveries)
+    for day, deliveries in by_day.items():
+        (out / "payloads").mkdir(exist_ok=True)
+        (out / "payloads" / f"{day}.jsonl.gz").write_bytes(gzip_bytes(jsonl(payload_json(d.payload) for d in deliveries)))
+        if args.lambda_events:
+            (out / "lambda-events").mkdir(exist_ok=True)
+            (out / "lambda-events" / f"{day}.jsonl.gz").write_bytes(gzip_bytes(jsonl(to_lambda_event(d.payload) for d in deliveries)))
+    (out / "provenance.jsonl.gz").write_bytes(gzip_bytes(jsonl(result.provenance())))
+    rejects_path = out / "rejects.jsonl"
+    if result.rejects:
+        write_text(rejects_path, jsonl(r.to_json() for r in result.rejects))
+    elif rejects_path.exists():
+        rejects_path.unlink()
+    write_text(out / "manifest.json", _manifest(args, spec, logs, result))
+    _summarise(out, len(logs), result, sys.stderr if result.rejects else sys.stdout)
+    return 0
+
+
+def run_payloads(args: argparse.Namespace) -> int:
+    """Payloads (and provenance, rejects) for existing container logs."""
+    routes = plan_routes(load_config(args.config), _env(args))
+    paths = container_log_paths(args.logs)
+    facts = load_pods(args.pods) if args.pods else None
+    result = run_pipeline(read_container_logs(paths, routes, lambda p: p), routes, _options(args, facts))
+    write_output(args.out, jsonl(payload_json(d.payload) for d in result.deliveries))
+    if args.provenance:
+        write_output(args.provenance, jsonl(result.provenance()))
+    if args.rejects:
+        write_output(args.rejects, jsonl(r.to_json() for r in result.rejects))
+    if args.lambda_events:
+        write_output(args.lambda_events, jsonl(to_lambda_event(d.payload) for d in result.deliveries))
+    for reject in result.rejects[:5]:
+        print(f"efklab samples: {reject.location()}: {reject.reason}", file=sys.stderr)
+    if len(result.rejects) > 5:
+        print(f"efklab samples: ... and {len(result.rejects) - 5} more rejects" + (f" (see {args.rejects})" if args.rejects else " (--rejects FILE lists them)"), file=sys.stderr)
+    events = sum(len(d.payload["logEvents"]) for d in result.deliveries)
+    print(f"{result.lines} lines from {len(paths)} files -> {len(result.deliveries)} payloads, {events} events, {len(result.rejects)} rejects",
+          file=sys.stderr if args.out == "-" else sys.stdout)
+    return 2 if result.rejects else 0
+
+
+def _by_day(deliveries: list[Delivery]) -> dict[str, list[Delivery]]:
+    """Payloads grouped by the UTC day they were delivered, in delivery order."""
+    days: dict[str, list[Delivery]] = {}
+    for d in deliveries:
+        day = datetime.fromtimestamp(d.deliver_ns // 10**9, tz=timezone.utc).strftime("%Y-%m-%d")
+        days.setdefault(day, []).append(d)
+    return days
+
+
+def _manifest(args: argparse.Namespace, spec: SampleSpec, logs: list[Any], result: PipelineResult) -> str:
+    """What was generated and with which options (the output directory left out, so any copy is identical)."""
+    import json
+
+    options = ["--events", str(spec.events), "--seed", str(spec.seed), "--days", str(spec.days), "--recent-days",
+               str(spec.recent_days), "--old-day-events", str(spec.old_day_events), "--start", args.start, "--format", spec.format,
+               "--cluster-name", args.cluster_name, "--owner", args.owner, "--filter-name", args.filter_name]
+    options += ["--config", args.config] if args.config else []
+    for item in args.env:
+        options += ["--env", item]
+    options += ["--no-control-message"] if args.no_control_message else []
+    options += ["--lambda-events"] if args.lambda_events else []
+    manifest = {
+        "generator": "efklab samples generate",
+        "options": shlex.join(options),
+        "containers": len(logs),
+        "lines": result.lines,
+        "statements": sum(len(log.statements) for log in logs),
+        "payloads": len(result.deliveries),
+        "events": sum(len(d.payload["logEvents"]) for d in result.deliveries),
+        "rejects": dict(Counter(r.reason for r in result.rejects)),
+        "first_line": format_rfc3339nano(min((log.lines[0].time_ns for log in logs if log.lines), default=0)),
+        "last_line": format_rfc3339nano(max((log.lines[-1].time_ns for log in logs if log.lines), default=0)),
+    }
+    return json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+
+
+def _summarise(out: Path, containers: int, result: PipelineResult, stream: Any) -> None:
+    events = sum(len(d.payload["logEvents"]) for d in result.deliveries)
+    print(f"wrote {containers} container logs ({result.lines} lines), {len(result.deliveries)} payloads ({events} events) to {out}", file=stream)
+    if result.rejects:
+        reasons = Counter(r.reason for r in result.rejects).most_common(3)
+        print(f"{len(result.rejects)} lines or events rejected (see {out / 'rejects.jsonl'}): "
+              + "; ".join(f"{n} x {reason}" for reason, n in reasons), file=stream)
