@@ -24,10 +24,11 @@ from typing import Any
 from efklab import __version__, bulk
 from efklab.errors import ConfigError, EfklabError, PayloadError
 from efklab.payloads import decode_payload
-from efklab.transform import BulkAction, TransformOptions, transform_payload
+from efklab.transform import BulkAction, TransformOptions, compile_options, transform_payload
 
 _AWS_HOST = re.compile(r"\.([a-z]{2}(?:-[a-z]+)+-\d)\.(es|aoss)\.amazonaws\.com$")
 _BOOLEAN = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+_OPTION_VARIABLES = {"--mode": "EFKLAB_MODE", "--index-strategy": "EFKLAB_INDEX_STRATEGY", "--prefix": "EFKLAB_PREFIX", "--tz": "EFKLAB_TZ"}
 DeadLetters = Callable[[list[dict[str, Any]]], str]
 Post = Callable[[str], "Mapping[str, Any] | bulk.RequestFailure"]
 
@@ -74,14 +75,22 @@ def load_config(environ: Mapping[str, str]) -> HandlerConfig:
     if mode not in ("seed", "opensearch"):
         raise ConfigError(f"{mode!r} is not one of opensearch, seed", source="EFKLAB_MODE")
     user, password = environ.get("EFKLAB_OPENSEARCH_USER"), environ.get("EFKLAB_OPENSEARCH_PASSWORD")
+    options = TransformOptions(
+        mode=mode,
+        index_strategy=environ.get("EFKLAB_INDEX_STRATEGY", "seed"),
+        prefix=environ.get("EFKLAB_PREFIX", "mydata"),
+        tz=environ.get("EFKLAB_TZ", "UTC"),
+    )
+    try:
+        compile_options(options)  # fail at cold start, not on the first event
+    except EfklabError as exc:
+        reason = str(exc)
+        for option, variable in _OPTION_VARIABLES.items():
+            reason = reason.replace(option, variable)
+        raise ConfigError(reason) from exc
     return HandlerConfig(
         url=url,
-        options=TransformOptions(
-            mode=mode,  # type: ignore[arg-type]
-            index_strategy=environ.get("EFKLAB_INDEX_STRATEGY", "seed"),
-            prefix=environ.get("EFKLAB_PREFIX", "mydata"),
-            tz=environ.get("EFKLAB_TZ", "UTC"),
-        ),
+        options=options,
         signing=signing,
         service=environ.get("EFKLAB_SIGNING_SERVICE") or (matched.group(2) if matched else "es"),
         region=region,
@@ -123,7 +132,7 @@ def process_event(
     results: list[bulk.ItemResult] = []
     for chunk in _chunks(actions, config.max_bytes):
         items = bulk.send_with_retries([(a.action_line, a.source_line) for a in chunk], counter, policy=config.policy, sleep=sleep)
-        results += [bulk.item_result(200 <= bulk.item_status(i) < 300, i, source=a.source, position=a.position) for a, i in zip(chunk, items)]
+        results += [bulk.item_result(_indexed(i), i, source=a.source, position=a.position) for a, i in zip(chunk, items)]
     context = {"request_id": request_id, "log_group": payload.log_group, "log_stream": payload.log_stream}
     failed = [(r, a) for r, a in zip(results, actions) if not r["ok"]]
     letters = [context | bulk.reject_letter(r) for r in rejects] + [context | bulk.dead_letter(r, a.source_line) for r, a in failed]
@@ -248,6 +257,12 @@ def _number(environ: Mapping[str, str], name: str, default: Any, kind: type, min
     if value < minimum:
         raise ConfigError(f"{raw!r} is below {minimum}", source=name)
     return value
+
+
+def _indexed(item: Mapping[str, Any]) -> bool:
+    """Whether a bulk item succeeded (a request that got no answer reports status None)."""
+    status = next(iter(item.values())).get("status")
+    return isinstance(status, int) and 200 <= status < 300
 
 
 def _error_type(error: Any) -> str:
