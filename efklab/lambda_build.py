@@ -30,6 +30,7 @@ def find_handler_modules(root: Path = PACKAGE_ROOT) -> dict[str, Path]:
     finder = modulefinder.ModuleFinder(path=[str(root)])
     finder.run_script(str(root / "efklab" / "lambda_handler.py"))
     modules = {name: Path(m.__file__) for name, m in finder.modules.items() if name.startswith("efklab") and m.__file__}
+    modules[HANDLER_MODULE] = root / "efklab" / "lambda_handler.py"  # run as the script, it is listed as __main__
     modules.setdefault("efklab", root / "efklab" / "__init__.py")
     foreign = sorted(
         {name.split(".")[0] for name in finder.badmodules}
@@ -43,7 +44,7 @@ def find_handler_modules(root: Path = PACKAGE_ROOT) -> dict[str, Path]:
             "keep efklab.lambda_handler's imports to the standard library, urllib3 and boto3/botocore",
             source=HANDLER_MODULE,
         )
-    return {("efklab.__main__" if name == "__main__" else name): path for name, path in modules.items() if name != "__main__"}
+    return modules
 
 
 def build_zip(out: Path, root: Path = PACKAGE_ROOT) -> list[str]:

@@ -17,7 +17,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -84,10 +84,7 @@ def load_config(environ: Mapping[str, str]) -> HandlerConfig:
     try:
         compile_options(options)  # fail at cold start, not on the first event
     except EfklabError as exc:
-        reason = str(exc)
-        for option, variable in _OPTION_VARIABLES.items():
-            reason = reason.replace(option, variable)
-        raise ConfigError(reason) from exc
+        raise ConfigError(_rename_options(exc.reason), source=_culprit(options)) from exc
     return HandlerConfig(
         url=url,
         options=options,
@@ -257,6 +254,24 @@ def _number(environ: Mapping[str, str], name: str, default: Any, kind: type, min
     if value < minimum:
         raise ConfigError(f"{raw!r} is below {minimum}", source=name)
     return value
+
+
+def _culprit(options: TransformOptions) -> str | None:
+    """The variable whose value makes the transform options invalid (the first whose default fixes them)."""
+    defaults = TransformOptions(mode=options.mode)
+    for name, variable in (("tz", "EFKLAB_TZ"), ("index_strategy", "EFKLAB_INDEX_STRATEGY"), ("prefix", "EFKLAB_PREFIX")):
+        try:
+            compile_options(replace(options, **{name: getattr(defaults, name)}))
+            return variable
+        except EfklabError:
+            continue
+    return None
+
+
+def _rename_options(reason: str) -> str:
+    for option, variable in _OPTION_VARIABLES.items():
+        reason = reason.replace(option, variable)
+    return reason
 
 
 def _indexed(item: Mapping[str, Any]) -> bool:
