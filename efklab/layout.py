@@ -40,6 +40,7 @@ class ExpectedIndex:
     containers: tuple[str, ...]
     days: tuple[str, ...]
     arrivals: tuple[int, ...]  # estimated arrival of each accepted unique document, sorted
+    per_day_namespace: tuple[tuple[str, str, int], ...] = ()  # (UTC day, namespace, events)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +76,7 @@ class _IndexAcc:
     namespaces: Counter[str] = field(default_factory=Counter)
     containers: Counter[str] = field(default_factory=Counter)
     days: Counter[str] = field(default_factory=Counter)
+    day_namespace: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 class LayoutBuilder:
@@ -110,11 +112,13 @@ class LayoutBuilder:
             acc.refused.discard(doc_id)  # a later copy that fits overwrites nothing and is indexed
             acc.ids[doc_id] = min(arrival, acc.ids.get(doc_id, arrival))
         stamp = _timestamp_ms(doc.get("@timestamp"))
+        namespace = log_group_segment(log_group, 5) or "undefined"
         if stamp is not None:
             acc.first = stamp if acc.first is None else min(acc.first, stamp)
             acc.last = stamp if acc.last is None else max(acc.last, stamp)
             acc.days[_day(stamp)] += 1
-        acc.namespaces[log_group_segment(log_group, 5) or "undefined"] += 1
+            acc.day_namespace[(_day(stamp), namespace)] += 1
+        acc.namespaces[namespace] += 1
         acc.containers[log_group_segment(log_group, 6) or "undefined"] += 1
 
     def _note_invalid(self, index: str, reason: str, example: str | None) -> None:
@@ -129,11 +133,21 @@ class LayoutBuilder:
                 first_timestamp=acc.first, last_timestamp=acc.last,
                 namespaces=tuple(sorted(acc.namespaces)), containers=tuple(sorted(acc.containers)),
                 days=tuple(sorted(acc.days)), arrivals=tuple(sorted(acc.ids.values())),
+                per_day_namespace=tuple((d, ns, n) for (d, ns), n in sorted(acc.day_namespace.items())),
             )
             for name, acc in sorted(self._acc.items())
         )
         invalid = tuple(InvalidName(n, r, c, e) for n, (r, c, e) in sorted(self._invalid.items()))
         return ExpectedLayout(indices, invalid, tuple(self._rejects), self.mappings)
+
+
+def doc_counts(layout: ExpectedLayout) -> list[dict[str, Any]]:
+    """Rows (day, namespace, docs) over all indices: the data of the doc-count heat map."""
+    totals: Counter[tuple[str, str]] = Counter()
+    for index in layout.indices:
+        for day, namespace, count in index.per_day_namespace:
+            totals[(day, namespace)] += count
+    return [{"day": d, "namespace": ns, "docs": n} for (d, ns), n in sorted(totals.items())]
 
 
 def _timestamp_ms(value: Any) -> int | None:

@@ -24,11 +24,14 @@ def _utc(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-def plot_doc_heatmap(counts: pd.DataFrame, *, title: str = "Documents per day and namespace") -> Figure:
-    """Heat map of document counts: rows = namespaces (or indices), columns = days.
+def plot_doc_heatmap(counts: pd.DataFrame | Sequence[Mapping[str, object]], *,
+                     title: str = "Documents per day and namespace") -> Figure:
+    """Heat map of document counts: rows = namespaces, columns = days.
 
-    ``counts`` has columns ``day`` (YYYY-MM-DD), ``namespace`` and ``docs``.
+    ``counts`` has columns (or keys) ``day`` (YYYY-MM-DD), ``namespace`` and ``docs``, as
+    ``efklab.layout.doc_counts`` returns them.
     """
+    counts = counts if isinstance(counts, pd.DataFrame) else pd.DataFrame(list(counts), columns=["day", "namespace", "docs"])
     figure = Figure(figsize=(max(6.0, 0.28 * counts["day"].nunique() + 3), max(2.5, 0.4 * counts["namespace"].nunique() + 1.5)))
     axes = figure.subplots()
     if counts.empty:

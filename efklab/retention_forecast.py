@@ -120,6 +120,11 @@ def summarize_at(generations: Sequence[Generation], at: int, *, due_within_ms: i
     return {"at": at, "totals": totals, "due_next": upcoming}
 
 
+def index_lifetimes(generations: Sequence[Generation]) -> list[tuple[int, int | None]]:
+    """(created, surely deleted by) per generation, None for never: the input of shards over time."""
+    return [(g.forecast.created, g.forecast.deletion[1] if g.forecast.deletion else None) for g in generations]
+
+
 def find_traps(generations: Sequence[Generation], policies: Sequence[Policy]) -> list[Finding]:
     """The retention traps the forecast shows, one finding per index (and per policy for OR conditions)."""
     findings: list[Finding] = []

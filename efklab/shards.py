@@ -102,3 +102,9 @@ def count_shards_over_time(
         open_now = sum(1 for created, deleted in spans if created <= moment and (deleted is None or moment < deleted))
         points.append((moment, open_now * shards_per_index))
     return points
+
+
+def projection_series(projection: ShardProjection, *, start: int, days: int) -> list[tuple[int, int]]:
+    """Open shards day by day from the first daily index: growing until ISM deletes, then flat."""
+    per_day = projection.indices_per_day * projection.shards_per_index
+    return [(start + d * DAY_MS, min(d + 1, projection.live_days) * per_day + projection.other_shards) for d in range(days)]

@@ -1,7 +1,7 @@
 """Expected index layout from documents, actual layout from _cat/indices, and their difference."""
 from __future__ import annotations
 
-from efklab.layout import LayoutBuilder, diff_layout, parse_cat_indices
+from efklab.layout import LayoutBuilder, diff_layout, doc_counts, parse_cat_indices
 from efklab.model import Reject
 from efklab.units import parse_time
 
@@ -87,3 +87,13 @@ def test_diff_reports_missing_unexpected_and_count_mismatches() -> None:
     assert diff.count_mismatches == (("mydata-b-2021.06.01", 1, 3),)
     assert diff.matching == ("mydata-a-2021.06.01",) and not diff.clean
     assert actual[1].primaries == 1 and actual[1].creation_date == 1622541600000
+
+
+def test_doc_counts_per_day_and_namespace_feed_the_heat_map() -> None:
+    """Rows (day, namespace, docs) summed over indices."""
+    builder = LayoutBuilder()
+    builder.add_document("cwl-2021.06.01", "1", _doc("2021-06-01T10:00:00Z"), arrival=T, log_group=GROUP)
+    builder.add_document("cwl-2021.06.01", "2", _doc("2021-06-01T11:00:00Z"), arrival=T, log_group=GROUP)
+    builder.add_document("cwl-2021.06.02", "3", _doc("2021-06-02T11:00:00Z"), arrival=T, log_group="/aws/containerinsights/p/application/pay/w")
+    assert doc_counts(builder.build()) == [{"day": "2021-06-01", "namespace": "shop", "docs": 2},
+                                           {"day": "2021-06-02", "namespace": "pay", "docs": 1}]

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from efklab.ismschedule import JobSettings
 from efklab.retention import load_policy, parse_policy
-from efklab.retention_forecast import find_traps, name_date, plan_generations, status_at, summarize_at
+from efklab.retention_forecast import find_traps, index_lifetimes, name_date, plan_generations, status_at, summarize_at
 from efklab.units import DAY_MS, parse_time
 from tests.conftest import ROOT
 
@@ -86,3 +86,9 @@ def test_every_document_lands_in_exactly_one_generation(offsets: list[int]) -> N
     gens = plan_generations("mydata-a-b-2021.06.01", arrivals, [SEED], JOB)
     assert sum(g.doc_count for g in gens) == len(arrivals)
     assert [g.forecast.created for g in gens] == sorted({g.forecast.created for g in gens})
+
+
+def test_index_lifetimes_end_when_deletion_is_certain() -> None:
+    """A managed index ends at the end of its window; an unmanaged one never ends."""
+    gens = plan_generations("mydata-a-b-2021.06.01", [JUNE1], [SEED], JOB) + plan_generations("cwl-2021.06.01", [JUNE1], [SEED], JOB)
+    assert index_lifetimes(gens) == [(JUNE1, gens[0].forecast.deletion[1]), (JUNE1, None)]

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from efklab.shards import compare_strategies, count_shards_over_time, project_shards
+from efklab.shards import compare_strategies, count_shards_over_time, project_shards, projection_series
 from efklab.units import DAY_MS
 
 
@@ -52,3 +52,10 @@ def test_full_day_is_the_first_day_over_the_limit(per_day: int, days: int, prima
         per = per_day * row.shards_per_index
         day = row.full_on_day
         assert (day + 1) * per > row.limit and day * per <= row.limit
+
+
+def test_projection_series_grows_then_levels_at_steady_state() -> None:
+    """Day by day the shards grow by one day of indices until retention, then stay at steady state."""
+    row = project_shards("x", 2, 3)
+    points = [s for _, s in projection_series(row, start=0, days=6)]
+    assert points == [4, 8, 12, 16, 16, 16] and points[-1] == row.steady_shards
