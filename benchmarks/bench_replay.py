@@ -1,0 +1,131 @@
+"""Replay throughput against the node's own bulk ingest, and replay memory at two input sizes.
+
+Baseline: the same ``_bulk`` bodies, pre-rendered, POSTed to the same node over one
+keep-alive connection with ``http.client`` (no decode, no transform, no result handling).
+efklab: ``efklab replay`` end to end (read, decode, transform, streaming bulk, per-item
+accounting) into fresh indices.  Both runs create new documents of the same content.
+Memory: peak RSS of ``efklab replay`` in a child process at two input sizes; streaming means
+the larger one costs (almost) no more.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from efklab.adapters import node
+from efklab.adapters.opensearch import connection_from_env, delete_indices, make_client
+from efklab.payloads import Payload, iter_payload_records
+from efklab.testing import DEFAULT_TIMESTAMP, make_event, make_payload
+from efklab.transform import TransformOptions, render_bulk, transform_payload
+
+CHUNK = 1000  # the replay's default chunk size, used for the baseline's bodies too
+EVENTS_PER_PAYLOAD = 50
+
+
+def write_payloads(path: Path, events: int) -> Path:
+    """Decoded payloads (one JSON per line) of fluentd-shaped records over 4 namespaces and 2 days."""
+    with open(path, "w") as out:
+        for p in range(0, events, EVENTS_PER_PAYLOAD):
+            ns = ("shop", "billing", "auth", "search")[(p // EVENTS_PER_PAYLOAD) % 4]
+            start = DEFAULT_TIMESTAMP + (p % 2) * 86_400_000 + p
+            evs = [make_event({"log": f"2021-04-28T09:09:04.{i:03d}Z INFO request {p + i} handled in {i % 97} ms "
+                               f"path=/api/v1/items/{p + i} status=200\n", "stream": "stdout",
+                               "docker": {"container_id": "3f2a9c1b7e4d" * 5},
+                               "kubernetes": {"namespace_name": ns, "pod_name": f"api-{p % 7}", "container_name": "api",
+                                              "labels": {"app": "api", "tier": "backend"}}},
+                              timestamp=start + i, sequence=p + i) for i in range(min(EVENTS_PER_PAYLOAD, events - p))]
+            payload = make_payload(evs, log_group=f"/aws/containerinsights/lab/application/{ns}/api", log_stream=f"api-{p % 7}")
+            out.write(json.dumps(payload) + "\n")
+    return path
+
+
+def render_bodies(path: Path, prefix: str) -> tuple[list[bytes], int]:
+    """The replay's documents as ``_bulk`` bodies of CHUNK actions each, and how many actions."""
+    options = TransformOptions(prefix=prefix)
+    bodies: list[bytes] = []
+    batch: list[Any] = []
+    total = 0
+    for record in iter_payload_records([str(path)]):
+        if isinstance(record, Payload):
+            batch.extend(transform_payload(record, options)[0])
+            while len(batch) >= CHUNK:
+                bodies.append(render_bulk(batch[:CHUNK]).encode())
+                total += CHUNK
+                batch = batch[CHUNK:]
+    if batch:
+        bodies.append(render_bulk(batch).encode())
+        total += len(batch)
+    return bodies, total
+
+
+def post_raw(url: str, bodies: list[bytes]) -> float:
+    """Seconds to POST every body to ``_bulk`` on one connection; every response must be error-free."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
+    started = time.perf_counter()
+    for body in bodies:
+        connection.request("POST", "/_bulk", body=body, headers={"Content-Type": "application/x-ndjson"})
+        answer = json.loads(connection.getresponse().read())
+        if answer.get("errors"):
+            raise RuntimeError("the raw bulk baseline had item errors")
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+def run_replay(url: str, path: Path, prefix: str) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of `efklab replay` in a child process."""
+    code = ("import json, resource, sys, time; from efklab.cli import main; t = time.perf_counter(); "
+            "rc = main(sys.argv[1:]); print(json.dumps({'rc': rc, 's': time.perf_counter() - t, "
+            "'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), file=sys.stderr)")
+    args = [sys.executable, "-c", code, "replay", "--opensearch-url", url, "--prefix", prefix, "--json", str(path)]
+    done = subprocess.run(args, capture_output=True, text=True, check=False)
+    measured = json.loads(done.stderr.strip().splitlines()[-1])
+    if measured["rc"] != 0:
+        raise RuntimeError(f"replay failed: {done.stderr[-500:]}")
+    return float(measured["s"]), int(measured["rss"])
+
+
+def run(quick: bool) -> list[dict[str, Any]]:
+    """Throughput ratio (replay / raw bulk) and peak memory at two sizes."""
+    events = 20_000 if quick else 200_000
+    small, large = (20_000, 100_000) if quick else (100_000, 1_000_000)
+    rows: list[dict[str, Any]] = []
+    with node.leased_node() as state, tempfile.TemporaryDirectory() as tmp:
+        conn = connection_from_env(state.url, env={})
+        client = make_client(conn)
+        try:
+            data = write_payloads(Path(tmp) / "payloads.jsonl", events)
+            run_replay(state.url, write_payloads(Path(tmp) / "warm.jsonl", 5_000), "benchwarm")  # JIT and caches
+            bodies, docs = render_bodies(data, "benchraw")
+            raw_s = post_raw(state.url, bodies)
+            replay_s, _ = run_replay(state.url, data, "benchreplay")
+            raw_rate, replay_rate = docs / raw_s, docs / replay_s
+            rows.append({"benchmark": f"replay throughput ({docs} docs)", "efklab": round(replay_rate), "baseline": round(raw_rate),
+                         "unit": "docs/s (baseline: raw _bulk of the same bodies)", "ratio": round(replay_rate / raw_rate, 3),
+                         "target": ">= 0.8"})
+            del bodies
+            rss = {}
+            for size in (small, large):
+                _, rss[size] = run_replay(state.url, write_payloads(Path(tmp) / f"m{size}.jsonl", size), f"benchmem{size}")
+                delete_indices(client, conn, f"benchmem{size}-*")
+            rows.append({"benchmark": f"replay peak RSS, {large} vs {small} events", "efklab": round(rss[large] / 1024, 1),
+                         "baseline": round(rss[small] / 1024, 1), "unit": "MiB", "ratio": round(rss[large] / rss[small], 3),
+                         "target": "<= 1.2 and < 300 MiB"})
+        finally:
+            for prefix in ("benchwarm", "benchraw", "benchreplay", f"benchmem{small}", f"benchmem{large}"):
+                delete_indices(client, conn, f"{prefix}-*")
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run(quick="--quick" in sys.argv[1:] or os.environ.get("EFKLAB_BENCH_QUICK") == "1"):
+        print(json.dumps(row))
