@@ -1,0 +1,66 @@
+"""Tables and figures of the ordering check, built from measured views without a node."""
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+
+from efklab.ordering import Shown, SourceRef, measure_order
+from efklab.ordering_diagnosis import Measurement
+from efklab.ordering_views import View, check_ordering
+from efklab.plots_ordering import (
+    before_after_table,
+    causes_table,
+    group_size_table,
+    plot_group_sizes,
+    plot_order_scatter,
+    plot_out_of_place,
+    streams_table,
+    views_table,
+)
+
+FILE = "containers/app.log"
+TEXTS = ["(I) a", "(E) boom", "\tat x.y(Z.java:1)", "\tat x.y(Z.java:2)", "(I) b"]
+
+
+def view(grouping: str, tiebreaker: tuple[str, ...], order: list[int], groups: list[list[int]], stamps: list[int]) -> View:
+    provenance = {str(i): tuple(SourceRef(FILE, n) for n in lines) for i, lines in enumerate(groups)}
+    shown = [Shown(str(i), stamps[i], shard=i % 2, text=TEXTS[groups[i][0] - 1]) for i in order]
+    report = measure_order(shown, provenance, tiebreaker=tiebreaker)
+    return View(Measurement.of(grouping, tiebreaker, report, primaries=2), report, f"{grouping}-*")
+
+
+def story_check():  # type: ignore[no-untyped-def]
+    single = [[1], [2], [3], [4], [5]]
+    views = [
+        view("aws", (), [4, 1, 2, 3, 0], single, [1, 2, 2, 2, 3]),
+        view("aws", ("@id",), [4, 3, 2, 1, 0], single, [1, 2, 2, 2, 3]),
+        view("seed", (), [2, 1, 0], [[1], [2, 3, 4], [5]], [1, 3, 4]),
+        view("seed", ("@id",), [2, 1, 0], [[1], [2, 3, 4], [5]], [1, 3, 4]),
+    ]
+    return check_ordering(views, current="aws", candidate="seed")
+
+
+def test_tables_hold_one_row_per_view_cause_and_stream() -> None:
+    """Views indexed by grouping and sort; causes with evidence; streams sorted by disorder; before/after columns."""
+    check = story_check()
+    table = views_table(check)
+    assert list(table.index) == [("aws", "@timestamp"), ("aws", "@timestamp, @id"), ("seed", "@timestamp"), ("seed", "@timestamp, @id")]
+    assert table.loc[("aws", "@timestamp"), "share_out_of_place"] > 0 == table.loc[("aws", "@timestamp, @id"), "inversions"]
+    assert "continuation" in causes_table(check)["cause"].iloc[0]
+    assert list(before_after_table(check.recommendation).columns) == ["before", "after"]
+    assert streams_table(check.views[0]).iloc[0]["stream"] == "app.log"
+
+
+def test_group_size_table_counts_events_lines_and_multi_line_events() -> None:
+    """Lines per event summarised per grouping."""
+    table = group_size_table({"aws": [1, 1, 1, 1, 1], "seed": [1, 3, 1]})
+    assert table.loc["seed"].to_dict() == {"events": 3, "lines": 5, "mean_lines_per_event": 1.67, "max_lines_per_event": 3,
+                                           "multi_line_events": 1}
+
+
+def test_figures_are_built_for_every_plot() -> None:
+    """Each plot returns a matplotlib Figure with one panel per view where it applies."""
+    check = story_check()
+    scatter = plot_order_scatter(list(check.views[:3]))
+    assert isinstance(scatter, Figure) and len(scatter.axes) == 3
+    assert isinstance(plot_out_of_place(check), Figure)
+    assert isinstance(plot_group_sizes({"aws": [1] * 5, "seed": [1, 3, 1]}), Figure)
