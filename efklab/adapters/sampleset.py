@@ -23,28 +23,29 @@ from efklab.pipeline import SourceRecord
 from efklab.routing import Route, route_for
 
 
-def container_log_paths(inputs: Iterable[str]) -> list[str]:
-    """Files as given; a directory stands for its ``*.log`` files (sorted)."""
-    paths: list[str] = []
+def container_log_paths(inputs: Iterable[str]) -> list[tuple[str, str]]:
+    """(path, name in provenance) per file: files as given; a directory stands for its ``*.log``
+    files (sorted), named ``<directory name>/<file>`` as ``generate`` names them."""
+    found: list[tuple[str, str]] = []
     for item in inputs:
         if os.path.isdir(item):
-            found = sorted(str(p) for p in Path(item).glob("*.log"))
-            if not found:
+            logs = sorted(Path(item).glob("*.log"))
+            if not logs:
                 raise InputError("directory holds no *.log files", source=item)
-            paths += found
-        elif os.path.exists(item):
-            paths.append(item)
+            prefix = Path(item).resolve().name
+            found += [(str(p), f"{prefix}/{p.name}") for p in logs]
+        elif os.path.isfile(item):
+            found.append((item, item))
         else:
-            raise InputError("no such file", source=item)
-    return paths
+            raise InputError("no such file" if not os.path.exists(item) else "not a regular file", source=item)
+    return found
 
 
-def read_container_logs(paths: Iterable[str], routes: list[Route], display: Callable[[str], str]) -> Iterator[tuple[str, Iterator[SourceRecord | Reject]]]:
-    """(display name, records or read rejects) per file, parsed as the file's source would parse it."""
+def read_container_logs(files: Iterable[tuple[str, str]], routes: list[Route]) -> Iterator[tuple[str, Iterator[SourceRecord | Reject]]]:
+    """(name, records or read rejects) per (path, name), parsed as the file's source would parse it."""
     from efklab.containerlogs import read_records
 
-    for path in paths:
-        name = display(path)
+    for path, name in files:
         route = route_for(routes, os.path.basename(path))
         yield name, _records(read_records(path, parse=route.parse if route else None), path, name)
 

@@ -7,7 +7,6 @@ fluentd config over existing container logs.  Both go through ``efklab.pipeline`
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from collections import Counter
@@ -131,9 +130,8 @@ def run_generate(args: argparse.Namespace) -> int:
     facts = {(log.pod, log.namespace, log.container): pod_facts(log) for log in logs}
     write_text(out / "pods.json", pods_json(facts))
     write_text(out / "truth.jsonl", jsonl(truth_rows(logs)))
-    paths = [str(out / "containers" / log.file_name) for log in logs]
-    result = run_pipeline(read_container_logs(paths, routes, lambda p: f"containers/{os.path.basename(p)}"), routes,
-                          _options(args, lambda pod, ns, c: facts.get((pod, ns, c))))
+    files = [(str(out / "containers" / log.file_name), f"containers/{log.file_name}") for log in logs]
+    result = run_pipeline(read_container_logs(files, routes), routes, _options(args, lambda pod, ns, c: facts.get((pod, ns, c))))
     by_day = _by_day(result.deliveries)
     for day, deliveries in by_day.items():
         (out / "payloads").mkdir(exist_ok=True)
@@ -155,9 +153,9 @@ def run_generate(args: argparse.Namespace) -> int:
 def run_payloads(args: argparse.Namespace) -> int:
     """Payloads (and provenance, rejects) for existing container logs."""
     routes = plan_routes(load_config(args.config), _env(args))
-    paths = container_log_paths(args.logs)
+    files = container_log_paths(args.logs)
     facts = load_pods(args.pods) if args.pods else None
-    result = run_pipeline(read_container_logs(paths, routes, lambda p: p), routes, _options(args, facts))
+    result = run_pipeline(read_container_logs(files, routes), routes, _options(args, facts))
     write_output(args.out, jsonl(payload_json(d.payload) for d in result.deliveries))
     if args.provenance:
         write_output(args.provenance, jsonl(result.provenance()))
@@ -170,7 +168,7 @@ def run_payloads(args: argparse.Namespace) -> int:
     if len(result.rejects) > 5:
         print(f"efklab samples: ... and {len(result.rejects) - 5} more rejects" + (f" (see {args.rejects})" if args.rejects else " (--rejects FILE lists them)"), file=sys.stderr)
     events = sum(len(d.payload["logEvents"]) for d in result.deliveries)
-    print(f"{result.lines} lines from {len(paths)} files -> {len(result.deliveries)} payloads, {events} events, {len(result.rejects)} rejects",
+    print(f"{result.lines} lines from {len(files)} files -> {len(result.deliveries)} payloads, {events} events, {len(result.rejects)} rejects",
           file=sys.stderr if args.out == "-" else sys.stdout)
     return 2 if result.rejects else 0
 
