@@ -17,29 +17,9 @@ from typing import Any
 
 from efklab.errors import PolicyError
 from efklab.indexpatterns import patterns_overlap, template_pattern_problem
+from efklab.ismactions import ACTION_STEPS, Action, parse_action  # noqa: F401  (Action, ACTION_STEPS are part of the model)
 from efklab.units import parse_byte_size, parse_time_value
 
-# Steps each action runs, one per ISM job run (the plugin's Action classes, 2.19).
-ACTION_STEPS: dict[str, tuple[str, ...]] = {
-    "rollover": ("attempt_rollover",),
-    "delete": ("attempt_delete",),
-    "read_only": ("set_read_only",),
-    "read_write": ("set_read_write",),
-    "replica_count": ("attempt_set_replica_count",),
-    "force_merge": ("attempt_set_read_only", "attempt_call_force_merge", "wait_for_force_merge"),
-    "close": ("attempt_close",),
-    "open": ("attempt_open",),
-    "notification": ("attempt_notification",),
-    "snapshot": ("attempt_snapshot", "wait_for_snapshot"),
-    "index_priority": ("attempt_set_index_priority",),
-    "allocation": ("attempt_allocation",),
-    "rollup": ("attempt_create_rollup", "wait_for_rollup_completion"),
-    "transform": ("attempt_create_transform", "wait_for_transform_completion"),
-    "shrink": ("attempt_move_shards", "wait_for_move_shards", "attempt_shrink", "wait_for_shrink"),
-    "alias": ("attempt_alias",),
-}
-# Actions whose configuration is an empty object (their parsers accept no field).
-_EMPTY_ACTIONS = frozenset({"delete", "read_only", "read_write", "close", "open"})
 CONDITION_KINDS = ("min_index_age", "min_doc_count", "min_size", "cron", "min_rollover_age")
 _POLICY_FIELDS = frozenset(
     {"policy_id", "description", "last_updated_time", "schema_version", "error_notification",
@@ -64,18 +44,6 @@ class Transition:
     state_name: str
     condition: Condition | None
     path: str
-
-
-@dataclass(frozen=True, slots=True)
-class Action:
-    """One action of a state and the steps ISM runs for it, one per job run."""
-
-    type: str
-    config: Mapping[str, Any]
-    steps: tuple[str, ...]
-    path: str
-    timeout_ms: int | None = None
-    retry_count: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +206,7 @@ class _PolicyParser:
             raise self.fail("actions must be a list", f"{path}.actions")
         if not isinstance(raw_transitions, list):
             raise self.fail("transitions must be a list", f"{path}.transitions")
-        actions = tuple(self.parse_action(a, f"{path}.actions[{i}]") for i, a in enumerate(raw_actions))
+        actions = tuple(parse_action(a, f"{path}.actions[{i}]", self) for i, a in enumerate(raw_actions))
         transitions = tuple(self.parse_transition(t, f"{path}.transitions[{i}]") for i, t in enumerate(raw_transitions))
         deleted_at = next((i for i, a in enumerate(actions) if a.type == "delete"), None)
         if deleted_at is not None and deleted_at < len(actions) - 1:
@@ -246,63 +214,6 @@ class _PolicyParser:
         if deleted_at is not None and transitions:
             raise self.fail(f"State={name} cannot contain transitions if using delete action", f"{path}.transitions")
         return State(name=name, actions=actions, transitions=transitions, path=path)
-
-    def parse_action(self, raw: Any, path: str) -> Action:
-        if not isinstance(raw, Mapping):
-            raise self.fail("an action must be an object", path)
-        kinds = [k for k in raw if k not in ("timeout", "retry")]
-        if not kinds:
-            raise self.fail("Action inside state is null (no action type given)", path)
-        if len(kinds) > 1:
-            raise self.fail(f"one action per object, found {kinds}", f"{path}.{kinds[1]}")
-        kind = kinds[0]
-        if kind not in ACTION_STEPS:
-            raise self.fail(f"Invalid field: [{kind}] found in Actions (known: {', '.join(sorted(ACTION_STEPS))})", f"{path}.{kind}")
-        config = raw[kind]
-        if not isinstance(config, Mapping):
-            raise self.fail(f"the {kind} action takes an object", f"{path}.{kind}")
-        if kind in _EMPTY_ACTIONS and config:
-            raise self.fail(f"Invalid field: [{next(iter(config))}] found in the {kind} action", f"{path}.{kind}.{next(iter(config))}")
-        self.check_action_config(kind, config, f"{path}.{kind}")
-        timeout = raw.get("timeout")
-        timeout_ms = None
-        if timeout is not None:
-            if not isinstance(timeout, str):
-                raise self.fail("timeout must be a time string", f"{path}.timeout")
-            timeout_ms = self.time_value(timeout, "timeout", f"{path}.timeout")
-        retry = raw.get("retry", {"count": 3})
-        if not isinstance(retry, Mapping) or not isinstance(retry.get("count", 3), int) or retry.get("count", 3) < 0:
-            raise self.fail("retry must be an object with a non-negative integer count", f"{path}.retry")
-        if "delay" in retry:
-            self.time_value(retry["delay"], "retry.delay", f"{path}.retry.delay")
-        if retry.get("backoff", "exponential") not in ("exponential", "constant", "linear"):
-            raise self.fail("retry.backoff must be exponential, constant or linear", f"{path}.retry.backoff")
-        return Action(kind, dict(config), ACTION_STEPS[kind], path, timeout_ms, int(retry.get("count", 3)))
-
-    def check_action_config(self, kind: str, config: Mapping[str, Any], path: str) -> None:
-        if kind == "replica_count":
-            value = config.get("number_of_replicas")
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise self.fail("number_of_replicas must be a non-negative integer", f"{path}.number_of_replicas")
-        elif kind == "force_merge":
-            value = config.get("max_num_segments")
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise self.fail("max_num_segments must be an integer greater than 0", f"{path}.max_num_segments")
-        elif kind == "index_priority":
-            value = config.get("priority")
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise self.fail("priority must be a non-negative integer", f"{path}.priority")
-        elif kind == "rollover":
-            for key, value in config.items():
-                if key in ("min_index_age",):
-                    self.time_value(value, key, f"{path}.{key}")
-                elif key in ("min_size", "min_primary_shard_size"):
-                    self.byte_size(value, key, f"{path}.{key}")
-                elif key == "min_doc_count":
-                    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                        raise self.fail("min_doc_count must be a positive integer", f"{path}.{key}")
-                elif key != "copy_alias":
-                    raise self.fail(f"Invalid field: [{key}] found in RolloverAction", f"{path}.{key}")
 
     def parse_transition(self, raw: Any, path: str) -> Transition:
         if not isinstance(raw, Mapping):
