@@ -7,7 +7,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -28,7 +28,7 @@ from efklab.capture import (
     parse_time,
     redact_function_configuration,
 )
-from efklab.errors import EfklabError, InputError, UsageError
+from efklab.errors import EfklabError, InputError, RemoteError, UsageError
 from efklab.payloads import payload_json, to_lambda_event
 
 # Environment values of our own handler that say how it transforms; every other value is redacted.
@@ -126,8 +126,8 @@ def run(
     _write_json(paths["filters"], _filters_document(session, query, plans, now_ms, checkpoint))
     rejects = 0
     encode = _lambda_event_line if args.lambda_events else payload_json
-    bar = tqdm(unit=" events", disable=not sys.stderr.isatty(), file=sys.stderr, desc="capture")
-    with _open_output(out, checkpoint["out_bytes"]) as raw:
+    with tqdm(unit=" events", disable=not sys.stderr.isatty(), file=sys.stderr, desc="capture") as bar, \
+            _open_output(out, checkpoint["out_bytes"]) as raw:
         for plan in plans:
             name = plan["name"]
             state = checkpoint["groups"][name]
@@ -135,13 +135,7 @@ def run(
                 continue
             assembler = PayloadAssembler(PayloadHeader(plan["owner"], name, tuple(plan["subscription_filters"])))
             assembler.restore(state["pending"])
-            if state["page"] and not state["next_token"]:
-                pages: Any = iter(())  # the last page was read; only the open batches remain
-            else:
-                pages = aws.iter_event_pages(
-                    logs, name, start_ms=start_ms, end_ms=end_ms, filter_pattern=plan["filter_pattern"],
-                    next_token=state["next_token"], page_size=args.page_size, **retry,
-                )
+            pages = _pages(logs, plan, state, query, args.page_size, retry)
             for result in capture_pages(pages, assembler, source=name, first_page=state["page"]):
                 for reject in result.rejects:
                     print(f"efklab capture: {reject.location()}: {reject.reason}", file=sys.stderr)
@@ -151,7 +145,6 @@ def run(
                 _write_json(paths["checkpoint"], checkpoint)
                 bar.update(result.events)
                 bar.set_postfix_str(name[-40:], refresh=False)
-    bar.close()
 
     summary = _summary(checkpoint, out, paths["filters"], rejects)
     _write_json(paths["filters"], _filters_document(session, query, plans, now_ms, checkpoint))
@@ -165,6 +158,22 @@ def run(
         file=sys.stderr,
     )
     return 2 if rejects else 0
+
+
+def _pages(logs: Any, plan: Mapping[str, Any], state: Mapping[str, Any], query: CaptureQuery, page_size: int | None, retry: dict[str, Any]) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    """The group's remaining filter_log_events pages (none when only open batches were left)."""
+    if state["page"] and not state["next_token"]:
+        return  # the last page was read before the interruption
+    pages = aws.iter_event_pages(
+        logs, plan["name"], start_ms=query.start_ms, end_ms=query.end_ms, filter_pattern=plan["filter_pattern"],
+        next_token=state["next_token"], page_size=page_size, **retry,
+    )
+    try:
+        yield from pages
+    except RemoteError as exc:
+        if state["next_token"] and "InvalidParameterException" in exc.reason:
+            raise RemoteError(f"{exc.reason} (page tokens expire; run without --resume to start over)", source=exc.source) from exc
+        raise
 
 
 def _load_checkpoint(path: Path, query: CaptureQuery) -> dict[str, Any] | None:
