@@ -125,3 +125,26 @@ def test_node_deletes_exactly_the_predicted_indices_inside_the_predicted_window(
     assert opensearch_client.count(index="efklabism-*", allow_no_indices=True)["count"] == 0
     assert opensearch_client.indices.exists(index=outside)
     opensearch_client.indices.delete(index=outside)
+
+
+def test_simulate_from_the_cluster_uses_the_nodes_creation_dates(opensearch_url: str, opensearch_client: Any,
+                                                                 opensearch_connection: Any, tmp_path: Path) -> None:
+    """Without payloads, simulate reads each index's creation date and count from the node (no ISM needed)."""
+    name = "efklabsim-shop-api-2021.06.01"
+    opensearch_client.indices.delete(index="efklabsim-*", ignore_unavailable=True, allow_no_indices=True)
+    opensearch_client.index(index=name, body={"log": "x"}, refresh=True)
+    try:
+        policy = json.loads(SEED_POLICY.read_text())
+        policy["policy"]["ism_template"][0]["index_patterns"] = ["efklabsim-*"]
+        path = tmp_path / "p.json"
+        path.write_text(json.dumps(policy))
+        done = _cli("retention", "simulate", "--policy", str(path), "--pattern", "efklabsim-*", "--opensearch-url",
+                    opensearch_url, "--json")
+        assert done.returncode == 0, done.stderr
+        (row,) = json.loads(done.stdout)["indices"]
+        (fact,) = read_index_facts(opensearch_client, opensearch_connection, "efklabsim-*")
+        assert (row["index"], row["created"], row["docs"]) == (name, fact.creation_date, 1)
+        assert row["deletion"][0] > fact.creation_date + 30 * 86_400_000
+        assert "creation-date" in {f["kind"] for f in json.loads(done.stdout)["findings"]}
+    finally:
+        opensearch_client.indices.delete(index="efklabsim-*", ignore_unavailable=True, allow_no_indices=True)
