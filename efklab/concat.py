@@ -12,8 +12,7 @@ feed order), except where fluentd itself duplicates or drops it: those cases are
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from efklab.concatrule import (
     ConcatRule,
@@ -37,8 +36,7 @@ class Fed(Protocol):
     record: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Emitted:
+class Emitted(NamedTuple):
     """One event leaving the filter: where it goes, its time and record, and which inputs made it."""
 
     time_ns: int
@@ -120,6 +118,11 @@ class Concatenator:
             mode.partial_key if isinstance(mode, PartialMode)
             else mode.indicator if isinstance(mode, PartialMetadataMode) else None
         )
+        self._sids: dict[str, str] = {}  # tag -> "tag:default" (no stream_identity_key)
+        if isinstance(mode, RegexpMode):
+            self.feed = self._feed_regexp  # type: ignore[method-assign]
+            self._start_search = _raw_search(self._start)
+            self._end_search = _raw_search(self._end)
 
     @property
     def fed(self) -> int:
@@ -162,6 +165,53 @@ class Concatenator:
             merged = {**record, **new_record}
             self._strip(merged)
             out.append(Emitted(time_ns, tag, ROUTE_MAIN, merged, lines))
+        return out
+
+    def _feed_regexp(self, item: Fed, now: int | None = None) -> list[Emitted]:
+        """``feed`` specialised for regexp mode (the hot path): same behaviour, fewer calls."""
+        seq = self._seq
+        self._seq = seq + 1
+        tag, time_ns, record = item.tag, item.time_ns, item.record
+        key = self._key
+        if key not in record or tag in _INTERNAL_TAGS:
+            return [Emitted(time_ns, tag, ROUTE_MAIN, record, (seq,))]
+        if self._sid_key is None:
+            sid = self._sids.get(tag)
+            if sid is None:
+                sid = self._sids[tag] = tag + ":default"
+        else:
+            sid = f"{tag}:{ruby_to_s(record.get(self._sid_key))}"
+        seen = time_ns if now is None else now
+        self._last_seen[sid] = seen
+        if seen + self._interval_ns < self._next_check:
+            self._next_check = seen + self._interval_ns
+        text = record[key]
+        if type(text) is not str:
+            if text is not None:
+                return [Emitted(time_ns, tag, ROUTE_ERROR, record, (seq,), f"no implicit conversion of {type(text).__name__} into String")]
+            is_start = is_end = False
+        else:
+            is_start = self._start_search is not None and self._start_search(text) is not None
+            is_end = self._end_search is not None and self._end_search(text) is not None
+        buf = self._buffers.get(sid)
+        entry = (seq, tag, time_ns, record)
+        if not is_start and not is_end and (buf or self._start is None):
+            if buf is None:
+                self._buffers[sid] = [entry]
+                return []
+            if self._continuous is None or (text is not None and self._continuous.search(text)):
+                buf.append(entry)
+                return []
+        elif not buf and is_start and not is_end:
+            self._buffers[sid] = [entry]
+            return []
+        elif not buf and not is_start and not is_end:
+            return [Emitted(time_ns, tag, ROUTE_MAIN, record, (seq,))]  # before the first start line
+        out: list[Emitted] = []
+        for new_time, new_record, lines in self._regexp_step(sid, entry, text, is_start, is_end):
+            if self._first_ts:
+                time_ns = new_time
+            out.append(Emitted(time_ns, tag, ROUTE_MAIN, record if new_record is record else {**record, **new_record}, lines))
         return out
 
     def _stream_identity(self, tag: str, record: dict[str, Any]) -> str:
@@ -223,6 +273,9 @@ class Concatenator:
             subject = _text(text)
             is_start = self._start is not None and bool(self._start.search(subject))
             is_end = self._end is not None and bool(self._end.search(subject))
+        return self._regexp_step(sid, entry, text, is_start, is_end)
+
+    def _regexp_step(self, sid: str, entry: Entry, text: Any, is_start: bool, is_end: bool) -> list[Flushed]:
         buf = self._buffer(sid)
         if is_start:
             if not buf:
@@ -342,6 +395,14 @@ class Concatenator:
         self._buffers.clear()
         self._sizes.clear()
         return out
+
+
+def _raw_search(matcher: Any) -> Any:
+    """The fastest search callable of a matcher: a compiled pattern's own ``search`` when it has one."""
+    if matcher is None:
+        return None
+    compiled = getattr(matcher, "compiled", None)
+    return compiled.search if compiled is not None and hasattr(compiled, "search") else (lambda t: matcher.search(t) or None)
 
 
 def _ordinal(value: Any) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 from efklab.cli.common import add_json_option
 from efklab.concat import ROUTE_DROPPED, ROUTE_ERROR, Emitted
 from efklab.errors import EfklabError, UsageError
-from efklab.multiline import FLUSH_TIMEOUT_MODES, Grouper, diff_rules, read_log_records
+from efklab.multiline import FLUSH_TIMEOUT_MODES, EventEncoder, Grouper, diff_rules, read_log_records
 from efklab.rulespec import RuleChoice, choose_filter, resolve_spec, rule_from_options
 
 # (option, concat parameter, help); values are taken as fluentd sees them after config quoting.
@@ -129,18 +129,8 @@ def run_group(args: argparse.Namespace) -> int:
         note(f"using {origin}")
     for warning in dict.fromkeys(w for c in choices for w in c.rule.warnings):
         note(f"warning: {warning}")
-    counts: Counter[str] = Counter()
-    lines = 0
-    write = sys.stdout.buffer.write
-    encode = json.JSONEncoder(ensure_ascii=False).encode
     with _progress(enabled=not args.quiet) as bar:
-        for event in _group_events(args, choices, bar):
-            counts[event.route] += 1
-            lines += len(event.lines)
-            if event.route != ROUTE_DROPPED:
-                write((encode({"time": _time(event.time_ns), "tag": event.tag, "route": event.route,
-                               "record": event.record}) + "\n").encode("utf-8", "surrogateescape"))
-    sys.stdout.flush()
+        counts, lines = write_events(_group_events(args, choices, bar), sys.stdout.buffer)
     by_route = ", ".join(f"{route} {n}" for route, n in sorted(counts.items()))
     note(f"{lines} lines -> {sum(counts.values()) - counts[ROUTE_DROPPED]} events ({by_route or 'none'})")
     if counts[ROUTE_ERROR]:
@@ -151,10 +141,24 @@ def run_group(args: argparse.Namespace) -> int:
     return 0
 
 
-def _time(ns: int) -> str:
-    from efklab.eventtime import format_event_time
-
-    return format_event_time(ns)
+def write_events(events: Iterable[Emitted], out: Any, *, batch: int = 512) -> tuple[Counter[str], int]:
+    """Write events as JSON lines to a binary stream (dropped ones are only counted); counts per route."""
+    encode = EventEncoder()
+    counts: Counter[str] = Counter()
+    lines = 0
+    pending: list[str] = []
+    for event in events:
+        counts[event.route] += 1
+        lines += len(event.lines)
+        if event.route != ROUTE_DROPPED:
+            pending.append(encode(event))
+            if len(pending) >= batch:
+                out.write(("\n".join(pending) + "\n").encode("utf-8", "surrogateescape"))
+                pending.clear()
+    if pending:
+        out.write(("\n".join(pending) + "\n").encode("utf-8", "surrogateescape"))
+    out.flush()
+    return counts, lines
 
 
 def _group_choices(args: argparse.Namespace) -> list[RuleChoice]:

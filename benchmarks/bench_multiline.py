@@ -1,0 +1,116 @@
+"""``efklab multiline group`` throughput on a large docker json-file log, against baselines in the same run.
+
+Input: a deterministic docker json-file log of the seed's app (``(I) 11:09:04[301] ...`` lines,
+some followed by stack-trace lines), >= 1M lines in quick mode too, written to a temp dir.
+efklab: the ``group`` command's path end to end, in process (read and parse the docker lines,
+concat with the seed's filter and event-time timeouts, JSON lines written to /dev/null).
+Baselines over the same lines: ``json.loads`` of each line (parsing alone), and a Python ``re``
+search of the seed's start regexp over each raw line (matching alone, no grouping).
+Targets: >= 0.5x the JSON-decoding baseline, and >= 300k lines/s.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+SEED_START = r"/\((D|E|T|I)\)\s\d{2}[:]\d{2}[:]\d{2}\[\d{3}\]/"
+FILE_NAME = "shop-7d9f8b6c5-x2x9k_default_shop-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log"
+LEVELS = ("D", "E", "T", "I")
+TRACE = ("java.lang.IllegalStateException: connection closed", "\tat com.example.shop.Pay.run(Pay.java:42)",
+         "\tat com.example.shop.Queue.take(Queue.java:118)", "\tat java.base/java.lang.Thread.run(Thread.java:829)")
+
+
+def write_log(path: Path, lines: int, seed: int = 29) -> Path:
+    """A docker json-file log: app lines in the seed's format, a third followed by 1-4 trace lines."""
+    rng = random.Random(seed)
+    t = 1_619_608_144_000_000_000
+    written = 0
+    with open(path, "w", encoding="utf-8") as out:
+        while written < lines:
+            t += rng.randrange(200_000, 40_000_000)
+            sec = (t // 1_000_000_000) % 86400
+            ms = (t // 1_000_000) % 1000
+            text = (f"({rng.choice(LEVELS)}) {sec // 3600:02d}:{sec // 60 % 60:02d}:{sec % 60:02d}[{ms:03d}] "
+                    f"order {written} handled in {rng.randrange(1, 900)} ms user=u{rng.randrange(10_000)}\n")
+            body = [text] + ([t_ + "\n" for t_ in TRACE[: rng.randrange(1, 5)]] if rng.random() < 0.33 else [])
+            for i, piece in enumerate(body):
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t // 1_000_000_000)) + f".{t % 1_000_000_000 + i:09d}Z"
+                out.write(json.dumps({"log": piece, "stream": "stdout", "time": stamp}, separators=(",", ":")) + "\n")
+                written += 1
+    return path
+
+
+def _best(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
+    """Best wall time of ``repeat`` runs (the least disturbed by other work on a shared machine)."""
+    best, n = float("inf"), 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        n = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, n
+
+
+def _json_baseline(path: Path) -> int:
+    loads = json.loads
+    n = 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            loads(line)
+            n += 1
+    return n
+
+
+def _re_baseline(path: Path) -> int:
+    search = re.compile(SEED_START[1:-1], re.M).search
+    n = 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            search(line)
+            n += 1
+    return n
+
+
+def _efklab(path: Path) -> int:
+    from efklab.cli.multiline import write_events
+    from efklab.concatrule import build_rule
+    from efklab.multiline import group_records, read_log_records
+
+    rule = build_rule({"key": "log", "multiline_start_regexp": SEED_START, "separator": "", "flush_interval": "5",
+                       "timeout_label": "@NORMAL"})
+    with open(os.devnull, "wb") as sink:
+        _, lines = write_events(group_records(rule, [read_log_records(str(path), fmt="docker")]), sink)
+    return lines
+
+
+def run(quick: bool) -> list[dict[str, Any]]:
+    """Rows: efklab vs the JSON-decoding baseline, vs the regexp-search baseline, and vs 300k lines/s."""
+    lines = 1_000_000 if quick else 2_000_000
+    repeat = 2 if quick else 3
+    with tempfile.TemporaryDirectory(prefix="efklab-bench-") as tmp:
+        path = write_log(Path(tmp) / FILE_NAME, lines)
+        t_json, n_json = _best(lambda: _json_baseline(path), repeat)
+        t_re, n_re = _best(lambda: _re_baseline(path), repeat)
+        t_efk, n_efk = _best(lambda: _efklab(path), repeat)
+    assert n_json == n_re == n_efk == lines, (n_json, n_re, n_efk, lines)
+    efk, js, rx = lines / t_efk, lines / t_json, lines / t_re
+    return [
+        {"benchmark": "multiline group vs json.loads of the same lines", "efklab": round(efk), "baseline": round(js),
+         "unit": "lines/s", "ratio": round(efk / js, 3), "target": 0.5, "lines": lines},
+        {"benchmark": "multiline group vs re.search of the start regexp", "efklab": round(efk), "baseline": round(rx),
+         "unit": "lines/s", "ratio": round(efk / rx, 3), "target": None, "lines": lines},
+        {"benchmark": "multiline group absolute rate", "efklab": round(efk), "baseline": 300_000,
+         "unit": "lines/s", "ratio": round(efk / 300_000, 3), "target": 1.0, "lines": lines},
+    ]
+
+
+if __name__ == "__main__":
+    for row in run(quick="--full" not in sys.argv):
+        print(json.dumps(row))
