@@ -40,7 +40,7 @@ def ism(opensearch_url: str, opensearch_client: Any, opensearch_connection: Any)
     yield api
     opensearch_client.indices.delete(index="mydata-efklabism-*,efklabism-*", ignore_unavailable=True, allow_no_indices=True)
     for policy_id in ("delete_policy", "efklab_fast_delete"):
-        opensearch_client.transport.perform_request("DELETE", f"/_plugins/_ism/policies/{policy_id}", params={"ignore": 404})
+        opensearch_client.transport.perform_request("DELETE", f"/_plugins/_ism/policies/{policy_id}", ignore=(404,))
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
