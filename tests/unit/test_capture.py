@@ -19,6 +19,7 @@ from moto import mock_aws
 from efklab.adapters import aws
 from efklab.cli import build_parser, main
 from efklab.cli import capture as capture_cli
+from efklab.errors import EfklabError, RemoteError
 from efklab.payloads import decode_payload, to_lambda_event
 from efklab.transform import TransformOptions, render_bulk, transform_payload
 from tests.conftest import SEED_DOCUMENT
@@ -316,12 +317,8 @@ def _run(argv: list[str], **inject: Any) -> int:
     args = build_parser().parse_args(["capture", *argv])
     try:
         return capture_cli.run(args, **inject)
-    except Exception as exc:  # the dispatcher's mapping, for EfklabError
-        from efklab.errors import EfklabError
-
-        if isinstance(exc, EfklabError):
-            return 2
-        raise
+    except EfklabError:  # what the dispatcher turns into exit 2
+        return 2
 
 
 def test_throttling_is_retried_with_backoff(account: Account, tmp_path: Path) -> None:
@@ -397,3 +394,15 @@ def test_credentials_never_reach_output_files_or_terminal(account: Account, tmp_
             assert SECRET.encode() not in path.read_bytes(), path
     assert SECRET not in printed.out + printed.err
     assert json.loads(printed.out)["events"] == 34
+
+
+def test_an_expired_page_token_on_resume_says_to_start_over(account: Account, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """When AWS refuses the checkpoint's page token, the one-line error says to run without --resume."""
+    out = tmp_path / "x.jsonl"
+    argv = ["capture", "--log-group", GROUP, "--page-size", "4", "--out", str(out)]
+    assert _run(argv[1:], make_session=_session_with(_FailingCalls({2: (403, "AccessDeniedException")}))) == 2
+    capsys.readouterr()
+    refused = _FailingCalls({1: (400, "InvalidParameterException")})
+    args = build_parser().parse_args([*argv, "--resume"])
+    with pytest.raises(RemoteError, match="page tokens expire; run without --resume"):
+        capture_cli.run(args, make_session=_session_with(refused))
