@@ -123,9 +123,10 @@ def _array(text: str) -> list[str]:
     return [s.strip().strip('"').strip("'") for s in text.split(",") if s.strip()]
 
 
-def rule_from_options(params: Mapping[str, str | None], *, origin: str = "command line") -> RuleChoice:
+def rule_from_options(params: Mapping[str, str | None], *, origin: str | None = None) -> RuleChoice:
     """A rule from ``--start-regexp``-style options (values as written in a config)."""
-    return RuleChoice(build_rule(params, source=origin), origin)
+    origin = origin or "options: " + " ".join(f"{k} {v!r}" if v == "" else f"{k} {v}" for k, v in params.items() if v is not None)
+    return RuleChoice(build_rule(params, source="command line"), origin)
 
 
 def load_config_text(text: str, *, name: str, suffix: str | None = None) -> Config:

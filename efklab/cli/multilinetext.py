@@ -1,6 +1,7 @@
 """Text renderings of ``efklab multiline diff`` and ``filters`` results (the JSON forms are the data)."""
 from __future__ import annotations
 
+import os
 import shutil
 from itertools import zip_longest
 from typing import Any
@@ -36,7 +37,9 @@ def render_diff(report: dict[str, Any], *, width: int | None = None) -> str:
         out += ["", f"first {len(clusters)} of {report['changed_clusters']} changed group(s), old | new:"]
         col = (width - 3) // 2
         for n, cluster in enumerate(clusters, 1):
-            out.append(f"--- #{n} " + "-" * (width - 8))
+            first = (cluster["old"] or cluster["new"])[0]["lines"].split(" .. ")[0]
+            banner = f"--- #{n} {os.path.basename(first.rpartition(':')[0])} "
+            out.append(banner + "-" * max(3, width - len(banner)))
             left = [line for e in cluster["old"] for line in _event_lines(e, col)]
             right = [line for e in cluster["new"] for line in _event_lines(e, col)]
             for a, b in zip_longest(left, right, fillvalue=""):
@@ -46,15 +49,16 @@ def render_diff(report: dict[str, Any], *, width: int | None = None) -> str:
 
 
 def _event_lines(event: dict[str, Any], width: int) -> list[str]:
-    head = f"[{event['route']}] {event['lines']} ({event['count']} line{'s' if event['count'] != 1 else ''}) {event['time']}"
-    body = [_show(part, width - 2) for part in event["text"].split("\n")]
-    if body and body[-1] == "":
-        body[-1] = "⏎"
-    return [head[:width]] + ["  " + b for b in body]
+    ends = [part.rpartition(":")[2] for part in event["lines"].split(" .. ")]
+    span = "line " + "-".join(dict.fromkeys(ends))
+    head = f"[{event['route']}] {span} ({event['count']}) at {event['time'][11:]}"
+    parts = event["text"].split("\n")
+    body = [part + "⏎" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    return [head[:width]] + ["  " + _show(b, width - 2) for b in body]
 
 
 def _show(text: str, width: int) -> str:
-    text = text.replace("\t", "→").replace("\r", "␍")
+    text = text.replace("\t", "→").replace("\r", "␍").replace("\n", "⏎")
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
