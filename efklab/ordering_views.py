@@ -47,6 +47,10 @@ class OrderingCheck:
                 return view
         raise KeyError(f"no view {grouping!r} sorted by {tiebreaker!r}")
 
+    def cause_codes(self) -> list[str]:
+        """The codes of the causes found (e.g. continuation-split, shard-ties)."""
+        return [cause.code for cause in self.causes]
+
     def summary(self) -> dict[str, Any]:
         """Plain JSON: views, causes, recommendation."""
         rec = self.recommendation
