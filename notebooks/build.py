@@ -1,0 +1,246 @@
+"""Write the notebooks of this folder from the cell lists below (outputs stripped, stable cell ids).
+
+Run ``python notebooks/build.py`` after editing a notebook's cells here; ``--check`` exits 1
+when a committed notebook differs from what this script writes (used by the tests).  Editing
+in JupyterLab is fine too: copy the changed cells back here so the two stay one.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+
+IMPORTS = "%matplotlib inline\nimport pandas as pd\n\nfrom efklab import workbench\nfrom efklab.reports import record_check\n\npd.set_option(\"display.max_colwidth\", 160)"
+
+CONNECTION = '''opensearch_url: str = ""  # OpenSearch URL; empty: the local node (started when needed). Credentials only from the environment'''
+SAMPLES = '''logs: str = ""  # folder of container logs (*.log or containers/*.log); empty: generate samples
+events: int = {events}  # statements to generate when logs is empty
+seed: int = 1  # random seed of the generated samples and of the CloudWatch delivery
+days: int = {days}  # days the generated samples span'''
+
+NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
+    "01-replay": [
+        ("md", """# 01 · Replay: does every log line reach OpenSearch?
+
+Container log lines go through the seed's fluentd config (concat filter included), the CloudWatch Logs
+emulation and the subscription Lambda's transform, and are replayed into the real node.  This notebook
+shows where every line ended up: in a delivered event, in a reject with its reason, in an index, or in a
+failed bulk item.  Change the parameters below and run all cells; `efklab report` runs it unattended."""),
+        ("parameters", CONNECTION + "\n" + SAMPLES.format(events=300, days=2) + '''
+config: str = ""  # fluentd config (ConfigMap YAML or fluent.conf); empty: data/samples/fluentd.yaml, the seed's
+prefix: str = "efklab-nb-replay"  # index prefix; its indices are replaced on every run
+mode: str = "opensearch"  # transform mode: opensearch (valid for OpenSearch 2.x) or seed (byte-identical, with _type)
+primaries: int = 1  # primary shards per index'''),
+        ("code", IMPORTS + "\nfrom efklab.layout_review import review_layout\nfrom efklab import plots_ordering as po"),
+        ("md", "## The pipeline: container lines -> CloudWatch events\nEvery source line lands in exactly one event or one reject."),
+        ("code", "files = workbench.container_logs(logs, events=events, seed=seed, days=days)\n"
+                 "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG), seed=seed)\n"
+                 "accounting = run.accounting()\npd.Series(accounting, name=\"count\").to_frame()"),
+        ("code", "run.rejects_table().head(20)"),
+        ("code", "po.plot_group_sizes({\"this config\": po.group_sizes(run.provenance_rows())}, title=\"Lines per event\")"),
+        ("md", "## The replay: events -> documents in the node"),
+        ("code", "target = workbench.connect(opensearch_url)\n"
+                 "pattern, summary = workbench.replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, mode=mode)\n"
+                 "workbench.replay_table(summary)"),
+        ("code", "review = review_layout(run.payloads, prefix=prefix, mode=mode, primaries=primaries, target=target, replay=summary, pattern=pattern)\n"
+                 "review.indices_table()"),
+        ("md", "## Verdicts"),
+        ("code", "record_check(\"every source line is in one event or one reject\", "
+                 "accounting[\"lines\"] == accounting[\"lines_in_events\"] + accounting[\"lines_rejected\"], **accounting)\n"
+                 "record_check(\"every event was indexed\", summary.failed == 0 and summary.rejected == 0 and summary.attempted == accounting[\"events\"], "
+                 "events=accounting[\"events\"], attempted=summary.attempted, indexed=summary.indexed, failed=summary.failed, rejected=summary.rejected)\n"
+                 "record_check(\"the node holds exactly the expected documents\", review.diff is not None and review.diff.clean, **review.figures())"),
+    ],
+    "02-multiline-regression": [
+        ("md", """# 02 · Multiline regression: what does a `multiline_start_regexp` change do to real lines?
+
+Both rules group the same container logs exactly as fluent-plugin-concat would: a `/regexp/`, a config
+file, or `FILE@GITREV` (the config as it was at a git revision), as `efklab multiline diff` takes them.
+By default the old rule is the AWS sample regex `/^(date:){0,1}\\d{4}[-/]\\d{1,2}[-/]\\d{1,2}/` and the new
+one the seed's `/\\((D|E|T|I)\\)\\s\\d{2}[:]\\d{2}[:]\\d{2}\\[\\d{3}\\]/`."""),
+        ("parameters", SAMPLES.format(events=300, days=2) + '''
+old: str = ""  # the rule in production: /regexp/, config file or FILE@GITREV; empty: data/samples/fluentd-aws-sample.yaml
+new: str = ""  # the candidate rule; empty: data/samples/fluentd.yaml (the seed's regex)
+flush_timeouts: str = "event-time"  # emulate concat's flush_interval timer from event time, or "off"
+examples: int = 3  # changed groups shown side by side'''),
+        ("code", IMPORTS + "\nfrom efklab.regex_review import review_regex\nfrom efklab import plots_ordering as po"),
+        ("code", "files = workbench.container_logs(logs, events=events, seed=seed, days=days)\n"
+                 "review = review_regex(files, old=old, new=new, flush_timeouts=flush_timeouts, examples=examples)\n"
+                 "review.summary_table()"),
+        ("md", "## What changed\nLines regrouped, groups split or merged, and lines whose start-regexp match changed."),
+        ("code", "review.changes_table()"),
+        ("code", "po.plot_group_sizes(review.sizes(), title=\"Lines per event: old rule vs new rule\")"),
+        ("md", "## The first changed groups, side by side"),
+        ("code", "review.clusters_table()"),
+        ("md", "## Continuation lines the old rule indexes alone (the seed's symptom)"),
+        ("code", "pd.DataFrame({\"old rule: lone continuation lines (examples)\": pd.Series(review.old.examples, dtype=str)})"),
+        ("md", "## Verdicts"),
+        ("code", "record_check(\"the new rule leaves no continuation line alone\", review.new.lone_continuations == 0, "
+                 "old=review.old.lone_continuations, new=review.new.lone_continuations)\n"
+                 "record_check(\"the new rule loses no line (@ERROR or dropped)\", review.new.lost_lines == 0, "
+                 "old=review.old.lost_lines, new=review.new.lost_lines, routes_new=review.new.routes)\n"
+                 "record_check(\"every line is in exactly one event under both rules\", "
+                 "sum(review.old.sizes) == sum(review.new.sizes) == review.report[\"lines\"], "
+                 "lines=review.report[\"lines\"], old_events=len(review.old.sizes), new_events=len(review.new.sizes))"),
+    ],
+    "03-ordering": [
+        ("md", """# 03 · Ordering: why do stack-trace lines show up shuffled in Dashboards, and what fixes it?
+
+The seed's symptom: in Kibana the lines of a log came out of order.  The AWS sample regex never matches
+this app's `(T) 11:09:04[301] ...` lines, so every line (each stack-trace frame too) becomes its own
+document, and the frames of one trace share one millisecond.  Discover sorts by `@timestamp` only, and
+OpenSearch returns tied documents shard by shard, in indexing order: a newest-first list shows them in a
+shuffled order.  Here the same container logs are replayed with the production config and with a
+candidate, into indices with several primary shards (as Amazon domains had), and measured against the
+truth: the order of the lines in each container log file."""),
+        ("parameters", CONNECTION + "\n" + SAMPLES.format(events=300, days=2) + '''
+old: str = ""  # fluentd config in production; empty: data/samples/fluentd-aws-sample.yaml (the AWS sample regex)
+new: str = ""  # candidate fluentd config; empty: data/samples/fluentd.yaml (the seed's regex)
+prefix: str = "efklab-nb-ordering"  # index prefix: <prefix>-old-* and <prefix>-new-* are replaced on every run
+primaries: int = 3  # primary shards per index (Amazon domains had several)
+max_out_of_place: float = 0.0  # share of lines the recommended view may still show out of place
+export_dashboards: str = ""  # write Dashboards saved objects (index pattern + sorted saved search) to this file; empty: none'''),
+        ("code", IMPORTS + "\nfrom efklab import plots_ordering as po\nfrom efklab.ordering_story import tell_ordering_story"),
+        ("code", "target = workbench.connect(opensearch_url)\n"
+                 "files = workbench.container_logs(logs, events=events, seed=seed, days=days)\n"
+                 "story = tell_ordering_story(target, files, old=old, new=new, prefix=prefix, primaries=primaries, seed=seed)\n"
+                 "print(f\"{story.old.label}: {story.old.pattern}  |  {story.new.label}: {story.new.pattern}\")"),
+        ("md", "## Grouping: lines per event under each config"),
+        ("code", "po.group_size_table(story.group_sizes())"),
+        ("code", "po.plot_group_sizes(story.group_sizes())"),
+        ("md", "## What each view shows\nDiscover's default (`@timestamp` only) and with candidate tiebreakers, for both groupings."),
+        ("code", "po.views_table(story.check)"),
+        ("code", "po.plot_out_of_place(story.check)"),
+        ("md", "## True vs displayed position\nOne stream (the most disordered one as Discover shows it): the symptom, the regex fix alone, and the recommended view."),
+        ("code", "po.plot_order_scatter([story.before, story.regrouped, story.after])"),
+        ("code", "po.streams_table(story.before)"),
+        ("md", "## Why"),
+        ("code", "po.causes_table(story.check)"),
+        ("md", "## The fix, in measured numbers"),
+        ("code", "print(f\"recommended fix: {story.check.recommendation.fix}\")\nprint(\"\\n\".join(story.check.recommendation.steps))\n"
+                 "po.before_after_table(story.check.recommendation)"),
+        ("code", "story.export_dashboards(export_dashboards)"),
+        ("md", "## Verdicts"),
+        ("code", "before, after = story.before.measurement.totals, story.after.measurement.totals\n"
+                 "record_check(\"both groupings replayed completely\", story.old.summary.failed + story.new.summary.failed + "
+                 "story.old.summary.rejected + story.new.summary.rejected == 0, old_indexed=story.old.summary.indexed, new_indexed=story.new.summary.indexed)\n"
+                 "record_check(\"disorder in Discover's default view is explained\", before[\"share_out_of_place\"] == 0 or len(story.check.causes) > 0, "
+                 "share_out_of_place=before[\"share_out_of_place\"], inversions=before[\"inversions\"], causes=story.check.cause_codes())\n"
+                 "record_check(\"the recommended view shows the lines in order\", after[\"share_out_of_place\"] <= max_out_of_place, "
+                 "fix=story.check.recommendation.fix, before=before[\"share_out_of_place\"], after=after[\"share_out_of_place\"], "
+                 "max_out_of_place=max_out_of_place)"),
+    ],
+    "04-index-layout": [
+        ("md", """# 04 · Index layout: which indices does the Lambda create, and will OpenSearch take every document?
+
+The expected indices (names, documents, days, namespaces) follow from the payloads and the index naming;
+names OpenSearch refuses and documents it will refuse (mapping conflicts) are predicted before anything is
+sent; after a replay the node's `_cat/indices` is compared with the expectation.  The shard projection
+shows whether the naming strategy fits the cluster's shard limit over the retention period."""),
+        ("parameters", CONNECTION + "\n" + SAMPLES.format(events=300, days=7) + '''
+config: str = ""  # fluentd config; empty: data/samples/fluentd.yaml, the seed's
+prefix: str = "efklab-nb-layout"  # index prefix; its indices are replaced on every run
+mode: str = "opensearch"  # transform mode: opensearch or seed
+index_strategy: str = "seed"  # seed, cwl, cwl-group or a template such as {prefix}-{namespace}-{date:%Y.%m.%d}
+primaries: int = 1  # primary shards per index
+replicas: int = 1  # replicas per primary (in the shard projection)
+data_nodes: int = 1  # data nodes of the cluster (in the shard projection)
+retention_days: float = 30.0  # days an index lives (in the shard projection)
+max_shards_per_node: int = 1000  # cluster.max_shards_per_node'''),
+        ("code", IMPORTS + "\nfrom efklab.layout_review import review_layout\nfrom efklab.plots import plot_doc_heatmap"),
+        ("code", "files = workbench.container_logs(logs, events=events, seed=seed, days=days)\n"
+                 "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG), seed=seed)\n"
+                 "target = workbench.connect(opensearch_url)\n"
+                 "pattern, summary = workbench.replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, mode=mode, index_strategy=index_strategy)\n"
+                 "review = review_layout(run.payloads, prefix=prefix, mode=mode, index_strategy=index_strategy, primaries=primaries, replicas=replicas,\n"
+                 "                       data_nodes=data_nodes, retention_days=retention_days, max_shards_per_node=max_shards_per_node,\n"
+                 "                       target=target, replay=summary, pattern=pattern)\n"
+                 "review.indices_table()"),
+        ("md", "## Documents per day and namespace"),
+        ("code", "plot_doc_heatmap(review.heatmap_counts())"),
+        ("md", "## Names OpenSearch refuses"),
+        ("code", "review.invalid_names_table()"),
+        ("md", "## Shards at steady state, this strategy and coarser ones"),
+        ("code", "review.shards_table()"),
+        ("md", "## Verdicts"),
+        ("code", "figures = review.figures()\n"
+                 "record_check(\"every index name is valid\", figures[\"invalid_names\"] == 0, **figures)\n"
+                 "record_check(\"no document is refused by a mapping conflict\", figures[\"refused\"] == 0, refused=figures[\"refused\"])\n"
+                 "record_check(\"the node matches the expected layout\", review.diff is not None and review.diff.clean, **figures)\n"
+                 "record_check(\"the strategy fits the shard limit\", review.shards_table().loc[\"this strategy\", \"fits\"], "
+                 "**review.shards_table().loc[\"this strategy\"].to_dict())"),
+    ],
+    "05-retention": [
+        ("md", """# 05 · Retention: when will ISM delete each index, and which traps apply?
+
+The seed's policy moves indices from `hot` to `delete` at `min_index_age` 30d.  ISM measures age from
+`index.creation_date`, runs every `job_interval` minutes plus jitter and needs several runs per step; a
+daily index deleted by ISM is created again by any late event for that day.  This simulation needs no ISM
+plugin: it forecasts every index generation from when its documents arrive."""),
+        ("parameters", SAMPLES.format(events=400, days=40) + '''
+config: str = ""  # fluentd config; empty: data/samples/fluentd.yaml, the seed's
+policy: str = ""  # ISM policy JSON; empty: data/samples/ism-policy.json (the seed's delete_policy)
+at: str = ""  # moment to read the forecast at (ISO 8601 or epoch ms); empty: the last arrival
+job_interval: int = 5  # ISM job interval in minutes (plugins.index_state_management.job_interval)
+jitter: float = 0.6  # ISM job jitter (0..1)
+prefix: str = "mydata"  # index prefix (the ISM template matches mydata-*)'''),
+        ("code", IMPORTS + "\nfrom efklab.retention_review import review_retention\nfrom efklab.plots import plot_retention_timeline"),
+        ("code", "files = workbench.container_logs(logs, events=events, seed=seed, days=days)\n"
+                 "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG), seed=seed)\n"
+                 "review = review_retention(run.payloads, policy=policy, at=at, job_interval=job_interval, jitter=jitter, prefix=prefix)\n"
+                 "review.totals_table()"),
+        ("md", "## Index lifetimes"),
+        ("code", "plot_retention_timeline(list(review.generations), now=review.at)"),
+        ("code", "review.indices_table()"),
+        ("md", "## Traps"),
+        ("code", "review.traps_table()"),
+        ("md", "## Verdicts"),
+        ("code", "totals = review.summary()[\"totals\"]\n"
+                 "record_check(\"indices past the retention period are deleted\", not review.overdue(), overdue=review.overdue(), "
+                 "gone=totals[\"gone\"][\"indices\"], kept=totals[\"kept\"][\"indices\"])\n"
+                 "record_check(\"every index is managed by the policy\", not review.unmanaged(), unmanaged=review.unmanaged(), "
+                 "indices=len(review.generations), traps=len(review.findings))"),
+    ],
+}
+
+
+def build(name: str, cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
+    """The notebook for one cell list: stable ids, no outputs, the python3 kernel."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python", "pygments_lexer": "ipython3"},
+    }
+    for number, (kind, source) in enumerate(cells):
+        ident = f"{name.split('-')[0]}-{number:02d}"
+        if kind == "md":
+            cell = nbformat.v4.new_markdown_cell(source, id=ident)
+        else:
+            cell = nbformat.v4.new_code_cell(source, id=ident)
+            if kind == "parameters":
+                cell.metadata["tags"] = ["parameters"]
+        nb.cells.append(cell)
+    return nb
+
+
+def main(argv: list[str]) -> int:
+    """Write every notebook, or with ``--check`` report the ones that differ."""
+    stale = []
+    for name, cells in NOTEBOOKS.items():
+        text = nbformat.writes(build(name, cells)) + "\n"
+        path = HERE / f"{name}.ipynb"
+        if "--check" in argv:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(path.name)
+        else:
+            path.write_text(text, encoding="utf-8")
+    if stale:
+        print("out of date (run python notebooks/build.py): " + ", ".join(stale), file=sys.stderr)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
