@@ -120,9 +120,7 @@ class Concatenator:
         )
         self._sids: dict[str, str] = {}  # tag -> "tag:default" (no stream_identity_key)
         if isinstance(mode, RegexpMode):
-            self.feed = self._feed_regexp  # type: ignore[method-assign]
-            self._start_search = _raw_search(self._start)
-            self._end_search = _raw_search(self._end)
+            self.feed = self._make_regexp_feed()  # type: ignore[method-assign]
 
     @property
     def fed(self) -> int:
@@ -167,52 +165,73 @@ class Concatenator:
             out.append(Emitted(time_ns, tag, ROUTE_MAIN, merged, lines))
         return out
 
-    def _feed_regexp(self, item: Fed, now: int | None = None) -> list[Emitted]:
-        """``feed`` specialised for regexp mode (the hot path): same behaviour, fewer calls."""
-        seq = self._seq
-        self._seq = seq + 1
-        tag, time_ns, record = item.tag, item.time_ns, item.record
-        key = self._key
-        if key not in record or tag in _INTERNAL_TAGS:
-            return [Emitted(time_ns, tag, ROUTE_MAIN, record, (seq,))]
-        if self._sid_key is None:
-            sid = self._sids.get(tag)
-            if sid is None:
-                sid = self._sids[tag] = tag + ":default"
-        else:
-            sid = f"{tag}:{ruby_to_s(record.get(self._sid_key))}"
-        seen = time_ns if now is None else now
-        self._last_seen[sid] = seen
-        if seen + self._interval_ns < self._next_check:
-            self._next_check = seen + self._interval_ns
-        text = record[key]
-        if type(text) is not str:
-            if text is not None:
+    def _make_regexp_feed(self) -> Any:
+        """``feed`` specialised for regexp mode (the hot path): the same behaviour with the common
+        steps (append, open a group, flush on the next start line) inlined over local names."""
+        key, sep, first_ts, sid_key = self._key, self._sep, self._first_ts, self._sid_key
+        start_search, end_search = _raw_search(self._start), _raw_search(self._end)
+        has_start, continuous = self._start is not None, self._continuous
+        buffers, last_seen, sids, interval = self._buffers, self._last_seen, self._sids, self._interval_ns
+        internal, step = _INTERNAL_TAGS, self._regexp_step
+
+        def feed(item: Fed, now: int | None = None) -> list[Emitted]:
+            seq = self._seq
+            self._seq = seq + 1
+            tag, time_ns, record = item.tag, item.time_ns, item.record
+            if key not in record or tag in internal:
+                return [Emitted(time_ns, tag, ROUTE_MAIN, record, (seq,))]
+            if sid_key is None:
+                sid = sids.get(tag)
+                if sid is None:
+                    sid = sids[tag] = tag + ":default"
+            else:
+                sid = f"{tag}:{ruby_to_s(record.get(sid_key))}"
+            seen = time_ns if now is None else now
+            last_seen[sid] = seen
+            if seen + interval < self._next_check:
+                self._next_check = seen + interval
+            text = record[key]
+            if type(text) is str:
+                is_start = has_start and start_search(text) is not None
+                is_end = end_search is not None and end_search(text) is not None
+            elif text is None:  # Regexp#match?(nil) is false
+                is_start = is_end = False
+            else:
                 return [Emitted(time_ns, tag, ROUTE_ERROR, record, (seq,), f"no implicit conversion of {type(text).__name__} into String")]
-            is_start = is_end = False
-        else:
-            is_start = self._start_search is not None and self._start_search(text) is not None
-            is_end = self._end_search is not None and self._end_search(text) is not None
-        buf = self._buffers.get(sid)
-        entry = (seq, tag, time_ns, record)
-        if not is_start and not is_end and (buf or self._start is None):
-            if buf is None:
-                self._buffers[sid] = [entry]
-                return []
-            if self._continuous is None or (text is not None and self._continuous.search(text)):
-                buf.append(entry)
-                return []
-        elif not buf and is_start and not is_end:
-            self._buffers[sid] = [entry]
-            return []
-        elif not buf and not is_start and not is_end:
-            return [Emitted(time_ns, tag, ROUTE_MAIN, record, (seq,))]  # before the first start line
-        out: list[Emitted] = []
-        for new_time, new_record, lines in self._regexp_step(sid, entry, text, is_start, is_end):
-            if self._first_ts:
-                time_ns = new_time
-            out.append(Emitted(time_ns, tag, ROUTE_MAIN, record if new_record is record else {**record, **new_record}, lines))
-        return out
+            buf = buffers.get(sid)
+            entry = (seq, tag, time_ns, record)
+            if not is_end:
+                if not is_start:
+                    if buf:
+                        if continuous is None or (text is not None and continuous.search(text)):
+                            buf.append(entry)
+                            return []
+                    elif has_start:
+                        return [Emitted(time_ns, tag, ROUTE_MAIN, record, (seq,))]  # before the first start line
+                    else:  # end-only mode buffers until an end line
+                        buffers[sid] = [entry]
+                        return []
+                elif not buf:
+                    buffers[sid] = [entry]
+                    return []
+                else:  # the next start line closes the open group
+                    del buffers[sid]
+                    buffers[sid] = [entry]
+                    first = buf[0]
+                    try:
+                        joined = sep.join([e[3][key] for e in buf])
+                    except TypeError:
+                        joined = sep.join([ruby_to_s(e[3][key]) for e in buf])
+                    return [Emitted(first[2] if first_ts else time_ns, tag, ROUTE_MAIN,
+                                    {**record, **first[3], key: joined}, tuple([e[0] for e in buf]))]
+            out: list[Emitted] = []
+            for new_time, new_record, lines in step(sid, entry, text, is_start, is_end):
+                if first_ts:
+                    time_ns = new_time
+                out.append(Emitted(time_ns, tag, ROUTE_MAIN, record if new_record is record else {**record, **new_record}, lines))
+            return out
+
+        return feed
 
     def _stream_identity(self, tag: str, record: dict[str, Any]) -> str:
         ident = "default" if self._sid_key is None else ruby_to_s(record.get(self._sid_key))

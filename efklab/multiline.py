@@ -65,17 +65,28 @@ class Grouper:
 def group_records(rule: ConcatRule, streams: Iterable[Iterable[Fed]], *, flush_timeouts: str = "event-time") -> Iterator[Emitted]:
     """Every event the filter emits for these record streams, in emission order."""
     grouper = Grouper(rule, flush_timeouts)
-    if grouper.timer:
-        push = grouper.push
-        for records in streams:
+    engine = grouper.engine
+    feed, expire = engine.feed, engine.expire
+    for records in streams:
+        if not grouper.timer:
             for record in records:
-                yield from push(record)
-            yield from grouper.end_file()
-    else:
-        feed = grouper.engine.feed
-        for records in streams:
-            for record in records:
-                yield from feed(record)
+                out = feed(record)
+                if out:
+                    yield from out
+            continue
+        now = -_END
+        for record in records:  # Grouper.push, inlined: this loop is the hot path
+            t = record.time_ns
+            if t > now:
+                now = t
+                if t >= engine._next_check:
+                    pending = expire(t)
+                    if pending:
+                        yield from pending
+            out = feed(record, now)
+            if out:
+                yield from out
+        yield from grouper.end_file()
     yield from grouper.finish()
 
 
