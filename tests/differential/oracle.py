@@ -68,7 +68,7 @@ class NodeOracle:
         done = subprocess.run(self._args, input=text, capture_output=True, text=True, encoding="utf-8", check=False)
         if done.returncode != 0:
             raise RuntimeError(f"node oracle failed: {done.stderr.strip()}")
-        answers = [json.loads(line) for line in done.stdout.splitlines()]
+        answers = [json.loads(line) for line in done.stdout.split("\n") if line]  # not splitlines: U+2028
         assert len(answers) == len(requests), done.stderr
         return answers
 

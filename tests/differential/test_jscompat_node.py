@@ -1,0 +1,70 @@
+"""efklab.jscompat against JavaScript itself: numbers, isNumeric, dates, JSON round trips."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from efklab.jscompat import format_number, is_numeric, iso_timestamp, parse_json, stringify, time_clip, to_number, utc_date
+from tests.differential.oracle import NodeOracle
+
+pytestmark = pytest.mark.differential
+
+NUMBER_TOKENS = st.sampled_from([*"0123456789+-.eExXoObBaAfF_ Iinfty", "\u00a0", "\ufeff", "\u2028", "\u180e", "\t", "\x1c", "Infinity", "0x", "1e"])
+NUMBER_LIKE = st.lists(NUMBER_TOKENS, max_size=8).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=False) | st.integers(min_value=-(2**80), max_value=2**80), min_size=1, max_size=50))
+def test_numbers_print_as_json_stringify_prints_them(js_oracle: NodeOracle, values: list[float | int]) -> None:
+    """Shortest round-trip digits, JS thresholds for exponents, -0 as 0, big integers rounded, inf as null."""
+    answer = js_oracle.ask({"op": "number", "values": [repr(v) if isinstance(v, float) else str(v) for v in values]})
+    assert [format_number(v) for v in values] == answer["values"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(NUMBER_LIKE, min_size=1, max_size=40))
+def test_is_numeric_and_one_times_value_match_javascript(js_oracle: NodeOracle, texts: list[str]) -> None:
+    """The seed's isNumeric(n) and 1 * n agree with node for number-like strings."""
+    answer = js_oracle.ask({"op": "numeric", "values": texts})
+    ours = [[is_numeric(t), format_number(to_number(t)) if is_numeric(t) else json.dumps(t, ensure_ascii=False)] for t in texts]
+    theirs = [[flag, text if flag else json.dumps(json.loads(text), ensure_ascii=False)] for flag, text in answer["values"]]
+    assert ours == theirs
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=-(9 * 10**15), max_value=9 * 10**15) | st.floats(min_value=-1e16, max_value=1e16), min_size=1, max_size=40))
+def test_dates_match_new_date_and_to_iso_string(js_oracle: NodeOracle, values: list[int | float]) -> None:
+    """new Date(1 * ts): ISO text, UTC year/month/day, and Invalid Date past +-8.64e15 ms."""
+    answer = js_oracle.ask({"op": "date", "values": values})
+    ours = []
+    for v in values:
+        ms = time_clip(v)
+        ours.append(None if ms is None else [iso_timestamp(ms), *utc_date(ms)])
+    assert ours == answer["values"]
+
+
+JSON_TEXTS = st.one_of(
+    st.recursive(
+        st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=6),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text("0123ab_", max_size=3), inner, max_size=4),
+        max_leaves=10,
+    ).map(json.dumps),
+    st.text(st.sampled_from(list('{}[]:,"0123456789.eE-+ntrufalsNIy\\u\t ')), max_size=20),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(JSON_TEXTS, min_size=1, max_size=30))
+def test_json_parse_then_stringify_matches_javascript(js_oracle: NodeOracle, texts: list[str]) -> None:
+    """JSON.stringify(JSON.parse(text)): same bytes, and the same texts refused."""
+    answer = js_oracle.ask({"op": "roundtrip", "values": texts})
+    ours = []
+    for text in texts:
+        try:
+            ours.append(stringify(parse_json(text)))
+        except ValueError:
+            ours.append(None)
+    assert ours == answer["values"]
