@@ -104,7 +104,9 @@ def lambda_event(payload: Payload | Mapping[str, Any]) -> dict[str, Any]:
 
 def parse_bulk(body: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """A ``_bulk`` body (index actions only) -> [(action, document)]."""
-    lines = body.splitlines()
+    lines = body.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the body ends with a newline; U+2028 inside strings is not a line break
     if len(lines) % 2:
         raise ValueError(f"a _bulk body of index actions has an even number of lines, not {len(lines)}")
     return [(json.loads(lines[i]), json.loads(lines[i + 1])) for i in range(0, len(lines), 2)]

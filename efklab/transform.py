@@ -61,6 +61,7 @@ OPENSEARCH = "opensearch"
 MODES = (SEED, OPENSEARCH)
 _AT_KEYS = frozenset(("@id", "@timestamp", "@message", "@owner", "@log_group", "@log_stream"))
 _THROWS = "the seed Lambda would throw {error} and fail the whole invocation"
+_NO_INDEX_OF = "TypeError: message.indexOf is not a function"
 _ORDINAL = re.compile(r"\[(\d+)\]$")
 
 
@@ -89,7 +90,7 @@ class BulkAction:
 class _SeedThrows(Exception):
     """The seed's code would throw here; ``reason`` says what and why."""
 
-    def __init__(self, reason: str, error: str = "a TypeError") -> None:
+    def __init__(self, reason: str, error: str) -> None:
         super().__init__(reason)
         self.reason = f"{reason}; {_THROWS.format(error=error)}"
 
@@ -264,7 +265,7 @@ def _iso(ms: int) -> str:
 
 
 def _invalid_date(event: LogEvent) -> _SeedThrows:
-    return _SeedThrows(f"timestamp {event.timestamp!r} is not a valid date for new Date()", "RangeError: Invalid time value (toISOString)")
+    return _SeedThrows(f"timestamp {event.timestamp!r} is not a valid date", "RangeError: Invalid time value (in toISOString)")
 
 
 def _extract_json(text: str, scanner: JsonScanner) -> tuple[dict[str, Any] | None, bool]:
@@ -286,8 +287,8 @@ def build_source_from_fields(fields: dict[str, Any], scanner: JsonScanner | None
     scanner = scanner or _scanner()
     if "hasOwnProperty" in fields:
         raise _SeedThrows(
-            "extractedFields has a key named 'hasOwnProperty', so extractedFields.hasOwnProperty(key) "
-            "is not a function"
+            "extractedFields has its own key 'hasOwnProperty', which hides the method buildSource calls",
+            "TypeError: extractedFields.hasOwnProperty is not a function",
         )
     source: dict[str, Any] = {}
     for key in property_order(fields):
@@ -306,7 +307,7 @@ def build_source_from_fields(fields: dict[str, Any], scanner: JsonScanner | None
             _assign(source, key, value)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             if not is_numeric(value):  # Infinity: not numeric, and a number has no indexOf
-                raise _SeedThrows(f"extractedFields[{key!r}] is Infinity, and value.indexOf is not a function")
+                raise _SeedThrows(f"extractedFields[{key!r}] is Infinity: not numeric, so extractJson() gets a number", _NO_INDEX_OF)
             _assign(source, key, value)
         elif isinstance(value, list):
             raise _Unsupported(
@@ -315,7 +316,7 @@ def build_source_from_fields(fields: dict[str, Any], scanner: JsonScanner | None
             )
         else:
             kind = "true" if value is True else "an object"
-            raise _SeedThrows(f"extractedFields[{key!r}] is {kind}, and value.indexOf is not a function")
+            raise _SeedThrows(f"extractedFields[{key!r}] is {kind}, which extractJson() cannot search", _NO_INDEX_OF)
     return source
 
 
