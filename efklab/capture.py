@@ -2,11 +2,14 @@
 
 CloudWatch Logs hands a subscription one payload per log-stream batch: the events of one
 PutLogEvents call, all from one stream, in order.  ``filter_log_events`` returns the same
-events with their ``ingestionTime`` (equal for the events of one put), so a batch here is a
-run of events of one stream with one ingestion time, cut further wherever PutLogEvents' own
-limits would have cut it (10,000 events, 1,048,576 bytes counted as UTF-8 + 26 per event, a
-24 h span; pipeline-facts §4.2).  Everything here is pure: pages in, payload dicts out, and a
-JSON snapshot of the open batches so an interrupted capture resumes exactly.
+events with their ``ingestionTime`` (equal for the events of one put), so a batch here is the
+events of one stream with one ingestion time, in listing order, cut further wherever
+PutLogEvents' own limits would have cut it (10,000 events, 1,048,576 bytes counted as UTF-8 +
+26 per event, a 24 h span; pipeline-facts §4.2).  Batches of one stream may overlap in time
+(late events); they stay apart.  A batch closes once the time-ordered listing has passed its
+ingestion time + 2 h, since PutLogEvents refuses events further in the future, so memory is
+bounded by that window.  Everything here is pure: pages in, payload dicts out, and a JSON
+snapshot of the open batches so an interrupted capture resumes exactly.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from typing import Any, TypedDict
 from efklab.errors import InputError, UsageError
 from efklab.model import Reject
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2
 _RELATIVE = re.compile(r"^-?(\d+)\s*(ms|s|m|h|d|w)$")
 _UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _ARN = re.compile(r"^arn:[^:]+:logs:[^:]*:(\d{12}):log-group:")
@@ -43,6 +46,7 @@ class CaptureLimits:
     max_bytes: int = 1_048_576
     event_overhead: int = 26
     max_span_ms: int = 24 * 3_600_000
+    max_future_ms: int = 2 * 3_600_000  # no event is more than 2 h after its ingestion
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +66,7 @@ class PageResult:
     rejects: tuple[Reject, ...]
     events: int
     next_token: str | None
-    pending: tuple[dict[str, Any], ...]
+    pending: dict[str, Any]
     done: bool
 
 
@@ -123,16 +127,18 @@ def _check_event(event: Mapping[str, Any], position: str) -> str | None:
 
 
 class PayloadAssembler:
-    """Cuts one log group's events into per-stream payloads; ``feed`` pages, then ``flush``.
+    """Cuts one log group's events into per-stream, per-put payloads; ``feed`` pages, then ``flush``.
 
-    State is the open batch of each stream; ``pending()`` snapshots it as JSON so a
-    checkpoint can restore it (``restore``) and resume without loss or duplicates.
+    State is the open batches, keyed by (stream, ingestion time), and the latest timestamp
+    seen; ``pending()`` snapshots both as JSON so a checkpoint can ``restore`` them and
+    resume without loss, duplicates or a different payload order.
     """
 
     def __init__(self, header: PayloadHeader, limits: CaptureLimits = CaptureLimits()) -> None:
         self._header = header
         self._limits = limits
-        self._open: dict[str, _Batch] = {}
+        self._open: dict[tuple[str, int | None], _Batch] = {}
+        self._cursor: int | None = None
 
     def feed(self, events: Iterable[Mapping[str, Any]], *, source: str = "", page: int = 0) -> tuple[list[dict[str, Any]], list[Reject]]:
         """Add one page of events; return the payloads it closed and the events it rejected."""
@@ -148,46 +154,60 @@ class PayloadAssembler:
         return closed, rejects
 
     def flush(self) -> list[dict[str, Any]]:
-        """Close every open batch, in the order they were opened."""
-        batches, self._open = list(self._open.values()), {}
+        """Close every open batch, oldest ingestion first (opening order among equals)."""
+        batches = sorted(self._open.values(), key=_ingestion_order)
+        self._open, self._cursor = {}, None
         return [self._payload(b) for b in batches]
 
-    def pending(self) -> tuple[dict[str, Any], ...]:
-        """The open batches as JSON-ready dicts, in opening order."""
-        return tuple(
-            {"stream": b.stream, "ingestion": b.ingestion, "events": [dict(e) for e in b.events]}
-            for b in self._open.values()
-        )
+    def pending(self) -> dict[str, Any]:
+        """The open batches and the cursor, JSON-ready."""
+        return {
+            "cursor": self._cursor,
+            "batches": [{"stream": b.stream, "ingestion": b.ingestion, "events": [dict(e) for e in b.events]} for b in self._open.values()],
+        }
 
-    def restore(self, pending: Sequence[Mapping[str, Any]]) -> None:
+    def restore(self, pending: Mapping[str, Any]) -> None:
         """Reopen the batches a checkpoint recorded."""
         self._open = {}
-        for snapshot in pending:
+        self._cursor = pending.get("cursor")
+        for snapshot in pending.get("batches", ()):
             batch = _Batch(str(snapshot["stream"]), snapshot.get("ingestion"))
             for event in snapshot["events"]:
                 self._append(batch, event)
-            self._open[batch.stream] = batch
+            self._open[(batch.stream, batch.ingestion)] = batch
 
     def _add(self, event: Mapping[str, Any]) -> list[dict[str, Any]]:
-        stream = event["logStreamName"]
-        ingestion = event.get("ingestionTime")
-        batch = self._open.get(stream)
+        key = (event["logStreamName"], event.get("ingestionTime"))
+        batch = self._open.get(key)
         closed: list[dict[str, Any]] = []
-        if batch is not None and not self._fits(batch, event, ingestion):
-            closed.append(self._payload(self._open.pop(stream)))
+        if batch is not None and not self._fits(batch, event):
+            closed.append(self._payload(self._open.pop(key)))
             batch = None
         if batch is None:
-            batch = _Batch(stream, ingestion)
-            self._open[stream] = batch
+            batch = _Batch(key[0], key[1])
+            self._open[key] = batch
         self._append(batch, event)
+        ts = event["timestamp"]
+        if self._cursor is None or ts > self._cursor:
+            self._cursor = ts
+            closed.extend(self._close_passed())
         return closed
 
-    def _fits(self, batch: _Batch, event: Mapping[str, Any], ingestion: int | None) -> bool:
+    def _close_passed(self) -> list[dict[str, Any]]:
+        """Close the batches no later event can join: the listing is past their ingestion + 2 h."""
+        assert self._cursor is not None
+        horizon = self._cursor - self._limits.max_future_ms
+        done = [k for k, b in self._open.items() if b.ingestion is not None and b.ingestion < horizon]
+        if not done:
+            return []
+        batches = sorted((self._open.pop(k) for k in done), key=_ingestion_order)
+        return [self._payload(b) for b in batches]
+
+    def _fits(self, batch: _Batch, event: Mapping[str, Any]) -> bool:
         limits = self._limits
         ts = event["timestamp"]
         return (
-            batch.ingestion == ingestion
-            and len(batch.events) < limits.max_events
+            len(batch.events) < limits.max_events
             and batch.size + len(event["message"].encode("utf-8", "surrogatepass")) + limits.event_overhead <= limits.max_bytes
             and max(batch.high, ts) - min(batch.low, ts) <= limits.max_span_ms
         )
@@ -215,6 +235,11 @@ class PayloadAssembler:
         }
 
 
+def _ingestion_order(batch: _Batch) -> tuple[bool, int]:
+    """Sort key: batches with an ingestion time first, by it (stable sort keeps opening order)."""
+    return (batch.ingestion is None, batch.ingestion or 0)
+
+
 def capture_pages(
     pages: Iterable[tuple[Sequence[Mapping[str, Any]], str | None]],
     assembler: PayloadAssembler,
@@ -228,7 +253,7 @@ def capture_pages(
         payloads, rejects = assembler.feed(events, source=source, page=page)
         yield PageResult(tuple(payloads), tuple(rejects), len(events), next_token, assembler.pending(), False)
         page += 1
-    yield PageResult(tuple(assembler.flush()), (), 0, None, (), True)
+    yield PageResult(tuple(assembler.flush()), (), 0, None, {}, True)
 
 
 def redact_function_configuration(config: Mapping[str, Any], keep: Iterable[str] = ()) -> dict[str, Any]:
@@ -281,7 +306,7 @@ def new_checkpoint(query: CaptureQuery, groups: Sequence[str]) -> dict[str, Any]
         "format": CHECKPOINT_FORMAT,
         "query": query.to_json(),
         "out_bytes": 0,
-        "groups": {g: {"done": False, "next_token": None, "page": 0, "pending": [], "payloads": 0, "events": 0} for g in groups},
+        "groups": {g: {"done": False, "next_token": None, "page": 0, "pending": {}, "payloads": 0, "events": 0} for g in groups},
     }
 
 
@@ -292,7 +317,7 @@ def advance_checkpoint(checkpoint: Mapping[str, Any], group: str, result: PageRe
         done=result.done,
         next_token=result.next_token,
         page=state["page"] + (0 if result.done else 1),
-        pending=[dict(p) for p in result.pending],
+        pending=dict(result.pending),
         payloads=state["payloads"] + len(result.payloads),
         events=state["events"] + result.events,
     )

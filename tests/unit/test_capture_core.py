@@ -31,13 +31,14 @@ HEADER = PayloadHeader("123456789012", "/aws/containerinsights/c/application/sho
 NOW = 1_714_989_600_000  # 2024-05-06T10:00:00Z
 
 
-def ev(stream: str, n: int, *, ts: int | None = None, ingestion: int = 1, message: str | None = None) -> dict[str, Any]:
+def ev(stream: str, n: int, *, ts: int | None = None, put: int = 0, ingestion: int | None = None, message: str | None = None) -> dict[str, Any]:
+    """A filter_log_events event; ``put`` numbers the PutLogEvents call (ingested a minute after NOW, one ms apart)."""
     return {
         "logStreamName": stream,
         "eventId": f"{n:056d}",
         "timestamp": NOW + n if ts is None else ts,
         "message": f"line {n}" if message is None else message,
-        "ingestionTime": ingestion,
+        "ingestionTime": NOW + 60_000 + put if ingestion is None else ingestion,
     }
 
 
@@ -97,10 +98,25 @@ def test_payload_has_cloudwatch_fields_in_cloudwatch_order() -> None:
 def test_one_payload_per_put_batch_of_one_stream() -> None:
     """Events of one stream with one ingestion time form one payload; a new ingestion time starts the next."""
     assembler = PayloadAssembler(HEADER)
-    closed, _ = assembler.feed([ev("a", 1), ev("b", 2), ev("a", 3), ev("a", 4, ingestion=2), ev("b", 5)])
+    closed, _ = assembler.feed([ev("a", 1), ev("b", 2), ev("a", 3), ev("a", 4, put=1), ev("b", 5)])
     rest = assembler.flush()
     streams = [(p["logStream"], [e["id"][-1] for e in p["logEvents"]]) for p in closed + rest]
     assert streams == [("a", ["1", "3"]), ("b", ["2", "5"]), ("a", ["4"])]
+
+
+def test_puts_of_one_stream_that_overlap_in_time_stay_apart() -> None:
+    """Late events interleave two puts of a stream in the time-ordered listing; each put is still one payload."""
+    streams = [[e["id"][-1] for e in p["logEvents"]] for p in _assemble([ev("a", 1), ev("a", 2, put=1), ev("a", 3), ev("a", 4, put=1)])]
+    assert streams == [["1", "3"], ["2", "4"]]
+
+
+def test_a_batch_closes_once_the_listing_is_two_hours_past_its_ingestion() -> None:
+    """No event can join a put more than 2 h after its ingestion, so the payload is emitted then, not at the end."""
+    assembler = PayloadAssembler(HEADER)
+    closed, _ = assembler.feed([ev("a", 1), ev("b", 2, ts=NOW + 60_000 + 2 * 3_600_000, put=7_200_000)])
+    assert closed == []
+    closed, _ = assembler.feed([ev("b", 3, ts=NOW + 60_001 + 2 * 3_600_000, put=7_200_001)])
+    assert [p["logStream"] for p in closed] == ["a"]
 
 
 def test_event_count_limit_cuts_at_10000() -> None:
@@ -123,7 +139,8 @@ def test_byte_limit_counts_utf8_plus_26_and_admits_an_exact_fit() -> None:
 def test_a_batch_spans_at_most_24_hours() -> None:
     """Events more than 24 h apart never share a payload."""
     day = 24 * 3_600_000
-    payloads = _assemble([ev("s", 1, ts=NOW), ev("s", 2, ts=NOW + day), ev("s", 3, ts=NOW + day + 1)])
+    late = NOW + day + 5  # all three are in one put, ingested after the last
+    payloads = _assemble([ev("s", i, ts=t, ingestion=late) for i, t in ((1, NOW), (2, NOW + day), (3, NOW + day + 1))])
     assert [len(p["logEvents"]) for p in payloads] == [2, 1]
 
 
@@ -159,13 +176,18 @@ def test_capture_pages_ends_with_a_done_result_holding_the_open_batches() -> Non
 
 SMALL = CaptureLimits(max_events=3, max_bytes=120, max_span_ms=40)
 events_strategy = st.lists(
-    st.tuples(st.sampled_from("abc"), st.integers(0, 3), st.integers(0, 60), st.text(max_size=12)),
+    st.tuples(
+        st.sampled_from("abc"),
+        st.sampled_from([0, 1, 2, 7_300_000]),  # puts: three near NOW, one ingested hours later
+        st.one_of(st.integers(0, 60), st.integers(7_250_000, 7_300_000)),  # some events past the 2 h horizon
+        st.text(max_size=12),
+    ),
     max_size=40,
 )
 
 
 def _pages(raw: list[tuple[str, int, int, str]], page_size: int) -> list[tuple[list[dict[str, Any]], str | None]]:
-    events = [ev(s, i, ts=NOW + t, ingestion=ing, message=m) for i, (s, ing, t, m) in enumerate(raw)]
+    events = [ev(s, i, ts=NOW + t, put=put, message=m) for i, (s, put, t, m) in enumerate(raw)]
     chunks = [events[i : i + page_size] for i in range(0, len(events), page_size)] or [[]]
     return [(c, None if i == len(chunks) - 1 else f"tok{i}") for i, c in enumerate(chunks)]
 
@@ -173,13 +195,17 @@ def _pages(raw: list[tuple[str, int, int, str]], page_size: int) -> list[tuple[l
 @given(events_strategy, st.integers(1, 7))
 @settings(max_examples=200, deadline=None)
 def test_every_event_lands_once_in_stream_order_within_limits(raw: list[tuple[str, int, int, str]], page_size: int) -> None:
-    """Conservation: per stream, the payloads' events are exactly the input events, in order, and every payload is within limits."""
+    """Conservation: every event lands once; per put the payloads hold its events in listing order; limits hold."""
     pages = _pages(raw, page_size)
     payloads = [p for r in capture_pages(pages, PayloadAssembler(HEADER, SMALL)) for p in r.payloads]
-    for stream in "abc":
-        sent = [e["eventId"] for page, _ in pages for e in page if e["logStreamName"] == stream]
-        got = [e["id"] for p in payloads if p["logStream"] == stream for e in p["logEvents"]]
-        assert got == sent
+    sent = {e["eventId"]: e for page, _ in pages for e in page}
+    got = [e["id"] for p in payloads for e in p["logEvents"]]
+    assert sorted(got) == sorted(sent)
+    for put in {(e["logStreamName"], e["ingestionTime"]) for e in sent.values()}:
+        ids = [i for i, e in sent.items() if (e["logStreamName"], e["ingestionTime"]) == put]
+        assert [i for i in got if i in ids] == ids
+    for p in payloads:
+        assert len({(sent[e["id"]]["logStreamName"], sent[e["id"]]["ingestionTime"]) for e in p["logEvents"]}) == 1
     for p in payloads:
         stamps = [e["timestamp"] for e in p["logEvents"]]
         assert 1 <= len(p["logEvents"]) <= SMALL.max_events
@@ -235,10 +261,11 @@ QUERY = CaptureQuery(("/g",), None, 1, 2, None, None, False)
 def test_checkpoint_advances_per_group_and_records_output_length() -> None:
     """After a page the checkpoint holds the token, the open batches, counts and the output length."""
     cp = new_checkpoint(QUERY, ["/g"])
-    result = PageResult((), (), 5, "tok", ({"stream": "s", "ingestion": 1, "events": []},), False)
+    pending = {"cursor": NOW, "batches": [{"stream": "s", "ingestion": 1, "events": []}]}
+    result = PageResult((), (), 5, "tok", pending, False)
     after = advance_checkpoint(cp, "/g", result, 1234)
     assert after["out_bytes"] == 1234
-    assert after["groups"]["/g"] == {"done": False, "next_token": "tok", "page": 1, "pending": [{"stream": "s", "ingestion": 1, "events": []}], "payloads": 0, "events": 5}
+    assert after["groups"]["/g"] == {"done": False, "next_token": "tok", "page": 1, "pending": pending, "payloads": 0, "events": 5}
     assert cp["groups"]["/g"]["page"] == 0  # not mutated
 
 
