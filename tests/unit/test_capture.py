@@ -219,6 +219,19 @@ def test_replaying_captured_payloads_gives_the_seed_lambdas_documents(account: A
     assert capsys.readouterr().out == expected  # the CLI
 
 
+def test_late_events_stay_in_the_payload_of_their_own_put(account: Account, tmp_path: Path) -> None:
+    """A put whose events are older than an earlier put's (they interleave by time) is still delivered as one payload."""
+    stream = "api-7d9f_shop_api-0a1b"
+    account.logs.delete_subscription_filter(logGroupName=GROUP, filterName="to-opensearch")  # moto would invoke it on put
+    account.put(GROUP, stream, [{"timestamp": _ms(1), "message": "late one"}, {"timestamp": _ms(8), "message": "late two"}])
+    account.logs.put_subscription_filter(logGroupName=GROUP, filterName="to-opensearch", filterPattern="", destinationArn=account.function_arn)
+    rc, out = _capture(tmp_path, "--log-group", GROUP)
+    captured = _read_lines(out)
+    assert rc == 0
+    assert _by_stream(captured) == _by_stream(_expected_payloads(account, captured, GROUP))
+    assert [e["message"] for e in _by_stream(captured)[stream][-1]["logEvents"]] == ["late one", "late two"]
+
+
 def test_filters_file_names_the_pattern_and_redacts_the_lambda_environment(account: Account, tmp_path: Path) -> None:
     """OUT.filters.json holds the subscription filter and the destination Lambda's configuration, secrets redacted."""
     rc, out = _capture(tmp_path, "--log-group", GROUP)
