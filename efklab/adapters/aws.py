@@ -22,6 +22,7 @@ import botocore.config
 import botocore.credentials
 import botocore.exceptions
 
+from efklab.capture import redact_function_configuration
 from efklab.errors import InputError, RemoteError, UsageError
 
 T = TypeVar("T")
@@ -194,12 +195,12 @@ def describe_subscription_filters(logs: Any, log_group: str, **retry: Any) -> li
             return filters
 
 
-def get_function_configuration(session: boto3.Session, function_arn: str, **retry: Any) -> dict[str, Any]:
-    """A Lambda function's configuration (still unredacted: the caller redacts before writing)."""
+def get_function_configuration(session: boto3.Session, function_arn: str, *, keep: Sequence[str] = (), **retry: Any) -> dict[str, Any]:
+    """A Lambda function's configuration with its environment values redacted (except the ``keep`` names)."""
     region = function_arn.split(":")[3] if function_arn.count(":") >= 6 else session.region_name
     client = session.client("lambda", region_name=region)
     config = call_with_backoff(lambda: client.get_function_configuration(FunctionName=function_arn), what="get_function_configuration", **retry)
-    return {k: v for k, v in config.items() if k != "ResponseMetadata"}
+    return redact_function_configuration(config, keep=keep)
 
 
 def destination_kind(arn: str) -> str:

@@ -26,7 +26,6 @@ from efklab.capture import (
     new_checkpoint,
     owner_from_arn,
     parse_time,
-    redact_function_configuration,
 )
 from efklab.errors import EfklabError, InputError, RemoteError, UsageError
 from efklab.payloads import payload_json, to_lambda_event
@@ -252,8 +251,7 @@ def _describe_filter(session: Any, subscription: Mapping[str, Any], retry: dict[
     destination: dict[str, Any] = {"kind": aws.destination_kind(arn)}
     if destination["kind"] == "lambda":
         try:
-            config = aws.get_function_configuration(session, arn, **retry)
-            destination["configuration"] = redact_function_configuration(config, keep=NON_SECRET_HANDLER_VARIABLES)
+            destination["configuration"] = aws.get_function_configuration(session, arn, keep=NON_SECRET_HANDLER_VARIABLES, **retry)
         except EfklabError as exc:  # the configuration is context, not the capture: record why it is missing
             destination["error"] = str(exc)
     described["destination"] = destination
