@@ -22,6 +22,7 @@ from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-
 from efklab.concat import Concatenator, Emitted, Fed
 from efklab.concatrule import ConcatRule
 from efklab.errors import UsageError
+from efklab.model import Reject
 from efklab.eventtime import format_event_time
 from efklab.regression import GroupingDiff, GroupingFold, StartFold, diff_groupings, side_by_side
 
@@ -190,8 +191,24 @@ def diff_rules(old: ConcatRule, new: ConcatRule, open_streams: Callable[[], Iter
     return diff, side_by_side(diff.clusters, events[0], events[1], (old.key, new.key), index)
 
 
-def read_log_records(path: str, *, fmt: str = "auto", tag_pattern: str | None = None) -> Iterator[Fed]:
-    """The records in_tail + ``<parse>`` emit for a container log file (via ``efklab.containerlogs``)."""
-    from efklab.containerlogs import read_records
+def read_log_records(path: str, *, fmt: str = "auto", tag_pattern: str | None = None,
+                     rejects: list[Reject] | None = None) -> Iterator[Fed]:
+    """The records in_tail + ``<parse>`` emit for a log file; lines fluentd drops go to ``rejects``."""
+    try:
+        from efklab.containerlogs import read_records  # the reference reader, when installed
+    except ModuleNotFoundError as exc:
+        if exc.name != "efklab.containerlogs":
+            raise
+        from efklab.logsource import read_log_file
 
-    return iter(read_records(path, fmt=fmt, tag=tag_pattern))
+        return read_log_file(path, fmt=fmt, tag_pattern=tag_pattern, rejects=rejects)
+    return _without_rejects(read_records(path, fmt=fmt, tag=tag_pattern), rejects)
+
+
+def _without_rejects(items: Iterable[Any], rejects: list[Reject] | None) -> Iterator[Fed]:
+    for item in items:
+        if isinstance(item, Reject):
+            if rejects is not None:
+                rejects.append(item)
+            continue
+        yield item

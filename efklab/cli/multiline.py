@@ -144,21 +144,23 @@ def run_group(args: argparse.Namespace) -> int:
 def write_events(events: Iterable[Emitted], out: Any, *, batch: int = 512) -> tuple[Counter[str], int]:
     """Write events as JSON lines to a binary stream (dropped ones are only counted); counts per route."""
     encode = EventEncoder()
-    counts: Counter[str] = Counter()
+    counts: dict[str, int] = {}
     lines = 0
     pending: list[str] = []
+    add = pending.append
     for event in events:
-        counts[event.route] += 1
+        route = event.route
+        counts[route] = counts.get(route, 0) + 1
         lines += len(event.lines)
-        if event.route != ROUTE_DROPPED:
-            pending.append(encode(event))
+        if route != ROUTE_DROPPED:
+            add(encode(event))
             if len(pending) >= batch:
                 out.write(("\n".join(pending) + "\n").encode("utf-8", "surrogateescape"))
                 pending.clear()
     if pending:
         out.write(("\n".join(pending) + "\n").encode("utf-8", "surrogateescape"))
     out.flush()
-    return counts, lines
+    return Counter(counts), lines
 
 
 def _group_choices(args: argparse.Namespace) -> list[RuleChoice]:
