@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -17,6 +17,7 @@ from efklab.bulk import dead_letter, fold_results, reject_letter
 from efklab.checkpoint import ReplayProgress
 from efklab.model import ItemResult, Reject
 from efklab.payloads import Payload
+from efklab.prefetch import prefetched
 from efklab.transform import BulkAction, TransformOptions, compile_options, transform_payload
 
 Send = Callable[[Iterable[BulkAction]], Iterator[tuple[BulkAction, ItemResult]]]
@@ -51,11 +52,14 @@ def replay_records(
     on_items: Callable[[int], None] = lambda _: None,
     checkpoint_every: float = 2.0,
     clock: Callable[[], float] = time.monotonic,
+    read_ahead: int = 0,
 ) -> ReplayProgress:
     """Replay every record after ``start.records_done``; returns the final progress.
 
     ``on_checkpoint`` is called at payload boundaries (at most every ``checkpoint_every``
     seconds, and when the replay stops for any reason) with everything accounted for so far.
+    ``read_ahead`` > 0 decodes and transforms in a background thread, that many actions per
+    batch, while the current bulk request is in flight.
     """
     compile_options(options)  # bad options fail before anything is sent
     pending: deque[_Pending] = deque()
@@ -74,7 +78,7 @@ def replay_records(
             on_checkpoint(progress)
             last_saved = clock()
 
-    def actions() -> Iterator[BulkAction]:
+    def actions() -> Generator[BulkAction, None, None]:
         for number, record in enumerate(records):
             if number < start.records_done:
                 continue
@@ -85,8 +89,9 @@ def replay_records(
             pending.append(_Pending(number, len(sent), rejects))
             yield from sent
 
+    produced = prefetched(actions(), batch=read_ahead) if read_ahead > 0 else actions()
     try:
-        for action, result in send(actions()):
+        for action, result in send(produced):
             complete_ready()  # payloads without actions ahead of this one
             head = pending[0]
             head.results.append(result)
@@ -97,6 +102,7 @@ def replay_records(
             complete_ready()
         complete_ready()
     finally:
+        produced.close()  # stops the read-ahead thread when the replay stops early
         on_checkpoint(progress)
     if pending:  # every action was answered, so nothing can be left waiting
         raise RuntimeError(f"{len(pending)} payload(s) left unaccounted for")

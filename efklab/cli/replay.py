@@ -31,6 +31,7 @@ from efklab.transform import BulkAction, TransformOptions, compile_options
 
 DEFAULT_DEAD_LETTERS = "replay-dead-letters.jsonl"
 _BULK = BulkSettings()
+READ_AHEAD = 512  # actions per batch transformed in the background while a bulk request is in flight
 
 
 def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
@@ -142,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     update, close = _progress_bar(sys.stderr.isatty() and not args.json)
     try:
         progress = replay_records(iter_payload_records(args.inputs), send, options=options, letters=letters,
-                                  start=start, on_checkpoint=checkpoint, on_items=update)
+                                  start=start, on_checkpoint=checkpoint, on_items=update, read_ahead=READ_AHEAD)
     except (EfklabError, KeyboardInterrupt):
         close()
         if args.checkpoint:

@@ -84,10 +84,11 @@ def records() -> list[Payload | Reject]:
     ]
 
 
-def test_every_item_is_accounted_for() -> None:
-    """Payloads, actions, failures and rejects all land in the summary; nothing is left pending."""
+@pytest.mark.parametrize("read_ahead", [0, 1, 3])
+def test_every_item_is_accounted_for(read_ahead: int) -> None:
+    """Payloads, actions, failures and rejects all land in the summary, with or without read-ahead."""
     letters = MemoryLetters()
-    done = replay_records(records(), node_send(), options=OPTIONS, letters=letters)
+    done = replay_records(records(), node_send(), options=OPTIONS, letters=letters, read_ahead=read_ahead)
     s = done.summary
     assert (done.records_done, s.payloads, s.attempted, s.indexed, s.failed, s.rejected) == (6, 6, 7, 6, 1, 2)
     assert sum(t.indexed + t.failed for t in s.per_index.values()) == s.attempted
@@ -112,15 +113,16 @@ def test_interruption_checkpoints_the_last_complete_payload() -> None:
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(min_value=0, max_value=7))
-def test_resume_equals_an_uninterrupted_replay(cut: int) -> None:
+@given(st.integers(min_value=0, max_value=7), st.sampled_from([0, 2]))
+def test_resume_equals_an_uninterrupted_replay(cut: int, read_ahead: int) -> None:
     """Stopping after any number of answers and resuming from the checkpoint gives the same summary and letters."""
     whole_letters = MemoryLetters()
     whole = replay_records(records(), node_send(), options=OPTIONS, letters=whole_letters)
     saved: list[ReplayProgress] = []
     first_letters = MemoryLetters()
     try:
-        replay_records(records(), node_send(fail_after=cut), options=OPTIONS, letters=first_letters, on_checkpoint=saved.append)
+        replay_records(records(), node_send(fail_after=cut), options=OPTIONS, letters=first_letters,
+                       on_checkpoint=saved.append, read_ahead=read_ahead)
     except RemoteError:
         pass
     start = saved[-1]
