@@ -86,9 +86,9 @@ def decode_payload(raw: bytes | str | Mapping[str, Any], *, source: str | None =
         text = raw
     else:
         raise PayloadError(f"cannot decode a payload from {type(raw).__name__}", source=source, position=position)
-    body = text.strip()
-    if body.startswith("{"):
-        return _from_record(_parse_json(body, "record", source, position), source, position)
+    body = text.strip(" \t\r\n")
+    if body.startswith("{"):  # parsed as is, so error columns match the line
+        return _from_record(_parse_json(text, "record", source, position), source, position)
     if body.startswith("H4sI"):  # base64 of the gzip magic: a bare awslogs.data value
         data = _base64(body, "input", source, position)
         return _from_record(_parse_payload_text(_gunzip(data, "input", source, position), source, position), source, position)
