@@ -16,6 +16,7 @@ from typing import Any
 from efklab.cli.common import add_json_option
 from efklab.concat import ROUTE_DROPPED, ROUTE_ERROR, Emitted
 from efklab.errors import EfklabError, UsageError
+from efklab.model import Reject
 from efklab.multiline import FLUSH_TIMEOUT_MODES, EventEncoder, Grouper, diff_rules, read_log_records
 from efklab.rulespec import RuleChoice, choose_filter, resolve_spec, rule_from_options
 
@@ -129,16 +130,25 @@ def run_group(args: argparse.Namespace) -> int:
         note(f"using {origin}")
     for warning in dict.fromkeys(w for c in choices for w in c.rule.warnings):
         note(f"warning: {warning}")
+    rejects: list[Reject] = []
     with _progress(enabled=not args.quiet) as bar:
-        counts, lines = write_events(_group_events(args, choices, bar), sys.stdout.buffer)
+        counts, lines = write_events(_group_events(args, choices, bar, rejects), sys.stdout.buffer)
     by_route = ", ".join(f"{route} {n}" for route, n in sorted(counts.items()))
-    note(f"{lines} lines -> {sum(counts.values()) - counts[ROUTE_DROPPED]} events ({by_route or 'none'})")
+    note(f"{lines} records -> {sum(counts.values()) - counts[ROUTE_DROPPED]} events ({by_route or 'none'})")
     if counts[ROUTE_ERROR]:
         note(f"{counts[ROUTE_ERROR]} event(s) took the @ERROR route (timeout/shutdown flush without timeout_label, or a "
              "record the plugin failed on): fluentd drops them unless a <label @ERROR> handles them")
     if counts[ROUTE_DROPPED]:
         note(f"{counts[ROUTE_DROPPED]} record(s) discarded by buffer_overflow_method (not printed)")
+    _note_rejects(note, rejects)
     return 0
+
+
+def _note_rejects(note: Any, rejects: list[Reject]) -> None:
+    if rejects:
+        first = rejects[0]
+        note(f"{len(rejects)} line(s) the source's <parse> would not emit (fluentd drops them); "
+             f"first at {first.location()}: {first.reason}")
 
 
 def write_events(events: Iterable[Emitted], out: Any, *, batch: int = 512) -> tuple[Counter[str], int]:
@@ -180,11 +190,11 @@ def _group_choices(args: argparse.Namespace) -> list[RuleChoice]:
     return out
 
 
-def _group_events(args: argparse.Namespace, choices: list[RuleChoice], bar: Any) -> Iterator[Emitted]:
+def _group_events(args: argparse.Namespace, choices: list[RuleChoice], bar: Any, rejects: list[Reject]) -> Iterator[Emitted]:
     groupers: dict[int, Grouper] = {}
     for path, choice in zip(args.logfiles, choices):
         grouper = groupers.setdefault(id(choice.rule), Grouper(choice.rule, args.flush_timeouts))
-        for record in _counted(read_log_records(path, fmt=args.format, tag_pattern=choice.tag_pattern), bar):
+        for record in _counted(read_log_records(path, fmt=args.format, tag_pattern=choice.tag_pattern, rejects=rejects), bar):
             yield from grouper.push(record)
         yield from grouper.end_file()
     for grouper in groupers.values():
@@ -224,9 +234,12 @@ def run_diff(args: argparse.Namespace) -> int:
     old = resolve_spec(args.old, params=params, choose=args.filter, log_file=first, which="--old")
     new = resolve_spec(args.new, params=params, choose=args.filter, log_file=first, which="--new")
 
+    rejects: list[Reject] = []
+
     def streams() -> Iterator[Iterable[Any]]:
+        rejects.clear()
         for path in args.logfiles:
-            yield read_log_records(path, fmt=args.format, tag_pattern=old.tag_pattern or new.tag_pattern)
+            yield read_log_records(path, fmt=args.format, tag_pattern=old.tag_pattern or new.tag_pattern, rejects=rejects)
 
     with _progress(enabled=not args.json) as bar:
         seen = [0]
@@ -239,7 +252,8 @@ def run_diff(args: argparse.Namespace) -> int:
                                  clusters=max(0, args.examples), progress=progress)
     report = {"old": old.origin, "new": new.origin, "files": list(args.logfiles),
               "flush_timeouts": args.flush_timeouts, **diff.report, "clusters": shown,
-              "warnings": {"old": list(old.rule.warnings), "new": list(new.rule.warnings)}}
+              "warnings": {"old": list(old.rule.warnings), "new": list(new.rule.warnings)},
+              "lines_not_parsed": len(rejects)}
     if args.json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
