@@ -167,10 +167,15 @@ def run_payloads(args: argparse.Namespace) -> int:
         print(f"efklab samples: {reject.location()}: {reject.reason}", file=sys.stderr)
     if len(result.rejects) > 5:
         print(f"efklab samples: ... and {len(result.rejects) - 5} more rejects" + (f" (see {args.rejects})" if args.rejects else " (--rejects FILE lists them)"), file=sys.stderr)
-    events = sum(len(d.payload["logEvents"]) for d in result.deliveries)
+    events = _data_events(result.deliveries)
     print(f"{result.lines} lines from {len(files)} files -> {len(result.deliveries)} payloads, {events} events, {len(result.rejects)} rejects",
           file=sys.stderr if args.out == "-" else sys.stdout)
     return 2 if result.rejects else 0
+
+
+def _data_events(deliveries: list[Delivery]) -> int:
+    """Log events in DATA_MESSAGE payloads (the control message's event is not a log line)."""
+    return sum(len(d.payload["logEvents"]) for d in deliveries if d.payload["messageType"] == "DATA_MESSAGE")
 
 
 def _by_day(deliveries: list[Delivery]) -> dict[str, list[Delivery]]:
@@ -201,7 +206,7 @@ def _manifest(args: argparse.Namespace, spec: SampleSpec, logs: list[Any], resul
         "lines": result.lines,
         "statements": sum(len(log.statements) for log in logs),
         "payloads": len(result.deliveries),
-        "events": sum(len(d.payload["logEvents"]) for d in result.deliveries),
+        "events": _data_events(result.deliveries),
         "rejects": dict(Counter(r.reason for r in result.rejects)),
         "first_line": format_rfc3339nano(min((log.lines[0].time_ns for log in logs if log.lines), default=0)),
         "last_line": format_rfc3339nano(max((log.lines[-1].time_ns for log in logs if log.lines), default=0)),
@@ -210,7 +215,7 @@ def _manifest(args: argparse.Namespace, spec: SampleSpec, logs: list[Any], resul
 
 
 def _summarise(out: Path, containers: int, result: PipelineResult, stream: Any) -> None:
-    events = sum(len(d.payload["logEvents"]) for d in result.deliveries)
+    events = _data_events(result.deliveries)
     print(f"wrote {containers} container logs ({result.lines} lines), {len(result.deliveries)} payloads ({events} events) to {out}", file=stream)
     if result.rejects:
         reasons = Counter(r.reason for r in result.rejects).most_common(3)
