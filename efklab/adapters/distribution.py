@@ -136,17 +136,19 @@ def fetch_artifact(coordinates: str, out_dir: Path) -> Path | str:
 
 
 def summarize_maven_error(output: str) -> str:
-    """One line out of Maven's error report: not found, cannot transfer, or the first error."""
+    """One line out of Maven's error report: not found, offline, cannot transfer, or the first error."""
     text = re.sub(r"\x1b\[[0-9;]*m", "", output)
-    text = re.sub(r"\s*\((?:https?|file)://[^)]*\)", "", text)  # repository addresses say nothing useful
+    text = re.sub(r"\s*\(?\b(?:https?|file)://[^\s)]*\)?", "", text)  # repository addresses say nothing useful
     for pattern, label in (
-        (r"Could not find artifact (\S+)", "not found in the configured Maven repositories"),
-        (r"Could not transfer artifact (\S+)", "could not be downloaded (network or repository problem)"),
-        (r"Could not resolve artifact (\S+)", "could not be resolved"),
+        (r"Could not find artifact (\S+)", "{0} not found in the configured Maven repositories"),
+        (r"(\S+) was not found in\s+during a previous attempt", "{0} not found in the configured Maven repositories"),
+        (r"in offline mode and the artifact (\S+)", "{0} is not in the local Maven repository and Maven is offline"),
+        (r"Could not transfer artifact (\S+).*?: ([^\n]+)", "{0} could not be downloaded: {1}"),
+        (r"Could not resolve artifact (\S+)", "{0} could not be resolved"),
     ):
         match = re.search(pattern, text)
         if match:
-            return f"{match.group(1)} {label}"
+            return label.format(*match.groups())[:300]
     errors = [line[len("[ERROR]"):].strip() for line in text.splitlines() if line.startswith("[ERROR]")]
     errors = [e for e in errors if e]
     return errors[0][:300] if errors else "mvn failed without an error message"
