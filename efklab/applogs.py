@@ -188,7 +188,7 @@ def write_python_scorer(rng: random.Random, at_ns: int, offset_s: int) -> Statem
             "Traceback (most recent call last):\n  File \"/app/scorer/model.py\", line 88, in predict\n"
             "    return self.clf.predict_proba(x)[0][1]\nValueError: Input contains NaN"
         )
-    if rng.random() < 0.0008:  # a huge line: the runtime splits it into 16 KiB pieces
+    if rng.random() < 0.004:  # a huge line: the runtime splits it into 16 KiB pieces
         record["features"] = [round(rng.random(), 6) for _ in range(rng.randint(2200, 4200))]
     return Statement((json.dumps(record, ensure_ascii=False),), "stderr" if level == "ERROR" else "stdout", "json", level)
 
