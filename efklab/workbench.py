@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -105,13 +105,14 @@ def config_path(spec: str, default: Path) -> str:
     return str(path)
 
 
-def sample_logs(out: str | Path, *, events: int = 300, seed: int = 1, days: int = 2, start: str = "2021-04-27") -> list[str]:
-    """Generate container logs (docker json-file) into ``out/containers``; returns their paths.
+def sample_logs(out: str | Path, *, events: int = 300, seed: int = 1, days: int = 2, end: str = "2021-04-30") -> list[str]:
+    """Generate container logs (docker json-file) into ``out/containers`` for the ``days`` ending on ``end``.
 
     Few days keep a notebook quick; the last ``min(3, days)`` days hold the bulk of the lines.
+    Returns the paths of the log files.
     """
-    spec = SampleSpec(seed=seed, events=events, days=days, recent_days=min(3, days),
-                      start=datetime.strptime(start, "%Y-%m-%d").replace(tzinfo=timezone.utc))
+    last = datetime.strptime(end, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    spec = SampleSpec(seed=seed, events=events, days=days, recent_days=min(3, days), start=last - timedelta(days=days - 1))
     spec.validate()
     logs = generate_containers(spec)
     folder = Path(out) / "containers"
@@ -137,7 +138,7 @@ def log_files(logs: str | Sequence[str]) -> list[str]:
     for item in map(str, items):
         inner = Path(item) / "containers"
         expanded.append(str(inner) if inner.is_dir() else item)
-    return sampleset.container_log_paths(expanded)
+    return [path for path, _name in sampleset.container_log_paths(expanded)]
 
 
 def run_config(logs: str | Sequence[str], config: str, *, seed: int = 1) -> PipelineRun:
@@ -147,8 +148,8 @@ def run_config(logs: str | Sequence[str], config: str, *, seed: int = 1) -> Pipe
     pods = Path(paths[0]).parent.parent / "pods.json" if paths else None
     facts = sampleset.load_pods(str(pods)) if pods is not None and pods.is_file() else None
     times: dict[tuple[str, int], int] = {}
-    files = ((name, _noting_times(records, times)) for name, records in
-             sampleset.read_container_logs(paths, routes, lambda p: f"containers/{Path(p).name}"))
+    named = [(path, f"containers/{Path(path).name}") for path in paths]
+    files = ((name, _noting_times(records, times)) for name, records in sampleset.read_container_logs(named, routes))
     result = run_pipeline(files, routes, PipelineOptions(seed=seed, facts=facts))
     return PipelineRun(config, result, times)
 
