@@ -78,14 +78,15 @@ def test_truth_partitions_every_file(logs) -> None:  # type: ignore[no-untyped-d
 
 
 def test_docker_lines_are_json_file_records(logs) -> None:  # type: ignore[no-untyped-def]
-    """log/stream/time in Docker's order; log ends with a newline; time is RFC3339Nano UTC, zeros trimmed."""
+    """log/stream/time in Docker's order; log ends with a newline unless a 16 KiB piece; time is RFC3339Nano UTC."""
     for log in logs:
-        for raw in render_log(log).splitlines():
+        for raw, line in zip(render_log(log).splitlines(), log.lines):
             record = json.loads(raw)
             assert list(record) == ["log", "stream", "time"]
             assert record["stream"] in ("stdout", "stderr")
             assert DOCKER_TIME.match(record["time"]), record["time"]
-            assert record["log"].endswith("\n")
+            assert record["log"].endswith("\n") is line.final
+            assert line.final or len(record["log"].encode()) == RUNTIME_SPLIT_BYTES
 
 
 def test_times_never_go_backwards_within_a_file(logs) -> None:  # type: ignore[no-untyped-def]
