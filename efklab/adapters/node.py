@@ -10,12 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -27,6 +22,16 @@ import efklab
 from efklab.adapters.distribution import ensure_distribution
 from efklab.adapters.java import find_java_home
 from efklab.adapters.lockfile import locked
+from efklab.adapters.nodeprocess import (
+    NodeProcess,
+    choose_ports,
+    http_json,
+    launch,
+    pid_exists,
+    process_alive,
+    stop_processes,
+    wait_healthy,
+)
 from efklab.errors import NodeError, UsageError
 from efklab.nodeconfig import (
     HTTP_BASE_PORT,
@@ -41,31 +46,18 @@ from efklab.nodeconfig import (
     render_heap_options,
     render_node_yml,
     settings_from_env,
-    summarize_startup_log,
     validate_jitter,
 )
 
+__all__ = ["ClusterState", "NodeProcess", "NodeStatus", "down", "ensure_local_node", "http_json", "installed_plugins",
+           "ism_available", "ism_missing_reason", "leased_node", "load_settings", "process_alive", "read_state",
+           "status", "up"]
 STATE_FILE = "node.json"
 Say = Callable[[str], None]
 
 
 def _quiet(_: str) -> None:
     """The default ``say``: library callers get no chatter."""
-
-
-@dataclass(frozen=True, slots=True)
-class NodeProcess:
-    """One running node: its pid, ports and folder."""
-
-    name: str
-    pid: int
-    http_port: int
-    transport_port: int
-    home: str
-
-    @property
-    def console_log(self) -> Path:
-        return Path(self.home) / "console.log"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,40 +126,6 @@ def _state_lock(settings: NodeSettings) -> AbstractContextManager[None]:
     return locked(settings.state_dir / "lock")
 
 
-def process_alive(node: NodeProcess) -> bool:
-    """True when the pid is alive and really is this node (guards against reused pids)."""
-    try:
-        os.waitpid(node.pid, os.WNOHANG)  # reap it if it is our own exited child
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(node.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return False
-    environ = Path(f"/proc/{node.pid}/environ")  # the launcher and the JVM it execs share it
-    if environ.exists():
-        try:
-            return f"OPENSEARCH_PATH_CONF={Path(node.home) / 'config'}\0".encode() in environ.read_bytes() + b"\0"
-        except OSError:
-            return False
-    return True
-
-
-def http_json(url: str, path: str, *, method: str = "GET", body: Any = None, timeout: float = 5.0) -> Any:
-    """A small JSON request to the local node (plain HTTP, loopback); None when unreachable."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url + path, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return {"error": {"status": exc.code, "reason": exc.reason}}
-    except (urllib.error.URLError, OSError, ValueError):
-        return None
-
-
 def status(settings: NodeSettings | None = None) -> NodeStatus:
     """The recorded cluster and whether it is up (every process alive and answering)."""
     settings = settings or load_settings()
@@ -203,7 +161,7 @@ def up(
             return _reuse(settings, current.state, nodes=nodes, port=port, fast_ism=fast_ism, ism_jitter=ism_jitter, say=say), False
         if current.state is not None:  # recorded but dead or not answering: clean up what is left
             say("the recorded node is not answering; restarting it")
-            _stop(current.state, grace=10.0, sleep=sleep, monotonic=monotonic)
+            stop_processes(current.state.nodes, grace=10.0, sleep=sleep, monotonic=monotonic)
             (settings.state_dir / STATE_FILE).unlink(missing_ok=True)
         state = _start(settings, nodes=nodes, port=port, fast_ism=fast_ism, ism_jitter=ism_jitter,
                        refresh=refresh, say=say, sleep=sleep, monotonic=monotonic)
@@ -229,44 +187,6 @@ def _reuse(settings: NodeSettings, state: ClusterState, *, nodes: int, port: int
     return state
 
 
-def port_free(port: int) -> bool:
-    """Whether 127.0.0.1:port can be bound (SO_REUSEADDR, as the JVM's server sockets do)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def _free_port(avoid: set[int]) -> int:
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            candidate = int(sock.getsockname()[1])
-        if candidate not in avoid:
-            return candidate
-
-
-def choose_ports(count: int, base: int, previous: list[int], explicit: int | None = None) -> list[int]:
-    """``count`` free ports: the explicit one, else last time's, else ``base+i``, else any free port."""
-    chosen: list[int] = []
-    for i in range(count):
-        if i == 0 and explicit is not None:
-            if not port_free(explicit):
-                raise NodeError(f"port {explicit} on 127.0.0.1 is taken by another process; choose another --port")
-            chosen.append(explicit)
-            continue
-        for wanted in ([previous[i]] if i < len(previous) else []) + [base + i]:
-            if wanted not in chosen and port_free(wanted):
-                chosen.append(wanted)
-                break
-        else:
-            chosen.append(_free_port(set(chosen)))
-    return chosen
-
-
 def _start(settings: NodeSettings, *, nodes: int, port: int | None, fast_ism: bool, ism_jitter: float | None,
            refresh: bool, say: Say, sleep: Callable[[float], None], monotonic: Callable[[], float]) -> ClusterState:
     java_home, java_version = find_java_home(os.environ, settings.java_home)
@@ -288,7 +208,7 @@ def _start(settings: NodeSettings, *, nodes: int, port: int | None, fast_ism: bo
     for plan in plans:
         _write_node_files(plan, plans, dist.home, cluster=cluster, heap=heap, ism=ism, fast_ism=fast_ism, ism_jitter=ism_jitter)
     say(f"starting OpenSearch {settings.version} ({nodes} node{'s' * (nodes > 1)}, Java {java_version}) in {settings.state_dir}")
-    processes = tuple(_launch(plan, dist.home, java_home) for plan in plans)
+    processes = tuple(launch(plan, dist.home, java_home) for plan in plans)
     state = ClusterState(
         url=node_url(plans[0]), version=settings.version, cluster=cluster, nodes=processes,
         plugins=dict(dist.plugins), missing_plugins=dict(dist.missing), fast_ism=fast_ism and ism,
@@ -298,9 +218,9 @@ def _start(settings: NodeSettings, *, nodes: int, port: int | None, fast_ism: bo
     )
     _write_state(settings, state)  # before waiting, so `down` can stop a node that is still starting
     try:
-        _wait_healthy(state, settings.start_timeout, sleep=sleep, monotonic=monotonic)
+        wait_healthy(state.url, state.nodes, settings.start_timeout, sleep=sleep, monotonic=monotonic)
     except BaseException:
-        _stop(state, grace=10.0, sleep=sleep, monotonic=monotonic)
+        stop_processes(state.nodes, grace=10.0, sleep=sleep, monotonic=monotonic)
         (settings.state_dir / STATE_FILE).unlink(missing_ok=True)
         raise
     return state
@@ -319,71 +239,6 @@ def _write_node_files(plan: NodePlan, plans: tuple[NodePlan, ...], dist_home: Pa
     (config / "jvm.options.d" / "efklab-heap.options").write_text(render_heap_options(heap))
 
 
-def unprivileged_prefix() -> list[str]:
-    """How to start the node when we are root, since OpenSearch refuses to run as root.
-
-    ``unshare --user`` gives the node an unprivileged identity in a new user namespace while
-    its files stay ours: nothing to chown, no system user to create.
-    """
-    if os.geteuid() != 0:
-        return []
-    unshare = shutil.which("unshare")
-    if unshare is not None:
-        probe = subprocess.run([unshare, "--user", "true"], capture_output=True, check=False)
-        if probe.returncode == 0:
-            return [unshare, "--user", "--"]
-    raise NodeError("OpenSearch refuses to run as root and user namespaces (unshare --user) are not available "
-                    "here; run efklab as a normal user")
-
-
-def _launch(plan: NodePlan, dist_home: Path, java_home: Path) -> NodeProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("JAVA_TOOL_OPTIONS", "OPENSEARCH_JAVA_OPTS", "JAVA_HOME")}
-    env.update(OPENSEARCH_JAVA_HOME=str(java_home), OPENSEARCH_PATH_CONF=str(plan.config_dir),
-               OPENSEARCH_TMPDIR=str(plan.home / "tmp"))
-    with open(plan.console_log, "ab") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own distribution's launcher
-            [*unprivileged_prefix(), str(dist_home / "bin" / "opensearch")], cwd=plan.home, env=env,
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    return NodeProcess(plan.name, process.pid, plan.http_port, plan.transport_port, str(plan.home))
-
-
-def _wait_healthy(state: ClusterState, timeout: float, *, sleep: Callable[[float], None],
-                  monotonic: Callable[[], float]) -> None:
-    deadline = monotonic() + timeout
-    wanted = f"/_cluster/health?wait_for_status=yellow&wait_for_nodes={len(state.nodes)}&timeout=2s"
-    while True:
-        for node in state.nodes:
-            if not process_alive(node):
-                raise NodeError(f"{node.name} exited during startup: {describe_startup_failure(node.console_log)}",
-                                source=str(node.console_log))
-        health = http_json(state.url, wanted, timeout=5.0)
-        if isinstance(health, dict) and health.get("status") in ("yellow", "green") and not health.get("timed_out"):
-            return
-        if monotonic() > deadline:
-            raise NodeError(f"the node did not become healthy within {timeout:.0f}s (last answer: {health}); see its log",
-                            source=str(state.nodes[0].console_log))
-        sleep(0.5)
-
-
-def _stop(state: ClusterState, *, grace: float, sleep: Callable[[float], None], monotonic: Callable[[], float]) -> None:
-    """SIGTERM every node, wait up to ``grace`` seconds, then SIGKILL what is left."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
-        living = [n for n in state.nodes if process_alive(n)]
-        if not living:
-            return
-        for node in living:
-            try:
-                os.kill(node.pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = monotonic() + wait
-        while any(process_alive(n) for n in living) and monotonic() < deadline:
-            sleep(0.2)
-    if any(process_alive(n) for n in state.nodes):
-        raise NodeError(f"could not stop the node (pids {[n.pid for n in state.nodes]})")
-
-
 def down(settings: NodeSettings | None = None, *, wipe: bool = False, grace: float = 60.0,
          sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic) -> ClusterState | None:
     """Stop the recorded cluster cleanly; ``wipe`` also deletes its data.  Returns what was stopped."""
@@ -391,7 +246,7 @@ def down(settings: NodeSettings | None = None, *, wipe: bool = False, grace: flo
     with _state_lock(settings):
         state = read_state(settings)
         if state is not None:
-            _stop(state, grace=grace, sleep=sleep, monotonic=monotonic)
+            stop_processes(state.nodes, grace=grace, sleep=sleep, monotonic=monotonic)
             (settings.state_dir / STATE_FILE).unlink(missing_ok=True)
         if wipe:
             for topology in settings.state_dir.glob("n[0-9]*"):
@@ -422,20 +277,10 @@ def leased_node(settings: NodeSettings | None = None, *, fast_ism: bool = False,
     finally:
         with locked(settings.state_dir / "lease.lock"):
             mine.unlink(missing_ok=True)
-            holders = [p for p in leases.iterdir() if p.name.isdigit() and _pid_exists(int(p.name))]
+            holders = [p for p in leases.iterdir() if p.name.isdigit() and pid_exists(int(p.name))]
             if not holders and marker.exists():
                 down(settings)
                 marker.unlink(missing_ok=True)
-
-
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def ensure_local_node(say: Say = _quiet) -> str:
@@ -466,14 +311,3 @@ def ism_missing_reason(url: str, settings: NodeSettings | None = None) -> str | 
     state = read_state(settings or load_settings())
     why = state.missing_plugins.get(INDEX_MANAGEMENT) if state is not None and state.url == url else None
     return f"{INDEX_MANAGEMENT} is not installed on {url}" + (f": {why}" if why else "")
-
-
-def describe_startup_failure(console_log: Path) -> str:
-    """Why a node died while starting, from the tail of its console log."""
-    try:
-        with open(console_log, "rb") as handle:
-            handle.seek(max(0, console_log.stat().st_size - 200_000))
-            tail = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return "no console log"
-    return summarize_startup_log(tail)
