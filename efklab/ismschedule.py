@@ -71,75 +71,70 @@ class IndexForecast:
     deletion: tuple[int, int] | None = None  # [earliest, latest) of the delete step
 
 
-@dataclass(frozen=True, slots=True)
-class _Walk:
-    """One scenario's path: (run, state, action, step, detail) and how it ends."""
-
-    steps: tuple[tuple[int, str, str, str, str], ...]
-    outcome: str
-    reason: str
-
-
 def forecast_index(index: IndexFacts, attachment: Attachment, policy: Policy | None, settings: JobSettings) -> IndexForecast:
     """Simulate one index; with no policy the index is kept and the reason says why."""
     if policy is None or attachment.attached_at is None:
         return IndexForecast(index.name, None, index.creation_date, attachment, (), "unmanaged", attachment.reason)
-    start = attachment.attached_at
-    early = _walk(index, policy, start, settings, delay=settings.max_delay_ms)
-    late = _walk(index, policy, start + attachment.attach_delay_ms, settings, delay=0)
-    if [s[1:4] for s in early.steps] != [s[1:4] for s in late.steps]:
-        return IndexForecast(index.name, policy.policy_id, index.creation_date, attachment, (), "undetermined",
-                             "the path through the policy depends on the job's random delays")
+    start, lag = attachment.attached_at, attachment.attach_delay_ms
     interval, delay = settings.interval_ms, settings.max_delay_ms
-    milestones = tuple(
-        Milestone(e[0], start + e[0] * interval, start + attachment.attach_delay_ms + l[0] * interval + delay, *e[1:])
-        for e, l in zip(early.steps, late.steps, strict=True)
-    )
-    deletion = (milestones[-1].earliest, milestones[-1].latest) if late.outcome == "deleted" else None
-    return IndexForecast(index.name, policy.policy_id, index.creation_date, attachment, milestones, late.outcome,
-                         late.reason, deletion)
+    steps, outcome, reason = _walk(index, policy, start, lag, interval, delay)
+    milestones = tuple(Milestone(e, start + e * interval, start + lag + l * interval + delay, *rest) for e, l, *rest in steps)
+    if outcome == "undetermined" and not milestones:
+        return IndexForecast(index.name, policy.policy_id, index.creation_date, attachment, (), outcome, reason)
+    deletion = (milestones[-1].earliest, milestones[-1].latest) if outcome == "deleted" else None
+    return IndexForecast(index.name, policy.policy_id, index.creation_date, attachment, milestones, outcome, reason, deletion)
 
 
-def _walk(index: IndexFacts, policy: Policy, attached: int, settings: JobSettings, *, delay: int) -> _Walk:
-    """Walk the policy with every run delayed by ``delay`` ms (conditions are checked at that time)."""
-    steps: list[tuple[int, str, str, str, str]] = [(1, policy.default_state, "initialise", "initialise", "metadata initialised")]
-    state_name, run = policy.default_state, 2
-    rolled_over_run: int | None = None
+def _walk(index: IndexFacts, policy: Policy, start: int, lag: int, interval: int,
+          delay: int) -> tuple[list[tuple[int, int, str, str, str, str]], str, str]:
+    """Walk the policy twice at once: runs as early as possible (largest delay, attached at ``start``)
+    and as late as possible (no delay, attached ``lag`` later); each step is (early run, late run, ...)."""
+    steps = [(1, 1, policy.default_state, "initialise", "initialise", "metadata initialised")]
+    state_name, early, late = policy.default_state, 2, 2
+    states = {s.name: s for s in policy.states}
     while len(steps) < MAX_MILESTONES:
-        state = policy.state(state_name)
+        state = states[state_name]
         for action in state.actions:
             for step in action.steps:
                 if action.type == "rollover":
-                    steps.append((run, state_name, action.type, step, "fails: the index has no rollover_alias setting"))
-                    return _Walk(tuple(steps), "failed", "rollover fails without index.plugins.index_state_management.rollover_alias")
-                steps.append((run, state_name, action.type, step, ""))
+                    steps.append((early, late, state_name, action.type, step, "fails: the index has no rollover_alias setting"))
+                    return steps, "failed", "rollover fails without index.plugins.index_state_management.rollover_alias"
+                steps.append((early, late, state_name, action.type, step, ""))
                 if action.type == "delete":
-                    return _Walk(tuple(steps), "deleted", f"deleted in state {state_name}")
-                run += 1
+                    return steps, "deleted", f"deleted in state {state_name}"
+                early, late = early + 1, late + 1
         if not state.transitions:
-            steps.append((run, state_name, "transition", "attempt_transition", "no transitions: policy completed"))
-            return _Walk(tuple(steps), "kept", f"policy completes in state {state_name} without deleting")
-        found = _first_transition(state.transitions, run, index, attached, settings, delay, rolled_over_run)
-        if isinstance(found, str):
-            steps.append((run, state_name, "transition", "attempt_transition", found))
-            outcome = "undetermined" if found.startswith("undetermined") else "kept"
-            return _Walk(tuple(steps), outcome, found)
-        when, transition = found
+            steps.append((early, late, state_name, "transition", "attempt_transition", "no transitions: policy completed"))
+            return steps, "kept", f"policy completes in state {state_name} without deleting"
+        first = _first_transition(state.transitions, early, index, start, interval, delay)
+        last = _first_transition(state.transitions, late, index, start + lag, interval, 0)
+        if isinstance(first, str) or isinstance(last, str):
+            found = first if isinstance(first, str) else str(last)
+            steps.append((early, late, state_name, "transition", "attempt_transition", found))
+            return steps, "undetermined" if found.startswith("undetermined") else "kept", found
+        if first[1] is not last[1]:
+            return [], "undetermined", "the path through the policy depends on the job's random delays"
+        transition = first[1]
         condition = transition.condition
         label = f"{condition.kind} {condition.text}" if condition else "no condition"
-        steps.append((when, state_name, "transition", "attempt_transition", f"-> {transition.state_name} ({label})"))
-        state_name, run = transition.state_name, when + 1
-    return _Walk(tuple(steps), "undetermined", "the policy loops; simulation stopped")
+        steps.append((first[0], last[0], state_name, "transition", "attempt_transition", f"-> {transition.state_name} ({label})"))
+        state_name, early, late = transition.state_name, first[0] + 1, last[0] + 1
+    return steps, "undetermined", "the policy loops; simulation stopped"
 
 
 def _first_transition(
-    transitions: tuple[Transition, ...], run: int, index: IndexFacts, attached: int, settings: JobSettings,
-    delay: int, rolled_over_run: int | None,
+    transitions: tuple[Transition, ...], run: int, index: IndexFacts, attached: int, interval: int,
+    delay: int,
 ) -> tuple[int, Transition] | str:
     """The first run >= ``run`` at which a transition holds, and the winning transition (first in order)."""
+    if len(transitions) == 1:  # the common case, without the bookkeeping below
+        answer = _first_run_true(transitions[0], run, index, attached, interval, delay)
+        if isinstance(answer, str):
+            return f"undetermined: {answer}"
+        return "never: no transition condition can become true (waits forever)" if answer is None else (answer, transitions[0])
     first: list[int | None] = []
     for transition in transitions:
-        answer = _first_run_true(transition, run, index, attached, settings, delay, rolled_over_run)
+        answer = _first_run_true(transition, run, index, attached, interval, delay)
         if isinstance(answer, str):
             return f"undetermined: {answer}"
         first.append(answer)
@@ -152,8 +147,8 @@ def _first_transition(
 
 
 def _first_run_true(
-    transition: Transition, run: int, index: IndexFacts, attached: int, settings: JobSettings,
-    delay: int, rolled_over_run: int | None,
+    transition: Transition, run: int, index: IndexFacts, attached: int, interval: int,
+    delay: int,
 ) -> int | None | str:
     """First run >= ``run`` at which the transition's condition holds; None = never; str = cannot tell."""
     condition = transition.condition
@@ -164,8 +159,8 @@ def _first_run_true(
             return None  # creation date -1: ISM treats the condition as false
         # run k happens at attached + k*interval + delay; needs that - creation >= age
         needed = index.creation_date + int(condition.value) - attached - delay
-        k = max(run, math.ceil(needed / settings.interval_ms))
-        return k if k * settings.interval_ms <= HORIZON_MS else None
+        k = max(run, -(-needed // interval))  # ceiling division, exact on integers
+        return k if k * interval <= HORIZON_MS else None
     if condition.kind == "min_doc_count":
         if index.doc_count is None:
             return "min_doc_count needs the index's document count"
@@ -175,5 +170,5 @@ def _first_run_true(
             return "min_size needs the index's primary store size (read it from a node)"
         return run if index.size_bytes >= int(condition.value) else None
     if condition.kind == "min_rollover_age":
-        return None if rolled_over_run is None else max(run, rolled_over_run + 1)
+        return None  # daily indices never roll over (a rollover action fails without an alias), so never true
     return f"cron conditions ({condition.value} {condition.timezone}) are not simulated"

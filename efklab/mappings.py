@@ -40,6 +40,14 @@ _ISO = re.compile(
 _SLASH = re.compile(r"(\d{4})/(\d{2})/(\d{2})(?: (\d{2}):(\d{2}):(\d{2}))?")
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _EPOCH = re.compile(r"-?\d+(\.\d+)?")
+# Value types that fields of these mapped types take as they are (anything else goes through ``refusal``).
+_TRIVIALLY_ACCEPTED: dict[type, frozenset[str]] = {
+    str: frozenset({"text", "keyword"}),
+    int: frozenset({"text", "keyword"}),
+    float: frozenset({"text", "keyword"}),
+    bool: frozenset({"boolean", "text", "keyword"}),
+    type(None): frozenset({"text", "keyword", "long", "float", "date", "date:slash", "boolean", "object"}),
+}
 DASHBOARDS_FAMILY = {"text": "string", "keyword": "string", "long": "number", "float": "number", "double": "number",
                      "integer": "number", "date": "date", "date:slash": "date", "boolean": "boolean", "object": "object"}
 
@@ -205,6 +213,11 @@ class MappingPredictor:
 
     def _walk(self, fields: Mapping[str, str], added: dict[str, str], obj: Mapping[str, Any], prefix: str) -> tuple[str, str] | None:
         for key, value in obj.items():
+            if "." not in key and key.strip():  # the common case: a plain field name
+                problem = self._check(fields, added, prefix + key, value)
+                if problem:
+                    return problem
+                continue
             parts = str(key).split(".")
             if any(not p.strip() for p in parts):
                 return f"{prefix}{key}", "field name cannot be empty or contain only whitespace"
@@ -221,9 +234,12 @@ class MappingPredictor:
         return None
 
     def _check(self, fields: Mapping[str, str], added: dict[str, str], path: str, value: Any) -> tuple[str, str] | None:
-        values = list(_flatten(value)) if isinstance(value, list) else [value]
+        values = list(_flatten(value)) if type(value) is list else (value,)
         for item in values:
             mapped = fields.get(path) or added.get(path)
+            kind = type(item)
+            if mapped is not None and mapped in _TRIVIALLY_ACCEPTED.get(kind, ()):
+                continue  # e.g. a string for a text field, an int for a long: nothing can go wrong
             if mapped is None:
                 new_type = dynamic_type(item)
                 if new_type is None:
@@ -236,7 +252,7 @@ class MappingPredictor:
             reason = refusal(mapped, item)
             if reason:
                 return path, f"failed to parse field [{path}] of type [{mapped.split(':')[0]}]: {reason} ({_preview(item)})"
-            if isinstance(item, Mapping):
+            if kind is dict or isinstance(item, Mapping):
                 problem = self._walk(fields, added, item, f"{path}.")
                 if problem:
                     return problem
