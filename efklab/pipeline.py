@@ -197,8 +197,10 @@ class _FileRun:
                 yield from self._after_concat(i, event, now)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Fed:
+    """What the concat engine reads from a record (``concat.Fed``)."""
+
     tag: str
     time_ns: int
     record: dict[str, Any]

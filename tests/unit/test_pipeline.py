@@ -6,6 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from efklab.errors import ConfigError
 from efklab.fluentconf import load_config, parse_config_text
@@ -190,3 +192,29 @@ def test_pod_facts_are_deterministic() -> None:
     """Made-up metadata depends only on the names."""
     assert make_pod_facts("c", "p-abcdefghij-klmno", "ns", "app") == make_pod_facts("c", "p-abcdefghij-klmno", "ns", "app")
     assert make_pod_facts("c", "p-abcdefghij-klmno", "ns", "app").host.endswith(".compute.internal")
+
+
+_LINE = st.one_of(
+    st.sampled_from(SEED_STORY),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30).map(lambda t: t + "\n"),
+    st.just("x" * 400_000 + "\n"),  # three of them under one head pass the 1 MiB event limit
+)
+_NAME = st.sampled_from([FILE, "cart-api-65n27kpvbg-tk5b4_shop_cart-api-" + "cd" * 32 + ".log", "no-metadata.log"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(_NAME, st.lists(st.tuples(_LINE, st.integers(0, 8 * 10**9)), max_size=25)), min_size=1, max_size=3))
+def test_every_line_ends_in_exactly_one_event_or_reject(files: list[tuple[str, list[tuple[str, int]]]]) -> None:
+    """Conservation over any lines, gaps and file names: each source line is in one provenance row."""
+    inputs, expected = [], Counter()
+    for k, (name, lines) in enumerate(files):
+        path, t = f"containers/{k}/{name}", T0
+        records = []
+        for n, (text, gap) in enumerate(lines, start=1):
+            t += gap
+            records.append(SourceRecord(path, n, t, {"log": text, "stream": "stderr" if n % 3 else "stdout"}))
+            expected[f"{path}:{n}"] += 1
+        inputs.append((path, records))
+    settings_ = plan_routes(load_config(SEED_CONFIG), ENV)
+    result = run_pipeline(inputs, settings_, PipelineOptions(seed=1))
+    assert Counter(s for row in result.provenance() for s in row["sources"]) == expected
