@@ -7,7 +7,7 @@ default state), later runs each perform one step, a failed step waits for ``_ism
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 POLICY_SETTING = "index.plugins.index_state_management.policy_id"
@@ -30,7 +30,7 @@ class ExplainRow:
     next: str
 
     def to_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
+        return asdict(self)
 
 
 def read_explain(answer: Mapping[str, Any]) -> list[ExplainRow]:
@@ -47,7 +47,7 @@ def read_explain(answer: Mapping[str, Any]) -> list[ExplainRow]:
         failed = bool(action.get("failed")) or step.get("step_status") == "failed" or bool((details.get("retry_info") or {}).get("failed"))
         row = ExplainRow(index, policy_id is not None, policy_id, state, action.get("name"), step.get("name"),
                          step.get("step_status"), failed, info, "")
-        rows.append(ExplainRow(*[getattr(row, k) for k in ExplainRow.__slots__[:-1]], describe_next(row, details)))  # type: ignore[attr-defined]
+        rows.append(replace(row, next=describe_next(row, details)))
     return rows
 
 

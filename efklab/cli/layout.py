@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 from collections import defaultdict
+from dataclasses import asdict
 from typing import Any
 
 from efklab.cli.common import add_connection_options, add_json_option, add_transform_options
@@ -155,8 +156,7 @@ def _report(layout: ExpectedLayout, pattern: str, projections: list[ShardProject
         "pattern_conflicts": [{"field": c.field, "types": {k: list(v) for k, v in c.types.items()}} for c in pattern_conflicts],
         "field_limit": field_limit,
         "shards": {"retention_days": days, "strategies": [p.to_json() for p in projections]},
-        "actual": None if actual is None else [vars(a) if not hasattr(a, "__slots__") else {k: getattr(a, k) for k in a.__slots__}
-                                               for a in actual],
+        "actual": None if actual is None else [asdict(a) for a in actual],
         "diff": None if diff is None else {"missing": list(diff.missing), "unexpected": list(diff.unexpected),
                                            "count_mismatches": [list(m) for m in diff.count_mismatches],
                                            "matching": len(diff.matching)},

@@ -6,6 +6,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from efklab.cli.common import add_connection_options, add_json_option, add_trans
 from efklab.errors import InputError, PolicyError, RemoteError, UsageError
 from efklab.indexpatterns import patterns_overlap
 from efklab.ismschedule import JobSettings
-from efklab.ismtemplates import IndexFacts, attach_policy
+from efklab.ismtemplates import attach_policy
 from efklab.retention import Policy, load_policy
 from efklab.retention_forecast import Generation, find_traps, plan_generations, status_at, summarize_at
 from efklab.units import DAY_MS, format_time, parse_time
@@ -104,7 +105,7 @@ def read_policies(paths: Sequence[str]) -> list[Policy]:
             text = Path(path).read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read policy: {exc.strerror}", source=path) from exc
-        policies.append(load_policy(text, source=path, policy_id=None if text else None))
+        policies.append(load_policy(text, source=path))
     for i, first in enumerate(policies):
         for second in policies[i + 1:]:
             if first.policy_id == second.policy_id:
@@ -222,8 +223,7 @@ def _generations_from_cluster(args: argparse.Namespace, policies: list[Policy],
     if ism_installed(client, conn):
         cluster_settings = read_job_settings(client, conn)
         managed = {r.index: r.policy_id for r in read_explain(IsmApi(client, conn).explain(args.pattern)) if r.managed}
-        facts = [IndexFacts(f.name, f.creation_date, f.doc_count, f.size_bytes, f.hidden, f.auto_manage, managed.get(f.name))
-                 for f in facts]
+        facts = [replace(f, managed_by=managed.get(f.name)) for f in facts]
     settings = _job_settings(args, cluster_settings)
     generations = []
     for fact in facts:
