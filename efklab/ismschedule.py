@@ -16,7 +16,6 @@ delay) and the run at which it surely holds (no delay).  We report every step as
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from efklab.ismtemplates import Attachment, IndexFacts

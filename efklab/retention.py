@@ -17,7 +17,7 @@ from typing import Any
 
 from efklab.errors import PolicyError
 from efklab.indexpatterns import patterns_overlap, template_pattern_problem
-from efklab.ismactions import ACTION_STEPS, Action, parse_action  # noqa: F401  (Action, ACTION_STEPS are part of the model)
+from efklab.ismactions import Action, parse_action
 from efklab.units import parse_byte_size, parse_time_value
 
 CONDITION_KINDS = ("min_index_age", "min_doc_count", "min_size", "cron", "min_rollover_age")
