@@ -175,6 +175,8 @@ def _reuse(settings: NodeSettings, state: ClusterState, *, nodes: int, port: int
                         "run `efklab opensearch down` before starting another shape")
     if port is not None and state.nodes[0].http_port != port:
         raise NodeError(f"the node is already up at {state.url}, not on port {port}; run `efklab opensearch down` first")
+    if fast_ism and not state.ism_installed:
+        say("warning: --fast-ism has no effect without opensearch-index-management")
     if fast_ism and state.ism_installed and not state.fast_ism:
         jitter = 0.0 if ism_jitter is None else ism_jitter
         answer = http_json(state.url, "/_cluster/settings", method="PUT", body={"transient": {

@@ -102,7 +102,7 @@ def _free_port(avoid: set[int]) -> int:
 
 
 def choose_ports(count: int, base: int, previous: list[int], explicit: int | None = None) -> list[int]:
-    """``count`` free ports: the explicit one, else last time's, else ``base+i``, else any free port."""
+    """``count`` free ports: the explicit one, else last time's, else the first free from ``base+i`` on, else any."""
     chosen: list[int] = []
     for i in range(count):
         if i == 0 and explicit is not None:
@@ -110,7 +110,7 @@ def choose_ports(count: int, base: int, previous: list[int], explicit: int | Non
                 raise NodeError(f"port {explicit} on 127.0.0.1 is taken by another process; choose another --port")
             chosen.append(explicit)
             continue
-        for wanted in ([previous[i]] if i < len(previous) else []) + [base + i]:
+        for wanted in ([previous[i]] if i < len(previous) else []) + list(range(base + i, base + 20)):
             if wanted not in chosen and port_free(wanted):
                 chosen.append(wanted)
                 break
