@@ -45,12 +45,13 @@ class ExpectedIndex:
 
 @dataclass(frozen=True, slots=True)
 class InvalidName:
-    """An index name OpenSearch refuses, why, and how many events aimed at it."""
+    """An index name OpenSearch refuses (or accepts although it is wrong), why, and how many events aimed at it."""
 
     name: str
     reason: str
     events: int
     example: str | None
+    accepted: bool = False  # True: OpenSearch creates it (e.g. a JS 'undefined' segment), the name is still wrong
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,11 @@ class LayoutBuilder:
         if problem is not None:
             self._note_invalid(index, problem, position)
             return
+        missing = [n for n, what in ((5, "namespace"), (6, "container")) if log_group_segment(log_group, n) is None]
+        if missing and "undefined" in index.split("-"):
+            self._note_invalid(index, f"'undefined' in the name: log group {log_group!r} has no segment "
+                               f"{' or '.join(str(n) for n in missing)} (split('/')[5], [6]); OpenSearch accepts it, "
+                               "but every short log group lands in this one index", position, accepted=True)
         acc = self._acc[index]
         acc.events += 1
         refused = self.mappings.feed(index, doc, doc_id=doc_id, position=position)
@@ -121,8 +127,8 @@ class LayoutBuilder:
         acc.namespaces[namespace] += 1
         acc.containers[log_group_segment(log_group, 6) or "undefined"] += 1
 
-    def _note_invalid(self, index: str, reason: str, example: str | None) -> None:
-        entry = self._invalid.setdefault(index, [reason, 0, example])
+    def _note_invalid(self, index: str, reason: str, example: str | None, *, accepted: bool = False) -> None:
+        entry = self._invalid.setdefault(index, [reason, 0, example, accepted])
         entry[1] += 1
 
     def build(self) -> ExpectedLayout:
@@ -137,7 +143,7 @@ class LayoutBuilder:
             )
             for name, acc in sorted(self._acc.items())
         )
-        invalid = tuple(InvalidName(n, r, c, e) for n, (r, c, e) in sorted(self._invalid.items()))
+        invalid = tuple(InvalidName(n, r, c, e, a) for n, (r, c, e, a) in sorted(self._invalid.items()))
         return ExpectedLayout(indices, invalid, tuple(self._rejects), self.mappings)
 
 

@@ -133,8 +133,13 @@ def _report(layout: ExpectedLayout, pattern: str, projections: list[ShardProject
     pattern_conflicts = find_pattern_conflicts(mappings, pattern)
     own = next((p for p in projections if p.strategy == "this strategy"), None)
     problems = []
-    if layout.invalid_names:
-        problems.append(f"{len(layout.invalid_names)} invalid index names")
+    refused_names = [n for n in layout.invalid_names if not n.accepted]
+    if refused_names:
+        problems.append(f"{len(refused_names)} invalid index names")
+    if len(refused_names) < len(layout.invalid_names):
+        problems.append(f"{len(layout.invalid_names) - len(refused_names)} index names with 'undefined' segments")
+    if layout.rejects:
+        problems.append(f"{len(layout.rejects)} events produce no document")
     if conflicts:
         problems.append(f"{sum(i.refused for i in layout.indices)} documents the node will refuse (mapping conflicts)")
     if pattern_conflicts:
@@ -150,7 +155,8 @@ def _report(layout: ExpectedLayout, pattern: str, projections: list[ShardProject
                      "namespaces": list(i.namespaces), "containers": list(i.containers), "days": list(i.days),
                      "fields": layout.mappings.indices[i.name].field_count if i.name in layout.mappings.indices else 0}
                     for i in layout.indices],
-        "invalid_names": [{"index": n.name, "reason": n.reason, "events": n.events, "example": n.example} for n in layout.invalid_names],
+        "invalid_names": [{"index": n.name, "reason": n.reason, "events": n.events, "example": n.example, "accepted": n.accepted}
+                          for n in layout.invalid_names],
         "rejects": [r.to_json() | {"item": None} for r in layout.rejects],
         "mapping_conflicts": conflicts,
         "pattern_conflicts": [{"field": c.field, "types": {k: list(v) for k, v in c.types.items()}} for c in pattern_conflicts],
@@ -180,9 +186,15 @@ def _print(report: dict[str, Any]) -> None:
     days = sorted({d for r in rows for d in r["days"]})
     out(f"{len(rows)} indices, {sum(r['docs'] for r in rows)} documents"
         + (f", {days[0]} .. {days[-1]} ({len(days)} days)" if days else "") + f"; pattern {report['pattern']}\n")
-    if report["invalid_names"]:
+    refused = [n for n in report["invalid_names"] if not n["accepted"]]
+    if refused:
         out("\ninvalid index names (OpenSearch refuses them; their documents are lost):\n")
-        for n in report["invalid_names"]:
+        for n in refused:
+            out(f"  {n['index']}  {n['events']} events  {n['reason']}  (e.g. {n['example']})\n")
+    suspect = [n for n in report["invalid_names"] if n["accepted"]]
+    if suspect:
+        out("\nwrong index names OpenSearch accepts:\n")
+        for n in suspect:
             out(f"  {n['index']}  {n['events']} events  {n['reason']}  (e.g. {n['example']})\n")
     if report["rejects"]:
         out(f"\n{len(report['rejects'])} events produce no document:\n")
@@ -206,6 +218,11 @@ def _print(report: dict[str, Any]) -> None:
     for s in shards["strategies"]:
         verdict = "fits" if s["fits"] else f"OVER THE LIMIT: index creation fails from day {s['full_on_day']}"
         out(f"  {s['strategy']:<32} {s['indices_per_day']:>4} indices/day  {s['steady_shards']:>6} / {s['limit']} shards  {verdict}\n")
+    if report["actual"] is not None:
+        out(f"\nnode ({len(report['actual'])} indices matching {report['pattern']}):\n")
+        for a in report["actual"]:
+            out(f"  {a['name']:<{width}}  {a['health']:<6} {a['status']:<6} {a['primaries']}p/{a['replicas']}r  "
+                f"{a['doc_count']:>7} docs  created {_time(a['creation_date'] or None)}\n")
     if report["diff"] is not None:
         diff = report["diff"]
         out(f"\nnode: {diff['matching']} indices as expected\n")

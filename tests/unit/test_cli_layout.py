@@ -93,3 +93,33 @@ def test_missing_payload_file_is_one_line_exit_2(tmp_path: Path, capsys: pytest.
     """Bad input never shows a traceback."""
     assert main(["layout", str(tmp_path / "nope.jsonl")]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.parametrize(("args", "reason"), [(["--index-strategy", "MyData-{date:%Y.%m.%d}"], "must be lowercase"),
+                                              (["--prefix", "_x"], "must not start with '_', '-', or '+'"),
+                                              (["--index-strategy", "{nope}-{date}"], "nope")])
+def test_strategy_making_invalid_names_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+                                                          reason: str) -> None:
+    """A strategy or prefix that can only make names OpenSearch refuses fails before reading any payload."""
+    path = _write(tmp_path, _stream("shop", "api", 1, {"log": "a"}))
+    assert main(["layout", *args, path]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and reason in err
+
+
+def test_short_log_group_in_seed_mode_is_an_undefined_index(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--mode seed names a short log group's index mydata-undefined-undefined-...; listed as wrong, exit 1."""
+    path = _write(tmp_path, [make_payload([make_event({"log": "a"}, timestamp=JUNE1)], log_group="/aws/lambda/fn")])
+    code = main(["layout", "--mode", "seed", "--json", path])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert report["indices"][0]["index"] == "mydata-undefined-undefined-2021.06.01"
+    assert report["invalid_names"][0]["accepted"] is True
+
+
+def test_short_log_group_in_opensearch_mode_produces_no_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The corrected transform rejects the event with the reason; layout counts it as lost, exit 1."""
+    path = _write(tmp_path, [make_payload([make_event({"log": "a"}, timestamp=JUNE1)], log_group="/aws/lambda/fn")])
+    code = main(["layout", "--json", path])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 1 and report["indices"] == [] and "segment 5" in report["rejects"][0]["reason"]
