@@ -11,8 +11,10 @@ payload CloudWatch Logs hands the Lambda, with 56-digit event ids shaped like AW
 """
 from __future__ import annotations
 
+import json
 import math
 import random
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,8 +105,11 @@ def dump_record(record: Mapping[str, Any]) -> str:
 
 
 def _yajl(value: Any) -> str:
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return _yajl_string(value)
+    if kind is dict:
+        return "{" + ",".join(f"{_yajl_string(str(k))}:{_yajl(v)}" for k, v in value.items()) + "}"
     if value is True:
         return "true"
     if value is False:
@@ -119,13 +124,18 @@ def _yajl(value: Any) -> str:
         return "{" + ",".join(f"{_yajl_string(str(k))}:{_yajl(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(_yajl(v) for v in value) + "]"
+    if isinstance(value, str):
+        return _yajl_string(value)
     return _yajl_string(str(value))
 
 
 _YAJL_ESCAPES = {"\r": "\\r", "\n": "\\n", "\\": "\\\\", '"': '\\"', "\f": "\\f", "\b": "\\b", "\t": "\\t"}
+_RARE_CONTROL = re.compile(r"[\x00-\x07\x0b\x0e-\x1f]")  # escaped as \u00XX: yajl upper-case, Python lower-case
 
 
 def _yajl_string(text: str) -> str:
+    if not _RARE_CONTROL.search(text):
+        return json.dumps(text, ensure_ascii=False)  # the same bytes as yajl for everything else
     out = []
     for ch in text:
         if ch in _YAJL_ESCAPES:
@@ -158,50 +168,55 @@ def put_batches(emitted: Iterable[Emitted], settings: OutputSettings = OutputSet
     """PutLogEvents requests, in the order the plugin sends them, and the events it cannot send."""
     batches: list[PutBatch] = []
     rejects: list[Reject] = []
-    for flush_ns, chunk in _buffer_chunks(emitted, settings):
-        for (group, stream), events in _group_streams(chunk, settings, rejects):
+    prepared = [p for p in (_prepare(e, settings, rejects) for e in sorted(emitted, key=lambda e: e.emitted_ns)) if p is not None]
+    for flush_ns, chunk in _buffer_chunks(prepared, settings):
+        streams: dict[tuple[str, str], list[PutEvent]] = {}  # group_by [group, stream], first-seen order
+        for _, key, event, _ in chunk:
+            streams.setdefault(key, []).append(event)
+        for (group, stream), events in streams.items():
             put = list(_split_requests(sorted(events, key=lambda e: e.timestamp), settings, group, rejects))
             batches += [PutBatch(group, stream, flush_ns, tuple(b)) for b in put]
     return batches, rejects
 
 
-def _buffer_chunks(emitted: Iterable[Emitted], settings: OutputSettings) -> Iterator[tuple[int, list[Emitted]]]:
+_Prepared = tuple[int, tuple[str, str], PutEvent, int]  # (emitted_ns, (group, stream), event, bytes in the buffer)
+
+
+def _prepare(event: Emitted, settings: OutputSettings, rejects: list[Reject]) -> _Prepared | None:
+    """Group, stream and message of one record as ``write`` computes them; None (and a reject) if unsendable."""
+    record = dict(event.record)
+    group = record.pop(settings.log_group_name_key, None) if settings.remove_log_group_name_key else record.get(settings.log_group_name_key)
+    stream = record.pop(settings.log_stream_name_key, None) if settings.remove_log_stream_name_key else record.get(settings.log_stream_name_key)
+    where = event.sources[0] if event.sources else None
+    if not isinstance(group, str) or not isinstance(stream, str) or not group or not stream:
+        rejects.append(_reject(f"record has no usable {settings.log_group_name_key!r}/{settings.log_stream_name_key!r}", event, where))
+        return None
+    try:
+        message = " ".join(str(record.get(k, "")) for k in settings.message_keys) if settings.message_keys else dump_record(record)
+    except ValueError as exc:
+        rejects.append(_reject(str(exc), event, where))
+        return None
+    size = len(message.encode()) + len(group) + len(stream) + 16  # the msgpack'd [tag, time, record], roughly
+    return event.emitted_ns, (group, stream), PutEvent(timestamp_ms(event.time_ns), message, event.sources), size
+
+
+def _buffer_chunks(prepared: Sequence[_Prepared], settings: OutputSettings) -> Iterator[tuple[int, list[_Prepared]]]:
     """fluentd's buffer with no chunk keys: a chunk opens with its first event and is flushed
     ``flush_interval`` later, or as soon as it would exceed ``chunk_limit_size``."""
     interval_ns = round(settings.flush_interval_s * 1e9)
-    chunk: list[Emitted] = []
+    chunk: list[_Prepared] = []
     opened = size = 0
-    for event in sorted(emitted, key=lambda e: e.emitted_ns):
-        approx = len(dump_record(event.record).encode()) + 16  # msgpack framing of [tag, time, record], roughly
-        if chunk and (event.emitted_ns >= opened + interval_ns or size + approx > settings.chunk_limit_bytes):
-            yield (opened + interval_ns if event.emitted_ns >= opened + interval_ns else event.emitted_ns), chunk
+    for item in prepared:
+        emitted_ns, _, _, approx = item
+        if chunk and (emitted_ns >= opened + interval_ns or size + approx > settings.chunk_limit_bytes):
+            yield (opened + interval_ns if emitted_ns >= opened + interval_ns else emitted_ns), chunk
             chunk, size = [], 0
         if not chunk:
-            opened = event.emitted_ns
-        chunk.append(event)
+            opened = emitted_ns
+        chunk.append(item)
         size += approx
     if chunk:
         yield opened + interval_ns, chunk
-
-
-def _group_streams(chunk: Sequence[Emitted], settings: OutputSettings, rejects: list[Reject]) -> list[tuple[tuple[str, str], list[PutEvent]]]:
-    """``group_by [group, stream]`` in first-seen order; messages built per record."""
-    groups: dict[tuple[str, str], list[PutEvent]] = {}
-    for event in chunk:
-        record = dict(event.record)
-        group = record.pop(settings.log_group_name_key, None) if settings.remove_log_group_name_key else record.get(settings.log_group_name_key)
-        stream = record.pop(settings.log_stream_name_key, None) if settings.remove_log_stream_name_key else record.get(settings.log_stream_name_key)
-        where = event.sources[0] if event.sources else None
-        if not isinstance(group, str) or not isinstance(stream, str) or not group or not stream:
-            rejects.append(_reject(f"record has no usable {settings.log_group_name_key!r}/{settings.log_stream_name_key!r}", event, where))
-            continue
-        try:
-            message = " ".join(str(record.get(k, "")) for k in settings.message_keys) if settings.message_keys else dump_record(record)
-        except ValueError as exc:
-            rejects.append(_reject(str(exc), event, where))
-            continue
-        groups.setdefault((group, stream), []).append(PutEvent(timestamp_ms(event.time_ns), message, event.sources))
-    return list(groups.items())
 
 
 def _split_requests(events: Sequence[PutEvent], settings: OutputSettings, group: str, rejects: list[Reject]) -> Iterator[list[PutEvent]]:

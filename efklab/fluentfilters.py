@@ -183,12 +183,13 @@ def _accessor_path(key: str, source: str, line: int) -> tuple[str, ...]:
 
 
 def transform_record(transformer: RecordTransformer, tag: str, record: Mapping[str, Any]) -> dict[str, Any]:
-    """The record after ``reform`` and ``remove_keys``; FilterError where Ruby would raise."""
+    """The record after ``reform`` and ``remove_keys``; FilterError where Ruby would raise.  The input is not changed."""
     values = {name: _render(parts, tag, record) for name, parts in transformer.fields}
-    new = {} if transformer.renew_record else _copy_nested(record)
+    new = {} if transformer.renew_record else dict(record)
     new.update(values)
+    copied: set[int] = set()
     for path in transformer.remove_keys:
-        _delete_path(new, path)
+        _delete_path(new, path, copied)
     return new
 
 
@@ -223,13 +224,16 @@ def _ruby_inspect(value: Any) -> str:
     return str(value)
 
 
-def _copy_nested(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _copy_nested(v) if isinstance(v, Mapping) else v for k, v in record.items()}
-
-
-def _delete_path(record: dict[str, Any], path: tuple[str, ...]) -> None:
-    target: Any = record
+def _delete_path(record: dict[str, Any], path: tuple[str, ...], copied: set[int]) -> None:
+    """Delete ``path`` from ``record``, copying the nested hashes on the way (once each) so the input stays whole."""
+    target = record
     for key in path[:-1]:
-        target = target.get(key) if isinstance(target, dict) else None
-    if isinstance(target, dict):
-        target.pop(path[-1], None)
+        child = target.get(key)
+        if not isinstance(child, dict):
+            return
+        if id(child) not in copied:
+            child = dict(child)
+            target[key] = child
+            copied.add(id(child))
+        target = child
+    target.pop(path[-1], None)

@@ -229,3 +229,16 @@ def test_every_event_ends_in_one_payload_event_or_one_reject(items: list[tuple[i
     delivered = [s for d in deliveries for srcs in d.sources for s in srcs]
     rejected = [f"{r.source}:{r.position}" for r in rejects + refused]
     assert sorted(delivered + rejected) == sorted(f"f:{n}" for n in range(len(items)))
+
+
+def _yajl_reference(text: str) -> str:
+    """yajl_string_encode, character by character: \\r \\n \\\\ \\" \\f \\b \\t short, other C0 as upper-case \\u00XX."""
+    short = {"\r": "\\r", "\n": "\\n", "\\": "\\\\", '"': '\\"', "\f": "\\f", "\b": "\\b", "\t": "\\t"}
+    return '"' + "".join(short.get(c) or (f"\\u00{ord(c):02X}" if ord(c) < 0x20 else c) for c in text) + '"'
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_string_encoding_matches_yajl_for_any_text(text: str) -> None:
+    """Whatever the text (control characters, quotes, backslashes, U+2028, non-ASCII): yajl's bytes."""
+    assert dump_record({"log": text}) == '{"log":' + _yajl_reference(text) + "}"
