@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import uuid
 from dataclasses import replace
 import sys
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from efklab.units import DAY_MS, parse_time
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
-PREFIX = "efklablayout"
+PREFIX = f"efklablayout{uuid.uuid4().hex[:8]}"  # unique per run: the node is shared with other sessions
 PATTERN = f"{PREFIX}-*"
 OPTIONS = TransformOptions(prefix=PREFIX)
 EXPLICIT = {k: v["type"] for k, v in MAPPED_FIELDS.items()}
@@ -175,4 +176,4 @@ def test_layout_cli_reports_no_differences_after_replay(lab: tuple[Any, Any], tm
     done = subprocess.run([sys.executable, "-m", "efklab", "layout", "--opensearch-url", opensearch_url, "--prefix", PREFIX,
                            str(payloads)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "node: 12 indices as expected" in done.stdout and "no problems found" in done.stdout
+    assert "node: 12 indices as expected" in done.stdout and "no problems found" in done.stdout, done.stdout
