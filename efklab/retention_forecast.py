@@ -36,7 +36,7 @@ class Generation:
 class Finding:
     """A retention trap made visible: what, for which index, and the consequence in one line."""
 
-    kind: str  # "creation-date", "recreated", "pre-existing", "never-deleted", "or-conditions", "undetermined"
+    kind: str  # "creation-date", "recreated", "pre-existing", "unmanaged", "never-deleted", "or-conditions", "undetermined"
     index: str
     message: str
 
@@ -137,6 +137,11 @@ def find_traps(generations: Sequence[Generation], policies: Sequence[Policy]) ->
                                         f"condition holds wins (OR over {sorted(kinds)}), not all of them"))
         if not policy.deletes:
             findings.append(Finding("never-deleted", policy.policy_id, "the policy has no delete action: its indices are never deleted"))
+    unmatched = [g.forecast for g in generations if g.forecast.attachment.how == "none"]
+    if unmatched:
+        first = unmatched[0]
+        findings.append(Finding("unmanaged", first.index, f"{len(unmatched)} indices get no policy (this one: "
+                                f"{first.attachment.reason}); they are never deleted"))
     for gen in generations:
         forecast = gen.forecast
         if gen.generation > 1:

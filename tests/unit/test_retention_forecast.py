@@ -92,3 +92,10 @@ def test_index_lifetimes_end_when_deletion_is_certain() -> None:
     """A managed index ends at the end of its window; an unmanaged one never ends."""
     gens = plan_generations("mydata-a-b-2021.06.01", [JUNE1], [SEED], JOB) + plan_generations("cwl-2021.06.01", [JUNE1], [SEED], JOB)
     assert index_lifetimes(gens) == [(JUNE1, gens[0].forecast.deletion[1]), (JUNE1, None)]
+
+
+def test_indices_no_template_matches_are_reported_once() -> None:
+    """Indices outside every template are summarised in one finding: they are never deleted."""
+    gens = [g for n in ("cwl-2021.06.01", "cwl-2021.06.02") for g in plan_generations(n, [JUNE1], [SEED], JOB)]
+    (finding,) = find_traps(gens, [SEED])
+    assert finding.kind == "unmanaged" and finding.message.startswith("2 indices get no policy")
