@@ -95,6 +95,13 @@ class Policy:
         return any(s.deletes for s in self.states)
 
 
+def retention_days(policy: Policy) -> float | None:
+    """Days until deletion: the shortest ``min_index_age`` on a transition into a deleting state (None: never by age)."""
+    ages = [int(t.condition.value) for s in policy.states for t in s.transitions
+            if t.condition and t.condition.kind == "min_index_age" and policy.state(t.state_name).deletes]
+    return min(ages) / 86_400_000 if ages else None
+
+
 def load_policy(text: str | bytes, *, source: str | None = None, policy_id: str | None = None) -> Policy:
     """Parse policy JSON text; JSON syntax errors name line and column."""
     try:

@@ -12,7 +12,7 @@ from efklab.cli.common import add_connection_options, add_json_option, add_trans
 from efklab.errors import UsageError
 from efklab.layout import ExpectedLayout, LayoutDiff, diff_layout, expect_layout, parse_cat_indices
 from efklab.mappings import find_pattern_conflicts
-from efklab.retention import Policy
+from efklab.retention import retention_days
 from efklab.shards import ShardProjection, compare_strategies
 from efklab.units import DAY_MS, format_time
 
@@ -57,13 +57,6 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
     add_connection_options(p)
     add_json_option(p)
     p.set_defaults(func=run)
-
-
-def retention_days(policy: Policy) -> float | None:
-    """The shortest min_index_age on a transition into a deleting state, in days."""
-    ages = [t.condition.value for s in policy.states for t in s.transitions
-            if t.condition and t.condition.kind == "min_index_age" and policy.state(t.state_name).deletes]
-    return min(int(a) for a in ages) / DAY_MS if ages else None
 
 
 def daily_index_counts(layout: ExpectedLayout) -> dict[str, int]:

@@ -131,3 +131,12 @@ def test_overlap_agrees_with_brute_force(a: str, b: str) -> None:
     names = ["".join(p) for n in range(0, 9) for p in itertools.product("ab", repeat=n)]
     witness = any(simple_match(a, n) and simple_match(b, n) for n in names)
     assert globs_intersect(a, b) is witness
+
+
+def test_retention_days_is_the_age_of_the_transition_into_delete() -> None:
+    """30 for the seed; None for a policy that never deletes on age."""
+    from efklab.retention import retention_days
+
+    assert retention_days(load_policy(SEED_POLICY.read_bytes())) == 30
+    never = parse_policy({"policy": {"description": "d", "default_state": "a", "states": [{"name": "a"}]}})
+    assert retention_days(never) is None
