@@ -9,6 +9,7 @@ fails naming the module otherwise.  The zip is byte-for-byte reproducible.
 from __future__ import annotations
 
 import argparse
+import ast
 import modulefinder
 import sys
 import zipfile
@@ -25,31 +26,59 @@ RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "urllib3", "s3transfer", "jme
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def find_handler_modules(root: Path = PACKAGE_ROOT) -> dict[str, Path]:
-    """Every efklab module the handler can import (module name -> source file), and check the rest."""
+def optional_imports(path: Path) -> set[str]:
+    """Top-level modules a source file imports only inside ``try: ... except ImportError`` (accelerators with a fallback)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try) or not any(_catches_import_error(h) for h in node.handlers):
+            continue
+        for statement in node.body:
+            for inner in ast.walk(statement):
+                if isinstance(inner, ast.Import):
+                    names.update(alias.name.split(".")[0] for alias in inner.names)
+                elif isinstance(inner, ast.ImportFrom) and inner.module and not inner.level:
+                    names.add(inner.module.split(".")[0])
+    return names
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    caught = handler.type
+    kinds = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    return caught is None or any(isinstance(k, ast.Name) and k.id in ("ImportError", "ModuleNotFoundError") for k in kinds)
+
+
+def inspect_handler(root: Path = PACKAGE_ROOT) -> tuple[dict[str, Path], set[str]]:
+    """The efklab modules the handler can import (name -> source file) and the optional imports left out.
+
+    Any other import must be the standard library or shipped by the Lambda runtime, else UsageError.
+    """
     finder = modulefinder.ModuleFinder(path=[str(root)])
     finder.run_script(str(root / "efklab" / "lambda_handler.py"))
     modules = {name: Path(m.__file__) for name, m in finder.modules.items() if name.startswith("efklab") and m.__file__}
     modules[HANDLER_MODULE] = root / "efklab" / "lambda_handler.py"  # run as the script, it is listed as __main__
     modules.setdefault("efklab", root / "efklab" / "__init__.py")
-    foreign = sorted(
-        {name.split(".")[0] for name in finder.badmodules}
-        - set(sys.stdlib_module_names)
-        - RUNTIME_PROVIDED
-        - {"efklab", "__main__"}
-    )
+    outside = {name.split(".")[0] for name in finder.badmodules} - set(sys.stdlib_module_names) - RUNTIME_PROVIDED - {"efklab", "__main__"}
+    optional = outside & set().union(*(optional_imports(path) for path in modules.values()))
+    foreign = sorted(outside - optional)
     if foreign:
         raise UsageError(
             "the handler imports " + ", ".join(foreign) + ", which the Lambda runtime does not ship; "
-            "keep efklab.lambda_handler's imports to the standard library, urllib3 and boto3/botocore",
+            "keep efklab.lambda_handler's imports to the standard library, urllib3 and boto3/botocore "
+            "(or import it in try/except ImportError with a fallback)",
             source=HANDLER_MODULE,
         )
-    return modules
+    return modules, optional
 
 
-def build_zip(out: Path, root: Path = PACKAGE_ROOT) -> list[str]:
-    """Write the zip; return the archive names it holds, sorted."""
-    modules = find_handler_modules(root)
+def find_handler_modules(root: Path = PACKAGE_ROOT) -> dict[str, Path]:
+    """Every efklab module the handler can import (module name -> source file), after the import check."""
+    return inspect_handler(root)[0]
+
+
+def build_zip(out: Path, root: Path = PACKAGE_ROOT) -> tuple[list[str], set[str]]:
+    """Write the zip; return the archive names it holds (sorted) and the optional imports left out."""
+    modules, optional = inspect_handler(root)
     names: dict[str, Path] = {}
     for path in modules.values():
         names[path.relative_to(root).as_posix()] = path
@@ -65,7 +94,7 @@ def build_zip(out: Path, root: Path = PACKAGE_ROOT) -> list[str]:
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, names[name].read_bytes())
-    return sorted(names)
+    return sorted(names), optional
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out)
     try:
-        names = build_zip(out)
+        names, optional = build_zip(out)
     except EfklabError as exc:
         print(f"efklab lambda_build: {exc}", file=sys.stderr)
         return 2
@@ -83,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"efklab lambda_build: {out}: {exc.strerror}", file=sys.stderr)
         return 2
     size = out.stat().st_size
-    print(f"{out}: {len(names)} files, {size:,} bytes ({size / 1024:.1f} KiB); handler {HANDLER}; runtime python3.11 or later")
+    print(f"{out}: {len(names)} files, {size:,} bytes ({size / 1024:.1f} KiB); handler {HANDLER}; runtime python3.11 or later"
+          + (f"; optional, not bundled: {', '.join(sorted(optional))} (standard-library fallback)" if optional else ""))
     return 0
 
 

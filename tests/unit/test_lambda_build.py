@@ -26,7 +26,8 @@ def test_lazy_imports_inside_functions_are_found(tmp_path: Path) -> None:
         "efklab/sub/helper.py": "x = 1\n",
         "efklab/unused.py": "import pandas\n",
     })
-    names = build_zip(tmp_path / "out.zip", root)
+    names, optional = build_zip(tmp_path / "out.zip", root)
+    assert optional == set()
     assert names == ["efklab/__init__.py", "efklab/lambda_handler.py", "efklab/sub/__init__.py", "efklab/sub/helper.py"]
 
 
@@ -37,6 +38,27 @@ def test_a_library_the_runtime_lacks_is_refused_by_name(tmp_path: Path) -> None:
         "efklab/lambda_handler.py": "import boto3, urllib3\nimport pandas\n",
     })
     with pytest.raises(UsageError, match="imports pandas, which the Lambda runtime does not ship"):
+        find_handler_modules(root)
+
+
+def test_an_accelerator_imported_with_a_fallback_is_left_out_and_reported(tmp_path: Path) -> None:
+    """`try: import orjson / except ImportError:` is optional: not refused, not bundled, reported."""
+    root = _tree(tmp_path, {
+        "efklab/__init__.py": "",
+        "efklab/lambda_handler.py": "try:\n    import orjson\nexcept ImportError:\n    orjson = None\nimport json\n",
+    })
+    names, optional = build_zip(tmp_path / "out.zip", root)
+    assert optional == {"orjson"} and names == ["efklab/__init__.py", "efklab/lambda_handler.py"]
+
+
+def test_a_library_imported_outside_try_is_still_refused_even_if_optional_elsewhere(tmp_path: Path) -> None:
+    """Only a guarded import is optional; the same library imported plainly in another module is refused."""
+    root = _tree(tmp_path, {
+        "efklab/__init__.py": "",
+        "efklab/lambda_handler.py": "try:\n    import orjson\nexcept ImportError:\n    pass\nimport efklab.fast\n",
+        "efklab/fast.py": "import ujson\n",
+    })
+    with pytest.raises(UsageError, match="imports ujson"):
         find_handler_modules(root)
 
 
