@@ -37,7 +37,8 @@ DAY = 1_714_989_600_000  # 2024-05-06T10:00:00Z
 @pytest.fixture
 def function_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """The environment a Lambda runtime gives the function: role credentials and region."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
