@@ -17,7 +17,9 @@ delay) and the run at which it surely holds (no delay).  We report every step as
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+from efklab.cron import Cron, parse_cron
 from efklab.ismtemplates import Attachment, IndexFacts
 from efklab.retention import Policy, Transition
 
@@ -105,8 +107,8 @@ def _walk(index: IndexFacts, policy: Policy, start: int, lag: int, interval: int
         if not state.transitions:
             steps.append((early, late, state_name, "transition", "attempt_transition", "no transitions: policy completed"))
             return steps, "kept", f"policy completes in state {state_name} without deleting"
-        first = _first_transition(state.transitions, early, index, start, interval, delay)
-        last = _first_transition(state.transitions, late, index, start + lag, interval, 0)
+        first = _first_transition(state.transitions, early, index, start, interval, delay, 0)
+        last = _first_transition(state.transitions, late, index, start + lag, interval, 0, delay)
         if isinstance(first, str) or isinstance(last, str):
             found = first if isinstance(first, str) else str(last)
             steps.append((early, late, state_name, "transition", "attempt_transition", found))
@@ -123,17 +125,20 @@ def _walk(index: IndexFacts, policy: Policy, start: int, lag: int, interval: int
 
 def _first_transition(
     transitions: tuple[Transition, ...], run: int, index: IndexFacts, attached: int, interval: int,
-    delay: int,
+    delay: int, start_delay: int,
 ) -> tuple[int, Transition] | str:
-    """The first run >= ``run`` at which a transition holds, and the winning transition (first in order)."""
+    """The first run >= ``run`` at which a transition holds, and the winning transition (first in order).
+
+    ``delay`` is the random delay assumed for the runs that check, ``start_delay`` the one of run
+    ``run`` itself, when the transition action started (cron conditions count from then)."""
     if len(transitions) == 1:  # the common case, without the bookkeeping below
-        answer = _first_run_true(transitions[0], run, index, attached, interval, delay)
+        answer = _first_run_true(transitions[0], run, index, attached, interval, delay, start_delay)
         if isinstance(answer, str):
             return f"undetermined: {answer}"
         return "never: no transition condition can become true (waits forever)" if answer is None else (answer, transitions[0])
     first: list[int | None] = []
     for transition in transitions:
-        answer = _first_run_true(transition, run, index, attached, interval, delay)
+        answer = _first_run_true(transition, run, index, attached, interval, delay, start_delay)
         if isinstance(answer, str):
             return f"undetermined: {answer}"
         first.append(answer)
@@ -147,7 +152,7 @@ def _first_transition(
 
 def _first_run_true(
     transition: Transition, run: int, index: IndexFacts, attached: int, interval: int,
-    delay: int,
+    delay: int, start_delay: int,
 ) -> int | None | str:
     """First run >= ``run`` at which the transition's condition holds; None = never; str = cannot tell."""
     condition = transition.condition
@@ -170,4 +175,15 @@ def _first_run_true(
         return run if index.size_bytes >= int(condition.value) else None
     if condition.kind == "min_rollover_age":
         return None  # daily indices never roll over (a rollover action fails without an alias), so never true
-    return f"cron conditions ({condition.value} {condition.timezone}) are not simulated"
+    # cron: true once the first fire time after the transition action started (at run ``run``) has passed,
+    # so never at that run itself
+    fire = _cron(str(condition.value), condition.timezone or "UTC").next_fire(attached + run * interval + start_delay)
+    if fire is None:
+        return None
+    k = max(run + 1, -(-(fire - attached - delay) // interval))
+    return k if k * interval <= HORIZON_MS else None
+
+
+@lru_cache(maxsize=64)
+def _cron(expression: str, timezone: str) -> Cron:
+    return parse_cron(expression, timezone)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from efklab.cron import parse_cron
 from efklab.errors import PolicyError
 from efklab.indexpatterns import patterns_overlap, template_pattern_problem
 from efklab.ismactions import Action, parse_action
@@ -265,8 +266,11 @@ class _PolicyParser:
         cron = value.get("cron") if isinstance(value, Mapping) else None
         if not isinstance(cron, Mapping) or not isinstance(cron.get("expression"), str) or not isinstance(cron.get("timezone"), str):
             raise self.fail('cron must be {"cron": {"expression": "0 0 * * *", "timezone": "UTC"}}', where)
-        if len(cron["expression"].split()) != 5:
-            raise self.fail(f"cron expression [{cron['expression']}] must have 5 fields", f"{where}.cron.expression")
+        try:
+            parse_cron(cron["expression"], cron["timezone"])
+        except ValueError as exc:
+            field = "timezone" if "timezone" in str(exc) else "expression"
+            raise self.fail(str(exc), f"{where}.cron.{field}") from None
         return Condition(kind, cron["expression"], cron["expression"], cron["timezone"])
 
     def parse_templates(self, raw: Any, path: str) -> tuple[IsmTemplate, ...]:

@@ -126,12 +126,12 @@ def test_rollover_without_alias_fails_and_the_index_is_never_deleted() -> None:
      ({"min_doc_count": 5}, IndexFacts("x", T0), "undetermined"),
      ({"min_size": "1mb"}, IndexFacts("x", T0), "undetermined"),
      ({"min_size": "1mb"}, IndexFacts("x", T0, size_bytes=2 << 20), "deleted"),
-     ({"cron": {"cron": {"expression": "0 0 * * *", "timezone": "UTC"}}}, IndexFacts("x", T0), "undetermined"),
+     ({"cron": {"cron": {"expression": "0 0 * * *", "timezone": "UTC"}}}, IndexFacts("x", T0), "deleted"),
      ({"min_rollover_age": "1d"}, IndexFacts("x", T0), "kept"),
      ({"min_index_age": "1d"}, IndexFacts("x", -1), "kept")],
 )
 def test_conditions_other_than_age(condition: dict, facts: IndexFacts, outcome: str) -> None:
-    """Doc count and size need facts; cron is reported as not simulated; creation date -1 never ages."""
+    """Doc count and size need facts; cron fires; rollover age never holds; creation date -1 never ages."""
     policy = _policy([{"name": "hot", "transitions": [{"state_name": "delete", "conditions": condition}]},
                       {"name": "delete", "actions": [{"delete": {}}]}], [{"index_patterns": ["*"]}])
     assert forecast_index(facts, attach_policy(facts, [policy]), policy, JobSettings()).outcome == outcome
@@ -167,4 +167,43 @@ def test_real_runs_always_fall_inside_the_predicted_window(age_min: int, interva
     rng = random.Random(seed)
     for _ in range(5):
         deleted = _run_for_real(T0, attached, age_min * MIN, job, rng)
+        assert earliest <= deleted <= latest
+
+
+def test_cron_transition_waits_for_the_first_fire_after_the_transition_starts() -> None:
+    """Created 10:00, a midnight cron: the transition holds at the run at 00:00, the delete runs at 00:01."""
+    policy = _policy([{"name": "hot", "transitions": [{"state_name": "delete",
+                                                       "conditions": {"cron": {"cron": {"expression": "0 0 * * *", "timezone": "UTC"}}}}]},
+                      {"name": "delete", "actions": [{"delete": {}}]}], [{"index_patterns": ["*"]}])
+    created = T0 + 10 * 3_600_000
+    index = IndexFacts("x", created)
+    forecast = forecast_index(index, attach_policy(index, [policy]), policy, JobSettings(interval_minutes=1, jitter=0))
+    assert forecast.deletion == (T0 + DAY_MS + MIN, T0 + DAY_MS + MIN)
+    assert forecast.milestones[1].run == 14 * 60
+
+
+@settings(max_examples=40, deadline=None)
+@given(every=st.integers(1, 59), interval=st.integers(1, 10), jitter=st.sampled_from([0.0, 0.3, 0.6]), seed=st.integers(0, 2**32))
+def test_real_runs_fall_inside_the_window_for_cron_transitions(every: int, interval: int, jitter: float, seed: int) -> None:
+    """A '*/N' cron transition: whatever the delays, the delete lands inside the predicted window."""
+    from efklab.cron import parse_cron
+
+    expression = f"*/{every} * * * *"
+    policy = _policy([{"name": "hot", "transitions": [{"state_name": "delete",
+                                                       "conditions": {"cron": {"cron": {"expression": expression, "timezone": "UTC"}}}}]},
+                      {"name": "delete", "actions": [{"delete": {}}]}], [{"index_patterns": ["*"]}])
+    job = JobSettings(interval_minutes=interval, jitter=jitter)
+    index = IndexFacts("x", T0 + 7_777)
+    forecast = forecast_index(index, attach_policy(index, [policy]), policy, job)
+    earliest, latest = forecast.deletion
+    cron, rng = parse_cron(expression, "UTC"), random.Random(seed)
+    step, spread = job.interval_ms, min(jitter, 0.6)
+    for _ in range(5):
+        runs = (index.creation_date + k * step + round(rng.randrange(step) * spread) for k in range(1, 10**6))
+        next(runs)  # run 1 initialises
+        fire = cron.next_fire(next(runs))  # run 2 starts the transition action; its fire is strictly later
+        moment = next(runs)
+        while moment < fire:
+            moment = next(runs)
+        deleted = next(runs)
         assert earliest <= deleted <= latest
