@@ -43,6 +43,8 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("payloads", nargs="+", metavar="PAYLOADS", help="payload files (JSON lines or Lambda events, .gz ok, - for stdin)")
     p.add_argument("--local", action="store_true", help="compare with this checkout's local node (started when needed)")
+    p.add_argument("--pattern", metavar="P", help="index pattern for Dashboards conflicts and the node comparison "
+                   "(default: the strategy's, e.g. mydata-*-*-*)")
     p.add_argument("--no-template", action="store_true",
                    help="predict mappings without the index template efklab replay installs (@timestamp date, @id keyword ...)")
     p.add_argument("--field-limit", type=int, default=1000, metavar="N", help="index.mapping.total_fields.limit (default 1000)")
@@ -86,8 +88,8 @@ def run(args: argparse.Namespace) -> int:
     from efklab.transform import TransformOptions
 
     options = TransformOptions(mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz)
-    pattern = index_pattern(compile_index_strategy("seed" if args.mode == "seed" else args.index_strategy, prefix=args.prefix,
-                                                   tz=args.tz))
+    pattern = args.pattern or index_pattern(compile_index_strategy("seed" if args.mode == "seed" else args.index_strategy,
+                                                                   prefix=args.prefix, tz=args.tz))
     explicit = None if args.no_template else {k: v["type"] for k, v in MAPPED_FIELDS.items()}
     layout = expect_layout(iter_payload_records(args.payloads), options, explicit_mappings=explicit, field_limit=args.field_limit)
     days = args.retention_days
