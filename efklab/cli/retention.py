@@ -76,6 +76,8 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
     a.add_argument("--add", metavar="PATTERN", help="also POST _ism/add/PATTERN: attach to indices that already exist")
     a.add_argument("--job-interval", type=int, metavar="MIN", help="set plugins.index_state_management.job_interval first")
     a.add_argument("--jitter", type=float, metavar="J", help="set plugins.index_state_management.jitter first")
+    a.add_argument("--dry-run", action="store_true",
+                   help="change nothing: say what would be PUT and which existing indices would (not) get the policy")
     _legacy_option(a)
     add_connection_options(a)
     add_json_option(a)
@@ -225,41 +227,57 @@ def _require_ism(client: Any, conn: Any) -> None:
 
 
 def run_apply(args: argparse.Namespace) -> int:
-    from efklab.adapters.ism import IsmApi, read_index_facts, set_job_settings
+    from efklab.adapters.ism import IsmApi, ism_installed, read_index_facts, set_job_settings
     from efklab.cli.target import open_target
 
     if len(args.policy) != 1:
         raise UsageError("apply takes one --policy")
     (policy,) = read_policies(args.policy)
     policy_id = args.policy_id or (policy.policy_id if policy.policy_id != "policy" else Path(args.policy[0]).stem)
-    body = json.loads(Path(args.policy[0]).read_bytes())
-    body = {"policy": body["policy"]}
+    body = {"policy": json.loads(Path(args.policy[0]).read_bytes())["policy"]}
     client, conn = open_target(args)
-    _require_ism(client, conn)
-    set_job_settings(client, conn, interval_minutes=args.job_interval, jitter=args.jitter)
     api = IsmApi(client, conn, legacy=args.legacy_api)
-    answer = api.put_policy(policy_id, body)
-    result: dict[str, Any] = {"policy_id": policy_id, "version": answer.get("_version"), "seq_no": answer.get("_seq_no")}
     patterns = [p for t in policy.ism_templates for p in t.index_patterns]
-    existing = [f.name for pattern in patterns for f in read_index_facts(client, conn, pattern) if not f.name.startswith(".")]
-    if args.add:
-        added = api.add_policy(args.add, policy_id)
-        result["added"] = {"updated_indices": added.get("updated_indices", 0), "failed_indices": added.get("failed_indices", [])}
-    result["existing_not_attached"] = [] if args.add else existing
+    existing = sorted({f.name for pattern in patterns for f in read_index_facts(client, conn, pattern) if not f.name.startswith(".")})
+    to_add = sorted(f.name for f in read_index_facts(client, conn, args.add)) if args.add else []
+    result: dict[str, Any] = {"policy_id": policy_id, "existing_not_attached": [n for n in existing if n not in to_add]}
+    if args.dry_run:
+        result |= {"dry_run": True, "ism_installed": ism_installed(client, conn), "would_add": to_add}
+    else:
+        _require_ism(client, conn)
+        set_job_settings(client, conn, interval_minutes=args.job_interval, jitter=args.jitter)
+        answer = api.put_policy(policy_id, body)
+        result |= {"version": answer.get("_version"), "seq_no": answer.get("_seq_no")}
+        if args.add:
+            added = api.add_policy(args.add, policy_id)
+            result["added"] = {"updated_indices": added.get("updated_indices", 0), "failed_indices": added.get("failed_indices", [])}
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"PUT {api.base}/policies/{policy_id}: version {result['version']}")
+        _print_apply(args, api.base, patterns, result)
+    if args.dry_run:
+        return 0 if result["ism_installed"] else 1
+    return 1 if result.get("added", {}).get("failed_indices") else 0
+
+
+def _print_apply(args: argparse.Namespace, base: str, patterns: list[str], result: dict[str, Any]) -> None:
+    policy_id, not_attached = result["policy_id"], result["existing_not_attached"]
+    if result.get("dry_run"):
+        print(f"dry run: would PUT {base}/policies/{policy_id}" + ("" if result["ism_installed"] else
+              f" -- but {args.opensearch_url or 'the cluster'} has no Index State Management plugin: it would fail"))
         if args.add:
-            print(f"POST {api.base}/add/{args.add}: {result['added']['updated_indices']} indices attached")
+            print(f"would POST {base}/add/{args.add}: {len(result['would_add'])} indices")
+    else:
+        print(f"PUT {base}/policies/{policy_id}: version {result['version']}")
+        if args.add:
+            print(f"POST {base}/add/{args.add}: {result['added']['updated_indices']} indices attached")
             for failure in result["added"]["failed_indices"]:
                 print(f"  not attached: {failure.get('index_name')}: {failure.get('reason')}")
-        elif existing:
-            print(f"{len(existing)} existing indices match {patterns} and will NOT get the policy (templates only attach to "
-                  f"indices created after the PUT); attach them with: efklab retention apply --policy {args.policy[0]} "
-                  f"--add '{patterns[0]}'")
-    failed = bool(result.get("added", {}).get("failed_indices"))
-    return 1 if failed else 0
+    if not_attached:
+        verb = "would NOT get" if result.get("dry_run") else "will NOT get"
+        print(f"{len(not_attached)} existing indices match {patterns} and {verb} the policy (templates only attach to "
+              f"indices created after the PUT); attach them with: efklab retention apply --policy {args.policy[0]} "
+              f"--add '{patterns[0]}'")
 
 
 def run_explain(args: argparse.Namespace) -> int:

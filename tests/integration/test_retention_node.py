@@ -152,3 +152,21 @@ def test_simulate_from_the_cluster_uses_the_nodes_creation_dates(opensearch_url:
         assert "creation-date" in {f["kind"] for f in json.loads(done.stdout)["findings"]}
     finally:
         opensearch_client.indices.delete(index=f"efklabsim{RUN}-*", ignore_unavailable=True, allow_no_indices=True)
+
+
+def test_apply_dry_run_lists_existing_indices_the_template_will_not_reach(opensearch_url: str, opensearch_client: Any) -> None:
+    """--dry-run changes nothing: it names the pre-existing indices and whether ISM is there to take the PUT."""
+    name = f"mydata-efklabdry{RUN}-x-2021.06.01"
+    opensearch_client.indices.create(index=name)
+    try:
+        done = _cli("retention", "apply", "--policy", str(SEED_POLICY), "--policy-id", SEED_ID, "--dry-run", "--json",
+                    "--add", f"mydata-efklabdry{RUN}-*", "--opensearch-url", opensearch_url)
+        report = json.loads(done.stdout)
+        assert report["would_add"] == [name] and name not in report["existing_not_attached"]
+        assert done.returncode == (0 if report["ism_installed"] else 1)
+        assert report["ism_installed"] is node.ism_available(opensearch_url)
+        plain = _cli("retention", "apply", "--policy", str(SEED_POLICY), "--policy-id", SEED_ID, "--dry-run",
+                     "--opensearch-url", opensearch_url)
+        assert "would NOT get the policy" in plain.stdout and "dry run: would PUT" in plain.stdout
+    finally:
+        opensearch_client.indices.delete(index=name)
