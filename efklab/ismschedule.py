@@ -8,7 +8,10 @@ The model (index-management 2.19 ``ManagedIndexRunner`` + job-scheduler ``JobSch
 * Run 1 only initialises the metadata (state = ``default_state``).  Every later run performs one
   step: an action step, or one attempt of the state's transitions (in order, first true wins).
   So the seed policy (hot -> delete after 30d) needs at least three runs: init, transition, delete.
-* ``min_index_age`` is measured from ``index.creation_date`` at the time of the run.
+* ``min_index_age`` is measured from ``index.creation_date`` at the time of the run; a ``cron``
+  condition holds once the first fire time after the transition action started has passed;
+  ``min_doc_count``/``min_size`` need the index's count/size; ``min_rollover_age`` never holds
+  for daily indices (a rollover action fails without ``rollover_alias``).
 
 Time conditions give a window: the earliest run at which the condition can hold (largest
 delay) and the run at which it surely holds (no delay).  We report every step as the interval
@@ -49,7 +52,7 @@ class JobSettings:
 class Milestone:
     """One step ISM performs: run number, the window it happens in, and what it does."""
 
-    run: int
+    run: int  # in the earliest case (a late attachment by the sweep can shift it)
     earliest: int
     latest: int
     state: str
