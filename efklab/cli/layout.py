@@ -182,6 +182,8 @@ def _print(report: dict[str, Any]) -> None:
     out(f"{len(rows)} indices, {sum(r['docs'] for r in rows)} documents"
         + (f", {days[0]} .. {days[-1]} ({len(days)} days)" if days else "") + f"; pattern {report['pattern']}\n")
     refused = [n for n in report["invalid_names"] if not n["accepted"]]
+    if not report["invalid_names"]:
+        out(f"index names: all {len(rows)} valid for OpenSearch\n")
     if refused:
         out("\ninvalid index names (OpenSearch refuses them; their documents are lost):\n")
         for n in refused:
