@@ -76,21 +76,29 @@ def run_handler(url: str, events: list[dict[str, Any]], prefix: str) -> tuple[fl
 
 def bench_capture(count: int) -> dict[str, Any]:
     """Events/s of pages -> payload lines, against one JSON line per event."""
-    pages = []
+    pages = []  # 5 streams, an event every 180 ms, each stream putting every 5 s (fluentd's flush_interval)
     for start in range(0, count, 1000):
-        pages.append(([{"logStreamName": f"api-{(start + i) % 5}", "eventId": f"{start + i:056d}", "timestamp": DEFAULT_TIMESTAMP + start + i,
-                        "ingestionTime": DEFAULT_TIMESTAMP + (start + i) // 200 * 5, "message": f'{{"log":"line {start + i} of the capture\\n","stream":"stdout"}}'}
-                       for i in range(min(1000, count - start))], None))
+        events = []
+        for n in range(start, min(start + 1000, count)):
+            ts = DEFAULT_TIMESTAMP + n * 180
+            events.append({"logStreamName": f"api-{n % 5}", "eventId": f"{n:056d}", "timestamp": ts, "ingestionTime": ts - ts % 5000 + 5200,
+                           "message": f'{{"log":"line {n} of the capture\\n","stream":"stdout"}}'})
+        pages.append((events, None))
     header = PayloadHeader("123456789012", "/aws/containerinsights/lab/application/shop/api", ("to-opensearch",))
-    started = time.perf_counter()
-    size = sum(len(payload_json(p)) for r in capture_pages(pages, PayloadAssembler(header)) for p in r.payloads)
-    ours = time.perf_counter() - started
-    started = time.perf_counter()
-    baseline_size = sum(len(json.dumps(e, separators=(",", ":"))) for events, _ in pages for e in events)
-    base = time.perf_counter() - started
-    assert size and baseline_size
-    return {"benchmark": f"capture: pages -> payload lines ({count} events)", "efklab": round(count / ours), "baseline": round(count / base),
-            "unit": "events/s (baseline: one json.dumps line per event)", "ratio": round(base / ours, 3), "target": ">= 0.5"}
+    ours: list[float] = []
+    base: list[float] = []
+    for _ in range(3):  # CPU time of this process, interleaved rounds: robust on a shared machine
+        started = time.process_time()
+        size = sum(len(payload_json(p)) for r in capture_pages(pages, PayloadAssembler(header)) for p in r.payloads)
+        ours.append(time.process_time() - started)
+        started = time.process_time()
+        baseline_size = sum(len(json.dumps(e, separators=(",", ":"))) for events, _ in pages for e in events)
+        base.append(time.process_time() - started)
+        assert size and baseline_size
+    ours_s, base_s = sorted(ours)[1], sorted(base)[1]
+    return {"benchmark": f"capture: pages -> payload lines ({count} events, median of 3, CPU time)", "efklab": round(count / ours_s),
+            "baseline": round(count / base_s), "unit": "events/s (baseline: one json.dumps line per event)", "ratio": round(base_s / ours_s, 3),
+            "target": ">= 0.5"}
 
 
 def run(quick: bool) -> list[dict[str, Any]]:

@@ -6,10 +6,12 @@ events with their ``ingestionTime`` (equal for the events of one put), so a batc
 events of one stream with one ingestion time, in listing order, cut further wherever
 PutLogEvents' own limits would have cut it (10,000 events, 1,048,576 bytes counted as UTF-8 +
 26 per event, a 24 h span; pipeline-facts §4.2).  Batches of one stream may overlap in time
-(late events); they stay apart.  A batch closes once the time-ordered listing has passed its
-ingestion time + 2 h, since PutLogEvents refuses events further in the future, so memory is
-bounded by that window.  Everything here is pure: pages in, payload dicts out, and a JSON
-snapshot of the open batches so an interrupted capture resumes exactly.
+(late events); they stay apart.  A batch closes once the time-ordered listing is ``settle``
+past its ingestion time: an event of that put would have to be stamped further in the future
+than that, relative to CloudWatch's clock (PutLogEvents allows up to 2 h: ``settle=2h`` is the
+exact bound; the default 5 min keeps memory and checkpoints small).  Everything here is pure:
+pages in, payload dicts out, and a JSON snapshot of the open batches so an interrupted
+capture resumes exactly.
 """
 from __future__ import annotations
 
@@ -46,7 +48,7 @@ class CaptureLimits:
     max_bytes: int = 1_048_576
     event_overhead: int = 26
     max_span_ms: int = 24 * 3_600_000
-    max_future_ms: int = 2 * 3_600_000  # no event is more than 2 h after its ingestion
+    settle_ms: int = 5 * 60_000  # a put is complete once the listing is this far past its ingestion
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,14 @@ class _Batch:
     size: int = 0
     low: int = 0
     high: int = 0
+
+
+def parse_duration(text: str, *, option: str) -> int:
+    """Milliseconds from a duration such as 90s, 5m, 2h."""
+    match = _RELATIVE.match(text.strip())
+    if not match or text.strip().startswith("-"):
+        raise UsageError(f"cannot read the duration {text!r}: use e.g. 30s, 5m, 2h", source=option)
+    return int(match.group(1)) * _UNIT_MS[match.group(2)]
 
 
 def parse_time(text: str, *, now_ms: int, option: str = "--start") -> int:
@@ -114,11 +124,18 @@ def owner_from_arn(arn: str) -> str:
 
 def event_size(message: str) -> int:
     """PutLogEvents' size of one event: UTF-8 bytes of the message + 26."""
-    return len(message.encode("utf-8", "surrogatepass")) + 26
+    return _utf8_size(message) + 26
+
+
+def _utf8_size(message: str) -> int:
+    return len(message) if message.isascii() else len(message.encode("utf-8", "surrogatepass"))
 
 
 def _check_event(event: Mapping[str, Any], position: str) -> str | None:
     """Why an event cannot go into a payload, or None."""
+    get = event.get
+    if type(get("logStreamName")) is str and type(get("eventId")) is str and type(get("message")) is str and type(get("timestamp")) is int:
+        return None  # the shape the API always returns
     for name, kind in (("logStreamName", str), ("eventId", str), ("message", str), ("timestamp", int)):
         value = event.get(name)
         if not isinstance(value, kind) or isinstance(value, bool):
@@ -139,6 +156,7 @@ class PayloadAssembler:
         self._limits = limits
         self._open: dict[tuple[str, int | None], _Batch] = {}
         self._cursor: int | None = None
+        self._oldest: int | None = None  # lowest ingestion time among open batches (may be stale low)
 
     def feed(self, events: Iterable[Mapping[str, Any]], *, source: str = "", page: int = 0) -> tuple[list[dict[str, Any]], list[Reject]]:
         """Add one page of events; return the payloads it closed and the events it rejected."""
@@ -156,14 +174,14 @@ class PayloadAssembler:
     def flush(self) -> list[dict[str, Any]]:
         """Close every open batch, oldest ingestion first (opening order among equals)."""
         batches = sorted(self._open.values(), key=_ingestion_order)
-        self._open, self._cursor = {}, None
+        self._open, self._cursor, self._oldest = {}, None, None
         return [self._payload(b) for b in batches]
 
     def pending(self) -> dict[str, Any]:
         """The open batches and the cursor, JSON-ready."""
         return {
             "cursor": self._cursor,
-            "batches": [{"stream": b.stream, "ingestion": b.ingestion, "events": [dict(e) for e in b.events]} for b in self._open.values()],
+            "batches": [{"stream": b.stream, "ingestion": b.ingestion, "events": list(b.events)} for b in self._open.values()],
         }
 
     def restore(self, pending: Mapping[str, Any]) -> None:
@@ -175,53 +193,63 @@ class PayloadAssembler:
             for event in snapshot["events"]:
                 self._append(batch, event)
             self._open[(batch.stream, batch.ingestion)] = batch
+        self._oldest = min((b.ingestion for b in self._open.values() if b.ingestion is not None), default=None)
 
     def _add(self, event: Mapping[str, Any]) -> list[dict[str, Any]]:
         key = (event["logStreamName"], event.get("ingestionTime"))
+        ts = event["timestamp"]
+        message = event["message"]
+        size = _utf8_size(message) + self._limits.event_overhead
         batch = self._open.get(key)
         closed: list[dict[str, Any]] = []
-        if batch is not None and not self._fits(batch, event):
+        if batch is not None and not self._fits(batch, ts, size):
             closed.append(self._payload(self._open.pop(key)))
             batch = None
         if batch is None:
-            batch = _Batch(key[0], key[1])
+            batch = _Batch(key[0], key[1], low=ts, high=ts)
             self._open[key] = batch
-        self._append(batch, event)
-        ts = event["timestamp"]
+            if key[1] is not None and (self._oldest is None or key[1] < self._oldest):
+                self._oldest = key[1]
+        elif ts < batch.low:
+            batch.low = ts
+        elif ts > batch.high:
+            batch.high = ts
+        batch.size += size
+        batch.events.append({"id": event["eventId"], "timestamp": ts, "message": message})
         if self._cursor is None or ts > self._cursor:
             self._cursor = ts
-            closed.extend(self._close_passed())
+            if self._oldest is not None and self._oldest < ts - self._limits.settle_ms:
+                closed.extend(self._close_passed())
         return closed
 
     def _close_passed(self) -> list[dict[str, Any]]:
-        """Close the batches no later event can join: the listing is past their ingestion + 2 h."""
+        """Close the batches no later event is expected to join: the listing is ``settle`` past their ingestion."""
         assert self._cursor is not None
-        horizon = self._cursor - self._limits.max_future_ms
-        done = [k for k, b in self._open.items() if b.ingestion is not None and b.ingestion < horizon]
-        if not done:
-            return []
+        horizon = self._cursor - self._limits.settle_ms
+        if self._oldest is None or self._oldest >= horizon:
+            return []  # the common case: nothing is old enough, no scan
+        done = {k for k, b in self._open.items() if b.ingestion is not None and b.ingestion < horizon}
+        self._oldest = min((b.ingestion for k, b in self._open.items() if b.ingestion is not None and k not in done), default=None)
         batches = sorted((self._open.pop(k) for k in done), key=_ingestion_order)
         return [self._payload(b) for b in batches]
 
-    def _fits(self, batch: _Batch, event: Mapping[str, Any]) -> bool:
+    def _fits(self, batch: _Batch, ts: int, size: int) -> bool:
         limits = self._limits
-        ts = event["timestamp"]
         return (
             len(batch.events) < limits.max_events
-            and batch.size + len(event["message"].encode("utf-8", "surrogatepass")) + limits.event_overhead <= limits.max_bytes
+            and batch.size + size <= limits.max_bytes
             and max(batch.high, ts) - min(batch.low, ts) <= limits.max_span_ms
         )
 
     def _append(self, batch: _Batch, event: Mapping[str, Any]) -> None:
-        ts = int(event.get("timestamp", 0))
+        """Re-add an event from a checkpoint snapshot (payload form: id, timestamp, message)."""
+        ts = int(event["timestamp"])
         if not batch.events:
             batch.low = batch.high = ts
         batch.low, batch.high = min(batch.low, ts), max(batch.high, ts)
-        message = event["message"] if "message" in event else ""
-        batch.size += len(message.encode("utf-8", "surrogatepass")) + self._limits.event_overhead
-        batch.events.append(
-            {"eventId": event.get("eventId", event.get("id")), "timestamp": ts, "message": message}
-        )
+        message = event["message"]
+        batch.size += _utf8_size(message) + self._limits.event_overhead
+        batch.events.append({"id": event.get("id", event.get("eventId")), "timestamp": ts, "message": message})
 
     def _payload(self, batch: _Batch) -> dict[str, Any]:
         header = self._header
@@ -231,7 +259,7 @@ class PayloadAssembler:
             "logGroup": header.log_group,
             "logStream": batch.stream,
             "subscriptionFilters": list(header.subscription_filters),
-            "logEvents": [{"id": e["eventId"], "timestamp": e["timestamp"], "message": e["message"]} for e in batch.events],
+            "logEvents": list(batch.events),
         }
 
 
@@ -286,6 +314,7 @@ class CaptureQuery:
     filter_pattern: str | None
     subscription_filter: str | None
     lambda_events: bool
+    settle_ms: int = CaptureLimits().settle_ms
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form, as stored in checkpoints and the filters file."""
@@ -297,6 +326,7 @@ class CaptureQuery:
             "filter_pattern": self.filter_pattern,
             "subscription_filter": self.subscription_filter,
             "lambda_events": self.lambda_events,
+            "settle_ms": self.settle_ms,
         }
 
 

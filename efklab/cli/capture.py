@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from efklab.adapters import aws
 from efklab.capture import (
+    CaptureLimits,
     CaptureQuery,
     PayloadAssembler,
     PayloadHeader,
@@ -25,6 +26,7 @@ from efklab.capture import (
     extracts_fields,
     new_checkpoint,
     owner_from_arn,
+    parse_duration,
     parse_time,
 )
 from efklab.errors import EfklabError, InputError, RemoteError, UsageError
@@ -84,6 +86,13 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
     p.add_argument("--region", metavar="R", help="AWS region (default: from the environment or the profile)")
     p.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.json of an interrupted capture")
     p.add_argument(
+        "--settle",
+        default="5m",
+        metavar="D",
+        help="a put counts as complete once the listing is D past its ingestion time (default 5m; 2h is "
+        "PutLogEvents' exact bound, at the cost of memory)",
+    )
+    p.add_argument(
         "--page-size", type=int, metavar="N", help="events per filter_log_events call (1-10000; default: the API's 10000)"
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
@@ -108,7 +117,8 @@ def run(
     out = Path(args.out)
     paths = {"checkpoint": Path(f"{out}.checkpoint.json"), "filters": Path(f"{out}.filters.json")}
     query = CaptureQuery(
-        tuple(args.log_group or ()), args.log_group_prefix, start_ms, end_ms, args.filter_pattern, args.subscription_filter, args.lambda_events
+        tuple(args.log_group or ()), args.log_group_prefix, start_ms, end_ms, args.filter_pattern, args.subscription_filter,
+        args.lambda_events, parse_duration(args.settle, option="--settle"),
     )
     checkpoint = _load_checkpoint(paths["checkpoint"], query) if args.resume else None
     if args.resume and checkpoint is None:
@@ -132,7 +142,8 @@ def run(
             state = checkpoint["groups"][name]
             if state["done"]:
                 continue
-            assembler = PayloadAssembler(PayloadHeader(plan["owner"], name, tuple(plan["subscription_filters"])))
+            header = PayloadHeader(plan["owner"], name, tuple(plan["subscription_filters"]))
+            assembler = PayloadAssembler(header, CaptureLimits(settle_ms=query.settle_ms))
             assembler.restore(state["pending"])
             pages = _pages(logs, plan, state, query, args.page_size, retry)
             for result in capture_pages(pages, assembler, source=name, first_page=state["page"]):

@@ -22,6 +22,7 @@ from efklab.capture import (
     extracts_fields,
     new_checkpoint,
     owner_from_arn,
+    parse_duration,
     parse_time,
     redact_function_configuration,
 )
@@ -46,6 +47,19 @@ def _assemble(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     assembler = PayloadAssembler(HEADER)
     closed, _ = assembler.feed(events)
     return closed + assembler.flush()
+
+
+@pytest.mark.parametrize(("text", "ms"), [("90s", 90_000), ("5m", 300_000), ("2h", 7_200_000)])
+def test_parse_duration(text: str, ms: int) -> None:
+    """Durations are a number and a unit."""
+    assert parse_duration(text, option="--settle") == ms
+
+
+@pytest.mark.parametrize("text", ["-5m", "soon", "5"])
+def test_parse_duration_refuses_the_rest(text: str) -> None:
+    """Negative or unitless durations are a UsageError naming the option."""
+    with pytest.raises(UsageError, match="--settle"):
+        parse_duration(text, option="--settle")
 
 
 @pytest.mark.parametrize(
@@ -110,12 +124,21 @@ def test_puts_of_one_stream_that_overlap_in_time_stay_apart() -> None:
     assert streams == [["1", "3"], ["2", "4"]]
 
 
-def test_a_batch_closes_once_the_listing_is_two_hours_past_its_ingestion() -> None:
-    """No event can join a put more than 2 h after its ingestion, so the payload is emitted then, not at the end."""
-    assembler = PayloadAssembler(HEADER)
+def test_a_batch_closes_once_the_listing_has_settled_past_its_ingestion() -> None:
+    """With settle = 2 h (PutLogEvents' bound on future events) the payload is emitted once the listing passes ingestion + 2 h."""
+    assembler = PayloadAssembler(HEADER, CaptureLimits(settle_ms=2 * 3_600_000))
     closed, _ = assembler.feed([ev("a", 1), ev("b", 2, ts=NOW + 60_000 + 2 * 3_600_000, put=7_200_000)])
     assert closed == []
     closed, _ = assembler.feed([ev("b", 3, ts=NOW + 60_001 + 2 * 3_600_000, put=7_200_001)])
+    assert [p["logStream"] for p in closed] == ["a"]
+
+
+def test_the_default_settle_is_five_minutes() -> None:
+    """By default a put is emitted once the listing is 5 min past its ingestion, keeping memory small."""
+    assembler = PayloadAssembler(HEADER)
+    closed, _ = assembler.feed([ev("a", 1), ev("b", 2, ts=NOW + 60_000 + 300_000, put=300_000)])
+    assert closed == []
+    closed, _ = assembler.feed([ev("b", 3, ts=NOW + 60_001 + 300_000, put=300_000)])
     assert [p["logStream"] for p in closed] == ["a"]
 
 
@@ -174,7 +197,7 @@ def test_capture_pages_ends_with_a_done_result_holding_the_open_batches() -> Non
     ]
 
 
-SMALL = CaptureLimits(max_events=3, max_bytes=120, max_span_ms=40)
+SMALL = CaptureLimits(max_events=3, max_bytes=120, max_span_ms=40, settle_ms=2 * 3_600_000)
 events_strategy = st.lists(
     st.tuples(
         st.sampled_from("abc"),
@@ -255,7 +278,7 @@ def test_space_delimited_patterns_are_flagged_as_extracting_fields(pattern: str,
     assert extracts_fields(pattern) is extracts
 
 
-QUERY = CaptureQuery(("/g",), None, 1, 2, None, None, False)
+QUERY = CaptureQuery(("/g",), None, 1, 2, None, None, False, 300_000)
 
 
 def test_checkpoint_advances_per_group_and_records_output_length() -> None:
@@ -272,7 +295,7 @@ def test_checkpoint_advances_per_group_and_records_output_length() -> None:
 def test_checkpoint_of_another_query_is_refused() -> None:
     """Resuming with different options is a UsageError naming what differs."""
     cp = json.loads(json.dumps(new_checkpoint(QUERY, ["/g"])))
-    other = CaptureQuery(("/g",), None, 1, 3, None, None, False)
+    other = CaptureQuery(("/g",), None, 1, 3, None, None, False, 300_000)
     with pytest.raises(UsageError, match="end_ms differ"):
         check_checkpoint(cp, other, source="x.checkpoint.json")
     with pytest.raises(InputError):
