@@ -266,9 +266,9 @@ def delete_indices(client: OpenSearch, conn: Connection, pattern: str) -> list[s
     """Delete the indices matching ``pattern`` (never ``*``, ``_all`` or dot-indices); returns their names."""
     _guard_pattern(pattern)
     names = [str(r["index"]) for r in cat_indices(client, conn, pattern)]
-    if names:
+    for start in range(0, len(names), 40):  # named, in batches: the request line stays short
         with remote_errors(conn):
-            client.indices.delete(index=",".join(names), ignore_unavailable=True)
+            client.indices.delete(index=",".join(names[start:start + 40]), ignore_unavailable=True)
     return names
 
 
