@@ -14,7 +14,8 @@ import pytest
 
 from efklab.adapters.ism import read_index_facts
 from efklab.adapters.opensearch import BulkSettings, cat_indices, install_index_template, refresh, stream_bulk
-from efklab.indextemplate import MAPPED_FIELDS, replay_template
+from efklab.indextemplate import MAPPED_FIELDS, index_pattern, replay_template
+from efklab.indices import compile_index_strategy
 from efklab.ismschedule import JobSettings, forecast_index
 from efklab.ismtemplates import attach_policy
 from efklab.layout import diff_layout, expect_layout, parse_cat_indices
@@ -177,3 +178,27 @@ def test_layout_cli_reports_no_differences_after_replay(lab: tuple[Any, Any], tm
                            str(payloads)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "node: 12 indices as expected" in done.stdout and "no problems found" in done.stdout, done.stdout
+
+
+def test_sample_set_replayed_with_efklab_replay_matches_the_layout(opensearch_client: Any, opensearch_url: str,
+                                                                    tmp_path: Path) -> None:
+    """The committed samples through `efklab replay`, then `efklab layout`: every index and count as expected."""
+    payloads = sorted(str(p) for p in (ROOT / "data" / "samples" / "payloads").glob("*.jsonl.gz"))
+    if not payloads:
+        pytest.skip("data/samples/payloads is not generated in this checkout")
+    prefix = f"efklabsamples{uuid.uuid4().hex[:8]}"
+    try:
+        replay = subprocess.run([sys.executable, "-m", "efklab", "replay", "--opensearch-url", opensearch_url, "--prefix", prefix,
+                                 "--dead-letters", str(tmp_path / "dead.jsonl"), *payloads],
+                                capture_output=True, text=True, timeout=600, cwd=tmp_path)
+        assert replay.returncode == 0, replay.stderr
+        done = subprocess.run([sys.executable, "-m", "efklab", "layout", "--opensearch-url", opensearch_url, "--prefix", prefix,
+                               "--json", *payloads], capture_output=True, text=True, timeout=600)
+        report = json.loads(done.stdout)
+        assert done.returncode == 0, report["problems"]
+        assert report["diff"]["missing"] == report["diff"]["unexpected"] == report["diff"]["count_mismatches"] == []
+        assert report["diff"]["matching"] == len(report["indices"]) > 100
+    finally:
+        opensearch_client.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
+        template, _ = replay_template(index_pattern(compile_index_strategy("seed", prefix=prefix)))
+        opensearch_client.indices.delete_index_template(name=template, ignore=[404])
