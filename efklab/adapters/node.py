@@ -94,8 +94,9 @@ class NodeStatus:
     """``status``: the recorded state (if any), whether every process is alive, and health."""
 
     state: ClusterState | None
-    running: bool
+    running: bool  # every process alive and the cluster answering
     health: dict[str, Any] | None
+    alive: bool = False  # every process alive (it may be busy or still starting)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> NodeSettings:
@@ -133,9 +134,9 @@ def status(settings: NodeSettings | None = None) -> NodeStatus:
     if state is None:
         return NodeStatus(None, False, None)
     alive = all(process_alive(n) for n in state.nodes)
-    health = http_json(state.url, "/_cluster/health", timeout=3.0) if alive else None
+    health = http_json(state.url, "/_cluster/health", timeout=10.0) if alive else None
     running = alive and isinstance(health, dict) and "status" in health
-    return NodeStatus(state, running, health if running else None)
+    return NodeStatus(state, running, health if running else None, alive)
 
 
 def up(
@@ -154,14 +155,16 @@ def up(
     settings = settings or load_settings()
     validate_jitter(ism_jitter)
     with _state_lock(settings):
-        current = status(settings)
-        if current.running and current.state is not None:
+        recorded = read_state(settings)
+        if recorded is not None and all(process_alive(n) for n in recorded.nodes):
             if refresh:
                 raise UsageError("--refresh-cache needs the node down first: run `efklab opensearch down`")
-            return _reuse(settings, current.state, nodes=nodes, port=port, fast_ism=fast_ism, ism_jitter=ism_jitter, say=say), False
-        if current.state is not None:  # recorded but dead or not answering: clean up what is left
-            say("the recorded node is not answering; restarting it")
-            stop_processes(current.state.nodes, grace=10.0, sleep=sleep, monotonic=monotonic)
+            # alive but perhaps busy (or still starting): wait for it, never restart a node that runs
+            wait_healthy(recorded.url, recorded.nodes, settings.start_timeout, sleep=sleep, monotonic=monotonic)
+            return _reuse(settings, recorded, nodes=nodes, port=port, fast_ism=fast_ism, ism_jitter=ism_jitter, say=say), False
+        if recorded is not None:  # a node died (killed, machine restarted): stop what is left, start again
+            say("the recorded node is not running; starting it again")
+            stop_processes(recorded.nodes, grace=10.0, sleep=sleep, monotonic=monotonic)
             (settings.state_dir / STATE_FILE).unlink(missing_ok=True)
         state = _start(settings, nodes=nodes, port=port, fast_ism=fast_ism, ism_jitter=ism_jitter,
                        refresh=refresh, say=say, sleep=sleep, monotonic=monotonic)

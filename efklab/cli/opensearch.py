@@ -71,7 +71,8 @@ def run_status(args: argparse.Namespace) -> int:
         print(f"not running (state folder {settings.state_dir})")
         return 1
     health = current.health or {}
-    print(f"{'running' if current.running else 'NOT RUNNING (stale state)'}  {state.url}  OpenSearch {state.version}  "
+    word = "running" if current.running else "NOT ANSWERING (processes alive)" if current.alive else "NOT RUNNING (stale state)"
+    print(f"{word}  {state.url}  OpenSearch {state.version}  "
           f"{len(state.nodes)} node{'s' * (len(state.nodes) > 1)}  cluster {health.get('status', 'unreachable')}")
     for proc in state.nodes:
         print(f"  {proc.name}: pid {proc.pid}, http {proc.http_port}, transport {proc.transport_port}, log {proc.console_log}")
