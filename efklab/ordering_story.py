@@ -84,10 +84,10 @@ def grouping_label(config: str) -> str:
 
 
 def replay_grouping(target: Connected, logs: str | Sequence[str], config: str, *, prefix: str, primaries: int, seed: int = 1,
-                    label: str | None = None) -> Replayed:
+                    label: str | None = None, index_strategy: str = "seed") -> Replayed:
     """Run the pipeline under ``config`` and replay its payloads into fresh ``prefix`` indices."""
     run = run_config(logs, config, seed=seed)
-    pattern, summary = replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries)
+    pattern, summary = replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, index_strategy=index_strategy)
     return Replayed(label or grouping_label(config), config, run, pattern, summary)
 
 
@@ -100,6 +100,7 @@ def tell_ordering_story(
     prefix: str = "efklab-nb",
     primaries: int = 3,
     seed: int = 1,
+    index_strategy: str = "seed",
     tiebreakers: Sequence[Sequence[str]] = DEFAULT_TIEBREAKERS,
 ) -> OrderingStory:
     """Replay the logs under the production config ``old`` and the candidate ``new``; measure and explain."""
@@ -108,8 +109,10 @@ def tell_ordering_story(
     labels = (grouping_label(old_config), grouping_label(new_config))
     if labels[0] == labels[1]:
         labels = (f"old: {labels[0]}", f"new: {labels[1]}")
-    before = replay_grouping(target, logs, old_config, prefix=f"{prefix}-old", primaries=primaries, seed=seed, label=labels[0])
-    after = replay_grouping(target, logs, new_config, prefix=f"{prefix}-new", primaries=primaries, seed=seed, label=labels[1])
+    before = replay_grouping(target, logs, old_config, prefix=f"{prefix}-old", primaries=primaries, seed=seed, label=labels[0],
+                             index_strategy=index_strategy)
+    after = replay_grouping(target, logs, new_config, prefix=f"{prefix}-new", primaries=primaries, seed=seed, label=labels[1],
+                            index_strategy=index_strategy)
     views: list[View] = []
     for replayed in (before, after):
         provenance = parse_provenance(replayed.run.provenance_rows(), source=replayed.label)

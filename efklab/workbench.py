@@ -19,9 +19,9 @@ from efklab.adapters.opensearch import (
     BulkSettings,
     Connection,
     connection_from_env,
-    delete_indices,
     install_index_template,
     make_client,
+    remote_errors,
     stream_bulk,
 )
 from efklab.bulk import ReplaySummary
@@ -122,13 +122,9 @@ def sample_logs(out: str | Path, *, events: int = 300, seed: int = 1, days: int 
     return [str(folder / log.file_name) for log in logs]
 
 
-def container_logs(logs: str = "", *, events: int = 300, seed: int = 1, days: int = 2) -> list[str]:
-    """The container log files to work on: ``logs`` (a folder or file), or freshly generated samples when empty."""
-    if logs:
-        return log_files(logs)
-    import tempfile
-
-    return sample_logs(tempfile.mkdtemp(prefix="efklab-samples-"), events=events, seed=seed, days=days)
+def container_logs(logs: str = "") -> list[str]:
+    """The container log files to work on: ``logs`` (a folder or a file), or the committed sample set when empty."""
+    return log_files(logs or str(SAMPLES_DIR / "containers"))
 
 
 def log_files(logs: str | Sequence[str]) -> list[str]:
@@ -161,10 +157,15 @@ def _noting_times(records: Iterable[SourceRecord | Reject], times: dict[tuple[st
         yield record
 
 
+WORKBENCH_MARK = "efklab workbench"  # in the mapping _meta of every index a workbench replay creates
+
+
 def replay_fresh(target: Connected, payloads: Iterable[dict[str, Any]], *, prefix: str, primaries: int = 1,
                  mode: str = "opensearch", index_strategy: str = "seed") -> tuple[str, ReplaySummary]:
-    """Delete the indices of ``prefix``, then replay the payloads into them with ``primaries`` primary shards each.
+    """Replace the indices of ``prefix`` by a replay of the payloads, ``primaries`` primary shards each.
 
+    Only indices an earlier workbench replay created are deleted (their mapping carries a mark);
+    any other index matching the pattern stops the replay, so a production prefix is never wiped.
     Returns the index pattern and the replay summary (every event accounted for).
     """
     from efklab.indextemplate import pattern_for, replay_template
@@ -173,16 +174,56 @@ def replay_fresh(target: Connected, payloads: Iterable[dict[str, Any]], *, prefi
         raise UsageError(f"primaries must be at least 1, not {primaries}", source="--primaries")
     options = TransformOptions(mode=mode, index_strategy=index_strategy, prefix=prefix)
     pattern = pattern_for(options)
-    delete_indices(target.client, target.conn, pattern)
+    if not pattern.startswith(prefix):
+        raise UsageError(f"the index names of {index_strategy!r} ({mode} mode) do not start with the prefix {prefix!r}: "
+                         "a workbench replay writes only into indices of its own prefix (use a template such as "
+                         "'{prefix}-{date:%Y.%m.%d}')", source="--index-strategy")
+    clear_workbench_indices(target, pattern)
+    clear_workbench_templates(target, prefix)
     name, body = replay_template(pattern)
-    body = {**body, "template": {**body["template"], "settings": {"index": {"number_of_shards": primaries, "number_of_replicas": 0}}}}
-    install_index_template(target.client, target.conn, name, body)
+    body = {**body, "_meta": {**body.get("_meta", {}), "created_by": WORKBENCH_MARK, "prefix": prefix}}
+    template = dict(body["template"])
+    template["mappings"] = {**template["mappings"], "_meta": {"created_by": WORKBENCH_MARK}}
+    template["settings"] = {"index": {"number_of_shards": primaries, "number_of_replicas": 0}}
+    install_index_template(target.client, target.conn, name, {**body, "template": template})
     records = (payload_from_json(p, source="pipeline", position=n) for n, p in enumerate(payloads, start=1))
     progress = replay_records(records, lambda actions: stream_bulk(target.client, target.conn, actions, settings=BulkSettings(),
                                                                   sleep=time.sleep),
                               options=options, letters=_Letters())
-    target.client.indices.refresh(index=pattern, ignore_unavailable=True, allow_no_indices=True)
+    with remote_errors(target.conn):
+        target.client.indices.refresh(index=pattern, ignore_unavailable=True, allow_no_indices=True)
     return pattern, progress.summary
+
+
+def clear_workbench_templates(target: Connected, prefix: str) -> list[str]:
+    """Delete the index templates earlier workbench replays of ``prefix`` installed (another naming may overlap)."""
+    with remote_errors(target.conn):
+        answer = target.client.indices.get_index_template(name="efklab-*", ignore=(404,))
+    names = [t["name"] for t in answer.get("index_templates", [])
+             if (t["index_template"].get("_meta") or {}).get("created_by") == WORKBENCH_MARK
+             and (t["index_template"].get("_meta") or {}).get("prefix") == prefix]
+    for name in names:
+        with remote_errors(target.conn):
+            target.client.indices.delete_index_template(name=name)
+    return names
+
+
+def clear_workbench_indices(target: Connected, pattern: str) -> list[str]:
+    """Delete the indices matching ``pattern`` that a workbench replay created; refuse if others match."""
+    if pattern.strip("*-_.") == "" or pattern.startswith((".", "_")):
+        raise UsageError(f"refusing to clear the index pattern {pattern!r}", source="--prefix")
+    with remote_errors(target.conn):
+        mappings = target.client.indices.get_mapping(index=pattern, ignore_unavailable=True, allow_no_indices=True)
+    foreign = sorted(name for name, body in mappings.items()
+                     if ((body.get("mappings") or {}).get("_meta") or {}).get("created_by") != WORKBENCH_MARK)
+    if foreign:
+        raise UsageError(f"{len(foreign)} index(es) matching {pattern} were not created by an efklab replay (e.g. {foreign[0]}); "
+                         "they are left alone: choose another prefix", source="--prefix")
+    names = sorted(mappings)
+    for start in range(0, len(names), 50):  # keep each request line short
+        with remote_errors(target.conn):
+            target.client.indices.delete(index=",".join(names[start:start + 50]), ignore_unavailable=True)
+    return names
 
 
 def replay_table(summary: ReplaySummary) -> Any:

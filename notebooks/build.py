@@ -16,10 +16,7 @@ HERE = Path(__file__).resolve().parent
 IMPORTS = "%matplotlib inline\nimport pandas as pd\n\nfrom efklab import workbench\nfrom efklab.reports import record_check\n\npd.set_option(\"display.max_colwidth\", 160)"
 
 CONNECTION = '''opensearch_url: str = ""  # OpenSearch URL; empty: the local node (started when needed). Credentials only from the environment'''
-SAMPLES = '''logs: str = ""  # folder of container logs (*.log or containers/*.log); empty: generate samples
-events: int = {events}  # statements to generate when logs is empty
-seed: int = 1  # random seed of the generated samples and of the CloudWatch delivery
-days: int = {days}  # days the generated samples span'''
+SAMPLES = '''logs: str = ""  # container logs: a folder (*.log or containers/*.log) or one file; empty: data/samples, the committed sample set'''
 
 NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
     "01-replay": [
@@ -29,15 +26,15 @@ Container log lines go through the seed's fluentd config (concat filter included
 emulation and the subscription Lambda's transform, and are replayed into the real node.  This notebook
 shows where every line ended up: in a delivered event, in a reject with its reason, in an index, or in a
 failed bulk item.  Change the parameters below and run all cells; `efklab report` runs it unattended."""),
-        ("parameters", CONNECTION + "\n" + SAMPLES.format(events=300, days=2) + '''
+        ("parameters", CONNECTION + "\n" + SAMPLES + '''
 config: str = ""  # fluentd config (ConfigMap YAML or fluent.conf); empty: data/samples/fluentd.yaml, the seed's
 prefix: str = "efklab-nb-replay"  # index prefix; its indices are replaced on every run
-mode: str = "opensearch"  # transform mode: opensearch (valid for OpenSearch 2.x) or seed (byte-identical, with _type)
+mode: str = "opensearch"  # transform mode: opensearch, or seed (the seed's bytes: _type, mydata-* names, so prefix mydata)
 primaries: int = 1  # primary shards per index'''),
         ("code", IMPORTS + "\nfrom efklab.layout_review import review_layout\nfrom efklab import plots_ordering as po"),
         ("md", "## The pipeline: container lines -> CloudWatch events\nEvery source line lands in exactly one event or one reject."),
-        ("code", "files = workbench.container_logs(logs, events=events, seed=seed, days=days)\n"
-                 "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG), seed=seed)\n"
+        ("code", "files = workbench.container_logs(logs)\n"
+                 "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG))\n"
                  "accounting = run.accounting()\npd.Series(accounting, name=\"count\").to_frame()"),
         ("code", "run.rejects_table().head(20)"),
         ("code", "po.plot_group_sizes({\"this config\": po.group_sizes(run.provenance_rows())}, title=\"Lines per event\")"),
@@ -61,13 +58,13 @@ Both rules group the same container logs exactly as fluent-plugin-concat would: 
 file, or `FILE@GITREV` (the config as it was at a git revision), as `efklab multiline diff` takes them.
 By default the old rule is the AWS sample regex `/^(date:){0,1}\\d{4}[-/]\\d{1,2}[-/]\\d{1,2}/` and the new
 one the seed's `/\\((D|E|T|I)\\)\\s\\d{2}[:]\\d{2}[:]\\d{2}\\[\\d{3}\\]/`."""),
-        ("parameters", SAMPLES.format(events=300, days=2) + '''
+        ("parameters", SAMPLES + '''
 old: str = ""  # the rule in production: /regexp/, config file or FILE@GITREV; empty: data/samples/fluentd-aws-sample.yaml
 new: str = ""  # the candidate rule; empty: data/samples/fluentd.yaml (the seed's regex)
 flush_timeouts: str = "event-time"  # emulate concat's flush_interval timer from event time, or "off"
 examples: int = 3  # changed groups shown side by side'''),
         ("code", IMPORTS + "\nfrom efklab.regex_review import review_regex\nfrom efklab import plots_ordering as po"),
-        ("code", "files = workbench.container_logs(logs, events=events, seed=seed, days=days)\n"
+        ("code", "files = workbench.container_logs(logs)\n"
                  "review = review_regex(files, old=old, new=new, flush_timeouts=flush_timeouts, examples=examples)\n"
                  "review.summary_table()"),
         ("md", "## What changed\nLines regrouped, groups split or merged, and lines whose start-regexp match changed."),
@@ -96,17 +93,18 @@ OpenSearch returns tied documents shard by shard, in indexing order: a newest-fi
 shuffled order.  Here the same container logs are replayed with the production config and with a
 candidate, into indices with several primary shards (as Amazon domains had), and measured against the
 truth: the order of the lines in each container log file."""),
-        ("parameters", CONNECTION + "\n" + SAMPLES.format(events=300, days=2) + '''
+        ("parameters", CONNECTION + "\n" + SAMPLES + '''
 old: str = ""  # fluentd config in production; empty: data/samples/fluentd-aws-sample.yaml (the AWS sample regex)
 new: str = ""  # candidate fluentd config; empty: data/samples/fluentd.yaml (the seed's regex)
 prefix: str = "efklab-nb-ordering"  # index prefix: <prefix>-old-* and <prefix>-new-* are replaced on every run
+index_strategy: str = "{prefix}-{date:%Y.%m.%d}"  # index naming; one index per day keeps the shard count low
 primaries: int = 3  # primary shards per index (Amazon domains had several)
 max_out_of_place: float = 0.0  # share of lines the recommended view may still show out of place
 export_dashboards: str = ""  # write Dashboards saved objects (index pattern + sorted saved search) to this file; empty: none'''),
         ("code", IMPORTS + "\nfrom efklab import plots_ordering as po\nfrom efklab.ordering_story import tell_ordering_story"),
         ("code", "target = workbench.connect(opensearch_url)\n"
-                 "files = workbench.container_logs(logs, events=events, seed=seed, days=days)\n"
-                 "story = tell_ordering_story(target, files, old=old, new=new, prefix=prefix, primaries=primaries, seed=seed)\n"
+                 "files = workbench.container_logs(logs)\n"
+                 "story = tell_ordering_story(target, files, old=old, new=new, prefix=prefix, primaries=primaries, index_strategy=index_strategy)\n"
                  "print(f\"{story.old.label}: {story.old.pattern}  |  {story.new.label}: {story.new.pattern}\")"),
         ("md", "## Grouping: lines per event under each config"),
         ("code", "po.group_size_table(story.group_sizes())"),
@@ -140,19 +138,19 @@ The expected indices (names, documents, days, namespaces) follow from the payloa
 names OpenSearch refuses and documents it will refuse (mapping conflicts) are predicted before anything is
 sent; after a replay the node's `_cat/indices` is compared with the expectation.  The shard projection
 shows whether the naming strategy fits the cluster's shard limit over the retention period."""),
-        ("parameters", CONNECTION + "\n" + SAMPLES.format(events=300, days=7) + '''
+        ("parameters", CONNECTION + "\n" + SAMPLES + '''
 config: str = ""  # fluentd config; empty: data/samples/fluentd.yaml, the seed's
 prefix: str = "efklab-nb-layout"  # index prefix; its indices are replaced on every run
 mode: str = "opensearch"  # transform mode: opensearch or seed
-index_strategy: str = "seed"  # seed, cwl, cwl-group or a template such as {prefix}-{namespace}-{date:%Y.%m.%d}
+index_strategy: str = "seed"  # seed (<prefix>-<namespace>-<container>-<day>) or a template starting with {prefix}, e.g. {prefix}-{date:%Y.%m.%d}
 primaries: int = 1  # primary shards per index
 replicas: int = 1  # replicas per primary (in the shard projection)
 data_nodes: int = 1  # data nodes of the cluster (in the shard projection)
 retention_days: float = 30.0  # days an index lives (in the shard projection)
 max_shards_per_node: int = 1000  # cluster.max_shards_per_node'''),
         ("code", IMPORTS + "\nfrom efklab.layout_review import review_layout\nfrom efklab.plots import plot_doc_heatmap"),
-        ("code", "files = workbench.container_logs(logs, events=events, seed=seed, days=days)\n"
-                 "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG), seed=seed)\n"
+        ("code", "files = workbench.container_logs(logs)\n"
+                 "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG))\n"
                  "target = workbench.connect(opensearch_url)\n"
                  "pattern, summary = workbench.replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, mode=mode, index_strategy=index_strategy)\n"
                  "review = review_layout(run.payloads, prefix=prefix, mode=mode, index_strategy=index_strategy, primaries=primaries, replicas=replicas,\n"
@@ -180,7 +178,7 @@ The seed's policy moves indices from `hot` to `delete` at `min_index_age` 30d.  
 `index.creation_date`, runs every `job_interval` minutes plus jitter and needs several runs per step; a
 daily index deleted by ISM is created again by any late event for that day.  This simulation needs no ISM
 plugin: it forecasts every index generation from when its documents arrive."""),
-        ("parameters", SAMPLES.format(events=400, days=40) + '''
+        ("parameters", SAMPLES + '''
 config: str = ""  # fluentd config; empty: data/samples/fluentd.yaml, the seed's
 policy: str = ""  # ISM policy JSON; empty: data/samples/ism-policy.json (the seed's delete_policy)
 at: str = ""  # moment to read the forecast at (ISO 8601 or epoch ms); empty: the last arrival
@@ -188,8 +186,8 @@ job_interval: int = 5  # ISM job interval in minutes (plugins.index_state_manage
 jitter: float = 0.6  # ISM job jitter (0..1)
 prefix: str = "mydata"  # index prefix (the ISM template matches mydata-*)'''),
         ("code", IMPORTS + "\nfrom efklab.retention_review import review_retention\nfrom efklab.plots import plot_retention_timeline"),
-        ("code", "files = workbench.container_logs(logs, events=events, seed=seed, days=days)\n"
-                 "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG), seed=seed)\n"
+        ("code", "files = workbench.container_logs(logs)\n"
+                 "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG))\n"
                  "review = review_retention(run.payloads, policy=policy, at=at, job_interval=job_interval, jitter=jitter, prefix=prefix)\n"
                  "review.totals_table()"),
         ("md", "## Index lifetimes"),

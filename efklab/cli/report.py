@@ -69,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no such notebook folder: {folder}", source="--notebooks")
     notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
     if args.list:
-        return _list(notebooks, args.json)
+        from efklab.reportparams import select_notebooks
+
+        return _list(select_notebooks(notebooks, args.only), args.json)
     supplied = {name: value for name, value in args.parameter}
     optional = {
         "opensearch_url": args.opensearch_url,
