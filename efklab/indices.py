@@ -136,20 +136,20 @@ class IndexStrategy:
 class StreamIndexNamer:
     """Index names for the events of one log stream, cached per day (or per event for time formats)."""
 
-    __slots__ = ("_strategy", "_values", "problem", "_cache", "_by_day")
+    __slots__ = ("_strategy", "_values", "problem", "_cache", "by_day")
 
     def __init__(self, strategy: IndexStrategy, values: dict[str, str | None], problem: str | None) -> None:
         self._strategy = strategy
         self._values = values
         self.problem = problem  # a reason that applies to every event of the stream
         self._cache: dict[int, tuple[str, str | None]] = {}
-        self._by_day = strategy.zone is None and all(
+        self.by_day = strategy.zone is None and all(  # names change only at UTC midnight
             p.date_format is None or _DATE_ONLY.fullmatch(p.date_format) for p in strategy.parts
         )
 
     def name(self, ms: int) -> tuple[str, str | None]:
         """(index name, None) or (best-effort name, reason OpenSearch or efklab refuses it)."""
-        key = ms // MS_PER_DAY if self._by_day else ms
+        key = ms // MS_PER_DAY if self.by_day else ms
         hit = self._cache.get(key)
         if hit is None:
             hit = self._render(ms)

@@ -116,6 +116,10 @@ def _from_record(record: Mapping[str, Any], source: str | None, position: int | 
 
 def _base64(text: str, what: str, source: str | None, position: int | None) -> bytes:
     """Base64 as node's ``Buffer`` reads it: whitespace skipped, url-safe letters, padding optional."""
+    try:
+        return base64.b64decode(text, validate=True)  # the usual, canonical form
+    except (binascii.Error, ValueError):
+        pass
     compact = _BASE64_SPACE.sub("", text)
     junk = _BASE64_JUNK.search(compact)
     if junk is not None:
@@ -225,6 +229,16 @@ def payload_from_json(obj: Mapping[str, Any], *, source: str | None = None, posi
 
 
 def _event_problem(event: Any, i: int) -> str | None:
+    if type(event) is dict:  # the common shape, checked without a loop
+        ts = event.get("timestamp")
+        fields = event.get("extractedFields")
+        if (
+            type(event.get("id")) is str
+            and type(event.get("message")) is str
+            and (type(ts) is int or type(ts) is float)
+            and (fields is None or type(fields) is dict)
+        ):
+            return None
     if not isinstance(event, dict):
         return f"logEvents[{i}] must be an object, got {_js_type(event)}"
     for name, kind, ok in (

@@ -16,9 +16,8 @@ import functools
 import math
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from json.encoder import encode_basestring as _quote
 from typing import Any
 
 from efklab.errors import UsageError
@@ -27,34 +26,19 @@ from efklab.jscompat import (
     MS_PER_DAY,
     JsonScanner,
     civil_from_days,
+    encode_plain,
     fix_surrogates,
     is_numeric,
-    iso_year,
+    iso_timestamp,
     property_order,
     quote,
+    quote_raw,
     stringify,
     time_clip,
     to_number,
 )
 from efklab.model import Reject
 from efklab.payloads import LogEvent, Payload, encode_event
-
-try:  # the C encoder that json.dumps uses, without its per-call setup
-    from _json import make_encoder as _make_encoder
-
-    _c_encoder = _make_encoder(None, None, _quote, None, ":", ",", False, False, True)
-
-    def _encode_plain(value: Any) -> str:
-        return "".join(_c_encoder(value, 0))
-
-except ImportError:  # pragma: no cover - CPython always has _json
-    import json as _json_module
-
-    _encoder = _json_module.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-
-    def _encode_plain(value: Any) -> str:
-        return _encoder.encode(value)
-
 
 SEED = "seed"
 OPENSEARCH = "opensearch"
@@ -63,6 +47,7 @@ _AT_KEYS = frozenset(("@id", "@timestamp", "@message", "@owner", "@log_group", "
 _THROWS = "the seed Lambda would throw {error} and fail the whole invocation"
 _NO_INDEX_OF = "TypeError: message.indexOf is not a function"
 _ORDINAL = re.compile(r"\[(\d+)\]$")
+MAX_TIME = 8_640_000_000_000_000
 
 
 @dataclass(frozen=True)
@@ -143,13 +128,15 @@ def transform_payload(p: Payload, options: TransformOptions = TransformOptions()
     tail = _Tail(p.owner, p.log_group, p.log_stream,
                  f',"@owner":{quote(p.owner)},"@log_group":{group_json},"@log_stream":{quote(p.log_stream)}}}')
     namer = None if seed else plan.strategy.for_stream(p.log_group, p.log_stream)  # type: ignore[union-attr]
+    by_day = seed or namer.by_day  # type: ignore[union-attr]
     heads: dict[int, tuple[str, str, str | None]] = {}  # day or ms -> (index, action head, problem)
     where = "" if p.position is None else f"{p.position}:"
     actions: list[BulkAction] = []
     rejects: list[Reject] = []
     for k, event in enumerate(p.log_events):
         ordinal = k if event.ordinal is None else event.ordinal
-        ms = time_clip(event.timestamp)
+        ts = event.timestamp
+        ms = ts if type(ts) is int and -MAX_TIME <= ts <= MAX_TIME else time_clip(ts)
         try:
             source_line = _source_line(event, ms, scanner, tail)
         except _SeedThrows as exc:
@@ -159,7 +146,7 @@ def transform_payload(p: Payload, options: TransformOptions = TransformOptions()
             rejects.append(Reject("transform", str(exc), p.source, f"{where}logEvents[{ordinal}]", encode_event(event)))
             continue
         assert ms is not None
-        key = ms // MS_PER_DAY if seed else ms
+        key = ms // MS_PER_DAY if by_day else ms
         head = heads.get(key)
         if head is None:
             head = heads[key] = _action_head(p, ms, seed, namer, group_json)
@@ -167,7 +154,7 @@ def transform_payload(p: Payload, options: TransformOptions = TransformOptions()
         if problem is not None:
             rejects.append(Reject("index-name", problem, p.source, f"{where}logEvents[{ordinal}]", encode_event(event)))
             continue
-        id_json = _quote(event.id) if event.id.isascii() else quote(event.id)
+        id_json = quote_raw(event.id) if event.id.isascii() else quote(event.id)
         actions.append(BulkAction(index, event.id, action_head + id_json + "}}", source_line, p.source, f"{where}logEvents[{ordinal}]"))
     if p.invalid_events:
         rejects = sorted([*p.invalid_events, *rejects], key=_reject_ordinal)
@@ -211,10 +198,10 @@ def _source_line(event: LogEvent, ms: int | None, scanner: JsonScanner, tail: _T
                 if ms is None:
                     raise _invalid_date(event)
                 if _AT_KEYS.isdisjoint(source):
-                    body = _encode_plain(source)
+                    body = encode_plain(source)
                     line = body[:-1] + ("," if source else "") + _at_fields(event, ms) + tail.text
                 else:
-                    line = _encode_plain(_with_at_fields(source, event, ms, tail))
+                    line = encode_plain(_with_at_fields(source, event, ms, tail))
                 ascii_only = message.isascii() and "\\u" not in message and event.id.isascii()
                 return line if ascii_only else fix_surrogates(line)
         if source is None:
@@ -231,7 +218,7 @@ def _source_line(event: LogEvent, ms: int | None, scanner: JsonScanner, tail: _T
 
 def _at_fields(event: LogEvent, ms: int) -> str:
     """``"@id":…,"@timestamp":…,"@message":…`` (the payload-wide @ fields are in ``tail``)."""
-    return f'"@id":{_quote(event.id)},"@timestamp":"{_iso(ms)}","@message":{_quote(event.message)}'
+    return f'"@id":{quote_raw(event.id)},"@timestamp":"{_iso(ms)}","@message":{quote_raw(event.message)}'
 
 
 def _with_at_fields(source: dict[str, Any], event: LogEvent, ms: int, tail: _Tail) -> dict[str, Any]:
@@ -245,23 +232,19 @@ def _with_at_fields(source: dict[str, Any], event: LogEvent, ms: int, tail: _Tai
     return source
 
 
-_DAY_PREFIX: dict[int, str] = {}
+_SECOND_PREFIX: dict[int, str] = {}  # second -> "YYYY-MM-DDTHH:MM:SS"
+_MILLIS = tuple(f".{n:03d}Z" for n in range(1000))
 
 
 def _iso(ms: int) -> str:
-    """``toISOString()``, with the date part cached per day."""
-    day, rest = divmod(ms, MS_PER_DAY)
-    prefix = _DAY_PREFIX.get(day)
+    """``toISOString()``, the text up to the second cached (events come in bursts)."""
+    second, millis = divmod(ms, 1000)
+    prefix = _SECOND_PREFIX.get(second)
     if prefix is None:
-        year, month, dom = civil_from_days(day)
-        prefix = f"{iso_year(year)}-{month:02d}-{dom:02d}T"
-        if len(_DAY_PREFIX) > 4096:
-            _DAY_PREFIX.clear()
-        _DAY_PREFIX[day] = prefix
-    hours, rest = divmod(rest, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{prefix}{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}Z"
+        if len(_SECOND_PREFIX) > 65_536:
+            _SECOND_PREFIX.clear()
+        prefix = _SECOND_PREFIX[second] = iso_timestamp(second * 1000)[:-5]
+    return prefix + _MILLIS[millis]
 
 
 def _invalid_date(event: LogEvent) -> _SeedThrows:

@@ -1,6 +1,7 @@
 """JavaScript semantics: number printing and parsing, JSON.parse strictness, property order, dates."""
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from efklab.jscompat import (
     JsonScanner,
+    encode_plain,
     fix_surrogates,
     format_number,
     is_array_index,
@@ -78,13 +80,28 @@ def test_json_parse_reads_huge_integers_as_doubles() -> None:
         ('{"a":12345678901234567}', False),
         ('{"0":1}', False),
         ('{"a":"value \\"7\\": text"}', True),  # quotes inside strings are escaped: not a key
-        ('{"01":1}', False),  # not an array index, but a conservative false alarm is fine
     ],
 )
 def test_scanner_reports_when_python_would_print_differently(text: str, plain: bool) -> None:
     """Plain values print the same through Python's C encoder; the rest need the JS walk."""
     value, is_plain = JsonScanner().scan(text)
     assert value == parse_json(text) and is_plain is plain
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "0", "01", "7", "@id"]) | st.text(max_size=3), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(json_values)
+def test_plain_values_print_the_same_through_the_fast_encoder(value: object) -> None:
+    """Whatever the scanner calls plain, the fast encoder prints exactly as JSON.stringify would."""
+    text = json.dumps(value)
+    parsed, plain = JsonScanner().scan(text)
+    if plain:
+        assert encode_plain(parsed) == stringify(parsed)
 
 
 @pytest.mark.parametrize(
