@@ -74,6 +74,10 @@ class RegexReview:
                                  "route": event["route"], "text": text if len(text) <= width else text[: width - 3] + "..."})
         return pd.DataFrame(rows, columns=["cluster", "rule", "source lines", "lines", "route", "text"])
 
+    def lone_examples_table(self) -> pd.DataFrame:
+        """A few continuation lines each rule indexes as events of their own."""
+        return pd.DataFrame({"old rule": pd.Series(self.old.examples, dtype=str), "new rule": pd.Series(self.new.examples, dtype=str)})
+
     def sizes(self) -> dict[str, list[int]]:
         """Lines per event under each rule, keyed by rule origin (for the histogram)."""
         return {f"old: {self.old.origin}": list(self.old.sizes), f"new: {self.new.origin}": list(self.new.sizes)}
