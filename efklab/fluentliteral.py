@@ -93,9 +93,15 @@ class Scanner:
         return self.skip(_RE_LINE_END)
 
     def error(self, message: str, pos: int | None = None) -> ConfigError:
-        """A ConfigError naming the file and physical line, with fluentd's message."""
+        """A ConfigError with fluentd's message and the line fluentd names.
+
+        fluentd reports the line holding the character just before the scan position (an
+        error at the start of a line names the previous one; at the end of the file, the last).
+        """
         where = f"in {self.unit!r}: " if self.unit else ""
-        return ConfigError(f"{where}{message}", source=self.source, position=self.line_at(pos))
+        offset = self.pos if pos is None else pos
+        line = self.line_at(min(max(offset - 1, 0), max(len(self.text) - 1, 0)))
+        return ConfigError(f"{where}{message}", source=self.source, position=line)
 
 
 def nonquoted_pattern(boundary: str) -> re.Pattern[str]:
@@ -221,10 +227,9 @@ def _scan_json(sc: Scanner, *, is_array: bool) -> str:
     buffer = "[" if is_array else "{"
     line_buffer = ""
     text = sc.text
-    start = sc.pos - 1
     while True:
         if sc.pos >= len(text):
-            raise sc.error(f"got incomplete JSON {'array' if is_array else 'hash'} configuration", start)
+            raise sc.error(f"got incomplete JSON {'array' if is_array else 'hash'} configuration")
         char = text[sc.pos]
         sc.pos += 1
         if char == "#":
