@@ -238,8 +238,10 @@ class MappingPredictor:
         for item in values:
             mapped = fields.get(path) or added.get(path)
             kind = type(item)
-            if mapped is not None and mapped in _TRIVIALLY_ACCEPTED.get(kind, ()):
-                continue  # e.g. a string for a text field, an int for a long: nothing can go wrong
+            if mapped is not None and (mapped in _TRIVIALLY_ACCEPTED.get(kind, ())
+                                       or (kind is int and mapped == "long" and LONG_MIN <= item <= LONG_MAX)
+                                       or (kind is float and mapped == "float" and -FLOAT_MAX <= item <= FLOAT_MAX)):
+                continue  # e.g. a string for a text field, an int in range for a long: nothing can go wrong
             if mapped is None:
                 new_type = dynamic_type(item)
                 if new_type is None:
