@@ -4,9 +4,8 @@ Forms read: the Lambda event ``{"awslogs": {"data": "<base64 gzip>"}}``, the dec
 JSON, the bare base64 string, gzip bytes, one record per line (JSONL) or one pretty-printed
 document (or array of them) per file, plain or ``.gz``, or stdin.  Decoding is the seed
 handler's (``Buffer`` base64, gunzip, UTF-8 with U+FFFD for bad bytes, ``JSON.parse``), so what
-the transform sees is what the Lambda saw.  Payload-level schema problems raise PayloadError
-naming the field; a log event that breaks the schema becomes a Reject naming
-``logEvents[i].field`` and the others are kept.
+the transform sees is what the Lambda saw; the schema is checked by ``efklab.payloadschema``
+(whose LogEvent and Payload are re-exported here).
 """
 from __future__ import annotations
 
@@ -17,57 +16,17 @@ import json
 import re
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from efklab.adapters.files import check_inputs, iter_lines
 from efklab.errors import InputError, PayloadError
 from efklab.jscompat import parse_json
 from efklab.model import Reject
+from efklab.payloadschema import CONTROL_MESSAGE, DATA_MESSAGE, LogEvent, Payload, js_type, payload_from_json
 
-DATA_MESSAGE = "DATA_MESSAGE"
-CONTROL_MESSAGE = "CONTROL_MESSAGE"
-MESSAGE_TYPES = (DATA_MESSAGE, CONTROL_MESSAGE)
 GZIP_MAGIC = b"\x1f\x8b"
 _BASE64_JUNK = re.compile(r"[^A-Za-z0-9+/\-_=]")
 _BASE64_SPACE = re.compile(r"[ \t\r\n\f\v]+")
-
-
-@dataclass(frozen=True, slots=True)
-class LogEvent:
-    """One entry of ``logEvents``; ``ordinal`` is its index there (kept when others are rejected)."""
-
-    id: str
-    timestamp: int | float  # ms since the epoch; a float is kept as JS would see it
-    message: str
-    extracted_fields: dict[str, Any] | None = None
-    ordinal: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Payload:
-    """A decoded subscription payload.  ``source``/``position`` say where it was read (file, line)."""
-
-    message_type: str
-    owner: str
-    log_group: str
-    log_stream: str
-    subscription_filters: tuple[str, ...]
-    log_events: tuple[LogEvent, ...]
-    policy_level: str | None = None
-    source: str | None = None
-    position: int | None = None
-    invalid_events: tuple[Reject, ...] = ()  # events that broke the schema, one Reject each
-
-    @property
-    def is_control(self) -> bool:
-        """CONTROL_MESSAGE payloads check the destination is reachable; they hold no log events."""
-        return self.message_type == CONTROL_MESSAGE
-
-    def event_position(self, ordinal: int) -> str:
-        """``LINE:logEvents[i]`` (or ``logEvents[i]``) for messages and Rejects."""
-        where = f"logEvents[{ordinal}]"
-        return where if self.position is None else f"{self.position}:{where}"
 
 
 # --------------------------------------------------------------------------- decoding
@@ -162,7 +121,7 @@ def _parse_json(text: str, what: str, source: str | None, position: int | None) 
     except ValueError as exc:
         raise PayloadError(f"{what} is not valid JSON ({_json_reason(exc)})", source=source, position=position) from exc
     if not isinstance(value, dict):
-        raise PayloadError(f"{what} must be a JSON object, got {_js_type(value)}", source=source, position=position)
+        raise PayloadError(f"{what} must be a JSON object, got {js_type(value)}", source=source, position=position)
     return value
 
 
@@ -170,90 +129,6 @@ def _json_reason(exc: ValueError) -> str:
     if isinstance(exc, json.JSONDecodeError):
         return f"{exc.msg} at line {exc.lineno} column {exc.colno}"
     return str(exc)
-
-
-def _js_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    return "object"
-
-
-def payload_from_json(obj: Mapping[str, Any], *, source: str | None = None, position: int | None = None) -> Payload:
-    """Validate a decoded payload object; PayloadError names the first field that is wrong."""
-
-    def fail(reason: str) -> PayloadError:
-        return PayloadError(reason, source=source, position=position)
-
-    for name in ("messageType", "owner", "logGroup", "logStream"):
-        if name not in obj:
-            raise fail(f"missing field {name}")
-        if not isinstance(obj[name], str):
-            raise fail(f"{name} must be a string, got {_js_type(obj[name])}")
-    if obj["messageType"] not in MESSAGE_TYPES:
-        raise fail(f"messageType must be DATA_MESSAGE or CONTROL_MESSAGE, got {obj['messageType']!r}")
-    for name in ("subscriptionFilters", "logEvents"):
-        if name not in obj:
-            raise fail(f"missing field {name}")
-        if not isinstance(obj[name], list):
-            raise fail(f"{name} must be an array, got {_js_type(obj[name])}")
-    filters = obj["subscriptionFilters"]
-    for i, name in enumerate(filters):
-        if not isinstance(name, str):
-            raise fail(f"subscriptionFilters[{i}] must be a string, got {_js_type(name)}")
-    events = obj["logEvents"]
-    policy = obj.get("policyLevel")
-    if policy is not None and not isinstance(policy, str):
-        raise fail(f"policyLevel must be a string, got {_js_type(policy)}")
-    where = "" if position is None else f"{position}:"
-    good: list[LogEvent] = []
-    bad: list[Reject] = []
-    for i, event in enumerate(events):
-        problem = _event_problem(event, i)
-        if problem is None:
-            extracted = event.get("extractedFields")
-            good.append(LogEvent(event["id"], event["timestamp"], event["message"], extracted, i))
-        else:
-            bad.append(Reject("schema", problem, source, f"{where}logEvents[{i}]", event))
-    return Payload(
-        obj["messageType"], obj["owner"], obj["logGroup"], obj["logStream"], tuple(filters),
-        tuple(good), policy, source, position, tuple(bad),
-    )
-
-
-def _event_problem(event: Any, i: int) -> str | None:
-    if type(event) is dict:  # the common shape, checked without a loop
-        ts = event.get("timestamp")
-        fields = event.get("extractedFields")
-        if (
-            type(event.get("id")) is str
-            and type(event.get("message")) is str
-            and (type(ts) is int or type(ts) is float)
-            and (fields is None or type(fields) is dict)
-        ):
-            return None
-    if not isinstance(event, dict):
-        return f"logEvents[{i}] must be an object, got {_js_type(event)}"
-    for name, kind, ok in (
-        ("id", "a string", lambda v: isinstance(v, str)),
-        ("timestamp", "a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
-        ("message", "a string", lambda v: isinstance(v, str)),
-    ):
-        if name not in event:
-            return f"logEvents[{i}].{name} is missing"
-        if not ok(event[name]):
-            return f"logEvents[{i}].{name} must be {kind}, got {_js_type(event[name])}"
-    extracted = event.get("extractedFields")
-    if extracted is not None and not isinstance(extracted, dict):
-        return f"logEvents[{i}].extractedFields must be an object, got {_js_type(extracted)}"
-    return None
 
 
 # --------------------------------------------------------------------------- files
@@ -323,7 +198,7 @@ def _iter_documents(path: str, first: int, line: bytes, rest: Iterator[tuple[int
         try:
             value, end = decoder.raw_decode(text, pos)
             if not isinstance(value, dict):
-                raise PayloadError(f"record must be a JSON object, got {_js_type(value)}")
+                raise PayloadError(f"record must be a JSON object, got {js_type(value)}")
             strict = parse_json(text[pos:end])  # JS-strict reading of exactly this document
             yield decode_payload(strict, source=path, position=lineno_at(pos))
         except json.JSONDecodeError as exc:
