@@ -15,13 +15,17 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efklab.indexpatterns import simple_match
 from efklab.indices import index_name_problem, log_group_segment
 from efklab.mappings import MappingPredictor
 from efklab.model import Reject
 from efklab.units import format_time, parse_time
+
+if TYPE_CHECKING:
+    from efklab.payloads import Payload
+    from efklab.transform import TransformOptions
 
 _INVALID_NAME = re.compile(r"Invalid index name \[(.*?)\], ")
 
@@ -171,8 +175,8 @@ def _day(ms: int) -> str:
     return format_time(ms)[:10]
 
 
-def expect_layout(records: Iterable[Any], options: Any, *, explicit_mappings: Mapping[str, str] | None = None,
-                  field_limit: int = 1000) -> ExpectedLayout:
+def expect_layout(records: Iterable[Payload | Reject], options: TransformOptions, *,
+                  explicit_mappings: Mapping[str, str] | None = None, field_limit: int = 1000) -> ExpectedLayout:
     """Transform payloads (``Payload | Reject`` in input order) and fold the actions into a layout."""
     from efklab.transform import transform_payload  # the transform owns naming and the documents
 
