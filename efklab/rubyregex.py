@@ -88,22 +88,28 @@ def lint_concat_regexp(param: Any) -> list[str]:
         return notes
     flagged = _FLAGGED.match(value)
     if flagged:
-        notes.append(f"{name} {value}: the flag(s) '{flagged.group('flags')}' are NOT applied: concat compiles "
-                     f"value[1..-2] = /{source}/ (a literal '/' followed by '{flagged.group('flags')[:-1]}'); "
-                     f"write the option inline instead: /(?{_inline(flagged.group('flags'))}){flagged.group('body')}/")
+        flags = flagged.group("flags")
+        notes.append(f"{name} {value}: the flag(s) '{flags}' are NOT applied: concat compiles value[1..-2], "
+                     f"the pattern {ruby_literal(source)}, where the closing '/' is a literal character; "
+                     f"write the option inline instead: /(?{_inline(flags)}){flagged.group('body')}/")
     elif not (value.startswith("/") and value.endswith("/") and len(value) >= 2):
         notes.append(f"{name} {value}: not written as /.../: concat drops the first and last characters "
-                     f"anyway, so the pattern is /{source}/")
+                     f"anyway, so the pattern is {ruby_literal(source)}")
     if quote == '"' and raw[1:-1] != value:
-        notes.append(f"{name} is double-quoted: fluentd processed its escapes, so the pattern is /{source}/ "
-                     f"(written {raw}); unquoted, backslashes are kept as written")
+        notes.append(f"{name} is double-quoted: fluentd processed its escapes, so the pattern is "
+                     f"{ruby_literal(source)} (written {raw}); unquoted, backslashes are kept as written")
     if quote == "'" and raw[1:-1] != value:
-        notes.append(f"{name} is single-quoted: \\\\ and \\' were unescaped, so the pattern is /{source}/")
+        notes.append(f"{name} is single-quoted: \\\\ and \\' were unescaped, so the pattern is {ruby_literal(source)}")
     comment = getattr(param, "trailing_comment", None)
     if quote == "" and comment:
         notes.append(f"{name}: an unquoted value ends at whitespace before '#': '{comment}' is a comment, "
-                     f"not part of the pattern /{source}/")
+                     f"not part of the pattern {ruby_literal(source)}")
     return notes
+
+
+def ruby_literal(source: str) -> str:
+    """How Ruby shows a regexp source: between slashes, inner slashes escaped."""
+    return "/" + source.replace("/", "\\/") + "/"
 
 
 def _inline(flags: str) -> str:
