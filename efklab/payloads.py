@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from efklab.adapters.files import check_inputs, iter_lines
+from efklab.adapters.files import check_inputs, expand_inputs, iter_lines
 from efklab.errors import InputError, PayloadError
 from efklab.jscompat import parse_json
 from efklab.model import Reject
@@ -137,11 +137,13 @@ def _json_reason(exc: ValueError) -> str:
 def iter_payload_records(paths: Sequence[str]) -> Iterator[Payload | Reject]:
     """Every record of every input, in order: a Payload, or a Reject saying where and why.
 
-    Missing files raise InputError before anything is read.  A file whose first line is a
-    lone ``{`` or ``[`` is read as pretty-printed JSON documents; otherwise one record a line.
+    A directory stands for its files, sorted.  Missing files raise InputError before anything
+    is read.  A file whose first line is a lone ``{`` or ``[`` is read as pretty-printed JSON
+    documents; otherwise one record a line.
     """
-    check_inputs(paths)
-    for path in paths:
+    files = expand_inputs(paths)
+    check_inputs(files)
+    for path in files:
         yield from _iter_file(path)
 
 

@@ -19,9 +19,22 @@ STDIN = "-"
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-def display_name(path: str) -> str:
-    """How a path appears in messages (stdin is ``-``)."""
-    return path
+def expand_inputs(paths: Sequence[str]) -> list[str]:
+    """Inputs as files: a directory stands for its files (sorted, not hidden, not recursive)."""
+    files: list[str] = []
+    for path in paths:
+        if path != STDIN and os.path.isdir(path):
+            inside = sorted(
+                os.path.join(path, name)
+                for name in os.listdir(path)
+                if not name.startswith(".") and os.path.isfile(os.path.join(path, name))
+            )
+            if not inside:
+                raise InputError("is a directory without files", source=path)
+            files.extend(inside)
+        else:
+            files.append(path)
+    return files
 
 
 def check_inputs(paths: Sequence[str]) -> None:

@@ -21,7 +21,8 @@ DESCRIPTION = """\
 Turn CloudWatch Logs subscription payloads into the OpenSearch _bulk body the Lambda would post,
 written to stdout in input order.
 
-INPUT is a file or - (stdin, the default), plain or gzip (detected by its magic bytes). Each line
+INPUT is a file, a directory (its files, sorted) or - (stdin, the default), plain or gzip (detected
+by its magic bytes). Each line
 holds one record: a Lambda event {"awslogs": {"data": "<base64 gzip>"}}, a decoded payload
 {"messageType": ..., "logEvents": [...]}, or a bare base64 gzip string. A file whose first line is
 a lone { or [ is read as pretty-printed JSON (one document after another, or an array).
@@ -62,7 +63,7 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
     add_transform_options(p)
     p.add_argument("--rejects", metavar="FILE", help="also write every reject as JSON lines (stage, reason, source, position, item)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary line on stderr, not each reject")
-    p.add_argument("inputs", nargs="*", metavar="INPUT", help="payload files, plain or gzip; - for stdin (default)")
+    p.add_argument("inputs", nargs="*", metavar="INPUT", help="payload files or directories, plain or gzip; - for stdin (default)")
     p.set_defaults(func=run)
 
 

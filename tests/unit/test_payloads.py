@@ -214,11 +214,22 @@ def test_a_broken_pretty_document_is_a_reject_at_its_line(tmp_path: Path) -> Non
     assert isinstance(record, Reject) and record.position == 3
 
 
-@pytest.mark.parametrize(("make", "reason"), [(lambda p: p / "missing.jsonl", "no such file"), (lambda p: p, "is a directory")])
+def test_a_directory_stands_for_its_files_in_order(tmp_path: Path) -> None:
+    """Files inside a directory are read sorted by name; hidden files and subdirectories are not."""
+    (tmp_path / "b.jsonl").write_text(json.dumps(make_payload(["second"])) + "\n")
+    (tmp_path / "a.jsonl").write_text(json.dumps(make_payload(["first"])) + "\n")
+    (tmp_path / ".hidden").write_text("junk\n")
+    (tmp_path / "sub").mkdir()
+    records = _records(tmp_path)
+    assert [(Path(str(r.source)).name, r.log_events[0].message) for r in records] == [("a.jsonl", "first"), ("b.jsonl", "second")]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("make", "reason"), [(lambda p: p / "missing.jsonl", "no such file"), (lambda p: p / "empty", "is a directory without files")])
 def test_unopenable_inputs_fail_before_anything_is_read(tmp_path: Path, make: Any, reason: str) -> None:
-    """A missing file or a directory is an InputError naming it, before any record."""
+    """A missing file or an empty directory is an InputError naming it, before any record."""
     good = tmp_path / "good.jsonl"
     good.write_text(PAYLOAD_TEXT + "\n")
+    (tmp_path / "empty").mkdir()
     bad = make(tmp_path)
     with pytest.raises(InputError, match=reason) as caught:
         next(iter_payload_records([str(good), str(bad)]))
