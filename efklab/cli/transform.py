@@ -21,11 +21,11 @@ DESCRIPTION = """\
 Turn CloudWatch Logs subscription payloads into the OpenSearch _bulk body the Lambda would post,
 written to stdout in input order.
 
-INPUT is a file, a directory (its files, sorted) or - (stdin, the default), plain or gzip (detected
-by its magic bytes). Each line
-holds one record: a Lambda event {"awslogs": {"data": "<base64 gzip>"}}, a decoded payload
-{"messageType": ..., "logEvents": [...]}, or a bare base64 gzip string. A file whose first line is
-a lone { or [ is read as pretty-printed JSON (one document after another, or an array).
+INPUT is a file, a directory (its files, sorted) or - (stdin, the default), plain or gzip
+(detected by its magic bytes). Each line holds one record: a Lambda event {"awslogs": {"data":
+"<base64 gzip>"}}, a decoded payload {"messageType": ..., "logEvents": [...]}, or a bare base64
+gzip string. A file whose first line is a lone { or [ is read as pretty-printed JSON (one
+document after another, or an array).
 
 --mode seed reproduces the seed Lambda byte for byte: its mydata-<namespace>-<container>-YYYY.MM.DD
 index names (with 'undefined' for short log groups), the _type field OpenSearch 2.x refuses, and
@@ -40,13 +40,13 @@ FILE:LINE:logEvents[i]: reason. CONTROL_MESSAGE payloads are counted and yield n
 
 EPILOG = """\
 examples:
-  efklab transform --mode seed data/samples/payloads.jsonl.gz > bulk.ndjson
-  efklab transform --index-strategy '{prefix}-{namespace}-{container}-{date:%%Y.%%m.%%d}' --tz Asia/Seoul payloads.jsonl
-  aws lambda ... | efklab transform - --rejects rejects.jsonl
+  efklab transform --mode seed data/samples/payloads/ > bulk.ndjson
+  efklab transform --index-strategy '{prefix}-{namespace}-{container}-{date:%Y.%m.%d}' --tz Asia/Seoul payloads.jsonl
+  zcat captured.jsonl.gz | efklab transform --rejects rejects.jsonl -
 
 template fields: prefix, namespace, container (segments 5 and 6 of the lower-cased log group),
 log_group and log_stream (lower-cased, forbidden characters -> '-'), log_group_name (last segment
-as is), date (strftime format after ':', default %%Y.%%m.%%d, in --tz).
+as is), date (strftime format after ':', default %Y.%m.%d, in --tz).
 
 exit status: 0 all events became actions; 2 something was rejected, or bad input/usage.
 """
