@@ -19,8 +19,10 @@ delay) and the run at which it surely holds (no delay).  We report every step as
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from efklab.cron import Cron, parse_cron
 from efklab.ismtemplates import Attachment, IndexFacts
@@ -81,12 +83,35 @@ def forecast_index(index: IndexFacts, attachment: Attachment, policy: Policy | N
         return IndexForecast(index.name, None, index.creation_date, attachment, (), "unmanaged", attachment.reason)
     start, lag = attachment.attached_at, attachment.attach_delay_ms
     interval, delay = settings.interval_ms, settings.max_delay_ms
-    steps, outcome, reason = _walk(index, policy, start, lag, interval, delay)
+    steps, outcome, reason = _cached_walk(index, policy, start, lag, interval, delay)
     milestones = tuple(Milestone(e, start + e * interval, start + lag + l * interval + delay, *rest) for e, l, *rest in steps)
     if outcome == "undetermined" and not milestones:
         return IndexForecast(index.name, policy.policy_id, index.creation_date, attachment, (), outcome, reason)
     deletion = (milestones[-1].earliest, milestones[-1].latest) if outcome == "deleted" else None
     return IndexForecast(index.name, policy.policy_id, index.creation_date, attachment, milestones, outcome, reason, deletion)
+
+
+_WALKS: dict[tuple[int, int | None, int, int, int, int | None, int | None], tuple[Policy, Any]] = {}
+
+
+def _cached_walk(index: IndexFacts, policy: Policy, start: int, lag: int, interval: int,
+                 delay: int) -> tuple[Sequence[tuple[int, int, str, str, str, str]], str, str]:
+    """``_walk``, remembered per policy and index-relative timing when no cron condition makes absolute time matter.
+
+    Daily indices attached at creation all walk the same runs, so a forecast of many is one walk."""
+    if any(t.condition and t.condition.kind == "cron" for s in policy.states for t in s.transitions):
+        return _walk(index, policy, start, lag, interval, delay)
+    key = (id(policy), index.creation_date - start if index.creation_date >= 0 else None, lag, interval, delay,
+           index.doc_count, index.size_bytes)
+    hit = _WALKS.get(key)
+    if hit is not None and hit[0] is policy:
+        return hit[1]
+    steps, outcome, reason = _walk(index, policy, start, lag, interval, delay)
+    result = (tuple(steps), outcome, reason)
+    if len(_WALKS) > 4096:
+        _WALKS.clear()
+    _WALKS[key] = (policy, result)
+    return result
 
 
 def _walk(index: IndexFacts, policy: Policy, start: int, lag: int, interval: int,

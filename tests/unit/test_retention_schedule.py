@@ -207,3 +207,18 @@ def test_real_runs_fall_inside_the_window_for_cron_transitions(every: int, inter
             moment = next(runs)
         deleted = next(runs)
         assert earliest <= deleted <= latest
+
+
+def test_forecasts_of_indices_with_equal_timing_agree_and_differ_when_counts_differ() -> None:
+    """Remembered walks are keyed on everything that matters: same relative timing agrees, doc counts do not leak."""
+    policy = _policy([{"name": "hot", "transitions": [{"state_name": "delete", "conditions": {"min_doc_count": 5}}]},
+                      {"name": "delete", "actions": [{"delete": {}}]}], [{"index_patterns": ["*"]}])
+    job = JobSettings()
+    few, many = IndexFacts("a", T0, doc_count=1), IndexFacts("b", T0 + DAY_MS, doc_count=9)
+    assert forecast_index(few, attach_policy(few, [policy]), policy, job).outcome == "kept"
+    assert forecast_index(many, attach_policy(many, [policy]), policy, job).outcome == "deleted"
+    again = IndexFacts("c", T0 + 2 * DAY_MS, doc_count=1)
+    assert forecast_index(again, attach_policy(again, [policy]), policy, job).outcome == "kept"
+    first = forecast_index(IndexFacts("d", T0), attach_policy(IndexFacts("d", T0), [SEED]), SEED, job)
+    later = forecast_index(IndexFacts("e", T0 + 7), attach_policy(IndexFacts("e", T0 + 7), [SEED]), SEED, job)
+    assert later.deletion == (first.deletion[0] + 7, first.deletion[1] + 7)
