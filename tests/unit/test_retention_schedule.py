@@ -219,6 +219,6 @@ def test_forecasts_of_indices_with_equal_timing_agree_and_differ_when_counts_dif
     assert forecast_index(many, attach_policy(many, [policy]), policy, job).outcome == "deleted"
     again = IndexFacts("c", T0 + 2 * DAY_MS, doc_count=1)
     assert forecast_index(again, attach_policy(again, [policy]), policy, job).outcome == "kept"
-    first = forecast_index(IndexFacts("d", T0), attach_policy(IndexFacts("d", T0), [SEED]), SEED, job)
-    later = forecast_index(IndexFacts("e", T0 + 7), attach_policy(IndexFacts("e", T0 + 7), [SEED]), SEED, job)
+    first = forecast_index(IndexFacts("mydata-d", T0), attach_policy(IndexFacts("mydata-d", T0), [SEED]), SEED, job)
+    later = forecast_index(IndexFacts("mydata-e", T0 + 7), attach_policy(IndexFacts("mydata-e", T0 + 7), [SEED]), SEED, job)
     assert later.deletion == (first.deletion[0] + 7, first.deletion[1] + 7)
