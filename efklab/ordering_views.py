@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from efklab.adapters.discover import field_types, iter_displayed, primary_shards
@@ -120,6 +121,23 @@ def check_ordering(views: Sequence[View], *, current: str, candidate: str | None
     causes = detect_causes(base, truncated_tie_groups=truncated_tie_groups)
     recommendation = recommend_fix(logical, current=current, candidate=candidate)
     return OrderingCheck(tuple(views), tuple(causes), recommendation, current, candidate)
+
+
+def read_line_times(provenance: Provenance, base: str | Path) -> dict[tuple[str, int], int]:
+    """Nanosecond time of every source line the provenance names, read from the container logs under ``base``.
+
+    Files that are not there are skipped (the truncation cause is then judged on the others).
+    """
+    from efklab.multiline import read_log_records
+
+    files = sorted({ref.file for refs in provenance.values() for ref in refs})
+    times: dict[tuple[str, int], int] = {}
+    for name in files:
+        path = Path(base) / name
+        if path.is_file():
+            for record in read_log_records(str(path)):
+                times[(name, int(getattr(record, "lineno")))] = record.time_ns
+    return times
 
 
 def _logical(fields: Sequence[str]) -> tuple[str, ...]:

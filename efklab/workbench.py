@@ -226,6 +226,14 @@ def clear_workbench_indices(target: Connected, pattern: str) -> list[str]:
     return names
 
 
+def release(target: Connected, patterns: Sequence[str], *, keep: bool = False) -> str:
+    """Delete the workbench indices of ``patterns`` (shards are scarce on one node), unless ``keep``."""
+    if keep:
+        return "kept " + ", ".join(patterns)
+    deleted = sum(len(clear_workbench_indices(target, pattern)) for pattern in patterns)
+    return f"deleted {deleted} indices ({', '.join(patterns)}); set keep_indices to explore them after the run"
+
+
 def replay_table(summary: ReplaySummary) -> Any:
     """A replay summary as a table: one row per index (indexed, failed) and a total row."""
     import pandas as pd

@@ -30,7 +30,8 @@ failed bulk item.  Change the parameters below and run all cells; `efklab report
 config: str = ""  # fluentd config (ConfigMap YAML or fluent.conf); empty: data/samples/fluentd.yaml, the seed's
 prefix: str = "efklab-nb-replay"  # index prefix; its indices are replaced on every run
 mode: str = "opensearch"  # transform mode: opensearch, or seed (the seed's bytes: _type, mydata-* names, so prefix mydata)
-primaries: int = 1  # primary shards per index'''),
+primaries: int = 1  # primary shards per index
+keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
         ("code", IMPORTS + "\nfrom efklab.layout_review import review_layout\nfrom efklab import plots_ordering as po"),
         ("md", "## The pipeline: container lines -> CloudWatch events\nEvery source line lands in exactly one event or one reject."),
         ("code", "files = workbench.container_logs(logs)\n"
@@ -50,6 +51,7 @@ primaries: int = 1  # primary shards per index'''),
                  "record_check(\"every event was indexed\", summary.failed == 0 and summary.rejected == 0 and summary.attempted == accounting[\"events\"], "
                  "events=accounting[\"events\"], attempted=summary.attempted, indexed=summary.indexed, failed=summary.failed, rejected=summary.rejected)\n"
                  "record_check(\"the node holds exactly the expected documents\", review.diff is not None and review.diff.clean, **review.figures())"),
+        ("code", "workbench.release(target, [pattern], keep=keep_indices)"),
     ],
     "02-multiline-regression": [
         ("md", """# 02 · Multiline regression: what does a `multiline_start_regexp` change do to real lines?
@@ -102,7 +104,8 @@ prefix: str = "efklab-nb-ordering"  # index prefix: <prefix>-old-* and <prefix>-
 index_strategy: str = "{prefix}-{date:%Y.%m.%d}"  # index naming; one index per day keeps the shard count low
 primaries: int = 3  # primary shards per index (Amazon domains had several)
 max_out_of_place: float = 0.0  # share of lines the recommended view may still show out of place
-export_dashboards: str = ""  # write Dashboards saved objects (index pattern + sorted saved search) to this file; empty: none'''),
+export_dashboards: str = ""  # write Dashboards saved objects (index pattern + sorted saved search) to this file; empty: none
+keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
         ("code", IMPORTS + "\nfrom efklab import plots_ordering as po\nfrom efklab.ordering_story import tell_ordering_story"),
         ("code", "target = workbench.connect(opensearch_url)\n"
                  "files = workbench.container_logs(logs)\n"
@@ -132,6 +135,7 @@ export_dashboards: str = ""  # write Dashboards saved objects (index pattern + s
                  "record_check(\"the recommended view shows the lines in order\", after[\"share_out_of_place\"] <= max_out_of_place, "
                  "fix=story.check.recommendation.fix, before=before[\"share_out_of_place\"], after=after[\"share_out_of_place\"], "
                  "max_out_of_place=max_out_of_place)"),
+        ("code", "workbench.release(target, [story.old.pattern, story.new.pattern], keep=keep_indices)"),
     ],
     "04-index-layout": [
         ("md", """# 04 · Index layout: which indices does the Lambda create, and will OpenSearch take every document?
@@ -149,7 +153,8 @@ primaries: int = 1  # primary shards per index
 replicas: int = 1  # replicas per primary (in the shard projection)
 data_nodes: int = 1  # data nodes of the cluster (in the shard projection)
 retention_days: float = 30.0  # days an index lives (in the shard projection)
-max_shards_per_node: int = 1000  # cluster.max_shards_per_node'''),
+max_shards_per_node: int = 1000  # cluster.max_shards_per_node
+keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
         ("code", IMPORTS + "\nfrom efklab.layout_review import review_layout\nfrom efklab.plots import plot_doc_heatmap"),
         ("code", "files = workbench.container_logs(logs)\n"
                  "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG))\n"
@@ -172,6 +177,7 @@ max_shards_per_node: int = 1000  # cluster.max_shards_per_node'''),
                  "record_check(\"the node matches the expected layout\", review.diff is not None and review.diff.clean, **figures)\n"
                  "record_check(\"the strategy fits the shard limit\", review.shards_table().loc[\"this strategy\", \"fits\"], "
                  "**review.shards_table().loc[\"this strategy\"].to_dict())"),
+        ("code", "workbench.release(target, [pattern], keep=keep_indices)"),
     ],
     "05-retention": [
         ("md", """# 05 · Retention: when will ISM delete each index, and which traps apply?

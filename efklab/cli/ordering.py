@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--index", default="mydata-*", metavar="PATTERN", help="indices to check (default: mydata-*)")
     p.add_argument("--provenance", metavar="FILE", help="event id -> source lines (JSONL, .gz ok); default: event id order is the truth")
+    p.add_argument("--logs", metavar="DIR",
+                   help="folder the provenance's file names are relative to, to read the lines' nanosecond times "
+                   "(default: the provenance file's folder; skipped when the logs are not there)")
     p.add_argument("--label", default="as indexed", help="name of this grouping in the output (e.g. 'aws-sample regex')")
     p.add_argument("--candidate-index", metavar="PATTERN", help="the same lines replayed with a candidate regex, to measure the cure")
     p.add_argument("--candidate-provenance", metavar="FILE", help="provenance of the candidate replay")
@@ -73,12 +76,21 @@ def run(args: argparse.Namespace) -> int:
     conn = connection_from_env(url, aws_region=args.aws_region, ca_certs=args.ca_certs, verify_tls=not args.no_verify_tls)
     client = make_client(conn)
     descending = args.order == "desc"
-    views = measure_views(client, conn, args.index, grouping=args.label, provenance=_provenance(args.provenance),
+    provenance = _provenance(args.provenance)
+    views = measure_views(client, conn, args.index, grouping=args.label, provenance=provenance,
                           tiebreakers=tiebreakers, descending=descending)
     if args.candidate_index:
         views += measure_views(client, conn, args.candidate_index, grouping=args.candidate_label,
                                provenance=_provenance(args.candidate_provenance), tiebreakers=tiebreakers, descending=descending)
-    check = check_ordering(views, current=args.label, candidate=args.candidate_label if args.candidate_index else None)
+    truncated = None
+    if provenance is not None:
+        from efklab.ordering_diagnosis import count_truncated_ties
+        from efklab.ordering_views import read_line_times
+
+        times = read_line_times(provenance, args.logs or Path(args.provenance).resolve().parent)
+        truncated = count_truncated_ties(views[0].report, times) if times else None
+    check = check_ordering(views, current=args.label, candidate=args.candidate_label if args.candidate_index else None,
+                           truncated_tie_groups=truncated)
     target = check.view(args.label, checked)
     share = float(target.measurement.totals["share_out_of_place"])
     exported = _export(args.export_dashboards, check, args.index, args.order) if args.export_dashboards else None

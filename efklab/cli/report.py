@@ -54,6 +54,8 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
     p.add_argument("--kernel", metavar="NAME", help="Jupyter kernel to execute with (default: the notebook's own)")
     p.add_argument("--timeout", type=int, default=1800, metavar="SECONDS", help="per-cell execution timeout (default: 1800)")
     p.add_argument("--hide-code", action="store_true", help="leave the code cells out of the HTML pages")
+    p.add_argument("--keep-indices", action="store_true",
+                   help="keep the indices the notebooks replay into on the node after the run (default: deleted at the end)")
     p.add_argument("--list", action="store_true", help="list the notebooks and their parameters, run nothing")
     add_connection_options(p)
     add_json_option(p)
@@ -78,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         "aws_region": args.aws_region,
         "ca_certs": args.ca_certs,
         "no_verify_tls": True if args.no_verify_tls else None,
+        "keep_indices": True if args.keep_indices else None,
     }
     interactive = sys.stderr.isatty()
 

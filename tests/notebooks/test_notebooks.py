@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from efklab import workbench
-from efklab.adapters.opensearch import delete_indices
+from efklab.adapters.opensearch import cat_indices, delete_indices
 from efklab.reports import default_notebook_dir, run_report
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.integration, pytest.mark.slow]
@@ -56,9 +56,11 @@ def run_one(name: str, url: str, out: Path, logs: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", list(SMALL))
 def test_notebook_runs_and_every_check_passes(name: str, opensearch_url: str, clean_node: None, small_logs: dict[str, str],
-                                              tmp_path: Path) -> None:
-    """The notebook runs to its end on the samples and records only passing checks, with HTML written."""
+                                              tmp_path: Path, opensearch_client: Any, opensearch_connection: Any) -> None:
+    """The notebook runs to its end on the samples, records only passing checks, writes HTML and leaves no index behind."""
     summary = run_one(name, opensearch_url, tmp_path, small_logs[name])
+    if "prefix" in SMALL[name]:
+        assert cat_indices(opensearch_client, opensearch_connection, f"{SMALL[name]['prefix']}-*") == []
     assert summary["checks"], "a report notebook records at least one check"
     assert [c for c in summary["checks"] if c["verdict"] != "pass"] == []
     assert (tmp_path / f"{name}.html").stat().st_size > 10_000

@@ -197,3 +197,18 @@ def test_ties_made_by_millisecond_truncation_are_counted() -> None:
     assert count_truncated_ties(report, times) == 1
     causes = detect_causes(Measurement.of("x", (), report), truncated_tie_groups=1)
     assert "ns-truncation" in [c.code for c in causes]
+
+
+def test_line_times_are_read_from_the_container_logs(tmp_path: Path) -> None:
+    """The nanosecond time of each source line the provenance names comes from its docker json-file line."""
+    from efklab.ordering_views import read_line_times
+
+    folder = tmp_path / "containers"
+    folder.mkdir()
+    lines = ['{"log":"(E) boom\\n","stream":"stdout","time":"2021-04-28T02:09:04.301000100Z"}',
+             '{"log":"\\tat x(Y.java:1)\\n","stream":"stdout","time":"2021-04-28T02:09:04.301000900Z"}']
+    (folder / "app.log").write_text("\n".join(lines) + "\n")
+    provenance = {"a": (SourceRef("containers/app.log", 1),), "b": (SourceRef("containers/app.log", 2),),
+                  "c": (SourceRef("containers/gone.log", 1),)}
+    times = read_line_times(provenance, tmp_path)
+    assert times == {("containers/app.log", 1): 1619575744301000100, ("containers/app.log", 2): 1619575744301000900}
