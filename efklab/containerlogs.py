@@ -8,7 +8,6 @@ Kubernetes metadata and the ``tag *`` tag come from the file name, as in EKS.
 """
 from __future__ import annotations
 
-import calendar
 import json
 import os
 import re
@@ -18,12 +17,11 @@ from typing import Any, NamedTuple
 
 from efklab.errors import ConfigError, InputError, RuleError
 from efklab.fluentconf import ParseSpec
-from efklab.fluenttime import NS, TimeFormatError, compile_time_format, parse_rfc3339
+from efklab.fluenttime import SEED_TIME_FORMAT, TimeFormatError, parse_rfc3339, time_reader
 from efklab.model import Reject
 
 CONTAINER_DIR = "/var/log/containers"
 FORMATS = ("auto", "docker", "cri", "text")
-SEED_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%NZ"
 SEED_PARSE = ParseSpec(type="json", time_format=SEED_TIME_FORMAT)
 AWS_CRI_EXPRESSION = r"^(?<time>.+) (?<stream>stdout|stderr) (?<logtag>[FP]) (?<log>.*)$"
 CRI_PARSE = ParseSpec(type="regexp", expression=AWS_CRI_EXPRESSION, time_format="%Y-%m-%dT%H:%M:%S.%N%:z")
@@ -178,58 +176,10 @@ def _parse_cri(text: str) -> tuple[int | None, dict[str, Any]] | str:
 
 
 def _time_reader(parse: ParseSpec) -> Callable[[Any], int]:
-    fmt = parse.time_format
-    if fmt == SEED_TIME_FORMAT:
-        return _SeedClock()
-    if fmt:
-        try:
-            compiled = compile_time_format(fmt)
-        except ValueError as exc:
-            raise ConfigError(f"<parse> time_format {fmt}: {exc}", position=parse.line or None) from exc
-        return lambda v: compiled.parse(v) if isinstance(v, str) else _not_string(v)
-    if parse.time_type == "string":
-        return lambda v: parse_rfc3339(v) if isinstance(v, str) else _not_string(v)
-    return _float_time
-
-
-def _not_string(value: Any) -> int:
-    raise TimeFormatError(f"value must be string: {value}")
-
-
-def _float_time(value: Any) -> int:
     try:
-        return int(float(value) * NS)
-    except (TypeError, ValueError) as exc:
-        raise TimeFormatError(f"invalid value for Float(): {value!r}") from exc
-
-
-class _SeedClock:
-    """``%Y-%m-%dT%H:%M:%S.%NZ`` fast: the seconds part is computed once per distinct second."""
-
-    def __init__(self) -> None:
-        self._prefix = ""
-        self._seconds = 0
-
-    def __call__(self, value: Any) -> int:
-        if type(value) is not str:
-            raise TimeFormatError(f"value must be string: {value}")
-        if len(value) < 22 or value[19] != "." or value[-1] != "Z" or not value[20:-1].isdigit():
-            raise TimeFormatError("string doesn't match")
-        prefix = value[:19]
-        if prefix != self._prefix:
-            m = _SECONDS.match(prefix)
-            if m is None:
-                raise TimeFormatError("string doesn't match")
-            y, mo, d, h, mi, s = (int(x) for x in m.groups())
-            if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 61):
-                raise TimeFormatError("invalid date or time")
-            self._seconds = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))
-            self._prefix = prefix
-        frac = value[20:-1]
-        return self._seconds * NS + int(frac[:9].ljust(9, "0"))
-
-
-_SECONDS = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})T(\d{1,2}):(\d{1,2}):(\d{1,2})\Z")
+        return time_reader(parse.time_format, parse.time_type)
+    except ValueError as exc:
+        raise ConfigError(f"<parse> time_format {parse.time_format}: {exc}", position=parse.line or None) from exc
 
 
 def _take_time(record: dict[str, Any], parse: ParseSpec, to_time: Callable[[Any], int],

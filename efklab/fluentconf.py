@@ -1,229 +1,28 @@
-"""fluentd configuration as plain data: directives, parameters, ``@include`` and concat filters.
+"""fluentd configuration: read it, and find what the multiline tools need in it.
 
-``parse_config_text`` is fluentd's V1 element parser (``v1_parser.rb``) over one unit of text;
-``load_config`` (in :mod:`efklab.fluentload`) reads plain files, ConfigMap YAML, Helm templates
-and bare filter bodies into units and follows ``@include``.  ``find_concat_filters`` and
-``find_sources`` are the queries the multiline tools are built on.
+``parse_config_text`` parses text; ``load_config`` (via :mod:`efklab.fluentload`) reads plain
+files, ConfigMap YAML, Helm templates and bare filter bodies and follows ``@include``.
+``find_concat_filters`` and ``find_sources`` are the queries the multiline tools build on.
+The data types live in :mod:`efklab.fluentmodel`, the parser in :mod:`efklab.fluentparser`.
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from efklab.fluentliteral import (
-    SPACING,
-    ZERO_OR_MORE_SPACING,
-    Literal,
-    Scanner,
-    comment_of,
-    parse_literal,
-    scan_nonquoted,
-    scan_string,
-)
+from efklab.fluentload import load_config as _load_config
+from efklab.fluentmodel import Config, Directive, Include, Param
+from efklab.fluentparser import RESERVED_PARAMS, as_filter_body, parse_unit
 
-RESERVED_PARAMS = ("@type", "@id", "@label", "@log_level")
-_ELEM_SYMBOLS = ("match", "source", "filter", "system")
-_RE_ELEMENT_NAME = re.compile(r"[a-zA-Z0-9_]+")
-_RE_INCLUDE = re.compile(r"(?:@include|include)" + SPACING)
-_ARG_BOUNDARY = r"(?:" + ZERO_OR_MORE_SPACING + r">)"
-
-
-@dataclass(frozen=True)
-class Param:
-    """One parameter line: fluentd's value, the text as written, its quoting and place."""
-
-    name: str
-    value: str
-    raw: str
-    quote: str  # '' | '"' | "'" | '[' | '{'
-    line: int
-    trailing_comment: str | None = None
-    embedded: tuple[str, ...] = ()  # embedded Ruby code in a double-quoted value, not evaluated
-
-
-@dataclass(frozen=True)
-class Include:
-    """An ``@include`` statement, where it stands and what it resolved to."""
-
-    target: str  # the path as fluentd reads it (quotes removed)
-    file: str
-    unit: str | None
-    line: int
-    label: str | None  # innermost enclosing <label> at the include site
-    resolved: tuple[str, ...] = ()  # unit names (ConfigMap keys) or file paths, in fluentd's order
-    note: str | None = None  # why nothing (or not everything) was resolved
-
-
-@dataclass(frozen=True)
-class Directive:
-    """One ``<name arg>...</name>`` section (``ROOT`` for a unit's top level)."""
-
-    name: str
-    arg: str
-    params: tuple[Param, ...]
-    children: tuple[Directive, ...]
-    file: str
-    unit: str | None
-    line: int
-    includes: tuple[Include, ...] = ()  # ROOT only: every @include in the unit, as parsed (unresolved)
-
-    def param(self, name: str) -> Param | None:
-        """The effective parameter ``name`` (the last one written wins, as in fluentd)."""
-        found = None
-        for p in self.params:
-            if p.name == name:
-                found = p
-        return found
-
-    def value(self, name: str, default: str | None = None) -> str | None:
-        p = self.param(name)
-        return default if p is None else p.value
-
-
-@dataclass(frozen=True)
-class Config:
-    """Everything read for one configuration: top-level directives of every unit, in order."""
-
-    roots: tuple[Directive, ...]
-    files: tuple[str, ...]
-    units: tuple[Directive, ...] = ()  # one ROOT directive per unit (file or ConfigMap key)
-    includes: tuple[Include, ...] = ()
-    notes: tuple[str, ...] = ()  # warnings fluentd would log, unresolved includes ...
-
-    def walk(self) -> Iterator[tuple[Directive, tuple[Directive, ...]]]:
-        """Every directive with its ancestors (outermost first), unit by unit."""
-        for unit in self.units:
-            yield from _walk(unit, ())
-
-
-def _walk(d: Directive, ancestors: tuple[Directive, ...]) -> Iterator[tuple[Directive, tuple[Directive, ...]]]:
-    for child in d.children:
-        yield child, ancestors
-        yield from _walk(child, ancestors + (child,))
-
-
-@dataclass
-class _Body:
-    params: list[Param] = field(default_factory=list)
-    children: list[Directive] = field(default_factory=list)
-    includes: list[Include] = field(default_factory=list)
-
-
-def parse_unit(text: str, *, file: str = "<text>", unit: str | None = None,
-               line_of: Callable[[int], int] | None = None, notes: list[str] | None = None) -> Directive:
-    """Parse one unit of fluentd text into its ROOT directive; ConfigError names file and line."""
-    sc = Scanner(text, source=file, unit=unit, line_of=line_of)
-    body = _Body()
-    _parse_element(sc, None, body, notes if notes is not None else [], labels=())
-    sc.spacing()
-    if not sc.eof():
-        raise sc.error("expected EOF")
-    return Directive("ROOT", "", tuple(body.params), tuple(body.children), file, unit, 1, tuple(body.includes))
+__all__ = ["RESERVED_PARAMS", "ConcatFilter", "Config", "Directive", "Include", "Param", "ParseSpec", "SourceSpec",
+           "find_concat_filters", "find_sources", "load_config", "parse_config_text", "parse_spec_of", "parse_unit"]
 
 
 def parse_config_text(text: str, *, file: str = "<text>", unit: str | None = None) -> Config:
     """A Config from fluentd text; a bare filter body becomes one ``<filter **>``."""
     notes: list[str] = []
-    root = parse_unit(text, file=file, unit=unit, notes=notes)
-    root = as_filter_body(root)
+    root = as_filter_body(parse_unit(text, file=file, unit=unit, notes=notes))
     return Config(roots=root.children, files=(file,), units=(root,), includes=root.includes, notes=tuple(notes))
-
-
-def as_filter_body(root: Directive) -> Directive:
-    """Wrap a unit that is only the lines inside a ``<filter>`` (it has a top-level @type)."""
-    type_param = root.param("@type")
-    if type_param is None:
-        return root
-    body = Directive("filter", "**", root.params, root.children, root.file, root.unit, type_param.line)
-    return Directive("ROOT", "", (), (body,), root.file, root.unit, 1, root.includes)
-
-
-def _parse_element(sc: Scanner, name: str | None, body: _Body, notes: list[str],
-                   labels: tuple[str, ...]) -> None:
-    root = name is None
-    while True:
-        sc.spacing()
-        if sc.eof():
-            if root:
-                return
-            raise sc.error(f"expected end tag '</{name}>' but got end of file")
-        if sc.text.startswith("</", sc.pos):
-            sc.pos += 2
-            end_name = sc.skip(_RE_ELEMENT_NAME)
-            sc.spacing()
-            if not sc.text.startswith(">", sc.pos):
-                raise sc.error("expected character in tag name")
-            sc.pos += 1
-            if sc.line_end() is None:
-                raise sc.error("expected end of line after end tag")
-            if end_name != name:
-                raise sc.error("unmatched end tag")
-            return
-        if sc.text.startswith("<", sc.pos):
-            line = sc.line_at()
-            sc.pos += 1
-            elem = sc.skip(_RE_ELEMENT_NAME) or ""
-            sc.spacing()
-            arg = scan_nonquoted(sc, _ARG_BOUNDARY) or ""
-            sc.spacing()
-            if not sc.text.startswith(">", sc.pos):
-                raise sc.error("expected '>'")
-            sc.pos += 1
-            if sc.line_end() is None:
-                raise sc.error("expected end of line after tag")
-            inner = _Body()
-            inner_labels = labels + (arg,) if elem == "label" else labels
-            _parse_element(sc, elem, inner, notes, inner_labels)
-            body.includes.extend(inner.includes)  # the unit's ROOT lists every include in it
-            body.children.append(Directive(elem, arg, tuple(inner.params), tuple(inner.children),
-                                           sc.source, sc.unit, line))
-            continue
-        if root and (m := _RE_INCLUDE.match(sc.text, sc.pos)):
-            line = sc.line_at()
-            if not m.group(0).startswith("@"):
-                notes.append(f"{sc.source}:{line}: 'include' is deprecated. Use '@include' instead")
-            sc.pos = m.end()
-            body.includes.append(_parse_include(sc, line, labels))
-            continue
-        key_start = sc.pos
-        line = sc.line_at()
-        key = scan_string(sc, SPACING)
-        if key is None:  # cannot happen after spacing, but never loop forever
-            raise sc.error("expected parameter name")
-        gap = sc.spacing_without_comment()
-        if (gap is not None and "\n" in gap) or sc.eof():
-            body.params.append(Param(key.value, "", "", "", line))
-            continue
-        if key.value == "@include":
-            body.includes.append(_parse_include(sc, line, labels))
-            continue
-        if key.value.startswith("@") and key.value not in RESERVED_PARAMS:
-            message = ("'@' is the system reserved prefix. Don't use '@' prefix parameter in the "
-                       f"configuration: {key.value}")
-            if root or name in _ELEM_SYMBOLS:
-                raise sc.error(message, key_start)
-            notes.append(f"{sc.source}:{line}: {message}")
-        literal = parse_literal(sc)
-        ending = sc.line_end()
-        if ending is None or literal is None:
-            raise sc.error("expected end of line")
-        body.params.append(_param(key.value, literal, line, ending))
-
-
-def _param(name: str, literal: Literal, line: int, ending: str) -> Param:
-    return Param(name, literal.value, literal.raw, literal.quote, line, comment_of(ending), literal.embedded)
-
-
-def _parse_include(sc: Scanner, line: int, labels: tuple[str, ...]) -> Include:
-    target = scan_string(sc)
-    sc.line_end()
-    value = "" if target is None else target.value
-    return Include(value, sc.source, sc.unit, line, labels[-1] if labels else None)
-
-
-# --- queries -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -357,8 +156,10 @@ def parse_spec_of(parse: Directive | None, source: Directive) -> ParseSpec:
                      expression, unmatched, holder.line, {p.name: p for p in holder.params})
 
 
-def load_config(path: str | Path, **options: object) -> Config:
-    """Read a fluentd config from a file (plain, ConfigMap YAML, Helm template, bare filter body)."""
-    from efklab.fluentload import load_config as _load
+def load_config(path: str | Path, *, configmap_dir: str | None = None) -> Config:
+    """Read a fluentd config from a file (plain, ConfigMap YAML, Helm template, bare filter body).
 
-    return _load(path, **options)  # type: ignore[arg-type]
+    ``configmap_dir`` is where a ConfigMap is mounted in the fluentd container (e.g.
+    ``/fluentd/etc``): absolute ``@include`` paths under it resolve to data keys.
+    """
+    return _load_config(path, configmap_dir=configmap_dir)

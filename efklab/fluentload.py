@@ -15,7 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from efklab.errors import ConfigError, InputError
-from efklab.fluentconf import Config, Directive, Include, as_filter_body, parse_unit
+from efklab.fluentmodel import Config, Directive, Include
+from efklab.fluentparser import as_filter_body, parse_unit
 from efklab.fluentliteral import make_line_map
 from efklab.yamlscalar import configmap_units, helm_units
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 NS = 1_000_000_000
+SEED_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%NZ"  # the seed's <parse> for docker json-file lines
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
                                         "nov", "dec"), 1)}
 _DIRECTIVES = {
@@ -102,3 +105,59 @@ def parse_rfc3339(text: str) -> int:
     seconds = calendar.timegm((int(y), int(mo), int(d), int(h), int(mi), int(s), 0, 0, 0))
     nanos = int(frac[:9].ljust(9, "0")) if frac else 0
     return (seconds - _offset_seconds(zone)) * NS + nanos
+
+
+def time_reader(fmt: str | None, time_type: str | None = None) -> Callable[[Any], int]:
+    """value -> ns for a parser's time field: ``time_format`` if given, else float seconds
+    (``time_type string``: RFC 3339).  ValueError for a format efklab does not emulate."""
+    if fmt == SEED_TIME_FORMAT:
+        return _SeedClock()
+    if fmt:
+        compiled = compile_time_format(fmt)
+        return lambda v: compiled.parse(v) if isinstance(v, str) else _not_string(v)
+    if time_type == "string":
+        return lambda v: parse_rfc3339(v) if isinstance(v, str) else _not_string(v)
+    return _float_time
+
+
+def _not_string(value: Any) -> int:
+    raise TimeFormatError(f"value must be string: {value}")
+
+
+def _float_time(value: Any) -> int:
+    try:
+        return int(float(value) * NS)
+    except (TypeError, ValueError) as exc:
+        raise TimeFormatError(f"invalid value for Float(): {value!r}") from exc
+
+
+class _SeedClock:
+    """``%Y-%m-%dT%H:%M:%S.%NZ`` fast: the seconds part is computed once per distinct second."""
+
+    def __init__(self) -> None:
+        self._prefix = ""
+        self._seconds = 0
+
+    def __call__(self, value: Any) -> int:
+        if type(value) is not str:
+            raise TimeFormatError(f"value must be string: {value}")
+        if len(value) < 22 or value[19] != "." or value[-1] != "Z" or not value[20:-1].isdigit():
+            raise TimeFormatError("string doesn't match")
+        prefix = value[:19]
+        if prefix != self._prefix:
+            m = _SECONDS.match(prefix)
+            if m is None:
+                raise TimeFormatError("string doesn't match")
+            y, mo, d, h, mi, s = (int(x) for x in m.groups())
+            if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 61):
+                raise TimeFormatError("invalid date or time")
+            self._seconds = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))
+            self._prefix = prefix
+        frac = value[20:-1]
+        return self._seconds * NS + int(frac[:9].ljust(9, "0"))
+
+
+_SECONDS = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})T(\d{1,2}):(\d{1,2}):(\d{1,2})\Z")
+
+
+_SECONDS = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})T(\d{1,2}):(\d{1,2}):(\d{1,2})\Z")

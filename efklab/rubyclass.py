@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Union
 import regex
 
 if TYPE_CHECKING:
-    from efklab.rubyregexparse import Flags, _Parser
+    from efklab.rubyregexparse import _Parser
+    from efklab.rubyscan import Flags
 
 _WS = "\\t\\n\\x0b\\x0c\\r "
 _SHORT_SETS = {"d": "0-9", "w": "a-zA-Z0-9_", "s": _WS, "h": "0-9a-fA-F"}
@@ -28,7 +29,6 @@ _POSIX = {
 _PROPERTY_ALIASES = {"alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
                      "space", "upper", "xdigit", "word", "ascii"}
 _POSIX_RE = re.compile(r"\[:(\^?)([a-z]+):\]")
-_SIMPLE = {"t": "\t", "n": "\n", "r": "\r", "f": "\f", "v": "\v", "a": "\a", "e": "\x1b"}
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class ClassReader:
             special = self.class_escape()
             if special is not None:
                 return special
-            chars = self.escaped_chars(start)
+            chars = self.p.escaped_chars(start)
         else:
             chars = [c]
             p.i += 1
@@ -178,7 +178,7 @@ class ClassReader:
             start = p.i
             if src[p.i + 1:p.i + 2] in tuple("dDwWsShHpP"):
                 raise p.ruby_error("char-class value at end of range")
-            chars = self.escaped_chars(start)
+            chars = self.p.escaped_chars(start)
             if len(chars) != 1:
                 raise p.ruby_error("char-class value at end of range")
             return chars[0]
@@ -241,74 +241,6 @@ class ClassReader:
 
     def property_text(self, start: int) -> str:
         return emit(self.property_pred(start))
-
-    def escaped_chars(self, start: int) -> list[str]:
-        """The character(s) an escape at ``start`` stands for; advances the parser."""
-        p = self.p
-        src = p.src
-        if start + 1 >= len(src):
-            raise p.ruby_error("too short escape sequence")
-        e = src[start + 1]
-        p.i = start + 2
-        if e in _SIMPLE:
-            return [_SIMPLE[e]]
-        if e in "01234567":
-            m = re.match(r"[0-7]{1,3}", src[start + 1:])
-            assert m is not None
-            p.i = start + 1 + len(m.group(0))
-            return [chr(int(m.group(0), 8))]
-        if e == "x":
-            m = re.match(r"[0-9a-fA-F]{1,2}", src[start + 2:])
-            if m is None:
-                raise p.ruby_error("invalid hex escape")
-            p.i = start + 2 + len(m.group(0))
-            code = int(m.group(0), 16)
-            if code >= 0x80:
-                raise p.ruby_error("too short escaped multibyte character")
-            return [chr(code)]
-        if e == "u":
-            return self.unicode_escape(start)
-        if e in "cC":
-            return [self.control_escape(start, e)]
-        if e == "M":
-            raise p.ruby_error("too short meta escape" if src[start + 2:start + 3] != "-"
-                               else "too short escaped multibyte character")
-        return [e]
-
-    def unicode_escape(self, start: int) -> list[str]:
-        p = self.p
-        src = p.src
-        if src.startswith("{", start + 2):
-            end = src.find("}", start + 3)
-            body = src[start + 3:end] if end >= 0 else ""
-            if end < 0 or not re.fullmatch(r"\s*[0-9a-fA-F]{1,6}(?:\s+[0-9a-fA-F]{1,6})*\s*", body):
-                raise p.ruby_error("invalid Unicode escape")
-            p.i = end + 1
-            return [self.codepoint(int(h, 16)) for h in body.split()]
-        m = re.match(r"[0-9a-fA-F]{4}", src[start + 2:])
-        if m is None:
-            raise p.ruby_error("too short escape sequence" if start + 2 >= len(src) else "invalid Unicode escape")
-        p.i = start + 6
-        return [self.codepoint(int(m.group(0), 16))]
-
-    def codepoint(self, code: int) -> str:
-        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-            raise self.p.ruby_error("invalid Unicode range")
-        return chr(code)
-
-    def control_escape(self, start: int, e: str) -> str:
-        p = self.p
-        src = p.src
-        at = start + 2
-        if e == "C":
-            if not src.startswith("-", at):
-                raise p.ruby_error("too short control escape")
-            at += 1
-        if at >= len(src) or not src[at].isascii():
-            raise p.ruby_error("too short control escape")
-        p.i = at + 1
-        return "\x7f" if src[at] == "?" else chr(ord(src[at]) & 0x9F)
-
 
 def _known_property(name: str) -> bool:
     try:

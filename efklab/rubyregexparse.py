@@ -11,23 +11,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import regex
-
 from efklab.errors import RuleError
-from efklab.rubyclass import ClassReader, char_text, escape_char
+from efklab.rubyclass import ClassReader, escape_char
+from efklab.rubyescape import EscapeMixin
+from efklab.rubyscan import (
+    INF,
+    INTERVAL,
+    Flags,
+    Piece,
+    is_unit,
+    multiply,
+    prescan_groups,
+    prescan_names,
+    valid_interval,
+)
 
-INF = 1 << 30
-_INTERVAL = re.compile(r"\{(\d*)(?:(,)(\d*))?\}")
 _OPTIONS = re.compile(r"([imxadlu]*)(?:-([imx]*))?([:)])")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SHORTHAND = {"d": "[0-9]", "D": "[^0-9]", "w": "[a-zA-Z0-9_]", "W": "[^a-zA-Z0-9_]",
-              "s": "[\\t\\n\\x0b\\x0c\\r ]", "S": "[^\\t\\n\\x0b\\x0c\\r ]",
-              "h": "[0-9a-fA-F]", "H": "[^0-9a-fA-F]"}
-_ASSERTS = {"A": "\\A", "z": "\\Z", "Z": "(?=\\n?\\Z)", "b": "\\b", "B": "(?:\\B|\\A\\Z)", "G": "\\A", "K": ""}
 # outer greedy repeat -> {inner greedy repeat -> the single repeat Onigmo reduces the pair to}
 _REDUCE = {"?": {"?": "?", "*": "*", "+": "*"}, "*": {"?": "*", "*": "*", "+": "*"},
            "+": {"?": "*", "*": "*", "+": "+"}}
-_LINEBREAK = "(?>\\r\\n|[\\n\\x0b\\x0c\\r\\x85\\u2028\\u2029])"
 
 
 @dataclass(frozen=True)
@@ -38,21 +41,6 @@ class Translation:
     needs_regex: bool
 
 
-@dataclass(frozen=True)
-class Piece:
-    text: str
-    lo: int
-    hi: int
-    assertion: bool = False
-
-
-@dataclass(frozen=True)
-class Flags:
-    i: bool = False
-    m: bool = False
-    x: bool = False
-
-
 def translate(source: str, *, origin: str | None = None, position: int | str | None = None) -> Translation:
     """Translate a Ruby regexp source; RuleError (Ruby's message or "cannot translate")."""
     parser = _Parser(source, origin, position)
@@ -60,16 +48,16 @@ def translate(source: str, *, origin: str | None = None, position: int | str | N
     return Translation(pattern, parser.needs_regex)
 
 
-class _Parser:
+class _Parser(EscapeMixin):
     def __init__(self, src: str, origin: str | None, position: int | str | None) -> None:
         self.src = src
         self.i = 0
         self.origin = origin
         self.position = position
         self.needs_regex = False
-        self.names = _prescan_names(src)
+        self.names = prescan_names(src)
         self.capturing = 0
-        self.total_groups = _prescan_groups(src)
+        self.total_groups = prescan_groups(src)
         self.defined_names: set[str] = set()
         self.classes = ClassReader(self)
 
@@ -172,7 +160,7 @@ class _Parser:
             return Piece("$", 0, 0, True)
         if c == "\\":
             return self.escape()
-        if c in "*+?" or (c == "{" and _valid_interval(src, start)):
+        if c in "*+?" or (c == "{" and valid_interval(src, start)):
             raise self.ruby_error("target of repeat operator is not specified")
         self.i += 1
         return Piece(escape_char(c), 1, 1)
@@ -195,16 +183,16 @@ class _Parser:
                 body, op, base = simple
                 op = _REDUCE[text].get(op, op)
                 lo, hi = {"*": (0, INF), "+": (1, INF), "?": (0, 1)}[op]
-                piece = Piece(f"{body}{op}", base.lo * lo, _mul(base.hi, hi))
+                piece = Piece(f"{body}{op}", base.lo * lo, multiply(base.hi, hi))
                 simple = (body, op, base)
                 continue
-            body = f"(?:{piece.text})" if quantified or len(piece.text) > 1 and not _is_unit(piece.text) else piece.text
+            body = f"(?:{piece.text})" if quantified or len(piece.text) > 1 and not is_unit(piece.text) else piece.text
             if suffix == "optional":  # Ruby's {n}? is "{n}, optionally", not lazy
-                piece = Piece(f"(?:{body}{text})?", 0, _mul(piece.hi, hi))
+                piece = Piece(f"(?:{body}{text})?", 0, multiply(piece.hi, hi))
                 simple = None
             else:
                 simple = (body, text, piece) if text in _REDUCE and not suffix and not quantified else None
-                piece = Piece(f"{body}{text}{suffix}", piece.lo * lo, _mul(piece.hi, hi))
+                piece = Piece(f"{body}{text}{suffix}", piece.lo * lo, multiply(piece.hi, hi))
             quantified = True
 
     def quantifier(self) -> tuple[int, int, str, str] | None:
@@ -220,8 +208,8 @@ class _Parser:
                 suffix = src[self.i]
                 self.i += 1
             return lo, hi, suffix, c
-        m = _INTERVAL.match(src, i) if c == "{" else None
-        if m is None or not _valid_interval(src, i):
+        m = INTERVAL.match(src, i) if c == "{" else None
+        if m is None or not valid_interval(src, i):
             return None
         low, comma, high = m.group(1), m.group(2), m.group(3)
         lo = int(low) if low else 0
@@ -316,187 +304,3 @@ class _Parser:
             return Piece(f"(?<{kind}" + "|".join(p.text for p in alts) + ")", 0, 0, True)
         parts = [f"(?<{kind}{p.text})" for p in alts]
         return Piece("(?:" + "|".join(parts) + ")" if positive else "".join(parts), 0, 0, True)
-
-    def escape(self) -> Piece:
-        src, start = self.src, self.i
-        if start + 1 >= len(src):
-            raise self.ruby_error("too short escape sequence")
-        e = src[start + 1]
-        if e in _SHORTHAND:
-            self.i += 2
-            return Piece(_SHORTHAND[e], 1, 1)
-        if e in _ASSERTS:
-            self.i += 2
-            return Piece(_ASSERTS[e], 0, 0, True)
-        if e == "R":
-            self.i += 2
-            return Piece(_LINEBREAK, 1, 2)
-        if e == "X":
-            self.i += 2
-            self.needs_regex = True
-            return Piece("\\X", 1, INF)
-        if e == "k" and src[start + 2:start + 3] in ("<", "'"):
-            return self.backref_by_name(start)
-        if e == "g" and src[start + 2:start + 3] in ("<", "'"):
-            raise self.cannot("a subexpression call \\g<...>", start)
-        if e in "pP" and src[start + 2:start + 3] == "{":
-            return Piece(self.classes.property_text(start), 1, 1)
-        if e.isdigit() and e != "0":
-            backref = self.numbered_backref(start)
-            if backref is not None:
-                return backref
-        chars = self.classes.escaped_chars(start)
-        return Piece("".join(char_text(c) for c in chars), len(chars), len(chars))
-
-    def numbered_backref(self, start: int) -> Piece | None:
-        digits = re.match(r"\d+", self.src[start + 1:])
-        assert digits is not None
-        n = int(digits.group(0))
-        if n > self.total_groups and n >= 10:
-            if digits.group(0)[0] in "89":
-                self.i = start + 2
-                return Piece(escape_char(digits.group(0)[0]), 1, 1)
-            return None  # an octal escape
-        if n > self.total_groups:
-            raise self.ruby_error("invalid backref number/name")
-        if self.names:
-            raise self.ruby_error("numbered backref/call is not allowed. (use name)")
-        self.i = start + 1 + len(digits.group(0))
-        return Piece(f"(?:\\{n})", 0, INF)
-
-    def backref_by_name(self, start: int) -> Piece:
-        close = ">" if self.src[start + 2] == "<" else "'"
-        end = self.src.find(close, start + 3)
-        ref = self.src[start + 3:end] if end >= 0 else ""
-        self.i = end + 1 if end >= 0 else len(self.src)
-        if re.fullmatch(r"-?\d+", ref):
-            n = int(ref)
-            n = self.capturing + 1 + n if n < 0 else n
-            if self.names:
-                raise self.ruby_error("numbered backref/call is not allowed. (use name)")
-            if n < 1 or n > self.total_groups:
-                raise self.ruby_error("invalid backref number/name")
-            return Piece(f"(?:\\{n})", 0, INF)
-        if ref not in self.names:
-            raise self.ruby_error(f"undefined name <{ref}> reference")
-        return Piece(f"(?P={ref})", 0, INF)
-
-
-def _mul(a: int, b: int) -> int:
-    return INF if a >= INF or b >= INF else min(INF, a * b)
-
-
-def _is_unit(text: str) -> bool:
-    """True when a translated atom can take a quantifier without a wrapping group."""
-    if text.startswith("(") and _balanced_group(text):
-        return True
-    if text.startswith("[") and text.endswith("]") and _single_class(text):
-        return True
-    return bool(re.fullmatch(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|.)", text))
-
-
-def _balanced_group(text: str) -> bool:
-    depth = 0
-    i = 0
-    in_class = False
-    while i < len(text):
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = c != "]"
-        elif c == "[":
-            in_class = True
-            if text.startswith("[^]", i) or text.startswith("[]", i):
-                i += 1
-        elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0 and i != len(text) - 1:
-                return False
-        i += 1
-    return depth == 0
-
-
-def _single_class(text: str) -> bool:
-    i = 1
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == "]":
-            return i == len(text) - 1
-        i += 1
-    return False
-
-
-def _valid_interval(src: str, i: int) -> bool:
-    m = _INTERVAL.match(src, i)
-    return bool(m) and bool(m.group(1) or m.group(3))  # "{,}" is a literal in Ruby
-
-
-def _skip_class(src: str, i: int) -> int:
-    """Offset after the character class starting at ``src[i] == '['`` (for pre-scans)."""
-    depth = 0
-    i += 1
-    if src.startswith("^", i):
-        i += 1
-    if src.startswith("]", i):
-        i += 1
-    while i < len(src):
-        c = src[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            depth += 1
-        elif c == "]":
-            if depth == 0:
-                return i + 1
-            depth -= 1
-        i += 1
-    return i
-
-
-def _scan_groups(src: str) -> list[str | None]:
-    """Capturing groups in order: their names, or None for unnamed ones."""
-    out: list[str | None] = []
-    i = 0
-    while i < len(src):
-        c = src[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            i = _skip_class(src, i)
-            continue
-        if c == "(":
-            if not src.startswith("?", i + 1):
-                out.append(None)
-            else:
-                m = re.match(r"\(\?(?:<([A-Za-z_][A-Za-z0-9_]*)>|'([A-Za-z_][A-Za-z0-9_]*)')", src[i:])
-                if m:
-                    out.append(m.group(1) or m.group(2))
-        i += 1
-    return out
-
-
-def _prescan_names(src: str) -> set[str]:
-    return {n for n in _scan_groups(src) if n is not None}
-
-
-def _prescan_groups(src: str) -> int:
-    groups = _scan_groups(src)
-    named = [g for g in groups if g is not None]
-    return len(named) if named else len(groups)
-
-
-def check_property(name: str) -> bool:
-    """True when the ``regex`` package knows the Unicode property ``name``."""
-    try:
-        regex.compile("\\p{%s}" % name)
-    except regex.error:
-        return False
-    return True

@@ -1,0 +1,171 @@
+"""Ruby regexp escapes: shorthands, anchors, backreferences and character escapes.
+
+A mixin of the regexp parser (:mod:`efklab.rubyregexparse`) and used by its class reader:
+``\\d``-style shorthands are ASCII-only as in Ruby, ``\\k<name>``/``\\1`` follow Onigmo's rules
+(numbered references are refused once named groups exist), and ``\\x``, ``\\u{...}``, octal and
+control escapes give the characters Ruby gives, with Ruby's error text when malformed.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from efklab.errors import RuleError
+from efklab.rubyclass import char_text
+from efklab.rubyscan import INF, Piece
+
+if TYPE_CHECKING:
+    from efklab.rubyclass import ClassReader
+
+_SHORTHAND = {"d": "[0-9]", "D": "[^0-9]", "w": "[a-zA-Z0-9_]", "W": "[^a-zA-Z0-9_]",
+              "s": "[\\t\\n\\x0b\\x0c\\r ]", "S": "[^\\t\\n\\x0b\\x0c\\r ]",
+              "h": "[0-9a-fA-F]", "H": "[^0-9a-fA-F]"}
+_ASSERTS = {"A": "\\A", "z": "\\Z", "Z": "(?=\\n?\\Z)", "b": "\\b", "B": "(?:\\B|\\A\\Z)", "G": "\\A", "K": ""}
+_LINEBREAK = "(?>\\r\\n|[\\n\\x0b\\x0c\\r\\x85\\u2028\\u2029])"
+_SIMPLE = {"t": "\t", "n": "\n", "r": "\r", "f": "\f", "v": "\v", "a": "\a", "e": "\x1b"}
+
+
+class EscapeMixin:
+    """Escape handling for the parser (it provides src, i, names, groups and the error makers)."""
+
+    src: str
+    i: int
+    names: set[str]
+    total_groups: int
+    capturing: int
+    needs_regex: bool
+    classes: ClassReader
+
+    def ruby_error(self, message: str) -> RuleError:
+        raise NotImplementedError
+
+    def cannot(self, construct: str, at: int, why: str = "Python has no equivalent") -> RuleError:
+        raise NotImplementedError
+
+    def escape(self) -> Piece:
+        src, start = self.src, self.i
+        if start + 1 >= len(src):
+            raise self.ruby_error("too short escape sequence")
+        e = src[start + 1]
+        if e in _SHORTHAND:
+            self.i += 2
+            return Piece(_SHORTHAND[e], 1, 1)
+        if e in _ASSERTS:
+            self.i += 2
+            return Piece(_ASSERTS[e], 0, 0, True)
+        if e == "R":
+            self.i += 2
+            return Piece(_LINEBREAK, 1, 2)
+        if e == "X":
+            self.i += 2
+            self.needs_regex = True
+            return Piece("\\X", 1, INF)
+        if e == "k" and src[start + 2:start + 3] in ("<", "'"):
+            return self.backref_by_name(start)
+        if e == "g" and src[start + 2:start + 3] in ("<", "'"):
+            raise self.cannot("a subexpression call \\g<...>", start)
+        if e in "pP" and src[start + 2:start + 3] == "{":
+            return Piece(self.classes.property_text(start), 1, 1)
+        if e.isdigit() and e != "0":
+            backref = self.numbered_backref(start)
+            if backref is not None:
+                return backref
+        chars = self.escaped_chars(start)
+        return Piece("".join(char_text(c) for c in chars), len(chars), len(chars))
+
+    def numbered_backref(self, start: int) -> Piece | None:
+        digits = re.match(r"\d+", self.src[start + 1:])
+        assert digits is not None
+        n = int(digits.group(0))
+        if n > self.total_groups and n >= 10:
+            if digits.group(0)[0] in "89":
+                self.i = start + 2
+                return Piece(char_text(digits.group(0)[0]), 1, 1)
+            return None  # an octal escape
+        if n > self.total_groups:
+            raise self.ruby_error("invalid backref number/name")
+        if self.names:
+            raise self.ruby_error("numbered backref/call is not allowed. (use name)")
+        self.i = start + 1 + len(digits.group(0))
+        return Piece(f"(?:\\{n})", 0, INF)
+
+    def backref_by_name(self, start: int) -> Piece:
+        close = ">" if self.src[start + 2] == "<" else "'"
+        end = self.src.find(close, start + 3)
+        ref = self.src[start + 3:end] if end >= 0 else ""
+        self.i = end + 1 if end >= 0 else len(self.src)
+        if re.fullmatch(r"-?\d+", ref):
+            n = int(ref)
+            n = self.capturing + 1 + n if n < 0 else n
+            if self.names:
+                raise self.ruby_error("numbered backref/call is not allowed. (use name)")
+            if n < 1 or n > self.total_groups:
+                raise self.ruby_error("invalid backref number/name")
+            return Piece(f"(?:\\{n})", 0, INF)
+        if ref not in self.names:
+            raise self.ruby_error(f"undefined name <{ref}> reference")
+        return Piece(f"(?P={ref})", 0, INF)
+
+    def escaped_chars(self, start: int) -> list[str]:
+        """The character(s) an escape at ``start`` stands for; advances the parser."""
+        src = self.src
+        if start + 1 >= len(src):
+            raise self.ruby_error("too short escape sequence")
+        e = src[start + 1]
+        self.i = start + 2
+        if e in _SIMPLE:
+            return [_SIMPLE[e]]
+        if e in "01234567":
+            m = re.match(r"[0-7]{1,3}", src[start + 1:])
+            assert m is not None
+            self.i = start + 1 + len(m.group(0))
+            return [chr(int(m.group(0), 8))]
+        if e == "x":
+            m = re.match(r"[0-9a-fA-F]{1,2}", src[start + 2:])
+            if m is None:
+                raise self.ruby_error("invalid hex escape")
+            self.i = start + 2 + len(m.group(0))
+            code = int(m.group(0), 16)
+            if code >= 0x80:
+                raise self.ruby_error("too short escaped multibyte character")
+            return [chr(code)]
+        if e == "u":
+            return self.unicode_escape(start)
+        if e in "cC":
+            return [self.control_escape(start, e)]
+        if e == "M":
+            raise self.ruby_error("too short meta escape" if src[start + 2:start + 3] != "-"
+                              else "too short escaped multibyte character")
+        return [e]
+
+    def unicode_escape(self, start: int) -> list[str]:
+        src = self.src
+        if src.startswith("{", start + 2):
+            end = src.find("}", start + 3)
+            body = src[start + 3:end] if end >= 0 else ""
+            if end < 0 or not re.fullmatch(r"\s*[0-9a-fA-F]{1,6}(?:\s+[0-9a-fA-F]{1,6})*\s*", body):
+                raise self.ruby_error("invalid Unicode escape")
+            self.i = end + 1
+            return [self.codepoint(int(h, 16)) for h in body.split()]
+        m = re.match(r"[0-9a-fA-F]{4}", src[start + 2:])
+        if m is None:
+            raise self.ruby_error("too short escape sequence" if start + 2 >= len(src) else "invalid Unicode escape")
+        self.i = start + 6
+        return [self.codepoint(int(m.group(0), 16))]
+
+    def codepoint(self, code: int) -> str:
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            raise self.ruby_error("invalid Unicode range")
+        return chr(code)
+
+    def control_escape(self, start: int, e: str) -> str:
+        src = self.src
+        at = start + 2
+        if e == "C":
+            if not src.startswith("-", at):
+                raise self.ruby_error("too short control escape")
+            at += 1
+        if at >= len(src) or not src[at].isascii():
+            raise self.ruby_error("too short control escape")
+        self.i = at + 1
+        return "\x7f" if src[at] == "?" else chr(ord(src[at]) & 0x9F)
