@@ -234,10 +234,10 @@ def encode_plain(value: Any) -> str:
     """Compact JSON of a plain value (see :func:`is_plain`), identical to ``JSON.stringify`` for it."""
     if _orjson is not None:
         try:
-            return _orjson.dumps(value).decode("utf-8")
-        except TypeError:  # lone surrogates (only from the stdlib path)
+            return _orjson.dumps(value).decode("utf-8")  # refuses lone surrogates, so none in its output
+        except TypeError:
             pass
-    return "".join(_c_encoder(value, 0))
+    return fix_surrogates("".join(_c_encoder(value, 0)))
 
 
 def is_array_index(key: str) -> bool:

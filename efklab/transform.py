@@ -27,7 +27,6 @@ from efklab.jscompat import (
     JsonScanner,
     civil_from_days,
     encode_plain,
-    fix_surrogates,
     is_numeric,
     iso_timestamp,
     property_order,
@@ -43,7 +42,6 @@ from efklab.payloads import LogEvent, Payload, encode_event
 SEED = "seed"
 OPENSEARCH = "opensearch"
 MODES = (SEED, OPENSEARCH)
-_AT_KEYS = frozenset(("@id", "@timestamp", "@message", "@owner", "@log_group", "@log_stream"))
 _THROWS = "the seed Lambda would throw {error} and fail the whole invocation"
 _NO_INDEX_OF = "TypeError: message.indexOf is not a function"
 _ORDINAL = re.compile(r"\[(\d+)\]$")
@@ -125,8 +123,7 @@ def transform_payload(p: Payload, options: TransformOptions = TransformOptions()
     scanner = _scanner()
     seed = plan.mode == SEED
     group_json = quote(p.log_group)
-    tail = _Tail(p.owner, p.log_group, p.log_stream,
-                 f',"@owner":{quote(p.owner)},"@log_group":{group_json},"@log_stream":{quote(p.log_stream)}}}')
+    tail = _Tail(p.owner, p.log_group, p.log_stream)
     namer = None if seed else plan.strategy.for_stream(p.log_group, p.log_stream)  # type: ignore[union-attr]
     by_day = seed or namer.by_day  # type: ignore[union-attr]
     heads: dict[int, tuple[str, str, str | None]] = {}  # day or ms -> (index, action head, problem)
@@ -177,48 +174,28 @@ def _action_head(p: Payload, ms: int, seed: bool, namer: Any, group_json: str) -
 
 @dataclass(frozen=True, slots=True)
 class _Tail:
-    """The payload-wide @ fields, as values and as the serialized end of every source line."""
+    """The payload-wide @ fields."""
 
     owner: str
     log_group: str
     log_stream: str
-    text: str
 
 
 def _source_line(event: LogEvent, ms: int | None, scanner: JsonScanner, tail: _Tail) -> str:
-    """``JSON.stringify(source)`` of the seed's document for one event."""
-    message = event.message
+    """``JSON.stringify(source)`` of the seed's document for one event (buildSource, then the @ fields)."""
     fields = event.extracted_fields
     if fields is None:
-        source: dict[str, Any] | None = None
+        message = event.message
         brace = message.find("{")
-        if brace >= 0:
-            source, plain = _extract_json(message[brace:] if brace else message, scanner)
-            if source is not None and plain:
-                if ms is None:
-                    raise _invalid_date(event)
-                if _AT_KEYS.isdisjoint(source):
-                    body = encode_plain(source)
-                    line = body[:-1] + ("," if source else "") + _at_fields(event, ms) + tail.text
-                else:
-                    line = encode_plain(_with_at_fields(source, event, ms, tail))
-                ascii_only = message.isascii() and "\\u" not in message and event.id.isascii()
-                return line if ascii_only else fix_surrogates(line)
+        source, plain = _extract_json(message[brace:] if brace else message, scanner) if brace >= 0 else (None, True)
         if source is None:
-            if ms is None:
-                raise _invalid_date(event)
-            line = "{" + _at_fields(event, ms) + tail.text
-            return line if message.isascii() and event.id.isascii() else fix_surrogates(line)
+            source, plain = {}, True
     else:
-        source = build_source_from_fields(fields, scanner)
+        source, plain = build_source_from_fields(fields, scanner), False
     if ms is None:
         raise _invalid_date(event)
-    return stringify(_with_at_fields(source, event, ms, tail))
-
-
-def _at_fields(event: LogEvent, ms: int) -> str:
-    """``"@id":…,"@timestamp":…,"@message":…`` (the payload-wide @ fields are in ``tail``)."""
-    return f'"@id":{quote_raw(event.id)},"@timestamp":"{_iso(ms)}","@message":{quote_raw(event.message)}'
+    document = _with_at_fields(source, event, ms, tail)
+    return encode_plain(document) if plain else stringify(document)
 
 
 def _with_at_fields(source: dict[str, Any], event: LogEvent, ms: int, tail: _Tail) -> dict[str, Any]:
