@@ -10,11 +10,17 @@ from collections.abc import Sequence
 
 
 def count_inversions(values: Sequence[int]) -> int:
-    """Pairs i < j with values[i] > values[j], in O(n log n) (merge sort)."""
+    """Pairs i < j with values[i] > values[j], in O(n log n) (merge sort); tiny inputs (tie groups) directly."""
+    n = len(values)
+    if n < 2:
+        return 0
+    if n == 2:
+        return int(values[0] > values[1])
+    if n <= 10:
+        return sum(a > b for i, a in enumerate(values) for b in values[i + 1 :])
     items = list(values)
     inversions = 0
     width = 1
-    n = len(items)
     while width < n:
         merged: list[int] = []
         for lo in range(0, n, 2 * width):
