@@ -191,16 +191,51 @@ def _take_time(record: dict[str, Any], parse: ParseSpec, to_time: Callable[[Any]
     try:
         return to_time(value), record
     except TimeFormatError as exc:
-        return (f"invalid line found: invalid time format: value = {value}, error_class = ArgumentError, "
-                f"error = {exc}")
+        return _time_warning(value, exc)
 
 
 def parse_lines(lines: Iterable[str], *, source: str, tag: str, parse: ParseSpec, join_partials: bool = False,
                 now_ns: int = 0, first_lineno: int = 1) -> Iterator[FluentRecord | Reject]:
     """Records (or Rejects) for raw lines of one file, in order; the functional core of the reader."""
-    parse_line = make_line_parser(parse, now_ns=now_ns)
-    out: Iterator[FluentRecord | Reject] = _parsed(lines, parse_line, source, tag, first_lineno)
+    out: Iterator[FluentRecord | Reject]
+    if parse.type == "json":  # the hot path (docker json-file): the same steps, inlined
+        out = _parsed_json(lines, parse, source, tag, first_lineno, now_ns)
+    else:
+        out = _parsed(lines, make_line_parser(parse, now_ns=now_ns), source, tag, first_lineno)
     return join_cri_partials(out) if join_partials else out
+
+
+def _parsed_json(lines: Iterable[str], parse: ParseSpec, source: str, tag: str, first_lineno: int,
+                 now_ns: int) -> Iterator[FluentRecord | Reject]:
+    scan = json.JSONDecoder().scan_once
+    blank = re.compile(r"[ \t\n\r]*").match
+    to_time = _time_reader(parse)
+    key, keep = parse.time_key, parse.keep_time_key
+    for lineno, line in enumerate(lines, first_lineno):
+        text = line[:-1] if line[-1:] == "\n" and line[-2:-1] != "\r" else chomp(line)
+        try:
+            start = 0 if text[:1] == "{" else blank(text, 0).end()  # type: ignore[union-attr]
+            if text[start:start + 1] != "{":
+                raise ValueError("not an object")
+            record, end = scan(text, start)
+            if end != len(text) and blank(text, end).end() != len(text):  # type: ignore[union-attr]
+                raise ValueError("extra data")
+        except (StopIteration, ValueError):
+            yield Reject("parse", f"pattern not matched: {ruby_inspect(text)}", source, lineno, text)
+            continue
+        when = now_ns  # fluentd stamps the current time when the time field is missing
+        if key in record:
+            value = record[key] if keep else record.pop(key)
+            try:
+                when = to_time(value)
+            except TimeFormatError as exc:
+                yield Reject("parse", _time_warning(value, exc), source, lineno, text)
+                continue
+        yield FluentRecord(tag, when, record, source, lineno)
+
+
+def _time_warning(value: Any, exc: Exception) -> str:
+    return f"invalid line found: invalid time format: value = {value}, error_class = ArgumentError, error = {exc}"
 
 
 def _parsed(lines: Iterable[str], parse_line: LineParser, source: str, tag: str,

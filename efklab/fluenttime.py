@@ -141,6 +141,10 @@ class _SeedClock:
     def __call__(self, value: Any) -> int:
         if type(value) is not str:
             raise TimeFormatError(f"value must be string: {value}")
+        if value[:19] == self._prefix and value[19:20] == "." and value[-1:] == "Z":
+            frac = value[20:-1]
+            if frac.isdigit():
+                return self._seconds * NS + int(frac[:9].ljust(9, "0"))
         if len(value) < 22 or value[19] != "." or value[-1] != "Z" or not value[20:-1].isdigit():
             raise TimeFormatError("string doesn't match")
         prefix = value[:19]

@@ -154,7 +154,7 @@ class _Parser(EscapeMixin):
             return Piece("(?s:.)" if flags.m else ".", 1, 1)
         if c == "^":
             self.i += 1
-            return Piece("(?:\\A|(?<=\\n)(?!\\Z))", 0, 0, True)
+            return Piece("^(?:(?!\\Z)|\\A)", 0, 0, True)  # re.M ^, but not after a final newline
         if c == "$":
             self.i += 1
             return Piece("$", 0, 0, True)
