@@ -86,14 +86,14 @@ class PipelineRun:
                             columns=["where", "stage", "reason"])
 
 
-def connect(opensearch_url: str = "") -> Connected:
-    """The node at ``opensearch_url`` (basic auth from the environment), or the local node, started if needed."""
+def connect(opensearch_url: str = "", *, aws_region: str = "", ca_certs: str = "", no_verify_tls: bool = False) -> Connected:
+    """The node at ``opensearch_url`` (basic auth from the environment, or SigV4 with ``aws_region``), else the local node."""
     url = opensearch_url
     if not url:
         from efklab.adapters.node import ensure_local_node
 
         url = ensure_local_node()
-    conn = connection_from_env(url)
+    conn = connection_from_env(url, aws_region=aws_region or None, ca_certs=ca_certs or None, verify_tls=not no_verify_tls)
     return Connected(make_client(conn), conn)
 
 

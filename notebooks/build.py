@@ -15,7 +15,10 @@ HERE = Path(__file__).resolve().parent
 
 IMPORTS = "%matplotlib inline\nimport pandas as pd\n\nfrom efklab import workbench\nfrom efklab.reports import record_check\n\npd.set_option(\"display.max_colwidth\", 160)"
 
-CONNECTION = '''opensearch_url: str = ""  # OpenSearch URL; empty: the local node (started when needed). Credentials only from the environment'''
+CONNECTION = '''opensearch_url: str = ""  # OpenSearch URL; empty: the local node (started when needed). Basic auth only from the environment
+aws_region: str = ""  # sign requests with SigV4 for Amazon OpenSearch Service (boto3 credential chain); empty: no signing
+ca_certs: str = ""  # CA bundle to verify the endpoint's TLS certificate; empty: the system's
+no_verify_tls: bool = False  # do not verify TLS certificates'''
 SAMPLES = '''logs: str = ""  # container logs: a folder (*.log or containers/*.log) or one file; empty: data/samples, the committed sample set'''
 
 NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
@@ -40,7 +43,7 @@ keep_indices: bool = False  # keep the replayed indices on the node after the ru
         ("code", "run.rejects_table().head(20)"),
         ("code", "po.plot_group_sizes({\"this config\": po.group_sizes(run.provenance_rows())}, title=\"Lines per event\")"),
         ("md", "## The replay: events -> documents in the node"),
-        ("code", "target = workbench.connect(opensearch_url)\n"
+        ("code", "target = workbench.connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
                  "pattern, summary = workbench.replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, mode=mode)\n"
                  "workbench.replay_table(summary)"),
         ("code", "review = review_layout(run.payloads, prefix=prefix, mode=mode, primaries=primaries, target=target, replay=summary, pattern=pattern)\n"
@@ -107,7 +110,7 @@ max_out_of_place: float = 0.0  # share of lines the recommended view may still s
 export_dashboards: str = ""  # write Dashboards saved objects (index pattern + sorted saved search) to this file; empty: none
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
         ("code", IMPORTS + "\nfrom efklab import plots_ordering as po\nfrom efklab.ordering_story import tell_ordering_story"),
-        ("code", "target = workbench.connect(opensearch_url)\n"
+        ("code", "target = workbench.connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
                  "files = workbench.container_logs(logs)\n"
                  "story = tell_ordering_story(target, files, old=old, new=new, prefix=prefix, primaries=primaries, index_strategy=index_strategy)\n"
                  "print(f\"{story.old.label}: {story.old.pattern}  |  {story.new.label}: {story.new.pattern}\")"),
@@ -158,7 +161,7 @@ keep_indices: bool = False  # keep the replayed indices on the node after the ru
         ("code", IMPORTS + "\nfrom efklab.layout_review import review_layout\nfrom efklab.plots import plot_doc_heatmap"),
         ("code", "files = workbench.container_logs(logs)\n"
                  "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG))\n"
-                 "target = workbench.connect(opensearch_url)\n"
+                 "target = workbench.connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
                  "pattern, summary = workbench.replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, mode=mode, index_strategy=index_strategy)\n"
                  "review = review_layout(run.payloads, prefix=prefix, mode=mode, index_strategy=index_strategy, primaries=primaries, replicas=replicas,\n"
                  "                       data_nodes=data_nodes, retention_days=retention_days, max_shards_per_node=max_shards_per_node,\n"

@@ -22,10 +22,10 @@ is not written.  Exit 0 all checks passed, 1 a check failed or a notebook errore
 
 EPILOG = """\
 examples:
-  efklab report                                   # all notebooks, reports/<today>/
-  efklab report --only ordering -p events 2000    # one notebook, smaller sample
-  efklab report --out 'reports/{date}-{index_prefix}' -p index_prefix nightly
-  efklab report --list                            # notebooks and their parameters
+  efklab report                                        # every notebook on data/samples -> reports/<today>/
+  efklab report --only ordering -p logs /tmp/my-logs   # one notebook on your own container logs
+  efklab report --out 'reports/{date}-{prefix}' --only replay -p prefix nightly
+  efklab report --list                                 # the notebooks and their parameters
 output path fields: {date} (the 'date' parameter, else today), {time}, {datetime}, any parameter.
 """
 
