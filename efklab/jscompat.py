@@ -1,376 +1,52 @@
-"""The JavaScript semantics the seed Lambda relies on, reproduced exactly.
+"""The JavaScript semantics the seed Lambda relies on, reproduced exactly (one import for all).
 
-``JSON.parse`` strictness, ``JSON.stringify`` output (number printing, property order, lone
-surrogates), ``parseFloat`` / ``isFinite`` / ``1 * value`` on strings, and ``Date`` arithmetic
-with ``toISOString()``.  Every function here was checked against node 20; the differential
-tests keep checking it.
+Numbers (``efklab.jsnumbers``), JSON (``efklab.jsjson``) and dates (``efklab.jsdate``); every
+function was checked against node 20 and the differential tests keep checking it.
 """
 from __future__ import annotations
 
-import json
-import math
-import re
-from collections.abc import Callable
-from json.encoder import encode_basestring as _quote  # the C implementation when available
-from typing import Any
-
-try:  # orjson parses and prints 2-4x faster; whatever it refuses goes to the exact stdlib path
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - a declared dependency, but the core works without it
-    _orjson = None  # type: ignore[assignment]
-
-MAX_SAFE_INTEGER = 2**53 - 1
-MAX_ARRAY_INDEX = 2**32 - 2  # property keys up to this are "integer-like" and sort first
-MAX_TIME_MS = 8.64e15  # ECMAScript TimeClip bound
-MS_PER_DAY = 86_400_000
-
-# StrWhiteSpaceChar: WhiteSpace (incl. every Zs character and the BOM) and LineTerminator.
-JS_WHITESPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-
-_DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
-_NON_DECIMAL = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
-_PARSE_FLOAT_START = re.compile(r"[+-]?(?:Infinity|[0-9]|\.[0-9])")
-_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]{0,9}")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-class JsonSyntaxError(ValueError):
-    """Text that ``JSON.parse`` would refuse (Python's json accepts a few things JS does not)."""
-
-
-# --------------------------------------------------------------------------- numbers
-
-
-def to_number(text: str) -> float:
-    """``Number(text)`` / ``1 * text`` for a string: NaN when it is not a StringNumericLiteral."""
-    body = text.strip(JS_WHITESPACE)
-    if not body:
-        return 0.0
-    if _DECIMAL.fullmatch(body):
-        return float(body)  # Python's float() rounds correctly and knows "Infinity"
-    if _NON_DECIMAL.fullmatch(body):
-        try:
-            return float(int(body[2:], {"x": 16, "o": 8, "b": 2}[body[1].lower()]))
-        except OverflowError:
-            return math.inf
-    return math.nan
-
-
-def parse_float_is_nan(text: str) -> bool:
-    """Whether ``parseFloat(text)`` is NaN, i.e. no decimal literal starts the trimmed text."""
-    return _PARSE_FLOAT_START.match(text.lstrip(JS_WHITESPACE)) is None
-
-
-def is_numeric(value: Any) -> bool:
-    """The seed's ``isNumeric(n)``: ``!isNaN(parseFloat(n)) && isFinite(n)`` for strings and numbers."""
-    if isinstance(value, str):
-        return not parse_float_is_nan(value) and math.isfinite(to_number(value))
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _finite(value)
-    raise TypeError(f"is_numeric() is only defined here for strings and numbers, not {type(value).__name__}")
-
-
-def _finite(value: int | float) -> bool:
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int beyond the double range is Infinity in JS
-        return False
-
-
-def format_number(value: int | float) -> str:
-    """``JSON.stringify`` of a number: shortest round-trip digits in JS layout; non-finite -> ``null``."""
-    if isinstance(value, int):
-        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            return str(value)
-        try:
-            value = float(value)  # JSON.parse reads every number as a double
-        except OverflowError:
-            return "null"
-    if not math.isfinite(value):
-        return "null"
-    if value == 0:
-        return "0"  # also -0
-    text = repr(value)
-    sign = ""
-    if text[0] == "-":
-        sign, text = "-", text[1:]
-    mantissa, _, exponent = text.partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    digits = whole + fraction
-    stripped = digits.lstrip("0")
-    n = int(exponent or 0) + len(whole) - (len(digits) - len(stripped))  # value = 0.DIGITS * 10**n
-    digits = stripped.rstrip("0")
-    k = len(digits)
-    if k <= n <= 21:
-        return sign + digits + "0" * (n - k)
-    if 0 < n <= 21:
-        return sign + digits[:n] + "." + digits[n:]
-    if -6 < n <= 0:
-        return sign + "0." + "0" * -n + digits
-    e = n - 1
-    return sign + digits[0] + ("." + digits[1:] if k > 1 else "") + ("e+" if e >= 0 else "e-") + str(abs(e))
-
-
-# --------------------------------------------------------------------------- JSON
-
-
-def _reject_constant(name: str) -> Any:
-    raise JsonSyntaxError(f"Unexpected token '{name[0]}' ({name} is not JSON)")
-
-
-def _lenient_int(text: str) -> int | float:
-    """Integers past Python's digit limit: JS reads them as doubles (usually Infinity)."""
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
-
-
-try:  # the C encoder json.dumps uses, without its per-call setup
-    from _json import make_encoder as _make_encoder
-
-    _c_encoder = _make_encoder(None, None, _quote, None, ":", ",", False, False, True)
-except ImportError:  # pragma: no cover - CPython always has _json
-    _c_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).iterencode
-
-_STRICT = json.JSONDecoder(parse_constant=_reject_constant)
-_STRICT_LONG = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_lenient_int)
-
-
-def parse_json(text: str) -> Any:
-    """``JSON.parse(text)``: raises ValueError where JS throws SyntaxError (RecursionError when too deep)."""
-    if _orjson is not None:
-        try:
-            return _orjson.loads(text)  # strict RFC 8259; lone surrogates, 1e400 and deep nesting fall through
-        except ValueError:
-            pass
-    try:
-        return _STRICT.decode(text)
-    except ValueError as exc:
-        if "digits" not in str(exc) or isinstance(exc, json.JSONDecodeError):
-            raise
-        return _STRICT_LONG.decode(text)
-
-
-class JsonScanner:
-    """``JSON.parse`` that also reports whether the value needs JS-specific printing.
-
-    A value is *plain* when it has no fractional/exponent numbers, no integers beyond 2**53 and
-    no integer-like object keys: then Python's C encoder prints it exactly as ``JSON.stringify``
-    does, and the per-event path needs no Python-level walk.  One scanner per batch (not shared
-    between threads).
-    """
-
-    _INT_KEY = re.compile(r'"[0-9]+"\s*:')
-
-    def __init__(self) -> None:
-        self.exotic = False
-        self._decoder = json.JSONDecoder(
-            parse_float=self._on_float, parse_int=self._on_int, parse_constant=_reject_constant
-        )
-        self._scan_once = self._decoder.scan_once
-
-    def _on_float(self, text: str) -> float:
-        self.exotic = True
-        return float(text)
-
-    def _on_int(self, text: str) -> int | float:
-        if len(text) > 15:
-            self.exotic = True
-            return _lenient_int(text)
-        return int(text)
-
-    def scan(self, text: str) -> tuple[Any, bool]:
-        """Parse ``text`` (which starts with its value) strictly; return the value and whether it is plain."""
-        if _orjson is not None:
-            try:
-                value = _orjson.loads(text)
-                return value, is_plain(value)
-            except (ValueError, RecursionError):
-                pass  # let the exact parser decide
-        self.exotic = False
-        try:
-            value, end = self._scan_once(text, 0)
-        except StopIteration as exc:
-            raise json.JSONDecodeError("Expecting value", text, exc.value) from None
-        if end != len(text) and text[end:].strip(" \t\n\r"):
-            raise json.JSONDecodeError("Extra data", text, end)
-        return value, not self.exotic and self._INT_KEY.search(text) is None
-
-
-def is_plain(value: Any) -> bool:
-    """No floats, no integers beyond 2**53, no array-index keys: prints the same in Python and JS."""
-    if type(value) is dict:
-        for key, item in value.items():
-            if key and "0" <= key[0] <= "9" and is_array_index(key):
-                return False
-            kind = type(item)
-            if kind is str or item is None or kind is bool:
-                continue
-            if kind is int:
-                if -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
-                    continue
-                return False
-            if kind is float or not is_plain(item):
-                return False
-        return True
-    if type(value) is list:
-        for item in value:
-            kind = type(item)
-            if kind is str or item is None or kind is bool:
-                continue
-            if kind is int:
-                if -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
-                    continue
-                return False
-            if kind is float or not is_plain(item):
-                return False
-        return True
-    kind = type(value)
-    return kind is str or value is None or kind is bool or (kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
-
-
-def encode_plain(value: Any) -> str:
-    """Compact JSON of a plain value (see :func:`is_plain`), identical to ``JSON.stringify`` for it."""
-    if _orjson is not None:
-        try:
-            return _orjson.dumps(value).decode("utf-8")  # refuses lone surrogates, so none in its output
-        except TypeError:
-            pass
-    return fix_surrogates("".join(_c_encoder(value, 0)))
-
-
-def is_array_index(key: str) -> bool:
-    """Whether ``key`` is a canonical array index, which JS enumerates first, in numeric order."""
-    return _ARRAY_INDEX.fullmatch(key) is not None and int(key) <= MAX_ARRAY_INDEX
-
-
-def property_order(obj: dict[str, Any]) -> list[str]:
-    """The keys of a JS object in enumeration order: array indices ascending, then insertion order."""
-    keys = list(obj)
-    indices = [k for k in keys if is_array_index(k)]
-    if not indices:
-        return keys
-    indices.sort(key=int)
-    return indices + [k for k in keys if not is_array_index(k)]
-
-
-def stringify(value: Any) -> str:
-    """``JSON.stringify(value)`` for a parsed-JSON value (dict/list/str/int/float/bool/None)."""
-    parts: list[str] = []
-    _stringify_into(value, parts.append)
-    return fix_surrogates("".join(parts))
-
-
-def _stringify_into(value: Any, emit: Callable[[str], Any]) -> None:
-    if isinstance(value, str):
-        emit(quote_raw(value))
-    elif value is None:
-        emit("null")
-    elif value is True:
-        emit("true")
-    elif value is False:
-        emit("false")
-    elif isinstance(value, (int, float)):
-        emit(format_number(value))
-    elif isinstance(value, dict):
-        emit("{")
-        first = True
-        for key in property_order(value):
-            if not first:
-                emit(",")
-            first = False
-            emit(quote_raw(key))
-            emit(":")
-            _stringify_into(value[key], emit)
-        emit("}")
-    elif isinstance(value, (list, tuple)):
-        emit("[")
-        for i, item in enumerate(value):
-            if i:
-                emit(",")
-            _stringify_into(item, emit)
-        emit("]")
-    else:
-        raise TypeError(f"not a JSON value: {type(value).__name__}")
-
-
-def fix_surrogates(text: str) -> str:
-    """Well-formed ``JSON.stringify``: pair adjacent surrogates, write lone ones as ``\\udXXX``.
-
-    Python keeps a lone surrogate from ``"\\ud800"`` as a code point; JS strings are UTF-16, so
-    a raw high surrogate followed by an escaped low one is a real character there.
-    """
-    if _LONE_SURROGATE.search(text) is None:
-        return text
-    paired = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", paired)
-
-
-def quote(text: str) -> str:
-    """``JSON.stringify(string)``."""
-    return fix_surrogates(quote_raw(text))
-
-
-def quote_raw(text: str) -> str:
-    """The JSON string literal of ``text`` with any lone surrogates left raw (see :func:`fix_surrogates`)."""
-    if _orjson is not None:
-        try:
-            return _orjson.dumps(text).decode("utf-8")  # same escapes as JSON.stringify, much faster
-        except TypeError:  # surrogates: only the stdlib keeps them
-            pass
-    return _quote(text)
-
-
-# --------------------------------------------------------------------------- dates
-
-
-def time_clip(value: int | float) -> int | None:
-    """The time value of ``new Date(1 * value)``, or None for an Invalid Date."""
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    if not math.isfinite(number) or abs(number) > MAX_TIME_MS:
-        return None
-    return int(number)  # ToIntegerOrInfinity truncates toward zero; -0 becomes 0
-
-
-def civil_from_days(days: int) -> tuple[int, int, int]:
-    """(year, month, day) of the proleptic Gregorian date ``days`` after 1970-01-01, any year."""
-    z = days + 719_468
-    era = z // 146_097
-    doe = z - era * 146_097
-    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    day = doy - (153 * mp + 2) // 5 + 1
-    month = mp + 3 if mp < 10 else mp - 9
-    return yoe + era * 400 + (month <= 2), month, day
-
-
-def utc_date(ms: int) -> tuple[int, int, int]:
-    """``getUTCFullYear()``, ``getUTCMonth() + 1``, ``getUTCDate()`` of a valid time value."""
-    return civil_from_days(ms // MS_PER_DAY)
-
-
-def iso_year(year: int) -> str:
-    """The year as ``toISOString()`` writes it: 4 digits, or a sign and 6 digits outside 0..9999."""
-    if 0 <= year <= 9999:
-        return f"{year:04d}"
-    return f"{'+' if year > 0 else '-'}{abs(year):06d}"
-
-
-def iso_timestamp(ms: int) -> str:
-    """``new Date(ms).toISOString()`` for a valid time value."""
-    days, rest = divmod(ms, MS_PER_DAY)
-    year, month, day = civil_from_days(days)
-    hours, rest = divmod(rest, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    seconds, millis = divmod(rest, 1000)
-    return f"{iso_year(year)}-{month:02d}-{day:02d}T{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}Z"
-
-
-def two_digits(number: int) -> str:
-    """``('0' + number).slice(-2)``, as the seed pads months and days."""
-    return ("0" + str(number))[-2:]
+from efklab.jsdate import MAX_TIME_MS, MS_PER_DAY, civil_from_days, iso_timestamp, iso_year, time_clip, two_digits, utc_date
+from efklab.jsjson import (
+    MAX_ARRAY_INDEX,
+    JsonScanner,
+    JsonSyntaxError,
+    encode_plain,
+    fix_surrogates,
+    is_array_index,
+    is_plain,
+    parse_json,
+    property_order,
+    quote,
+    quote_raw,
+    stringify,
+)
+from efklab.jsnumbers import JS_WHITESPACE, MAX_SAFE_INTEGER, format_number, is_numeric, parse_float_is_nan, to_number
+
+__all__ = [
+    "JS_WHITESPACE",
+    "MAX_ARRAY_INDEX",
+    "MAX_SAFE_INTEGER",
+    "MAX_TIME_MS",
+    "MS_PER_DAY",
+    "JsonScanner",
+    "JsonSyntaxError",
+    "civil_from_days",
+    "encode_plain",
+    "fix_surrogates",
+    "format_number",
+    "is_array_index",
+    "is_numeric",
+    "is_plain",
+    "iso_timestamp",
+    "iso_year",
+    "parse_float_is_nan",
+    "parse_json",
+    "property_order",
+    "quote",
+    "quote_raw",
+    "stringify",
+    "time_clip",
+    "to_number",
+    "two_digits",
+    "utc_date",
+]

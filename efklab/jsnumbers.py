@@ -1,0 +1,88 @@
+"""JavaScript's numbers as the seed meets them: ``parseFloat``, ``isFinite``, ``1 * value``, printing.
+
+Checked against node 20 (tests/differential/test_jscompat_node.py keeps checking).
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+# StrWhiteSpaceChar: WhiteSpace (incl. every Zs character and the BOM) and LineTerminator.
+JS_WHITESPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+
+_DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+_NON_DECIMAL = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
+_PARSE_FLOAT_START = re.compile(r"[+-]?(?:Infinity|[0-9]|\.[0-9])")
+
+
+def to_number(text: str) -> float:
+    """``Number(text)`` / ``1 * text`` for a string: NaN when it is not a StringNumericLiteral."""
+    body = text.strip(JS_WHITESPACE)
+    if not body:
+        return 0.0
+    if _DECIMAL.fullmatch(body):
+        return float(body)  # Python's float() rounds correctly and knows "Infinity"
+    if _NON_DECIMAL.fullmatch(body):
+        try:
+            return float(int(body[2:], {"x": 16, "o": 8, "b": 2}[body[1].lower()]))
+        except OverflowError:
+            return math.inf
+    return math.nan
+
+
+def parse_float_is_nan(text: str) -> bool:
+    """Whether ``parseFloat(text)`` is NaN, i.e. no decimal literal starts the trimmed text."""
+    return _PARSE_FLOAT_START.match(text.lstrip(JS_WHITESPACE)) is None
+
+
+def is_numeric(value: Any) -> bool:
+    """The seed's ``isNumeric(n)``: ``!isNaN(parseFloat(n)) && isFinite(n)`` for strings and numbers."""
+    if isinstance(value, str):
+        return not parse_float_is_nan(value) and math.isfinite(to_number(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _finite(value)
+    raise TypeError(f"is_numeric() is only defined here for strings and numbers, not {type(value).__name__}")
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond the double range is Infinity in JS
+        return False
+
+
+def format_number(value: int | float) -> str:
+    """``JSON.stringify`` of a number: shortest round-trip digits in JS layout; non-finite -> ``null``."""
+    if isinstance(value, int):
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return str(value)
+        try:
+            value = float(value)  # JSON.parse reads every number as a double
+        except OverflowError:
+            return "null"
+    if not math.isfinite(value):
+        return "null"
+    if value == 0:
+        return "0"  # also -0
+    text = repr(value)
+    sign = ""
+    if text[0] == "-":
+        sign, text = "-", text[1:]
+    mantissa, _, exponent = text.partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    digits = whole + fraction
+    stripped = digits.lstrip("0")
+    n = int(exponent or 0) + len(whole) - (len(digits) - len(stripped))  # value = 0.DIGITS * 10**n
+    digits = stripped.rstrip("0")
+    k = len(digits)
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * -n + digits
+    e = n - 1
+    return sign + digits[0] + ("." + digits[1:] if k > 1 else "") + ("e+" if e >= 0 else "e-") + str(abs(e))
