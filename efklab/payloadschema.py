@@ -54,6 +54,23 @@ class Payload:
         return where if self.position is None else f"{self.position}:{where}"
 
 
+_new = object.__new__
+_set_id, _set_ts, _set_msg, _set_fields, _set_ordinal = (
+    getattr(LogEvent, name).__set__ for name in ("id", "timestamp", "message", "extracted_fields", "ordinal")
+)
+
+
+def _log_event(event_id: str, timestamp: int | float, message: str, fields: dict[str, Any] | None, ordinal: int) -> LogEvent:
+    """``LogEvent(...)`` for already validated values, without the frozen __init__'s per-field checks (2x faster)."""
+    event = _new(LogEvent)
+    _set_id(event, event_id)
+    _set_ts(event, timestamp)
+    _set_msg(event, message)
+    _set_fields(event, fields)
+    _set_ordinal(event, ordinal)
+    return event
+
+
 def payload_from_json(obj: Mapping[str, Any], *, source: str | None = None, position: int | None = None) -> Payload:
     """Validate a decoded payload object; PayloadError names the first field that is wrong."""
 
@@ -87,7 +104,7 @@ def payload_from_json(obj: Mapping[str, Any], *, source: str | None = None, posi
         problem = _event_problem(event, i)
         if problem is None:
             extracted = event.get("extractedFields")
-            good.append(LogEvent(event["id"], event["timestamp"], event["message"], extracted, i))
+            good.append(_log_event(event["id"], event["timestamp"], event["message"], extracted, i))
         else:
             bad.append(Reject("schema", problem, source, f"{where}logEvents[{i}]", event))
     return Payload(

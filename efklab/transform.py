@@ -70,6 +70,23 @@ class BulkAction:
     position: str | None = None  # e.g. "3:logEvents[12]"
 
 
+_new = object.__new__
+_SETTERS = tuple(getattr(BulkAction, name).__set__ for name in ("index", "id", "action_line", "source_line", "source", "position"))
+
+
+def _bulk_action(index: str, event_id: str, action_line: str, source_line: str, source: str | None, position: str) -> BulkAction:
+    """``BulkAction(...)`` without the frozen __init__'s per-field checks (the hot loop makes one per event)."""
+    action = _new(BulkAction)
+    set_index, set_id, set_action, set_source_line, set_source, set_position = _SETTERS
+    set_index(action, index)
+    set_id(action, event_id)
+    set_action(action, action_line)
+    set_source_line(action, source_line)
+    set_source(action, source)
+    set_position(action, position)
+    return action
+
+
 class _SeedThrows(Exception):
     """The seed's code would throw here; ``reason`` says what and why."""
 
@@ -152,7 +169,7 @@ def transform_payload(p: Payload, options: TransformOptions = TransformOptions()
             rejects.append(Reject("index-name", problem, p.source, f"{where}logEvents[{ordinal}]", encode_event(event)))
             continue
         id_json = quote_raw(event.id) if event.id.isascii() else quote(event.id)
-        actions.append(BulkAction(index, event.id, action_head + id_json + "}}", source_line, p.source, f"{where}logEvents[{ordinal}]"))
+        actions.append(_bulk_action(index, event.id, action_head + id_json + "}}", source_line, p.source, f"{where}logEvents[{ordinal}]"))
     if p.invalid_events:
         rejects = sorted([*p.invalid_events, *rejects], key=_reject_ordinal)
     return actions, rejects
@@ -297,7 +314,14 @@ def _assign(source: dict[str, Any], key: str, value: Any) -> None:
 
 def render_bulk(actions: Iterable[BulkAction]) -> str:
     """The ``_bulk`` body: action line and source line per action, each ending in a newline."""
-    return "".join([f"{a.action_line}\n{a.source_line}\n" for a in actions])
+    lines: list[str] = []
+    for action in actions:
+        lines.append(action.action_line)
+        lines.append(action.source_line)
+    if not lines:
+        return ""
+    lines.append("")
+    return "\n".join(lines)
 
 
 __all__ = [

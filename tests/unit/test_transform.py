@@ -214,3 +214,17 @@ def test_every_event_yields_exactly_one_action_or_reject(payload: dict[str, Any]
     assert seen == [f"logEvents[{i}]" for i in range(len(payload["logEvents"]))]
     assert all(r.reason for r in rejects)
     assert len(parse_bulk(render_bulk(actions))) == len(actions)
+
+
+def test_fast_constructors_build_the_same_frozen_objects() -> None:
+    """The hot loop's constructors give objects equal to the dataclasses' own, still frozen."""
+    import dataclasses
+
+    from efklab.payloadschema import LogEvent, _log_event
+    from efklab.transform import _bulk_action
+
+    assert _log_event("1", 2, "m", None, 3) == LogEvent("1", 2, "m", None, 3)
+    action = _bulk_action("i", "1", "a", "s", "f", "p")
+    assert action == BulkAction("i", "1", "a", "s", "f", "p")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        action.index = "other"  # type: ignore[misc]
