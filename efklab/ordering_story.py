@@ -75,6 +75,8 @@ class OrderingStory:
 
 def grouping_label(config: str) -> str:
     """A readable name for a config: the two sample configs by their story, others by file name."""
+    if "@" in config and not Path(config).is_file():
+        return config  # FILE@GITREV says what it is
     resolved = Path(config).resolve()
     if resolved == AWS_SAMPLE_CONFIG.resolve():
         return "AWS sample regex"
@@ -106,7 +108,7 @@ def tell_ordering_story(
     """Replay the logs under the production config ``old`` and the candidate ``new``; measure and explain."""
     old_config = config_path(old, AWS_SAMPLE_CONFIG)
     new_config = config_path(new, SEED_CONFIG)
-    labels = (grouping_label(old_config), grouping_label(new_config))
+    labels = (grouping_label(old or old_config), grouping_label(new or new_config))
     if labels[0] == labels[1]:
         labels = (f"old: {labels[0]}", f"new: {labels[1]}")
     before = replay_grouping(target, logs, old_config, prefix=f"{prefix}-old", primaries=primaries, seed=seed, label=labels[0],

@@ -98,11 +98,23 @@ def connect(opensearch_url: str = "", *, aws_region: str = "", ca_certs: str = "
 
 
 def config_path(spec: str, default: Path) -> str:
-    """A config path from a notebook parameter: empty means ``default`` (a committed sample config)."""
+    """A config file from a notebook parameter: a path, ``FILE@GITREV`` (the file at a git revision, written
+    to a temporary file), or empty for ``default`` (a committed sample config)."""
     path = Path(spec) if spec else default
-    if not path.is_file():
-        raise UsageError(f"no such fluentd config: {path}")
-    return str(path)
+    if path.is_file():
+        return str(path)
+    if "@" in spec:
+        import tempfile
+
+        from efklab.adapters.gitrev import read_file_at_revision
+
+        name, _, revision = spec.rpartition("@")
+        text = read_file_at_revision(name, revision)
+        folder = Path(tempfile.mkdtemp(prefix="efklab-config-"))
+        copy = folder / f"{revision.replace('/', '_')}-{Path(name).name}"
+        copy.write_text(text, encoding="utf-8")
+        return str(copy)
+    raise UsageError(f"no such fluentd config: {path} (a file, FILE@GITREV, or empty for {default.name})")
 
 
 def sample_logs(out: str | Path, *, events: int = 300, seed: int = 1, days: int = 2, end: str = "2021-04-30") -> list[str]:

@@ -101,8 +101,8 @@ shuffled order.  Here the same container logs are replayed with the production c
 candidate, into indices with several primary shards (as Amazon domains had), and measured against the
 truth: the order of the lines in each container log file."""),
         ("parameters", CONNECTION + "\n" + SAMPLES + '''
-old: str = ""  # fluentd config in production; empty: data/samples/fluentd-aws-sample.yaml (the AWS sample regex)
-new: str = ""  # candidate fluentd config; empty: data/samples/fluentd.yaml (the seed's regex)
+old: str = ""  # fluentd config in production (file or FILE@GITREV); empty: data/samples/fluentd-aws-sample.yaml (the AWS sample regex)
+new: str = ""  # candidate fluentd config (file or FILE@GITREV); empty: data/samples/fluentd.yaml (the seed's regex)
 prefix: str = "efklab-nb-ordering"  # index prefix: <prefix>-old-* and <prefix>-new-* are replaced on every run
 index_strategy: str = "{prefix}-{date:%Y.%m.%d}"  # index naming; one index per day keeps the shard count low
 primaries: int = 3  # primary shards per index (Amazon domains had several)
