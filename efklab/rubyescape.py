@@ -35,6 +35,8 @@ class EscapeMixin:
     capturing: int
     needs_regex: bool
     classes: ClassReader
+    defined_names: set[str]
+    deferred: list[tuple[int, str, int]]
 
     def ruby_error(self, message: str) -> RuleError:
         raise NotImplementedError
@@ -82,11 +84,17 @@ class EscapeMixin:
                 self.i = start + 2
                 return Piece(char_text(digits.group(0)[0]), 1, 1)
             return None  # an octal escape
-        if n > self.total_groups:
-            raise self.ruby_error("invalid backref number/name")
-        if self.names:
-            raise self.ruby_error("numbered backref/call is not allowed. (use name)")
         self.i = start + 1 + len(digits.group(0))
+        return self.numbered_ref(n, start)
+
+    def numbered_ref(self, n: int, start: int) -> Piece:
+        """A reference to group ``n``; Onigmo checks these only after the whole pattern parsed."""
+        if self.names:
+            self.deferred.append((0, "numbered backref/call is not allowed. (use name)", start))
+        elif n < 1 or n > self.total_groups:
+            self.deferred.append((1, "invalid backref number/name", start))
+        elif n > self.capturing:  # valid Ruby (it never matches), but Python refuses it
+            self.deferred.append((2, f"a forward reference to group {n}", start))
         return Piece(f"(?:\\{n})", 0, INF)
 
     def backref_by_name(self, start: int) -> Piece:
@@ -96,13 +104,8 @@ class EscapeMixin:
         self.i = end + 1 if end >= 0 else len(self.src)
         if re.fullmatch(r"-?\d+", ref):
             n = int(ref)
-            n = self.capturing + 1 + n if n < 0 else n
-            if self.names:
-                raise self.ruby_error("numbered backref/call is not allowed. (use name)")
-            if n < 1 or n > self.total_groups:
-                raise self.ruby_error("invalid backref number/name")
-            return Piece(f"(?:\\{n})", 0, INF)
-        if ref not in self.names:
+            return self.numbered_ref(self.capturing + 1 + n if n < 0 else n, start)
+        if ref not in self.defined_names:  # a name is known from its group's start on
             raise self.ruby_error(f"undefined name <{ref}> reference")
         return Piece(f"(?P={ref})", 0, INF)
 
@@ -115,20 +118,12 @@ class EscapeMixin:
         self.i = start + 2
         if e in _SIMPLE:
             return [_SIMPLE[e]]
-        if e in "01234567":
-            m = re.match(r"[0-7]{1,3}", src[start + 1:])
-            assert m is not None
-            self.i = start + 1 + len(m.group(0))
-            return [chr(int(m.group(0), 8))]
-        if e == "x":
-            m = re.match(r"[0-9a-fA-F]{1,2}", src[start + 2:])
-            if m is None:
-                raise self.ruby_error("invalid hex escape")
-            self.i = start + 2 + len(m.group(0))
-            code = int(m.group(0), 16)
-            if code >= 0x80:
-                raise self.ruby_error("too short escaped multibyte character")
-            return [chr(code)]
+        if e in "01234567x":
+            try:
+                chars, self.i = decode_byte_escapes(src, start)
+            except RuleError as exc:
+                raise self.ruby_error(exc.reason) from None
+            return chars
         if e == "u":
             return self.unicode_escape(start)
         if e in "cC":
@@ -169,3 +164,85 @@ class EscapeMixin:
             raise self.ruby_error("too short control escape")
         self.i = at + 1
         return "\x7f" if src[at] == "?" else chr(ord(src[at]) & 0x9F)
+
+
+_BYTE = re.compile(r"\\(?:x([0-9a-fA-F]{1,2})|([0-7]{1,3}))")
+
+
+def _byte_at(src: str, at: int) -> tuple[int, int] | None:
+    """(byte value, end) of a ``\\xHH`` or octal escape at ``at``; None if there is none."""
+    m = _BYTE.match(src, at)
+    if m is None:
+        return None
+    return (int(m.group(1), 16) if m.group(1) else int(m.group(2), 8)), m.end()
+
+
+def decode_byte_escapes(src: str, start: int) -> tuple[list[str], int]:
+    """The character of the byte escape(s) at ``start``: ASCII alone, or a UTF-8 sequence of escapes.
+
+    Ruby's messages: "invalid hex escape", "invalid escape code" (octal over 0377), "invalid
+    multibyte escape" (bytes that are not UTF-8) and "too short escaped multibyte character".
+    """
+    first = _byte_at(src, start)
+    if first is None:
+        raise RuleError("invalid hex escape")
+    value, end = first
+    if value > 0xFF:
+        raise RuleError("invalid escape code")
+    if value < 0x80:
+        return [chr(value)], end
+    data = bytes([value])
+    while True:
+        try:
+            return [data.decode("utf-8")], end
+        except UnicodeDecodeError as exc:
+            if exc.reason != "unexpected end of data":
+                raise RuleError("invalid multibyte escape") from exc
+        more = _byte_at(src, end)
+        if more is None or more[0] > 0xFF:
+            raise RuleError("too short escaped multibyte character")
+        data += bytes([more[0]])
+        end = more[1]
+
+
+def check_escapes(src: str) -> None:
+    """Ruby's pre-pass over the whole source (before any syntax check): malformed escapes fail first."""
+    i = 0
+    n = len(src)
+    while i < n:
+        if src[i] != "\\":
+            i += 1
+            continue
+        if i + 1 >= n:
+            raise RuleError("too short escape sequence")
+        e = src[i + 1]
+        if e == "u":
+            _check_unicode(src, i)
+        elif e == "x" or (e in "01234567" and (e == "0" or _octal_value(src, i) > 0o177)):
+            _, end = decode_byte_escapes(src, i)
+            i = end
+            continue
+        elif e in "cC" and (i + 2 >= n or (e == "C" and src[i + 2] != "-")):
+            raise RuleError("too short control escape")
+        i += 2
+
+
+def _octal_value(src: str, i: int) -> int:
+    m = re.match(r"[0-7]{1,3}", src[i + 1:])
+    return int(m.group(0), 8) if m else 0
+
+
+def _check_unicode(src: str, i: int) -> None:
+    if src.startswith("{", i + 2):
+        end = src.find("}", i + 3)
+        body = src[i + 3:end] if end >= 0 else ""
+        if end < 0 or not re.fullmatch(r"\s*[0-9a-fA-F]{1,6}(?:\s+[0-9a-fA-F]{1,6})*\s*", body):
+            raise RuleError("invalid Unicode escape")
+        codes = [int(h, 16) for h in body.split()]
+    else:
+        m = re.match(r"[0-9a-fA-F]{4}", src[i + 2:])
+        if m is None:
+            raise RuleError("too short escape sequence" if i + 2 >= len(src) else "invalid Unicode escape")
+        codes = [int(m.group(0), 16)]
+    if any(c > 0x10FFFF or 0xD800 <= c <= 0xDFFF for c in codes):
+        raise RuleError("invalid Unicode range")

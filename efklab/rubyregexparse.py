@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from efklab.errors import RuleError
 from efklab.rubyclass import ClassReader, escape_char
-from efklab.rubyescape import EscapeMixin
+from efklab.rubyescape import EscapeMixin, check_escapes
 from efklab.rubyscan import (
     INF,
     INTERVAL,
@@ -59,6 +59,8 @@ class _Parser(EscapeMixin):
         self.capturing = 0
         self.total_groups = prescan_groups(src)
         self.defined_names: set[str] = set()
+        self.deferred: list[tuple[int, str, int]] = []  # (rank, message, offset)
+        self.lookbehinds = 0  # depth of look-behind groups being read
         self.classes = ClassReader(self)
 
     # errors -----------------------------------------------------------------------------
@@ -72,9 +74,16 @@ class _Parser(EscapeMixin):
 
     # grammar ----------------------------------------------------------------------------
     def parse(self) -> str:
+        try:
+            check_escapes(self.src)
+        except RuleError as exc:
+            raise self.ruby_error(exc.reason) from None
         alts = self.alternatives(Flags())
         if self.i < len(self.src) and self.src[self.i] == ")":
             raise self.ruby_error("unmatched close parenthesis")
+        if self.deferred:  # checks Onigmo makes once the whole pattern has parsed
+            rank, message, at = min(self.deferred, key=lambda d: (d[0], d[2]))
+            raise self.ruby_error(message) if rank < 2 else self.cannot(message, at, "Python refuses it")
         return "|".join(p.text for p in alts)
 
     def alternatives(self, flags: Flags) -> list[Piece]:
@@ -235,6 +244,8 @@ class _Parser(EscapeMixin):
         if rest.startswith(":"):
             self.i += 2
             return self.close_group("(?:", flags, flags, start)
+        if rest[:1] in ("=", "!", ">") and self.lookbehinds:
+            self.deferred.append((1, "invalid pattern in look-behind", start))
         if rest.startswith("=") or rest.startswith("!"):
             self.i += 2
             inner = self.close_group("(?" + rest[0], flags, flags, start)
@@ -295,10 +306,12 @@ class _Parser(EscapeMixin):
         self.i += 1
 
     def lookbehind(self, positive: bool, flags: Flags, start: int) -> Piece:
+        self.lookbehinds += 1
         alts = self.alternatives(flags)
+        self.lookbehinds -= 1
         self.expect_close()
-        if any(p.lo != p.hi for p in alts):
-            raise self.ruby_error("invalid pattern in look-behind")
+        if any(p.lo != p.hi for p in alts):  # Onigmo checks this once the whole pattern parsed
+            self.deferred.append((1, "invalid pattern in look-behind", start))
         kind = "=" if positive else "!"
         if len({p.lo for p in alts}) == 1:
             return Piece(f"(?<{kind}" + "|".join(p.text for p in alts) + ")", 0, 0, True)

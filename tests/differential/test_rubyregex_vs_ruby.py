@@ -164,3 +164,31 @@ def test_generated_texts_match_ruby(texts: list[str]) -> None:
 def test_characters_assigned_after_unicode_13_classify_as_in_ruby() -> None:
     """U+18D80 (Khitan, Unicode 14) is not alphabetic for Ruby 3.1."""
     assert compare([("/\\p{Alpha}/", ["\U00018d80"])]) == []
+
+
+_SOURCE = st.lists(st.sampled_from(list("ab()[]{}*+?|^$.\\-:,<>=!#'&dswhpPkgxuc0123456789 \n") + [
+    "(?:", "(?<n>", "\\k<n>", "[[:alpha:]]", "(?m)", "{2,3}", "\\p{L}", "(?=", "(?<=", "(?!", "\\A", "\\z", "\\Z"]),
+    min_size=1, max_size=10).map("".join)
+_PROBES = ["", "a", "ab", "aab\n", "b\na", "12", "a-b", "(x)", "[y]", "{2}", "é", "A B", "\n", "x:y", "kn"]
+
+
+def run_ruby_sources(sources: list[str]) -> list[dict[str, Any]]:
+    """Ruby's verdict on raw regexp sources: match? results on the probe texts, or its error."""
+    return run_ruby([("/" + s + "/", _PROBES) for s in sources])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
+@given(sources=st.lists(_SOURCE, min_size=100, max_size=100))
+def test_random_sources_are_accepted_refused_and_matched_as_ruby_does(sources: list[str]) -> None:
+    """Random regexp soup: valid for Ruby => same matches (or an explicit refusal); invalid => refused."""
+    problems = []
+    for source, theirs in zip(sources, run_ruby_sources(sources)):
+        ours = run_ours("/" + source + "/", _PROBES)
+        if "error" in theirs and "error" not in ours:
+            problems.append(f"{source!r}: ruby refuses it ({theirs['error']}), we accept it")
+        elif "error" not in theirs and "error" in ours and not ours["error"].startswith("cannot translate"):
+            problems.append(f"{source!r}: ruby accepts it, we refuse it ({ours['error']})")
+        elif "ok" in theirs and "ok" in ours and theirs["ok"] != ours["ok"]:
+            problems.append(f"{source!r}: ruby {theirs['ok']}, ours {ours['ok']}")
+    assert problems == []
