@@ -89,7 +89,7 @@ def test_scanner_reports_when_python_would_print_differently(text: str, plain: b
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=False) | st.text(max_size=5),
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "0", "01", "7", "@id"]) | st.text(max_size=3), inner, max_size=3),
     max_leaves=10,
 )
