@@ -10,7 +10,6 @@ import re
 import string
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from efklab.errors import IndexNameError, UsageError
@@ -233,11 +232,6 @@ def _load_zone(tz: str) -> ZoneInfo | None:
         raise UsageError(f"unknown time zone {tz!r}: use an IANA name such as Asia/Seoul or UTC") from exc
 
 
-def describe_fields() -> list[dict[str, Any]]:
-    """The template fields and what they hold, for help texts and notebooks."""
-    return [{"field": name, "meaning": meaning} for name, meaning in TEMPLATE_FIELDS.items()]
-
-
 __all__ = [
     "BUILTIN_STRATEGIES",
     "INVALID_FILENAME_CHARS",
@@ -247,7 +241,6 @@ __all__ = [
     "TEMPLATE_FIELDS",
     "check_index_name",
     "compile_index_strategy",
-    "describe_fields",
     "index_name_problem",
     "log_group_segment",
     "sanitize_name_part",

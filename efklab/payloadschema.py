@@ -48,11 +48,6 @@ class Payload:
         """CONTROL_MESSAGE payloads check the destination is reachable; they hold no log events."""
         return self.message_type == CONTROL_MESSAGE
 
-    def event_position(self, ordinal: int) -> str:
-        """``LINE:logEvents[i]`` (or ``logEvents[i]``) for messages and Rejects."""
-        where = f"logEvents[{ordinal}]"
-        return where if self.position is None else f"{self.position}:{where}"
-
 
 _new = object.__new__
 _set_id, _set_ts, _set_msg, _set_fields, _set_ordinal = (
