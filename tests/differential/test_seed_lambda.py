@@ -147,3 +147,27 @@ def test_hypothesis_payloads_match_the_seed_lambda(seed_oracle: NodeOracle, payl
     answer = seed_oracle.ask({"op": "handler", "event": to_lambda_event(payload)})
     assert not answer.get("threw"), answer
     assert body == (answer["body"] or "")
+
+
+def test_opensearch_mode_documents_are_the_seeds_documents(seed_oracle: NodeOracle) -> None:
+    """--mode opensearch writes the seed Lambda's document bytes; only the action lines differ."""
+    from efklab.payloads import decode_payload
+    from efklab.transform import TransformOptions, transform_payload
+
+    payloads = Corpus(11).payloads(40)
+    outcome = compare_with_seed(payloads, seed_oracle)
+    assert not outcome.mismatches, _report(outcome.mismatches)
+    seed_sources = outcome.expected_stdout.split("\n")[1::2]
+    by_position = {}
+    for n, payload in enumerate(payloads):
+        seed_actions, _ = transform_payload(decode_payload(to_lambda_event(payload)), TransformOptions(mode="seed"))
+        by_position.update({(n, a.position): a.source_line for a in seed_actions})
+    assert sorted(by_position.values()) == sorted(seed_sources)
+    compared = 0
+    for n, payload in enumerate(payloads):
+        actions, _ = transform_payload(decode_payload(to_lambda_event(payload)), TransformOptions(index_strategy="cwl"))
+        for action in actions:
+            assert action.source_line == by_position[(n, action.position)]
+            assert '"_type"' not in action.action_line
+            compared += 1
+    assert compared > 500
