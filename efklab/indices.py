@@ -133,26 +133,27 @@ class IndexStrategy:
 
 
 class StreamIndexNamer:
-    """Index names for the events of one log stream, cached per day (or per event for time formats)."""
+    """Index names for the events of one log stream, cached per day, per minute (--tz) or per instant."""
 
-    __slots__ = ("_strategy", "_values", "problem", "_cache", "by_day")
+    __slots__ = ("_strategy", "_values", "problem", "_cache", "_granularity")
 
     def __init__(self, strategy: IndexStrategy, values: dict[str, str | None], problem: str | None) -> None:
         self._strategy = strategy
         self._values = values
         self.problem = problem  # a reason that applies to every event of the stream
         self._cache: dict[int, tuple[str, str | None]] = {}
-        self.by_day = strategy.zone is None and all(  # names change only at UTC midnight
-            p.date_format is None or _DATE_ONLY.fullmatch(p.date_format) for p in strategy.parts
-        )
+        date_only = all(p.date_format is None or _DATE_ONLY.fullmatch(p.date_format) for p in strategy.parts)
+        # A name with only date fields changes at UTC midnight, or (in a zone) on a minute boundary.
+        self._granularity = (MS_PER_DAY if strategy.zone is None else 60_000) if date_only else 1
 
     def name(self, ms: int) -> tuple[str, str | None]:
         """(index name, None) or (best-effort name, reason OpenSearch or efklab refuses it)."""
-        key = ms // MS_PER_DAY if self.by_day else ms
+        key = ms // self._granularity
         hit = self._cache.get(key)
         if hit is None:
             hit = self._render(ms)
-            self._cache[key] = hit
+            if self._granularity != 60_000 or _steady_minute(self._strategy.zone, key * 60_000):
+                self._cache[key] = hit
         return hit
 
     def _render(self, ms: int) -> tuple[str, str | None]:
@@ -169,6 +170,20 @@ class StreamIndexNamer:
                 chunks.append("undefined" if value is None else value)
         name = "".join(chunks)
         return name, self.problem or index_name_problem(name)
+
+
+def _steady_minute(zone: ZoneInfo | None, start_ms: int) -> bool:
+    """Whether the local date is the same for the whole UTC minute from ``start_ms``.
+
+    True when the zone's offset is whole minutes and does not change within the minute (so
+    local midnight falls on a minute boundary); false for historical offsets with seconds.
+    """
+    try:
+        first = (_EPOCH + timedelta(milliseconds=start_ms)).astimezone(zone).utcoffset()
+        last = (_EPOCH + timedelta(milliseconds=start_ms + 59_999)).astimezone(zone).utcoffset()
+    except OverflowError:
+        return False
+    return first == last and first is not None and first.total_seconds() % 60 == 0
 
 
 def _format_date(ms: int, zone: ZoneInfo | None, fmt: str) -> tuple[str, str | None]:

@@ -142,8 +142,7 @@ def transform_payload(p: Payload, options: TransformOptions = TransformOptions()
     group_json = quote(p.log_group)
     tail = _Tail(p.owner, p.log_group, p.log_stream)
     namer = None if seed else plan.strategy.for_stream(p.log_group, p.log_stream)  # type: ignore[union-attr]
-    by_day = seed or namer.by_day  # type: ignore[union-attr]
-    heads: dict[int, tuple[str, str, str | None]] = {}  # day or ms -> (index, action head, problem)
+    heads: dict[Any, tuple[str, str, str | None]] = {}  # day (seed) or index name -> (index, action head, problem)
     where = "" if p.position is None else f"{p.position}:"
     actions: list[BulkAction] = []
     rejects: list[Reject] = []
@@ -160,10 +159,17 @@ def transform_payload(p: Payload, options: TransformOptions = TransformOptions()
             rejects.append(Reject("transform", str(exc), p.source, f"{where}logEvents[{ordinal}]", encode_event(event)))
             continue
         assert ms is not None
-        key = ms // MS_PER_DAY if by_day else ms
-        head = heads.get(key)
-        if head is None:
-            head = heads[key] = _action_head(p, ms, seed, namer, group_json)
+        if seed:
+            day = ms // MS_PER_DAY
+            head = heads.get(day)
+            if head is None:
+                index = seed_index_name(p.log_group, *civil_from_days(day))
+                head = heads[day] = (index, f'{{"index":{{"_index":{quote(index)},"_type":{group_json},"_id":', None)
+        else:
+            index, problem = namer.name(ms)  # type: ignore[union-attr]
+            head = heads.get(index)
+            if head is None:
+                head = heads[index] = (index, f'{{"index":{{"_index":{quote(index)},"_id":', problem)
         index, action_head, problem = head
         if problem is not None:
             rejects.append(Reject("index-name", problem, p.source, f"{where}logEvents[{ordinal}]", encode_event(event)))
@@ -178,15 +184,6 @@ def transform_payload(p: Payload, options: TransformOptions = TransformOptions()
 def _reject_ordinal(reject: Reject) -> int:
     match = _ORDINAL.search(str(reject.position or ""))
     return int(match.group(1)) if match else -1
-
-
-def _action_head(p: Payload, ms: int, seed: bool, namer: Any, group_json: str) -> tuple[str, str, str | None]:
-    """The action line up to ``"_id":`` for one day (seed) or one instant (strategies)."""
-    if seed:
-        index = seed_index_name(p.log_group, *civil_from_days(ms // MS_PER_DAY))
-        return index, f'{{"index":{{"_index":{quote(index)},"_type":{group_json},"_id":', None
-    index, problem = namer.name(ms)
-    return index, f'{{"index":{{"_index":{quote(index)},"_id":', problem
 
 
 @dataclass(frozen=True, slots=True)

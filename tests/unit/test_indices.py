@@ -137,3 +137,13 @@ def test_years_beyond_datetime_use_the_seeds_formatting() -> None:
     assert compile_index_strategy("cwl").for_stream("g", "s").name(8_640_000_000_000_000)[0] == "cwl-275760.09.13"
     name, problem = compile_index_strategy("cwl-{date:%Y}").for_stream("g", "s").name(8_640_000_000_000_000)
     assert problem is not None and "outside the years 1-9999" in problem
+
+
+def test_zone_dates_are_cached_per_minute_only_where_that_is_exact() -> None:
+    """Seoul's midnight falls on a minute boundary; 1920 Amsterdam (+1:19:32) inside one."""
+    seoul = compile_index_strategy("cwl", tz="Asia/Seoul").for_stream("g", "s")
+    midnight = 1_619_708_400_000  # 2021-04-29T15:00:00Z = 2021-04-30 00:00 in Seoul
+    assert [seoul.name(midnight + d)[0] for d in (-1, 0, 59_999)] == ["cwl-2021.04.29", "cwl-2021.04.30", "cwl-2021.04.30"]
+    amsterdam = compile_index_strategy("cwl", tz="Europe/Amsterdam").for_stream("g", "s")
+    before = -1_564_795_173_000  # 1920-05-31T22:40:27Z, 23:59:59 local
+    assert [amsterdam.name(before + d)[0] for d in (0, 2_000)] == ["cwl-1920.05.31", "cwl-1920.06.01"]
