@@ -7,8 +7,9 @@ rules.  Where the seed would throw (and fail the whole invocation), the event be
 saying so and the other events still yield actions.  Every log event ends as exactly one
 BulkAction or one Reject.
 
-The hot path parses each message with the C JSON decoder and prints it with the C encoder
-whenever a scan shows the value prints identically in JS; only the rest takes the Python walk.
+The hot path parses each message with orjson and prints the whole document with one orjson
+call whenever the value provably prints as ``JSON.stringify`` prints it (no floats, no integers
+past 2**53, no integer-like keys: ``jsjson.is_plain``); only the rest takes the exact Python walk.
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ MODES = (SEED, OPENSEARCH)
 _THROWS = "the seed Lambda would throw {error} and fail the whole invocation"
 _NO_INDEX_OF = "TypeError: message.indexOf is not a function"
 _ORDINAL = re.compile(r"\[(\d+)\]$")
-MAX_TIME = 8_640_000_000_000_000
+MAX_TIME = 8_640_000_000_000_000  # jsdate.MAX_TIME_MS as an int, for the integer fast path
 
 
 @dataclass(frozen=True)
