@@ -70,9 +70,8 @@ class JsonScanner:
     """``JSON.parse`` that also reports whether the value needs JS-specific printing.
 
     A value is *plain* when it has no fractional/exponent numbers, no integers beyond 2**53 and
-    no integer-like object keys: then Python's C encoder prints it exactly as ``JSON.stringify``
-    does, and the per-event path needs no Python-level walk.  One scanner per batch (not shared
-    between threads).
+    no integer-like object keys: then :func:`encode_plain` (orjson, or the C encoder) prints it
+    exactly as ``JSON.stringify`` does.  One scanner per thread (its flag is state).
     """
 
     _INT_KEY = re.compile(r'"[0-9]+"\s*:')
@@ -95,7 +94,7 @@ class JsonScanner:
         return int(text)
 
     def scan(self, text: str) -> tuple[Any, bool]:
-        """Parse ``text`` (which starts with its value) strictly; return the value and whether it is plain."""
+        """Parse ``text`` strictly (as ``JSON.parse``); return the value and whether it is plain."""
         if _orjson is not None:
             try:
                 value = _orjson.loads(text)
@@ -103,8 +102,9 @@ class JsonScanner:
             except (ValueError, RecursionError):
                 pass  # let the exact parser decide
         self.exotic = False
+        start = len(text) - len(text.lstrip(" \t\n\r"))
         try:
-            value, end = self._scan_once(text, 0)
+            value, end = self._scan_once(text, start)
         except StopIteration as exc:
             raise json.JSONDecodeError("Expecting value", text, exc.value) from None
         if end != len(text) and text[end:].strip(" \t\n\r"):
