@@ -37,6 +37,7 @@ class EscapeMixin:
     classes: ClassReader
     defined_names: set[str]
     deferred: list[tuple[int, str, int]]
+    lookbehinds: int
 
     def ruby_error(self, message: str) -> RuleError:
         raise NotImplementedError
@@ -53,6 +54,8 @@ class EscapeMixin:
             self.i += 2
             return Piece(_SHORTHAND[e], 1, 1)
         if e in _ASSERTS:
+            if e in "zZ" and self.lookbehinds:  # end-of-string anchors are refused in look-behind
+                self.deferred.append((1, "invalid pattern in look-behind", start))
             self.i += 2
             return Piece(_ASSERTS[e], 0, 0, True)
         if e == "R":
