@@ -20,7 +20,10 @@ if TYPE_CHECKING:
 _SHORTHAND = {"d": "[0-9]", "D": "[^0-9]", "w": "[a-zA-Z0-9_]", "W": "[^a-zA-Z0-9_]",
               "s": "[\\t\\n\\x0b\\x0c\\r ]", "S": "[^\\t\\n\\x0b\\x0c\\r ]",
               "h": "[0-9a-fA-F]", "H": "[^0-9a-fA-F]"}
-_ASSERTS = {"A": "\\A", "z": "\\Z", "Z": "(?=\\n?\\Z)", "b": "\\b", "B": "(?:\\B|\\A\\Z)", "G": "\\A", "K": ""}
+_WORD = "[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}]"  # Onigmo's Unicode word characters (\\b, \\B)
+_ASSERTS = {"A": "\\A", "z": "\\Z", "Z": "(?=\\n?\\Z)", "G": "\\A", "K": "",
+            "b": f"(?:(?<={_WORD})(?!{_WORD})|(?<!{_WORD})(?={_WORD}))",
+            "B": f"(?:(?<={_WORD})(?={_WORD})|(?<!{_WORD})(?!{_WORD}))"}
 _LINEBREAK = "(?>\\r\\n|[\\n\\x0b\\x0c\\r\\x85\\u2028\\u2029])"
 _SIMPLE = {"t": "\t", "n": "\n", "r": "\r", "f": "\f", "v": "\v", "a": "\a", "e": "\x1b"}
 
@@ -56,6 +59,7 @@ class EscapeMixin:
         if e in _ASSERTS:
             if e in "zZ" and self.lookbehinds:  # end-of-string anchors are refused in look-behind
                 self.deferred.append((1, "invalid pattern in look-behind", start))
+            self.needs_regex = self.needs_regex or e in "bB"  # Unicode word classes need regex
             self.i += 2
             return Piece(_ASSERTS[e], 0, 0, True)
         if e == "R":
@@ -157,16 +161,35 @@ class EscapeMixin:
         return chr(code)
 
     def control_escape(self, start: int, e: str) -> str:
-        src = self.src
-        at = start + 2
-        if e == "C":
-            if not src.startswith("-", at):
-                raise self.ruby_error("too short control escape")
-            at += 1
-        if at >= len(src) or not src[at].isascii():
-            raise self.ruby_error("too short control escape")
-        self.i = at + 1
-        return "\x7f" if src[at] == "?" else chr(ord(src[at]) & 0x9F)
+        try:
+            char, self.i = control_char(self.src, start)
+        except RuleError as exc:
+            raise self.ruby_error(exc.reason) from None
+        return char
+
+
+def control_char(src: str, start: int) -> tuple[str, int]:
+    """``\\cX`` / ``\\C-X`` at ``start``: (the control character, end); X may itself be escaped."""
+    at = start + 2
+    if src[start + 1] == "C":
+        if not src.startswith("-", at):
+            raise RuleError("too short control escape")
+        at += 1
+    if at >= len(src) or not src[at].isascii():
+        raise RuleError("too short control escape")
+    if src[at] != "\\":
+        return chr(ord(src[at]) & 0x9F), at + 1
+    if at + 1 >= len(src):
+        raise RuleError("too short escape sequence")
+    e = src[at + 1]
+    if e in _SIMPLE or e == "\\":
+        return chr(ord(_SIMPLE.get(e, e)) & 0x9F), at + 2
+    if e in "01234567x":
+        chars, end = decode_byte_escapes(src, at)
+        return chr(ord(chars[0]) & 0x9F), end
+    if e == "M":
+        raise RuleError("invalid multibyte escape")
+    raise RuleError("unexpected escape sequence")
 
 
 _BYTE = re.compile(r"\\(?:x([0-9a-fA-F]{1,2})|([0-7]{1,3}))")
@@ -225,8 +248,9 @@ def check_escapes(src: str) -> None:
             _, end = decode_byte_escapes(src, i)
             i = end
             continue
-        elif e in "cC" and (i + 2 >= n or (e == "C" and src[i + 2] != "-")):
-            raise RuleError("too short control escape")
+        elif e in "cC":
+            i = control_char(src, i)[1]
+            continue
         i += 2
 
 
