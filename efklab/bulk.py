@@ -74,8 +74,9 @@ def failed_item(action_line: str, status: int | None, reason: str) -> BulkItem:
 
 
 def item_status(item: Mapping[str, Any]) -> int:
-    """The HTTP status of one response item (a missing status counts as 500, as opensearch-py does)."""
-    return int(next(iter(item.values())).get("status", 500))
+    """The HTTP status of one response item (a missing or unknown status counts as 500, as opensearch-py does)."""
+    status = next(iter(item.values())).get("status")
+    return 500 if status is None else int(status)
 
 
 def send_with_retries(
@@ -137,7 +138,7 @@ def item_result(ok: bool, item: Mapping[str, Any], *, source: str | None, positi
     if not ok:
         result["error"] = info.get("error")
     elif info.get("result"):
-        result["result"] = info["result"]  # type: ignore[typeddict-unknown-key]
+        result["result"] = info["result"]
     return result
 
 

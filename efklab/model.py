@@ -35,6 +35,7 @@ class ItemResult(TypedDict, total=False):
     index: str
     id: str | None
     status: int
+    result: str  # "created" or "updated" (a replayed document overwrote its earlier copy)
     error: Any
     source: str | None
     position: str | int | None

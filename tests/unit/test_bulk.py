@@ -228,3 +228,11 @@ def test_summary_json_round_trip_and_text() -> None:
         "  a  indexed        2  failed      0",
         "  b  indexed        0  failed      1",
     ]
+
+
+def test_item_status_of_a_request_failure_without_status_counts_as_500() -> None:
+    """An item made for a connection failure (no HTTP status) reads as 500, not a TypeError."""
+    from efklab.bulk import failed_item, item_status
+
+    item = failed_item('{"index":{"_index":"i","_id":"1"}}', None, "connection refused")
+    assert item_status(item) == 500
