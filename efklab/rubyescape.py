@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 _SHORTHAND = {"d": "[0-9]", "D": "[^0-9]", "w": "[a-zA-Z0-9_]", "W": "[^a-zA-Z0-9_]",
               "s": "[\\t\\n\\x0b\\x0c\\r ]", "S": "[^\\t\\n\\x0b\\x0c\\r ]",
               "h": "[0-9a-fA-F]", "H": "[^0-9a-fA-F]"}
-_WORD = "[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}]"  # Onigmo's Unicode word characters (\\b, \\B)
+# Characters \\b and \\B count as word: Onigmo's Unicode word class plus six Latin-1 digits/fractions
+# its single-byte table marks as word (verified over every code point against ruby 3.1).
+_WORD = "[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\xb2\\xb3\\xb9\\xbc-\\xbe]"
 _ASSERTS = {"A": "\\A", "z": "\\Z", "Z": "(?=\\n?\\Z)", "G": "\\A", "K": "",
             "b": f"(?:(?<={_WORD})(?!{_WORD})|(?<!{_WORD})(?={_WORD}))",
             "B": f"(?:(?<={_WORD})(?={_WORD})|(?<!{_WORD})(?!{_WORD}))"}

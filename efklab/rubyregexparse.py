@@ -127,7 +127,7 @@ class _Parser(EscapeMixin):
         if not self.src.startswith("(?", self.i):
             return None
         m = _OPTIONS.match(self.src, self.i + 2)
-        if m is None or m.group(3) != ")":
+        if m is None or m.group(3) != ")" or m.group(0) == ")":  # "(?)" is an error, raised by group()
             return None
         start = self.i
         new = self.options(m, flags, start)
@@ -269,7 +269,7 @@ class _Parser(EscapeMixin):
         if rest.startswith("("):
             raise self.cannot("a conditional group (?(...)...)", start)
         m = _OPTIONS.match(src, self.i + 1)
-        if m is None:
+        if m is None or m.group(0) == ")":
             letters = re.match(r"[imxadlu-]*", src[self.i + 1:])
             if self.i + 1 + (letters.end() if letters else 0) >= len(src):
                 raise self.ruby_error("end pattern in group")

@@ -148,7 +148,7 @@ def assigned_in_ruby(texts: list[str]) -> list[str]:
     return json.loads(proc.stdout)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True,
           phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
 @given(texts=st.lists(_TEXT, min_size=20, max_size=20))
 def test_generated_texts_match_ruby(texts: list[str]) -> None:
@@ -177,7 +177,7 @@ def run_ruby_sources(sources: list[str]) -> list[dict[str, Any]]:
     return run_ruby([("/" + s + "/", _PROBES) for s in sources])
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True,
           phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
 @given(sources=st.lists(_SOURCE, min_size=100, max_size=100))
 def test_random_sources_are_accepted_refused_and_matched_as_ruby_does(sources: list[str]) -> None:
