@@ -156,6 +156,9 @@ def render_node_yml(
     ]
     if len(peers) == 1:
         lines.append("discovery.type: single-node")
+        # One node cannot place replicas; unassigned ones keep the cluster yellow and still
+        # count against cluster.max_shards_per_node, so a few replays would fill it.
+        lines.append("cluster.default_number_of_replicas: 0")
     else:
         seeds = ", ".join(f'"127.0.0.1:{p.transport_port}"' for p in peers)
         names = ", ".join(f'"{p.name}"' for p in peers)
