@@ -16,7 +16,6 @@ from typing import Any, NamedTuple, Protocol
 
 from efklab.concatrule import (
     ConcatRule,
-    LineMode,
     PartialCriMode,
     PartialMetadataMode,
     PartialMode,

@@ -247,3 +247,23 @@ def diff_layout(expected: ExpectedLayout, actual: Sequence[ActualIndex], pattern
     mismatches = tuple((n, wanted[n], have[n]) for n in sorted(wanted) if n in have and have[n] != wanted[n])
     matching = tuple(sorted(n for n in wanted if n in have and have[n] == wanted[n]))
     return LayoutDiff(missing, unexpected, mismatches, matching)
+
+
+def daily_index_counts(layout: ExpectedLayout) -> dict[str, int]:
+    """Indices per day (the busiest day) for the strategy used and for coarser ones."""
+    pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    per_day: dict[str, set[str]] = defaultdict(set)
+    for index in layout.indices:
+        for day in index.days:
+            per_day[day].add(index.name)
+            pairs[day].update((ns, c) for ns in index.namespaces for c in index.containers)
+    if not pairs:
+        return {}
+    busiest = lambda sets: max(len(s) for s in sets)  # noqa: E731
+    return {
+        "this strategy": busiest(per_day.values()),
+        "per namespace+container (seed)": busiest(pairs.values()),
+        "per namespace": busiest([{ns for ns, _ in s} for s in pairs.values()]),
+        "per container name (cwl-group)": busiest([{c for _, c in s} for s in pairs.values()]),
+        "one index per day (cwl)": 1,
+    }

@@ -18,9 +18,8 @@ import pandas as pd
 
 from efklab.adapters.opensearch import cat_indices, refresh
 from efklab.bulk import ReplaySummary
-from efklab.cli.layout import daily_index_counts
 from efklab.indextemplate import MAPPED_FIELDS
-from efklab.layout import ActualIndex, ExpectedLayout, LayoutDiff, diff_layout, expect_layout, parse_cat_indices
+from efklab.layout import ActualIndex, ExpectedLayout, LayoutDiff, daily_index_counts, diff_layout, expect_layout, parse_cat_indices
 from efklab.payloads import payload_from_json
 from efklab.shards import ShardProjection, compare_strategies
 from efklab.transform import TransformOptions

@@ -98,6 +98,6 @@ def review_retention(payloads: Iterable[Mapping[str, Any]], *, policy: str = "",
 
 
 def _retention_days(policy: Policy) -> float | None:
-    from efklab.cli.layout import retention_days
+    from efklab.retention import retention_days
 
     return retention_days(policy)

@@ -4,17 +4,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import defaultdict
 from dataclasses import asdict
 from typing import Any
 
 from efklab.cli.common import add_connection_options, add_json_option, add_transform_options
 from efklab.errors import UsageError
-from efklab.layout import ExpectedLayout, LayoutDiff, diff_layout, expect_layout, parse_cat_indices
+from efklab.layout import ExpectedLayout, LayoutDiff, daily_index_counts, diff_layout, expect_layout, parse_cat_indices
 from efklab.mappings import find_pattern_conflicts
 from efklab.retention import retention_days
 from efklab.shards import ShardProjection, compare_strategies
-from efklab.units import DAY_MS, format_time
+from efklab.units import format_time
 
 DESCRIPTION = """\
 Transform the payloads as the Lambda does and report the index layout they imply: every index
@@ -59,26 +58,6 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
     add_connection_options(p)
     add_json_option(p)
     p.set_defaults(func=run)
-
-
-def daily_index_counts(layout: ExpectedLayout) -> dict[str, int]:
-    """Indices per day (the busiest day) for the strategy used and for coarser ones."""
-    pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    per_day: dict[str, set[str]] = defaultdict(set)
-    for index in layout.indices:
-        for day in index.days:
-            per_day[day].add(index.name)
-            pairs[day].update((ns, c) for ns in index.namespaces for c in index.containers)
-    if not pairs:
-        return {}
-    busiest = lambda sets: max(len(s) for s in sets)  # noqa: E731
-    return {
-        "this strategy": busiest(per_day.values()),
-        "per namespace+container (seed)": busiest(pairs.values()),
-        "per namespace": busiest([{ns for ns, _ in s} for s in pairs.values()]),
-        "per container name (cwl-group)": busiest([{c for _, c in s} for s in pairs.values()]),
-        "one index per day (cwl)": 1,
-    }
 
 
 def run(args: argparse.Namespace) -> int:
