@@ -4,21 +4,27 @@ Docker json-file lines (``{"log": "...\\n", "stream": ..., "time": ...}``), CRI 
 (``<time> <stream> <P|F> <content>``) and plain text.  A line the configured ``<parse>`` cannot
 read becomes a :class:`Reject` naming file:line and the warning fluentd logs ("pattern not
 matched: ..." or "invalid line found ... invalid time format ..."), never a silent drop.
-Kubernetes metadata and the ``tag *`` tag come from the file name, as in EKS.
+Kubernetes metadata and the ``tag *`` tag come from the file name, as in EKS.  The
+per-line parsers live in :mod:`efklab.lineparsers`; this module reads files and keeps provenance.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from efklab.errors import ConfigError, InputError, RuleError
+from efklab.errors import InputError
 from efklab.fluentconf import ParseSpec
-from efklab.fluenttime import SEED_TIME_FORMAT, TimeFormatError, parse_rfc3339, time_reader
+from efklab.fluenttime import SEED_TIME_FORMAT, TimeFormatError
+from efklab.lineparsers import LineParser, chomp, make_line_parser, ruby_inspect, time_reader_of, time_warning
 from efklab.model import Reject
+
+__all__ = ["AWS_CRI_EXPRESSION", "CRI_PARSE", "FORMATS", "SEED_PARSE", "TEXT_PARSE", "FluentRecord", "K8sFile",
+           "chomp", "default_parse", "detect_format", "fluentd_tag", "join_cri_partials", "kubernetes_metadata",
+           "make_line_parser", "parse_lines", "read_records", "ruby_inspect"]
 
 CONTAINER_DIR = "/var/log/containers"
 FORMATS = ("auto", "docker", "cri", "text")
@@ -88,112 +94,6 @@ def default_parse(fmt: str) -> ParseSpec:
     return {"docker": SEED_PARSE, "cri": CRI_PARSE}.get(fmt, TEXT_PARSE)
 
 
-def chomp(line: str) -> str:
-    """Ruby's ``chomp``: drop one trailing "\\r\\n", "\\n" or "\\r"."""
-    if line.endswith("\n"):
-        return line[:-2] if line.endswith("\r\n") else line[:-1]
-    return line[:-1] if line.endswith("\r") else line
-
-
-def ruby_inspect(text: str) -> str:
-    """Ruby's ``String#inspect`` (as fluentd's warnings quote lines)."""
-    out = ['"']
-    for c in text:
-        if c in '"\\':
-            out.append("\\" + c)
-        elif c == "#":
-            out.append("#")
-        elif c in _INSPECT_ESCAPES:
-            out.append(_INSPECT_ESCAPES[c])
-        elif ord(c) < 0x20 or ord(c) == 0x7F:
-            out.append("\\x%02X" % ord(c))
-        else:
-            out.append(c)
-    out.append('"')
-    return re.sub(r"#(?=[{$@])", r"\\#", "".join(out))
-
-
-_INSPECT_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\f": "\\f", "\v": "\\v", "\a": "\\a", "\b": "\\b",
-                    "\x1b": "\\e"}
-
-
-LineParser = Callable[[str], "tuple[int | None, dict[str, Any]] | str"]
-
-
-def make_line_parser(parse: ParseSpec, *, now_ns: int = 0) -> LineParser:
-    """A function line -> (time_ns, record) or the warning fluentd logs when it drops the line."""
-    kind = parse.type
-    if kind == "json":
-        decode = json.JSONDecoder().decode
-        to_time = _time_reader(parse)
-
-        def parse_json(text: str) -> tuple[int | None, dict[str, Any]] | str:
-            try:
-                record = decode(text)
-            except ValueError:
-                return f"pattern not matched: {ruby_inspect(text)}"
-            if type(record) is not dict:
-                return f"pattern not matched: {ruby_inspect(text)}"
-            return _take_time(record, parse, to_time, now_ns)
-
-        return parse_json
-    if kind == "regexp":
-        from efklab.rubyregex import compile_ruby
-
-        try:
-            rx = compile_ruby(parse.expression or "", origin="<parse>", position=parse.line or None).compiled
-        except RuleError as exc:
-            raise ConfigError(f"<parse> expression: {exc.reason}", position=parse.line or None) from exc
-        to_time = _time_reader(parse)
-
-        def parse_regexp(text: str) -> tuple[int | None, dict[str, Any]] | str:
-            m = rx.search(text)
-            if m is None:
-                return f"pattern not matched: {ruby_inspect(text)}"
-            record = {k: v for k, v in m.groupdict().items() if v is not None}
-            return _take_time(record, parse, to_time, now_ns)
-
-        return parse_regexp
-    if kind == "none":
-        key = parse.params["message_key"].value if "message_key" in parse.params else "message"
-        return lambda text: (now_ns, {key: text})
-    if kind == "cri":
-        return _parse_cri
-    raise ConfigError(f"<parse> @type {kind} is not emulated by efklab (json, regexp, cri, none are)",
-                      position=parse.line or None)
-
-
-def _parse_cri(text: str) -> tuple[int | None, dict[str, Any]] | str:
-    """fluent-plugin-parser-cri: ``{"stream", "logtag", "message"}`` and the line's time."""
-    parts = text.split(" ", 3)
-    if len(parts) < 3 or parts[1] not in ("stdout", "stderr"):
-        return f"pattern not matched: {ruby_inspect(text)}"
-    try:
-        when = parse_rfc3339(parts[0])
-    except TimeFormatError:
-        return f"pattern not matched: {ruby_inspect(text)}"
-    return when, {"stream": parts[1], "logtag": parts[2], "message": parts[3] if len(parts) > 3 else ""}
-
-
-def _time_reader(parse: ParseSpec) -> Callable[[Any], int]:
-    try:
-        return time_reader(parse.time_format, parse.time_type)
-    except ValueError as exc:
-        raise ConfigError(f"<parse> time_format {parse.time_format}: {exc}", position=parse.line or None) from exc
-
-
-def _take_time(record: dict[str, Any], parse: ParseSpec, to_time: Callable[[Any], int],
-               now_ns: int) -> tuple[int | None, dict[str, Any]] | str:
-    key = parse.time_key
-    if key not in record:
-        return now_ns, record  # fluentd stamps the current time (estimate_current_event)
-    value = record[key] if parse.keep_time_key else record.pop(key)
-    try:
-        return to_time(value), record
-    except TimeFormatError as exc:
-        return _time_warning(value, exc)
-
-
 def parse_lines(lines: Iterable[str], *, source: str, tag: str, parse: ParseSpec, join_partials: bool = False,
                 now_ns: int = 0, first_lineno: int = 1) -> Iterator[FluentRecord | Reject]:
     """Records (or Rejects) for raw lines of one file, in order; the functional core of the reader."""
@@ -201,7 +101,8 @@ def parse_lines(lines: Iterable[str], *, source: str, tag: str, parse: ParseSpec
     if parse.type == "json":  # the hot path (docker json-file): the same steps, inlined
         out = _parsed_json(lines, parse, source, tag, first_lineno, now_ns)
     else:
-        out = _parsed(lines, make_line_parser(parse, now_ns=now_ns), source, tag, first_lineno)
+        out = _parsed(lines, make_line_parser(parse, now_ns=now_ns), source, tag, first_lineno,
+                      now_ns if parse.emit_unmatched_lines else None)
     return join_cri_partials(out) if join_partials else out
 
 
@@ -209,8 +110,9 @@ def _parsed_json(lines: Iterable[str], parse: ParseSpec, source: str, tag: str, 
                  now_ns: int) -> Iterator[FluentRecord | Reject]:
     scan = json.JSONDecoder().scan_once
     blank = re.compile(r"[ \t\n\r]*").match
-    to_time = _time_reader(parse)
+    to_time = time_reader_of(parse)
     key, keep = parse.time_key, parse.keep_time_key
+    unmatched_ns = now_ns if parse.emit_unmatched_lines else None
     for lineno, line in enumerate(lines, first_lineno):
         text = line[:-1] if line[-1:] == "\n" and line[-2:-1] != "\r" else chomp(line)
         try:
@@ -221,7 +123,7 @@ def _parsed_json(lines: Iterable[str], parse: ParseSpec, source: str, tag: str, 
             if end != len(text) and blank(text, end).end() != len(text):  # type: ignore[union-attr]
                 raise ValueError("extra data")
         except (StopIteration, ValueError):
-            yield Reject("parse", f"pattern not matched: {ruby_inspect(text)}", source, lineno, text)
+            yield _unmatched(f"pattern not matched: {ruby_inspect(text)}", text, source, tag, lineno, unmatched_ns)
             continue
         when = now_ns  # fluentd stamps the current time when the time field is missing
         if key in record:
@@ -229,22 +131,27 @@ def _parsed_json(lines: Iterable[str], parse: ParseSpec, source: str, tag: str, 
             try:
                 when = to_time(value)
             except TimeFormatError as exc:
-                yield Reject("parse", _time_warning(value, exc), source, lineno, text)
+                yield Reject("parse", time_warning(value, exc), source, lineno, text)
                 continue
         yield FluentRecord(tag, when, record, source, lineno)
 
 
-def _time_warning(value: Any, exc: Exception) -> str:
-    return f"invalid line found: invalid time format: value = {value}, error_class = ArgumentError, error = {exc}"
+def _unmatched(reason: str, text: str, source: str, tag: str, lineno: int,
+               unmatched_ns: int | None) -> FluentRecord | Reject:
+    """A line the parser could not read: dropped (a Reject), or with ``emit_unmatched_lines``
+    emitted as ``{"unmatched_line": line}`` stamped with the read time (the warning is logged anyway)."""
+    if unmatched_ns is not None and reason.startswith("pattern not matched"):
+        return FluentRecord(tag, unmatched_ns, {"unmatched_line": text}, source, lineno)
+    return Reject("parse", reason, source, lineno, text)
 
 
-def _parsed(lines: Iterable[str], parse_line: LineParser, source: str, tag: str,
-            first_lineno: int) -> Iterator[FluentRecord | Reject]:
+def _parsed(lines: Iterable[str], parse_line: LineParser, source: str, tag: str, first_lineno: int,
+            unmatched_ns: int | None) -> Iterator[FluentRecord | Reject]:
     for lineno, line in enumerate(lines, first_lineno):
         text = chomp(line)
         result = parse_line(text)
         if type(result) is str:
-            yield Reject("parse", result, source, lineno, text)
+            yield _unmatched(result, text, source, tag, lineno, unmatched_ns)
         else:
             when, record = result  # type: ignore[misc]
             yield FluentRecord(tag, when, record, source, lineno)

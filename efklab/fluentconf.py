@@ -110,6 +110,7 @@ class ParseSpec:
     emit_unmatched_lines: bool = False
     line: int = 0
     params: dict[str, Param] = field(default_factory=dict)
+    patterns: tuple[ParseSpec, ...] = ()  # multi_format: the <pattern> sections, tried in order
 
 
 @dataclass(frozen=True)
@@ -151,9 +152,11 @@ def parse_spec_of(parse: Directive | None, source: Directive) -> ParseSpec:
     if len(type_) >= 2 and type_.startswith("/") and type_.endswith("/"):
         type_, expression = "regexp", type_[1:-1]
     unmatched = source.value("emit_unmatched_lines", "false") == "true"
+    patterns = tuple(parse_spec_of(None, c) for c in holder.children if c.name == "pattern") \
+        if type_ == "multi_format" else ()
     return ParseSpec(type_, holder.value("time_key", "time") or "time", holder.value("time_format"),
                      holder.value("time_type"), holder.value("keep_time_key", "false") == "true",
-                     expression, unmatched, holder.line, {p.name: p for p in holder.params})
+                     expression, unmatched, holder.line, {p.name: p for p in holder.params}, patterns)
 
 
 def load_config(path: str | Path, *, configmap_dir: str | None = None) -> Config:

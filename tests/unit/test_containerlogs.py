@@ -196,3 +196,26 @@ def test_every_line_ends_in_exactly_one_record_or_reject_in_order(lines: list[st
     items = list(parse_lines([line + "\n" for line in lines], source="f", tag="t", parse=parse))
     positions = [i.lineno if isinstance(i, FluentRecord) else i.position for i in items]
     assert positions == list(range(1, len(lines) + 1))
+
+
+def test_multi_format_takes_the_first_pattern_that_parses() -> None:
+    """<parse> @type multi_format: docker JSON or CRI lines, whichever <pattern> reads the line."""
+    from efklab.fluentconf import find_sources, parse_config_text
+
+    text = ("<source>\n  @type tail\n  <parse>\n    @type multi_format\n    <pattern>\n      format json\n"
+            "      time_format %Y-%m-%dT%H:%M:%S.%NZ\n    </pattern>\n    <pattern>\n"
+            "      format /^(?<time>.+) (?<stream>stdout|stderr) [^ ]* (?<log>.*)$/\n"
+            "      time_format %Y-%m-%dT%H:%M:%S.%N%:z\n    </pattern>\n  </parse>\n</source>\n")
+    parse = find_sources(parse_config_text(text))[0].parse
+    assert parse is not None and [p.type for p in parse.patterns] == ["json", "regexp"]
+    lines = [docker("a\n"), "2021-04-28T11:09:05.5Z stderr F b\n", "neither\n"]
+    items = list(parse_lines(lines, source="f", tag="t", parse=parse))
+    assert [i.record if isinstance(i, FluentRecord) else i.reason for i in items] == [
+        {"log": "a\n", "stream": "stdout"}, {"stream": "stderr", "log": "b"}, 'pattern not matched: "neither"']
+
+
+def test_emit_unmatched_lines_keeps_them_as_records() -> None:
+    """With emit_unmatched_lines, a line the parser cannot read is emitted as {"unmatched_line": ...}."""
+    parse = ParseSpec(type="json", time_format="%Y-%m-%dT%H:%M:%S.%NZ", emit_unmatched_lines=True)
+    items = list(parse_lines(["2021-04-28T11:09:05.5Z stdout F x\n"], source="f", tag="t", parse=parse, now_ns=9))
+    assert items == [FluentRecord("t", 9, {"unmatched_line": "2021-04-28T11:09:05.5Z stdout F x"}, "f", 1)]
