@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -24,23 +25,30 @@ def chomp(line: str) -> str:
 
 
 def ruby_inspect(text: str) -> str:
-    """Ruby's ``String#inspect`` (as fluentd's warnings quote lines)."""
+    """Ruby's ``String#inspect`` of a UTF-8 line (as fluentd's warnings quote lines).
+
+    Controls, line/paragraph separators and unassigned code points become ``\\uXXXX``, bytes
+    that were not UTF-8 (read with surrogateescape) ``\\xXX``; ``#`` before ``{$@`` is escaped.
+    """
     out = ['"']
     for c in text:
+        code = ord(c)
         if c in '"\\':
             out.append("\\" + c)
-        elif c == "#":
-            out.append("#")
         elif c in _INSPECT_ESCAPES:
             out.append(_INSPECT_ESCAPES[c])
-        elif ord(c) < 0x20 or ord(c) == 0x7F:
-            out.append("\\x%02X" % ord(c))
+        elif 0xDC80 <= code <= 0xDCFF:
+            out.append("\\x%02X" % (code - 0xDC00))
+        elif code < 0x80 and (code < 0x20 or code == 0x7F) or (code >= 0x80 and code != 0x85
+                                                                and unicodedata.category(c) in _UNPRINTABLE):
+            out.append("\\u%04X" % code if code <= 0xFFFF else "\\u{%X}" % code)
         else:
             out.append(c)
     out.append('"')
     return re.sub(r"#(?=[{$@])", r"\\#", "".join(out))
 
 
+_UNPRINTABLE = ("Cc", "Zl", "Zp", "Cn", "Cs")
 _INSPECT_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\f": "\\f", "\v": "\\v", "\a": "\\a", "\b": "\\b",
                     "\x1b": "\\e"}
 

@@ -166,7 +166,8 @@ def test_tail_tag_expands_star_with_the_container_path(tag: str, expected: str) 
 
 def test_ruby_inspect_quotes_like_fluentds_warning() -> None:
     """Lines in warnings are quoted as Ruby's String#inspect does."""
-    assert ruby_inspect('a"b\\c\t\x01#{x}') == '"a\\"b\\\\c\\t\\x01\\#{x}"'
+    assert ruby_inspect('a"b\\c\t\x01#{x}') == '"a\\"b\\\\c\\t\\u0001\\#{x}"'
+    assert ruby_inspect("x\u2028\u00a0\udcff\x7f") == '"x\\u2028\u00a0\\xFF\\u007F"'
 
 
 def test_survey_reports_unjoined_docker_splits(tmp_path: Path) -> None:
