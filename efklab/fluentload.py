@@ -94,11 +94,14 @@ def _resolve_configmap_includes(roots: list[Directive], keys: list[str], mount: 
         for inc in root.includes:
             target, note = inc.target, None
             resolved: tuple[str, ...] = ()
+            under = mount.rstrip("/") if mount else None
             if "#{" in target:
                 note = "embedded Ruby in the include path is not evaluated"
-            elif target.startswith("/") and not (mount and os.path.dirname(target) == mount.rstrip("/")):
-                note = ("absolute path outside the ConfigMap (pass the mount directory to resolve it)"
-                        if not mount else f"not under the ConfigMap mount {mount}")
+            elif target.startswith("/") and under is None:
+                note = "absolute path: pass the directory the ConfigMap is mounted at to resolve it"
+            elif target.startswith("/") and os.path.dirname(target) != under:
+                note = (f"a subdirectory of the ConfigMap mount {under} (another volume): not resolved"
+                        if target.startswith(f"{under}/") else f"not under the ConfigMap mount {under}")
             else:
                 pattern = os.path.basename(target) if target.startswith("/") else target
                 resolved = tuple(sorted(k for k in keys if "/" not in pattern and fnmatch.fnmatchcase(k, pattern)))

@@ -68,3 +68,17 @@ def test_embedded_ruby_include_is_reported_unresolved() -> None:
     partial = [i for i in config.includes if i.target.startswith("partial-")]
     assert [(i.target, i.resolved, i.note) for i in partial] == [
         ("partial-#{ENV['CRI']}.conf", (), "embedded Ruby in the include path is not evaluated")]
+
+
+def test_absolute_includes_resolve_under_the_configmap_mount() -> None:
+    """08: with the mount directory given, /fluentd/etc/file.source.*.conf resolves to the matching keys."""
+    entry = next(e for e in FILES if e["file"].startswith("08-"))
+    config = load_config(FLUENTD_CORPUS / entry["file"], configmap_dir="/fluentd/etc")
+    first = config.includes[0]
+    assert (first.unit, first.target, first.resolved) == (
+        "fluent.file.conf", "/fluentd/etc/file.source.*.conf",
+        ("file.source.containers.conf", "file.source.docker.conf", "file.source.kubernetes.conf"))
+    [flt] = find_concat_filters(config)
+    assert [(i.unit, i.line) for i in flt.included_from] == [("fluent.file.conf", 133)]
+    unresolved = load_config(FLUENTD_CORPUS / entry["file"]).includes[0]
+    assert unresolved.resolved == () and "mounted" in (unresolved.note or "")
