@@ -23,7 +23,7 @@ step "4. replay the sample payloads into the node"
 $efk replay data/samples/payloads/*.jsonl.gz
 
 step "5. index layout: expected from the payloads vs what the node holds"
-$efk layout --local data/samples/payloads/*.jsonl.gz
+$efk layout --local data/samples/payloads/*.jsonl.gz | tail -n 12
 
 step "6. retention: when the seed's ISM policy deletes each index"
 $efk retention simulate --policy data/samples/ism-policy.json data/samples/payloads/*.jsonl.gz | head -n 25
