@@ -15,7 +15,8 @@ from efklab.fluentmodel import Config, Directive, Include, Param
 from efklab.fluentparser import RESERVED_PARAMS, as_filter_body, parse_unit
 
 __all__ = ["RESERVED_PARAMS", "ConcatFilter", "Config", "Directive", "Include", "Param", "ParseSpec", "SourceSpec",
-           "find_concat_filters", "find_sources", "load_config", "parse_config_text", "parse_spec_of", "parse_unit"]
+           "find_concat_filters", "find_sources", "load_config", "parse_config_text", "parse_spec_of", "parse_unit",
+           "plugin_type"]
 
 
 def parse_config_text(text: str, *, file: str = "<text>", unit: str | None = None) -> Config:
@@ -57,18 +58,22 @@ def find_concat_filters(config: Config) -> list[ConcatFilter]:
     sites = _include_sites(config)
     found: list[ConcatFilter] = []
     for d, ancestors in config.walk():
-        if d.name != "filter" or d.value("@type") != "concat":
+        type_param = plugin_type(d)
+        if d.name != "filter" or type_param is None or type_param.value != "concat":
             continue
-        type_param = d.param("@type")
-        assert type_param is not None
         labels = [a.arg for a in ancestors if a.name == "label"]
         label = labels[-1] if labels else None
         via = sites.get(_unit_key(d), ())
         effective = label if label is not None else next((i.label for i in via if i.label), None)
-        params = {p.name: p for p in d.params if p.name not in ("@type", "@id")}
+        params = {p.name: p for p in d.params if p.name not in ("@type", "@id", type_param.name)}
         found.append(ConcatFilter(d.file, d.unit, type_param.line, label, d.arg, d.value("@id"),
                                   params, effective, via, d.line))
     return found
+
+
+def plugin_type(d: Directive) -> Param | None:
+    """The ``@type`` parameter, or the v0.12 ``type`` fluentd v1 still accepts (with a warning)."""
+    return d.param("@type") or d.param("type")
 
 
 def _unit_key(d: Directive) -> str:
@@ -138,7 +143,8 @@ def find_sources(config: Config) -> list[SourceSpec]:
         params = {p.name: p for p in d.params}
         parse = next((c for c in d.children if c.name == "parse"), None)
         spec = parse_spec_of(parse, d) if parse is not None or "format" in params else None
-        out.append(SourceSpec(d.value("@type") or "", d.value("@id"), d.value("@label"), d.value("tag"),
+        kind = plugin_type(d)
+        out.append(SourceSpec(kind.value if kind else "", d.value("@id"), d.value("@label"), d.value("tag"),
                               d.value("path"), spec, d.file, d.unit, d.line, params))
     return out
 
@@ -146,7 +152,8 @@ def find_sources(config: Config) -> list[SourceSpec]:
 def parse_spec_of(parse: Directive | None, source: Directive) -> ParseSpec:
     """The ParseSpec of a ``<parse>`` section, or of the v0.12 ``format`` parameter."""
     holder = parse if parse is not None else source
-    type_ = holder.value("@type") if parse is not None else source.value("format")
+    typed = plugin_type(parse) if parse is not None else source.param("format")
+    type_ = typed.value if typed is not None else None
     type_ = type_ or "none"
     expression = holder.value("expression")
     if len(type_) >= 2 and type_.startswith("/") and type_.endswith("/"):

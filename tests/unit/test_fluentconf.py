@@ -168,3 +168,9 @@ def test_error_in_configmap_key_names_the_key_and_file_line(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path / "cm.yaml", text))
     assert "in 'a.conf'" in info.value.reason and info.value.position == 5
+
+
+def test_legacy_type_parameter_still_names_the_plugin() -> None:
+    """fluentd v1 still accepts v0.12's `type` (with a warning): such a filter is a concat filter too."""
+    found = find_concat_filters(parse_config_text("<filter **>\n  type concat\n  key log\n</filter>\n"))
+    assert [(f.line, list(f.params)) for f in found] == [(2, ["key"])]
