@@ -1,0 +1,92 @@
+"""``efklab doctor``: run every known-trap check on a pipeline's config, policy, logs and payloads."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from efklab.cli.common import add_connection_options, add_json_option, add_transform_options
+
+DESCRIPTION = """\
+Look at a fluentd config, an ISM policy, a sample of container logs and/or subscription payloads
+(and, with --opensearch-url, at the cluster) and report what will go wrong in production: concat
+regexp traps (/x/i, missing slashes, ' #', quoted escapes, start regexps that never or always
+match, unanchored starts), no timeout_label, a flush_interval shorter than gaps inside
+statements, a <parse> that does not fit the lines (docker json vs CRI), Docker's 16 KiB split
+lines, times %N rejects, _type in bulk actions, invalid / upper-case / 'undefined' index names,
+mapping conflicts and field counts, shards over the retention period, ISM policy traps, and
+continuation lines indexed as separate documents on the same millisecond.
+
+Each finding says what was found, where (file:line or JSON path), the evidence from your samples,
+why it matters and the fix.  Checks whose inputs are missing are skipped and listed.  Without
+--payloads, payloads are emulated from --config over --logs."""
+
+EPILOG = """\
+Exit codes: 0 no error found (warnings allowed, unless --strict); 1 an error found; 2 bad input.
+examples:
+  efklab doctor --config data/samples/fluentd.yaml --policy data/samples/ism-policy.json \\
+      --logs data/samples/containers --payloads data/samples/payloads/*.jsonl.gz
+  efklab doctor --config fluentd.yaml --logs /var/log/containers --only concat- ordering-
+  efklab doctor --policy policy.json --payloads capture.jsonl.gz --opensearch-url https://domain:443 --aws-region eu-west-1
+  efklab doctor --list"""
+
+
+def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
+    """Add ``efklab doctor`` to the command parsers."""
+    p = sub.add_parser("doctor", help=summary, description=DESCRIPTION, epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    inputs = p.add_argument_group("inputs (give any of them; checks that need a missing one are skipped)")
+    inputs.add_argument("--config", metavar="FILE", help="fluentd config: ConfigMap YAML, fluent.conf, Helm template or filter body")
+    inputs.add_argument("--policy", metavar="FILE", help="ISM policy JSON (as PUT to _plugins/_ism/policies)")
+    inputs.add_argument("--logs", nargs="+", default=[], metavar="DIR|FILE",
+                        help="container log files, or folders of *.log (docker json-file, CRI or text)")
+    inputs.add_argument("--payloads", nargs="+", default=[], metavar="FILE",
+                        help="subscription payloads (JSON lines or Lambda events, .gz ok); default: emulated from --config over --logs")
+    inputs.add_argument("--max-lines", type=int, metavar="N", help="read at most N lines of each log file (default: all)")
+    cluster = p.add_argument_group("cluster shape (read from the node with --opensearch-url)")
+    cluster.add_argument("--primaries", type=int, default=1, metavar="N", help="primary shards per index (default 1)")
+    cluster.add_argument("--replicas", type=int, default=1, metavar="N", help="replicas per primary (default 1)")
+    cluster.add_argument("--data-nodes", type=int, default=1, metavar="N", help="data nodes (default 1)")
+    cluster.add_argument("--max-shards-per-node", type=int, default=1000, metavar="N", help="cluster.max_shards_per_node (default 1000)")
+    cluster.add_argument("--field-limit", type=int, default=1000, metavar="N", help="index.mapping.total_fields.limit (default 1000)")
+    run = p.add_argument_group("what to run and show")
+    run.add_argument("--only", nargs="+", default=[], metavar="CHECK", help="run only these checks (ids or prefixes, e.g. ism- ordering-)")
+    run.add_argument("--skip", nargs="+", default=[], metavar="CHECK", help="do not run these checks (ids or prefixes)")
+    run.add_argument("--min-severity", choices=("error", "warning", "info"), default="info", help="hide findings below this (default: info)")
+    run.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    run.add_argument("--list", action="store_true", help="list the checks (id, severity, inputs, sources) and exit")
+    add_transform_options(p)
+    add_connection_options(p)
+    p.add_argument("--local", action="store_true", help="read node facts from this checkout's local node (started when needed)")
+    add_json_option(p)
+    p.set_defaults(func=run_doctor)
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    """Read the inputs, run the checks, print the findings; exit 1 on an error."""
+    from efklab.adapters.doctorrun import diagnose
+    from efklab.cli.doctortext import print_checks, print_report
+    from efklab.doctor import select_checks
+    from efklab.doctorinputs import DoctorSettings
+    from efklab.errors import UsageError
+
+    checks = select_checks(args.only, args.skip)
+    if args.list:
+        print_checks(checks, sys.stdout)
+        return 0
+    for name in ("primaries", "data_nodes", "max_shards_per_node", "field_limit"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.replicas < 0 or (args.max_lines is not None and args.max_lines < 1):
+        raise UsageError("--replicas must not be negative and --max-lines must be at least 1")
+    settings = DoctorSettings(mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz,
+                              primaries=args.primaries, replicas=args.replicas, data_nodes=args.data_nodes,
+                              max_shards_per_node=args.max_shards_per_node, field_limit=args.field_limit)
+    report = diagnose(config=args.config, policy=args.policy, logs=args.logs, payloads=args.payloads, settings=settings,
+                      opensearch_url=args.opensearch_url, aws_region=args.aws_region, ca_certs=args.ca_certs,
+                      no_verify_tls=args.no_verify_tls, local=args.local, checks=checks, max_lines=args.max_lines)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False, default=str))
+    else:
+        print_report(report, sys.stdout, min_severity=args.min_severity)
+    return report.exit_code(strict=args.strict)
