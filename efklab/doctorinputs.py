@@ -8,6 +8,7 @@ node reports about itself.  The checks are pure functions over a :class:`DoctorI
 """
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,14 +17,15 @@ from typing import Any
 from efklab.concat import Emitted
 from efklab.concatrule import ConcatRule
 from efklab.containerlogs import FluentRecord
-from efklab.errors import EfklabError
+from efklab.errors import EfklabError, PolicyError
 from efklab.fluentconf import ConcatFilter, Config, ParseSpec, SourceSpec, find_concat_filters, find_sources
+from efklab.indextemplate import MAPPED_FIELDS, pattern_for
 from efklab.ismtemplates import IndexFacts
-from efklab.layout import ExpectedLayout
+from efklab.layout import ExpectedLayout, expect_layout
 from efklab.logsurvey import LogSurvey, survey_items
 from efklab.model import Reject
 from efklab.multiline import group_records
-from efklab.retention import Policy
+from efklab.retention import Policy, load_policy
 from efklab.routing import CONTAINER_DIR, Chain, Route
 from efklab.rulespec import describe_filter, route_filters, rule_from_filter
 from efklab.transform import TransformOptions
@@ -49,6 +51,9 @@ class DoctorSettings:
     @property
     def transform(self) -> TransformOptions:
         return TransformOptions(mode=self.mode, index_strategy=self.index_strategy, prefix=self.prefix, tz=self.tz)
+
+
+DEFAULT_SETTINGS = DoctorSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +147,7 @@ class NodeFacts:
     pattern_shards: int  # of those, shards of indices the naming strategy's pattern matches
     ism: bool
     indices: tuple[IndexFacts, ...] = ()  # existing indices the policy's templates match (managed_by from explain)
+    read_at_ms: int = 0  # when the facts were read: a policy PUT now meets these indices as existing
 
     @property
     def major(self) -> int:
@@ -153,7 +159,7 @@ class NodeFacts:
 class DoctorInputs:
     """Everything the checks look at; absent inputs are None (or empty) and their checks are skipped."""
 
-    settings: DoctorSettings = DoctorSettings()
+    settings: DoctorSettings = DEFAULT_SETTINGS
     config: ConfigFacts | None = None
     logs: tuple[LogFacts, ...] = ()
     payloads: PayloadFacts | None = None
@@ -194,6 +200,29 @@ def read_config_facts(path: str, config: Config) -> ConfigFacts:
     sources = tuple(s for s in find_sources(config) if s.type == "tail" and (s.path or "").startswith(CONTAINER_DIR + "/"))
     labels = frozenset(d.arg for d, _ in config.walk() if d.name == "label")
     return ConfigFacts(path, config, tuple(sites), sources, labels)
+
+
+def make_payload_facts(origin: str, records: Sequence[Any], settings: DoctorSettings, *, emulated: bool = False) -> PayloadFacts:
+    """Payloads (``Payload | Reject`` in input order) with the layout the transform gives them.
+
+    Mappings are predicted with the ``@`` fields typed as ``efklab replay``'s index template does
+    (as ``efklab layout`` does by default).
+    """
+    explicit = {k: v["type"] for k, v in MAPPED_FIELDS.items()}
+    layout = expect_layout(records, settings.transform, explicit_mappings=explicit, field_limit=settings.field_limit)
+    return PayloadFacts(origin, tuple(records), layout, pattern_for(settings.transform), emulated)
+
+
+def make_policy_facts(path: str, text: str | bytes) -> PolicyFacts:
+    """An ISM policy from its text: the JSON document, and the policy or the error the plugin would answer with."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    try:
+        return PolicyFacts(path, document, load_policy(text, source=path))
+    except PolicyError as exc:
+        return PolicyFacts(path, document, None, exc)
 
 
 def source_for(facts: ConfigFacts, file_name: str) -> SourceSpec | None:

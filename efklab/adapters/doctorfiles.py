@@ -8,7 +8,6 @@ would refuse is kept as a finding, not raised.
 """
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from itertools import islice
@@ -19,6 +18,7 @@ from efklab.containerlogs import default_parse, detect_format, read_records
 from efklab.doctorinputs import (
     ConfigFacts,
     DoctorInputs,
+    DEFAULT_SETTINGS,
     DoctorSettings,
     LogFacts,
     NodeFacts,
@@ -26,21 +26,20 @@ from efklab.doctorinputs import (
     PolicyFacts,
     display_name,
     make_log_facts,
+    make_payload_facts,
+    make_policy_facts,
     read_config_facts,
     site_for,
     source_for,
 )
-from efklab.errors import EfklabError, InputError, PolicyError
+from efklab.errors import EfklabError, InputError
 from efklab.fluentconf import load_config
-from efklab.indextemplate import MAPPED_FIELDS, pattern_for
-from efklab.layout import expect_layout
 from efklab.logsurvey import describe_parse
 from efklab.payloads import iter_payload_records, payload_from_json
-from efklab.retention import load_policy
 
 
 def read_inputs(*, config: str | None = None, policy: str | None = None, logs: Sequence[str] = (),
-                payloads: Sequence[str] = (), settings: DoctorSettings = DoctorSettings(),
+                payloads: Sequence[str] = (), settings: DoctorSettings = DEFAULT_SETTINGS,
                 node: NodeFacts | None = None, max_lines: int | None = None) -> DoctorInputs:
     """Everything given, read and parsed; payloads are emulated from config + logs when none are given."""
     notes: list[str] = []
@@ -90,7 +89,7 @@ def _expand(inputs: Sequence[str]) -> list[str]:
 def read_payloads(paths: Sequence[str], settings: DoctorSettings) -> PayloadFacts:
     """Captured payload files (JSON lines or Lambda events, .gz ok) and the layout they imply."""
     records = tuple(iter_payload_records(list(paths)))
-    return _payload_facts(f"{len(paths)} payload file(s)", records, settings, emulated=False)
+    return make_payload_facts(f"{len(paths)} payload file(s)", records, settings)
 
 
 def emulate_payloads(config: str, logs: Sequence[str], settings: DoctorSettings, notes: list[str]) -> PayloadFacts | None:
@@ -104,14 +103,7 @@ def emulate_payloads(config: str, logs: Sequence[str], settings: DoctorSettings,
         return None
     records = tuple(payload_from_json(p, source="emulated", position=n) for n, p in enumerate(run.payloads, start=1))
     origin = f"payloads emulated from {display_name(config)} over {len(logs)} log file(s)"
-    return _payload_facts(origin, records, settings, emulated=True)
-
-
-def _payload_facts(origin: str, records: tuple[object, ...], settings: DoctorSettings, *, emulated: bool) -> PayloadFacts:
-    explicit = {k: v["type"] for k, v in MAPPED_FIELDS.items()}
-    layout = expect_layout(records, settings.transform, explicit_mappings=explicit,  # type: ignore[arg-type]
-                           field_limit=settings.field_limit)
-    return PayloadFacts(origin, records, layout, pattern_for(settings.transform), emulated)
+    return make_payload_facts(origin, records, settings, emulated=True)
 
 
 def read_policy(path: str) -> PolicyFacts:
@@ -120,12 +112,4 @@ def read_policy(path: str) -> PolicyFacts:
         text = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read policy: {exc.strerror}", source=path) from exc
-    shown = display_name(path)
-    try:
-        document = json.loads(text)
-    except ValueError:
-        document = None
-    try:
-        return PolicyFacts(shown, document, load_policy(text, source=shown))
-    except PolicyError as exc:
-        return PolicyFacts(shown, document, None, exc)
+    return make_policy_facts(display_name(path), text)

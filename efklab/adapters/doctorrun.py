@@ -13,12 +13,12 @@ from pathlib import Path
 
 from efklab.adapters.doctorfiles import read_inputs
 from efklab.doctor import CHECKS, CheckSpec, DoctorReport, run_checks, select_checks
-from efklab.doctorinputs import DoctorSettings
+from efklab.doctorinputs import DEFAULT_SETTINGS, DoctorSettings
 from efklab.errors import UsageError
 
 
 def diagnose(*, config: str | None = None, policy: str | None = None, logs: Sequence[str] = (),
-             payloads: Sequence[str] = (), settings: DoctorSettings = DoctorSettings(),
+             payloads: Sequence[str] = (), settings: DoctorSettings = DEFAULT_SETTINGS,
              opensearch_url: str | None = None, aws_region: str | None = None, ca_certs: str | None = None,
              no_verify_tls: bool = False, local: bool = False, checks: Sequence[CheckSpec] = CHECKS,
              max_lines: int | None = None) -> DoctorReport:

@@ -7,6 +7,7 @@ would match, with the policy each is managed by (``_plugins/_ism/explain``).  Re
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -45,6 +46,7 @@ def read_node_facts(client: Any, conn: Connection, *, template_patterns: Sequenc
         pattern_shards=_pattern_shards(client, conn, strategy_pattern) if strategy_pattern else 0,
         ism=ism,
         indices=tuple(indices),
+        read_at_ms=int(time.time() * 1000),
     )
 
 

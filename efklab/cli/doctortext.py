@@ -5,7 +5,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from efklab.doctor import DoctorReport, CheckSpec
+from efklab.doctor import CheckSpec, DoctorReport
 from efklab.doctorfindings import SEVERITIES, Finding
 
 _WIDTH = 110
@@ -55,16 +55,14 @@ def print_report(report: DoctorReport, stream: TextIO, *, min_severity: str = "i
     order = {s: i for i, s in enumerate(SEVERITIES)}
     findings = sorted((f for f in report.findings if f.severity in shown), key=lambda f: order[f.severity])
     stream.write(describe_header(report.inputs) + "\n\n")
-    for f in findings:
-        stream.write(render_finding(f) + "\n\n")
+    stream.writelines(render_finding(f) + "\n\n" for f in findings)
     skipped = [r for r in report.runs if r.status == "skipped"]
     ran = len(report.runs) - len(skipped)
     if skipped:
         reasons: dict[str, list[str]] = {}
         for r in skipped:
             reasons.setdefault(r.reason, []).append(r.id)
-        for reason, ids in reasons.items():
-            stream.write(f"skipped   {', '.join(ids)} ({reason})\n")
+        stream.writelines(f"skipped   {', '.join(ids)} ({reason})\n" for reason, ids in reasons.items())
     c = report.counts
     hidden = len(report.findings) - len(findings)
     stream.write(f"{ran} checks ran, {len(skipped)} skipped: {c['error']} error(s), {c['warning']} warning(s), "
@@ -77,5 +75,4 @@ def print_checks(checks: Sequence[CheckSpec], stream: TextIO) -> None:
     for c in checks:
         needs = " + ".join(c.needs) if c.needs else "config + logs, or payloads"
         stream.write(f"{c.id:<{width}}  {c.severity:<7}  needs {needs:<18}  {c.summary}\n")
-        for ref in c.refs:
-            stream.write(f"{'':<{width}}  {'':<7}  {ref}\n")
+        stream.writelines(f"{'':<{width}}  {'':<7}  {ref}\n" for ref in c.refs)

@@ -21,7 +21,7 @@ from efklab.rubyregex import compile_ruby, concat_regexp_source, ruby_literal
 
 REGEXP_PARAMS = ("multiline_start_regexp", "multiline_end_regexp", "continuous_line_regexp")
 NEVER_MATCH_ERROR_SHARE = 0.05  # continuation-looking share of a file's lines that makes "never matches" an error
-_FLAGGED = re.compile(r"\A/(?P<body>.*)/(?P<flags>[a-z]+)\Z", re.S)
+_FLAGGED = re.compile(r"\A/(?P<body>.*)/(?P<flags>[a-z]+)\Z", re.DOTALL)
 _ANCHORED = re.compile(r"\A(?:\(\?[imx-]+\))?(?:\^|\\A)")
 _CONCAT_REF = "concat compiles Regexp.compile(value[1..-2]) with no options (filter_concat.rb configure)"
 

@@ -7,6 +7,8 @@ for ``flush_interval`` seconds of wall clock, splitting any statement whose line
 """
 from __future__ import annotations
 
+from itertools import pairwise
+
 from efklab.concat import ROUTE_ERROR
 from efklab.concatrule import RegexpMode
 from efklab.doctorfindings import Finding, make_finding, quote_line
@@ -39,8 +41,8 @@ def check_timeout_label(inputs: DoctorInputs) -> list[Finding]:
         if rule is None:
             continue
         label = rule.timeout_label
-        if label is not None and label in inputs.config.labels:
-            continue
+        if label is not None and (label in inputs.config.labels or not inputs.config.labels):
+            continue  # defined (or a bare filter body, whose labels are elsewhere)
         lost = [(log, e) for log, s, r in inputs.logs_with_rules() if log.site == index
                 for e in group_log(log, r) if e.route == ROUTE_ERROR]
         evidence = [site.where]
@@ -90,7 +92,7 @@ def check_flush_interval(inputs: DoctorInputs) -> list[Finding]:
             if len(event.lines) < 2:
                 continue
             parts = lines_by_sequence(log.records, event.lines)
-            gaps = [(b.time_ns - a.time_ns, b) for a, b in zip(parts, parts[1:]) if _continues(b.record.get(rule.key))]
+            gaps = [(b.time_ns - a.time_ns, b) for a, b in pairwise(parts) if _continues(b.record.get(rule.key))]
             gap, at = max(gaps, key=lambda g: g[0], default=(0, None))
             if at is not None and gap >= limit_ns:
                 counts[log.site] = counts.get(log.site, 0) + 1

@@ -107,7 +107,9 @@ def check_existing_indices(inputs: DoctorInputs) -> list[Finding]:
     policy = inputs.policy.policy if inputs.policy else None
     if policy is None or inputs.node is None:
         return []
-    stranded = [a for a in (attach_policy(f, [policy]) for f in inputs.node.indices) if a.how == "pre-existing"]
+    put_now = {policy.policy_id: inputs.node.read_at_ms}  # the policy as if PUT now, when it is not on the node yet
+    stranded = [a for a in (attach_policy(f, [policy], applied_at=put_now) for f in inputs.node.indices)
+                if a.how == "pre-existing"]
     if not stranded:
         return []
     return [make_finding(

@@ -117,7 +117,7 @@ def check_time_fraction(inputs: DoctorInputs) -> list[Finding]:
         if not fmt or (fmt, log.parse.time_type) in probed or not log.records:
             continue
         probed.add((fmt, log.parse.time_type))
-        whole = dt.datetime.fromtimestamp(log.records[0].time_ns // 1_000_000_000, tz=dt.timezone.utc)
+        whole = dt.datetime.fromtimestamp(log.records[0].time_ns // 1_000_000_000, tz=dt.UTC)
         probe = whole.strftime("%Y-%m-%dT%H:%M:%SZ") if fmt.endswith("Z") else whole.isoformat()
         try:
             time_reader(fmt, log.parse.time_type)(probe)

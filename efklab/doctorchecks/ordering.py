@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from efklab.cloudwatch import timestamp_ms
 from efklab.doctorfindings import Finding, make_finding, quote_line
 from efklab.doctorinputs import DoctorInputs, group_log, lines_by_sequence
-from efklab.ordering import CONTINUATION, OrderReport, Shown, SourceRef, measure_order
+from efklab.ordering import OrderReport, Shown, SourceRef, measure_order
 from efklab.ordering_diagnosis import Measurement, detect_causes
 
 SPLIT_ERROR_SHARE = 0.01  # continuation lines indexed alone, as a share of documents, that make it an error
@@ -104,9 +104,9 @@ def check_split_continuations(inputs: DoctorInputs) -> list[Finding]:
                 examples.append(f"{placed.stream} id {placed.id}: {quote_line(doc.text or '', 90)} alone, "
                                 f"@timestamp ms {doc.timestamp_ms}")
     per_stream = sorted(((s.split_continuations, s.stream) for s in report.streams if s.split_continuations), reverse=True)
-    evidence = [f"{split:,} of {totals['documents']:,} documents ({share:.1%}) are continuation lines indexed alone "
-                f"on the millisecond of the line before; {totals['documents_in_ties']:,} documents share their "
-                f"stream and millisecond with another",
+    evidence = [(f"{split:,} of {totals['documents']:,} documents ({share:.1%}) are continuation lines indexed alone "
+                 f"on the millisecond of the line before; {totals['documents_in_ties']:,} documents share their "
+                 "stream and millisecond with another"),
                 *[f"{stream}: {n:,} split continuation line(s)" for n, stream in per_stream[:2]], *examples]
     return [make_finding(
         "ordering-split-continuations", "error" if share >= SPLIT_ERROR_SHARE else "warning",
@@ -124,7 +124,7 @@ def check_ties(inputs: DoctorInputs) -> list[Finding]:
     measured = _measure(inputs)
     if measured is None:
         return []
-    sample, report = measured
+    _sample, report = measured
     totals = report.totals()
     if not totals["tie_groups"]:
         return []
