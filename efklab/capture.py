@@ -18,15 +18,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, TypedDict
 
 from efklab.errors import InputError, UsageError
+from efklab import units
 from efklab.model import Reject
+from efklab.units import parse_age
 
 CHECKPOINT_FORMAT = 2
-_RELATIVE = re.compile(r"^-?(\d+)\s*(ms|s|m|h|d|w)$")
-_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _ARN = re.compile(r"^arn:[^:]+:logs:[^:]*:(\d{12}):log-group:")
 
 
@@ -84,34 +83,18 @@ class _Batch:
 
 def parse_duration(text: str, *, option: str) -> int:
     """Milliseconds from a duration such as 90s, 5m, 2h."""
-    match = _RELATIVE.match(text.strip())
-    if not match or text.strip().startswith("-"):
+    ms = None if text.strip().startswith("-") else parse_age(text)
+    if ms is None:
         raise UsageError(f"cannot read the duration {text!r}: use e.g. 30s, 5m, 2h", source=option)
-    return int(match.group(1)) * _UNIT_MS[match.group(2)]
+    return ms
 
 
 def parse_time(text: str, *, now_ms: int, option: str = "--start") -> int:
     """Epoch ms from ISO 8601 (naive = UTC), epoch seconds/ms, ``now`` or an age like ``2h``."""
-    value = text.strip()
-    if value == "now":
-        return now_ms
-    rel = _RELATIVE.match(value)
-    if rel:
-        return now_ms - int(rel.group(1)) * _UNIT_MS[rel.group(2)]
-    if value.isdigit():
-        number = int(value)
-        return number if number >= 100_000_000_000 else number * 1000
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise UsageError(
-            f"cannot read the time {text!r}: use ISO 8601 (2024-05-06T10:00:00Z), epoch seconds or ms, "
-            "'now' or an age such as 15m, 2h, 3d",
-            source=option,
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return int(parsed.timestamp() * 1000)
+        return units.parse_time(text, now_ms=now_ms)
+    except ValueError as exc:
+        raise UsageError(str(exc), source=option) from None
 
 
 def owner_from_arn(arn: str) -> str:

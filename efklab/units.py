@@ -1,6 +1,6 @@
-"""OpenSearch's time and byte-size strings (``TimeValue``, ``ByteSizeValue``), parsed exactly.
+"""Times and sizes as users and OpenSearch write them: ``TimeValue``, ``ByteSizeValue`` (parsed exactly), instants, ages.
 
-Both raise ``ValueError`` with OpenSearch's reason; callers wrap it with a location.
+Parsers raise ``ValueError`` with OpenSearch's reason; callers wrap it with a location.
 """
 from __future__ import annotations
 
@@ -83,17 +83,42 @@ def format_time(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_time(text: str) -> int:
-    """ISO 8601 (``2021-06-30``, ``2021-06-30T04:48:37Z``, with offset) or epoch ms -> epoch ms; naive means UTC."""
+_AGE = re.compile(r"-?(\d+)\s*(ms|s|m|h|d|w)")
+_AGE_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": DAY_MS, "w": 7 * DAY_MS}
+_EPOCH_MS_FROM = 100_000_000_000  # 10**11: below it a number is epoch seconds (until year 5138)
+
+
+def parse_age(text: str) -> int | None:
+    """Milliseconds of an age or duration such as ``90s``, ``5m``, ``2h``, ``3d``, ``1w``; None if it is not one."""
+    match = _AGE.fullmatch(text.strip())
+    return int(match.group(1)) * _AGE_MS[match.group(2)] if match else None
+
+
+def parse_time(text: str, *, now_ms: int | None = None) -> int:
+    """Epoch ms from ISO 8601 (naive = UTC), epoch seconds or ms, and, given ``now_ms``, ``now`` or an age (``2h`` ago).
+
+    Every command that takes a time (``--at``, ``--start``, ``--end`` ...) reads it here, so they
+    all accept the same forms.  Anything else is a ``ValueError`` saying what to write.
+    """
     from datetime import UTC, datetime
 
-    stripped = text.strip()
-    if stripped.lstrip("-").isdigit():
-        return int(stripped)
+    value = text.strip()
+    if now_ms is not None:
+        if value == "now":
+            return now_ms
+        age = parse_age(value)
+        if age is not None:
+            return now_ms - age
+    if value.isdigit():
+        number = int(value)
+        return number if number >= _EPOCH_MS_FROM else number * 1000
     try:
-        moment = datetime.fromisoformat(stripped.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError as exc:
-        raise ValueError(f"not a time: {text!r} (use ISO 8601 such as 2021-06-30T04:48:37Z, or epoch milliseconds)") from exc
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        ages = ", 'now' or an age such as 15m, 2h, 3d" if now_ms is not None else ""
+        raise ValueError(
+            f"cannot read the time {text!r}: use ISO 8601 such as 2021-06-30T04:48:37Z, epoch seconds or milliseconds{ages}"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)

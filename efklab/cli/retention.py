@@ -149,7 +149,7 @@ def _time_option(value: str | None, name: str) -> int | None:
     if value is None:
         return None
     try:
-        return parse_time(value)
+        return parse_time(value, now_ms=int(time.time() * 1000))
     except ValueError as exc:
         raise UsageError(str(exc), source=name) from None
 

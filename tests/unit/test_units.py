@@ -17,6 +17,20 @@ def test_parse_time(text: str, ms: int) -> None:
     assert parse_time(text) == ms
 
 
+@pytest.mark.parametrize(("text", "ms"), [("1625028517", 1_625_028_517_000), ("now", 5_000_000), ("90s", 4_910_000),
+                                          ("2h", 5_000_000 - 7_200_000), ("1w", 5_000_000 - 604_800_000)])
+def test_parse_time_reads_epoch_seconds_now_and_ages_given_a_clock(text: str, ms: int) -> None:
+    """Epoch seconds are told from ms by size; 'now' and ages are read against the given clock."""
+    assert parse_time(text, now_ms=5_000_000) == ms
+
+
+def test_parse_time_refuses_ages_without_a_clock() -> None:
+    """Without a clock an age means nothing, and the message does not offer it."""
+    with pytest.raises(ValueError) as info:
+        parse_time("2h")
+    assert "age" not in str(info.value)
+
+
 def test_parse_time_refuses_words() -> None:
     """Anything else is a ValueError that says what to write."""
     with pytest.raises(ValueError, match="ISO 8601"):
