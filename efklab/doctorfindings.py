@@ -44,8 +44,8 @@ def make_finding(check: str, severity: Severity, title: str, *, why: str, fix: s
 
 
 def quote_line(text: Any, width: int = 120) -> str:
-    """A log line as evidence: newlines shown as ``⏎``, cut to ``width`` characters."""
-    shown = str(text).rstrip("\n").replace("\n", "⏎").replace("\t", "\\t")
+    """A log line as evidence: quoted as Python shows strings (``\\t`` for a tab), newlines as ``⏎``, cut to ``width``."""
+    shown = str(text).rstrip("\n").replace("\n", "⏎")
     return repr(shown if len(shown) <= width else shown[: width - 3] + "...")
 
 

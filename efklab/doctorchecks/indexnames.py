@@ -20,7 +20,7 @@ def check_bulk_type(inputs: DoctorInputs) -> list[Finding]:
     facts = inputs.payloads
     if facts is None:
         return []
-    sample = next((p for p in facts.payloads if p.log_events), None)
+    sample = next((p for p in facts.payloads if p.message_type == "DATA_MESSAGE" and p.log_events), None)
     if sample is None:
         return []
     try:
