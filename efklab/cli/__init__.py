@@ -45,10 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="efklab",
         description="Prove what your EFK log pipeline does before production shows you.",
-        epilog="Exit codes: 0 ok, 1 a check failed, 2 bad input or usage.",
+        epilog="Exit codes: 0 ok, 1 a check failed, 2 bad input or usage. "
+        "'efklab COMMAND --help' describes each command.",
+        formatter_class=lambda prog: argparse.HelpFormatter(prog, max_help_position=22, width=100),
     )
     parser.add_argument("--version", action="version", version=f"efklab {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=OneLineParser)
     for name, summary in COMMANDS:
         module = _load(name)
         if module is not None:
