@@ -5,7 +5,8 @@ keys shared by every case.  A case::
 
     name: lines before the first start line pass alone     # required, unique in the file
     rule: {key: log, multiline_start_regexp: /^start/}      # parameter values as fluentd sees them
-    # or config: <fluentd config text, a ConfigMap, or a bare filter body>  (+ filter: ID|N)
+    # or config: <fluentd config text, a ConfigMap, or a bare filter body>  (+ filter: ID|LABEL|N)
+    # or config_file: fluentd.yaml  (relative to the case file; + filter, else routed by input_file's name)
     input: ["orphan", "start", {time: 2021-04-28T11:09:05Z, record: {log: "x"}}]
     # or input_file: logs/app.log  (+ format: auto|docker|cri|text)
     tag: test                       # tag of inline inputs (default "test")
@@ -36,9 +37,10 @@ from efklab.eventtime import format_event_time, parse_event_time
 from efklab.multiline import FLUSH_TIMEOUT_MODES, event_to_json, group_records
 
 CASE_KEYS = frozenset({
-    "name", "description", "rule", "config", "filter", "tag", "flush_timeouts", "input", "input_file",
+    "name", "description", "rule", "config", "config_file", "filter", "tag", "flush_timeouts", "input", "input_file",
     "format", "expected", "expected_count", "no_output", "expected_error", "expected_warnings",
 })
+RULE_SOURCES = ("rule", "config", "config_file")
 INPUT_KEYS = frozenset({"time", "tag", "record"})
 EXPECTED_KEYS = frozenset({"time", "tag", "route", "record", "text", "lines"})
 BASE_TIME_NS = parse_event_time("2021-04-28T11:09:04Z")
@@ -125,9 +127,9 @@ def parse_cases(text: str, *, source: str = "<cases>") -> list[Case]:
             raise InputError(f"duplicate case name {name!r}", source=source, position=line)
         seen.add(name)
         spec = dict(defaults)
-        if "rule" in item or "config" in item:
-            spec.pop("rule", None)
-            spec.pop("config", None)
+        if any(k in item for k in RULE_SOURCES):
+            for k in RULE_SOURCES:
+                spec.pop(k, None)
         spec.update(item)
         case = Case(name, source, line, spec, lines)
         _validate(case)
@@ -157,8 +159,10 @@ def _validate(case: Case) -> None:
     def fail(reason: str, key: str | None = None) -> InputError:
         return InputError(f"case {case.name!r}: {reason}", source=case.source, position=case.lines.get(key or "", case.line))
 
-    if ("rule" in spec) == ("config" in spec):
-        raise fail("give exactly one of 'rule' or 'config'")
+    if sum(k in spec for k in RULE_SOURCES) != 1:
+        raise fail("give exactly one of 'rule' or 'config' or 'config_file'")
+    if "config_file" in spec and not isinstance(spec["config_file"], str):
+        raise fail("'config_file' must be a path (relative to the case file)", "config_file")
     if "rule" in spec and not isinstance(spec["rule"], dict):
         raise fail("'rule' must be a mapping of concat parameters", "rule")
     kinds = [k for k in ("expected", "expected_count", "no_output", "expected_error") if k in spec]
@@ -192,9 +196,25 @@ def case_rule(case: Case, *, compile_regexp: RegexpCompiler | None = None) -> Co
     if "rule" in spec:
         params = {str(k): None if v is None else _param_text(v) for k, v in spec["rule"].items()}
         return build_rule(params, compile_regexp=compile_regexp, source=case.source, position=case.lines.get("rule", case.line))
+    if "config_file" in spec:
+        return _rule_from_config_file(case)
     from efklab.rulespec import rule_from_config_text
 
     return rule_from_config_text(spec["config"], source=case.where("config"), choose=spec.get("filter"))
+
+
+def _rule_from_config_file(case: Case) -> ConcatRule:
+    """The concat filter of a config file that applies to the case: by ``filter``, or routed by ``input_file``'s name."""
+    from efklab.fluentconf import load_config
+    from efklab.rulespec import choose_filter
+
+    spec = case.spec
+    path = Path(case.source).parent / spec["config_file"]
+    if not path.is_file():
+        raise InputError(f"case {case.name!r}: no such config_file {spec['config_file']!r}", source=case.source,
+                         position=case.lines.get("config_file", case.line))
+    log_file = str(Path(case.source).parent / spec["input_file"]) if "input_file" in spec else None
+    return choose_filter(load_config(path), spec.get("filter"), log_file=log_file, source=str(path)).rule
 
 
 def _param_text(value: Any) -> str:
