@@ -168,6 +168,14 @@ class DoctorReport:
                 for f in sorted(self.findings, key=lambda f: order[f.severity])]
         return pd.DataFrame(rows, columns=["severity", "check", "found", "where", "evidence", "why", "fix"])
 
+    def inputs_table(self) -> Any:
+        """What was read: one row per input with its figures."""
+        import pandas as pd
+
+        rows = [{"input": name, "read": ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)}
+                for name, value in self.inputs.items()]
+        return pd.DataFrame(rows, columns=["input", "read"])
+
     def checks_table(self) -> Any:
         """Every registered check: ran clean, found something, or skipped and why."""
         import pandas as pd

@@ -16,7 +16,7 @@ from efklab.secretscan import scan_text
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = ["01-replay", "02-multiline-regression", "03-ordering", "04-index-layout", "05-retention"]
+EXPECTED = ["00-doctor", "01-replay", "02-multiline-regression", "03-ordering", "04-index-layout", "05-retention"]
 SCALARS = {"str", "int", "float", "bool"}
 
 
