@@ -78,6 +78,8 @@ CHECKS: tuple[CheckSpec, ...] = (
     _spec("bulk-type-field", "error", "payloads", "_type in bulk actions against OpenSearch 2.x",
           f"{OPENSEARCH}/blob/main/server/src/main/java/org/opensearch/action/bulk/BulkRequestParser.java",
           indexnames.check_bulk_type),
+    _spec("payload-rejects", "error", "payloads", "events the Lambda throws on, unreadable payloads, lines the pipeline drops",
+          "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html", indexnames.check_payload_rejects),
     _spec("index-name-invalid", "error", "payloads", "index names OpenSearch refuses",
           f"{OPENSEARCH}/blob/main/server/src/main/java/org/opensearch/cluster/metadata/MetadataCreateIndexService.java",
           indexnames.check_index_names),

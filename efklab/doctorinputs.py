@@ -128,6 +128,7 @@ class PayloadFacts:
     layout: ExpectedLayout
     pattern: str  # the index pattern of the naming strategy
     emulated: bool = False
+    dropped: tuple[Reject, ...] = ()  # emulation: lines the pipeline delivered in no payload, and why
 
     @property
     def payloads(self) -> list[Any]:
@@ -202,7 +203,8 @@ def read_config_facts(path: str, config: Config) -> ConfigFacts:
     return ConfigFacts(path, config, tuple(sites), sources, labels)
 
 
-def make_payload_facts(origin: str, records: Sequence[Any], settings: DoctorSettings, *, emulated: bool = False) -> PayloadFacts:
+def make_payload_facts(origin: str, records: Sequence[Any], settings: DoctorSettings, *, emulated: bool = False,
+                       dropped: Sequence[Reject] = ()) -> PayloadFacts:
     """Payloads (``Payload | Reject`` in input order) with the layout the transform gives them.
 
     Mappings are predicted with the ``@`` fields typed as ``efklab replay``'s index template does
@@ -210,7 +212,7 @@ def make_payload_facts(origin: str, records: Sequence[Any], settings: DoctorSett
     """
     explicit = {k: v["type"] for k, v in MAPPED_FIELDS.items()}
     layout = expect_layout(records, settings.transform, explicit_mappings=explicit, field_limit=settings.field_limit)
-    return PayloadFacts(origin, tuple(records), layout, pattern_for(settings.transform), emulated)
+    return PayloadFacts(origin, tuple(records), layout, pattern_for(settings.transform), emulated, tuple(dropped))
 
 
 def make_policy_facts(path: str, text: str | bytes) -> PolicyFacts:

@@ -103,7 +103,7 @@ def emulate_payloads(config: str, logs: Sequence[str], settings: DoctorSettings,
         return None
     records = tuple(payload_from_json(p, source="emulated", position=n) for n, p in enumerate(run.payloads, start=1))
     origin = f"payloads emulated from {display_name(config)} over {len(logs)} log file(s)"
-    return make_payload_facts(origin, records, settings, emulated=True)
+    return make_payload_facts(origin, records, settings, emulated=True, dropped=run.result.rejects)
 
 
 def read_policy(path: str) -> PolicyFacts:

@@ -7,8 +7,10 @@ segments than the naming expects give ``undefined`` in the seed Lambda's names.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from efklab.doctorfindings import Finding, make_finding
-from efklab.doctorinputs import DoctorInputs
+from efklab.doctorinputs import DoctorInputs, counts_text
 from efklab.errors import EfklabError
 from efklab.transform import transform_payload
 
@@ -102,3 +104,22 @@ def check_index_undefined(inputs: DoctorInputs) -> list[Finding]:
             "fluentd/cwagent groups) gives 'undefined', so unrelated logs share one index per day",
         fix="subscribe only Container Insights application log groups, or name indices with a strategy that does "
             "not read missing segments (efklab transform --index-strategy cwl-group)")]
+
+
+def check_payload_rejects(inputs: DoctorInputs) -> list[Finding]:
+    """Events that become no document: the seed Lambda throws on them, or the payload cannot be read."""
+    facts = inputs.payloads
+    if facts is None:
+        return []
+    rejects = [r for r in (*facts.layout.rejects, *facts.dropped) if r.stage != "index-name"]
+    if not rejects:
+        return []
+    throws = [r for r in rejects if r.stage == "transform"]
+    stages = Counter(r.stage for r in rejects)
+    return [make_finding(
+        "payload-rejects", "error" if throws else "warning",
+        f"{len(rejects):,} event(s) or payload(s) become no document ({counts_text(stages)})",
+        evidence=[f"{r.location() or r.stage}: {r.reason[:200]}" for r in rejects], figures=dict(stages),
+        why="an event the Lambda throws on fails the whole invocation: CloudWatch retries it twice, then the batch "
+            "is lost; unreadable payloads or lines the pipeline drops never reach OpenSearch either",
+        fix="see each reason: the transform's (efklab transform --mode ...), the payload's, or the pipeline stage's")]
