@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,6 +167,18 @@ class DoctorInputs:
     policy: PolicyFacts | None = None
     node: NodeFacts | None = None
     notes: tuple[str, ...] = field(default=())  # what could not be derived, and why
+    _memo: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def derived(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per key: several checks share a grouping or a measurement (a cache of pure results)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def grouped(self, log: LogFacts, rule: ConcatRule, *, flush_timeouts: str = "event-time") -> list[Emitted]:
+        """Events ``rule`` emits for ``log`` (``Emitted.lines`` index ``log.records``), computed once."""
+        return self.derived(("grouped", log.path, id(rule), flush_timeouts),  # type: ignore[no-any-return]
+                            lambda: group_log(log, rule, flush_timeouts=flush_timeouts))
 
     def available(self) -> frozenset[str]:
         """The names of the inputs present (``INPUT_NAMES``)."""

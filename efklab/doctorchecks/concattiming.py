@@ -12,7 +12,7 @@ from itertools import pairwise
 from efklab.concat import ROUTE_ERROR
 from efklab.concatrule import RegexpMode
 from efklab.doctorfindings import Finding, make_finding, quote_line
-from efklab.doctorinputs import DoctorInputs, group_log, lines_by_sequence
+from efklab.doctorinputs import DoctorInputs, lines_by_sequence
 from efklab.ordering import CONTINUATION
 
 CONCAT_ISSUES = "https://github.com/fluent-plugins-nursery/fluent-plugin-concat/issues/70"
@@ -44,7 +44,7 @@ def check_timeout_label(inputs: DoctorInputs) -> list[Finding]:
         if label is not None and (label in inputs.config.labels or not inputs.config.labels):
             continue  # defined (or a bare filter body, whose labels are elsewhere)
         lost = [(log, e) for log, s, r in inputs.logs_with_rules() if log.site == index
-                for e in group_log(log, r) if e.route == ROUTE_ERROR]
+                for e in inputs.grouped(log, r) if e.route == ROUTE_ERROR]
         evidence = [site.where]
         evidence += [f"{log.where(log.records[e.lines[0]].lineno)}: {len(e.lines)} line(s) go to @ERROR: "
                      f"{quote_line(e.record.get(rule.key, ''))}" for log, e in lost]
@@ -88,7 +88,7 @@ def check_flush_interval(inputs: DoctorInputs) -> list[Finding]:
         if rule.flush_interval <= 0 or log.site is None:
             continue
         limit_ns = rule.flush_interval * 1e9
-        for event in group_log(log, rule, flush_timeouts="off"):
+        for event in inputs.grouped(log, rule, flush_timeouts="off"):
             if len(event.lines) < 2:
                 continue
             parts = lines_by_sequence(log.records, event.lines)
@@ -143,7 +143,7 @@ def check_cri_separator(inputs: DoctorInputs) -> list[Finding]:
     for log, site, rule in inputs.logs_with_rules():
         if log.format != "cri" or rule.separator != "" or not isinstance(rule.mode, RegexpMode):
             continue
-        glued = [e for e in group_log(log, rule) if len(e.lines) > 1]
+        glued = [e for e in inputs.grouped(log, rule) if len(e.lines) > 1]
         if not glued:
             continue
         first = glued[0]

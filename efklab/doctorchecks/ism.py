@@ -24,6 +24,10 @@ _ONE_CONDITION = "exactly one condition"
 
 
 def _forecast(inputs: DoctorInputs) -> tuple[list[Generation], list[Trap]]:
+    return inputs.derived("ism-forecast", lambda: _forecast_once(inputs))  # type: ignore[no-any-return]
+
+
+def _forecast_once(inputs: DoctorInputs) -> tuple[list[Generation], list[Trap]]:
     policy = inputs.policy.policy if inputs.policy else None
     if policy is None or inputs.payloads is None:
         return [], []

@@ -12,7 +12,7 @@ import datetime as dt
 from efklab.concatrule import PartialCriMode
 from efklab.containerlogs import default_parse
 from efklab.doctorfindings import Finding, make_finding, quote_line
-from efklab.doctorinputs import DoctorInputs, LogFacts, group_log
+from efklab.doctorinputs import DoctorInputs, LogFacts
 from efklab.fluenttime import TimeFormatError, time_reader
 from efklab.logsurvey import describe_parse
 
@@ -58,7 +58,7 @@ def check_docker_split(inputs: DoctorInputs) -> list[Finding]:
         pieces = [i for i, r in enumerate(log.records) if isinstance(r.record.get("log"), str) and not r.record["log"].endswith("\n")]
         apart = pieces
         if site is not None and site.rule is not None:
-            event_of = {n: k for k, e in enumerate(group_log(log, site.rule)) for n in e.lines}
+            event_of = {n: k for k, e in enumerate(inputs.grouped(log, site.rule)) for n in e.lines}
             apart = [i for i in pieces if i + 1 >= len(log.records) or event_of.get(i) != event_of.get(i + 1)]
         if not apart:
             continue

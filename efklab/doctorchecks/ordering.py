@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from efklab.cloudwatch import timestamp_ms
 from efklab.doctorfindings import Finding, make_finding, quote_line
-from efklab.doctorinputs import DoctorInputs, group_log, lines_by_sequence
+from efklab.doctorinputs import DoctorInputs, lines_by_sequence
 from efklab.ordering import OrderReport, Shown, SourceRef, measure_order
 from efklab.ordering_diagnosis import Measurement, detect_causes
 
@@ -41,7 +41,7 @@ def sample_events(inputs: DoctorInputs) -> EventSample | None:
         where = None
         for log, site, rule in grouped:
             where = where or site.param_where("multiline_start_regexp")
-            for n, event in enumerate(group_log(log, rule)):
+            for n, event in enumerate(inputs.grouped(log, rule)):
                 parts = lines_by_sequence(log.records, event.lines)
                 key = f"{log.name}#{n}"
                 provenance[key] = tuple(SourceRef(log.name, r.lineno) for r in parts)
@@ -71,6 +71,10 @@ def _log_text(message: str) -> str | None:
 
 
 def _measure(inputs: DoctorInputs) -> tuple[EventSample, OrderReport] | None:
+    return inputs.derived("ordering", lambda: _measure_once(inputs))  # type: ignore[no-any-return]
+
+
+def _measure_once(inputs: DoctorInputs) -> tuple[EventSample, OrderReport] | None:
     sample = sample_events(inputs)
     if sample is None or not sample.shown:
         return None
