@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
-EVIDENCE_LIMIT = 5  # evidence lines shown per finding; counts always cover everything
+EVIDENCE_LIMIT = 6  # evidence lines shown per finding; counts always cover everything
 
 
 @dataclass(frozen=True, slots=True)

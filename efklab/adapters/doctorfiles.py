@@ -89,7 +89,8 @@ def _expand(inputs: Sequence[str]) -> list[str]:
 def read_payloads(paths: Sequence[str], settings: DoctorSettings) -> PayloadFacts:
     """Captured payload files (JSON lines or Lambda events, .gz ok) and the layout they imply."""
     records = tuple(iter_payload_records(list(paths)))
-    return make_payload_facts(f"{len(paths)} payload file(s)", records, settings)
+    origin = f"read from {display_name(paths[0])}" + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
+    return make_payload_facts(origin, records, settings)
 
 
 def emulate_payloads(config: str, logs: Sequence[str], settings: DoctorSettings, notes: list[str]) -> PayloadFacts | None:

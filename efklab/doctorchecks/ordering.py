@@ -108,13 +108,14 @@ def check_split_continuations(inputs: DoctorInputs) -> list[Finding]:
                 examples.append(f"{placed.stream} id {placed.id}: {quote_line(doc.text or '', 90)} alone, "
                                 f"@timestamp ms {doc.timestamp_ms}")
     per_stream = sorted(((s.split_continuations, s.stream) for s in report.streams if s.split_continuations), reverse=True)
-    evidence = [(f"{split:,} of {totals['documents']:,} documents ({share:.1%}) are continuation lines indexed alone "
+    evidence = [f"events from {sample.origin}",
+                (f"{split:,} of {totals['documents']:,} documents ({share:.1%}) are continuation lines indexed alone "
                  f"on the millisecond of the line before; {totals['documents_in_ties']:,} documents share their "
                  "stream and millisecond with another"),
                 *[f"{stream}: {n:,} split continuation line(s)" for n, stream in per_stream[:2]], *examples]
     return [make_finding(
         "ordering-split-continuations", "error" if share >= SPLIT_ERROR_SHARE else "warning",
-        f"continuation lines become separate documents with the same millisecond: {split:,} in {sample.origin}",
+        f"continuation lines become separate documents with the same millisecond: {split:,} of {totals['documents']:,} documents",
         where=sample.where, evidence=evidence,
         figures={"split_continuations": split, "documents": totals["documents"], "share": round(share, 4),
                  "documents_in_ties": totals["documents_in_ties"], "tie_groups": totals["tie_groups"]},
