@@ -122,3 +122,14 @@ def test_a_config_with_two_filters_and_no_filter_key_names_them(beside_config: P
     assert main(["test", str(cases)]) == 1
     out = capsys.readouterr().out
     assert "has 2 concat filters" in out and "pick one with --filter" in out
+
+
+def test_an_input_file_routes_to_its_filter_without_a_filter_key(beside_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """config_file + input_file: the concat filter is the one fluentd applies to that file name (in_tail path, label)."""
+    log = next((ROOT / "data" / "samples" / "containers").glob("order-api-mj6*.log"))
+    (beside_config / "containers").mkdir()
+    shutil.copy(log, beside_config / "containers" / log.name)
+    cases = beside_config / "cases.yaml"
+    cases.write_text(f"- name: routed\n  config_file: fluentd.yaml\n  input_file: containers/{log.name}\n  expected_count: 302\n",
+                     encoding="utf-8")
+    assert main(["test", str(cases)]) == 0, capsys.readouterr().out
