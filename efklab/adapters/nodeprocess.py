@@ -58,6 +58,20 @@ def process_alive(node: NodeProcess) -> bool:
     return True
 
 
+def startup_exited(node: NodeProcess) -> bool:
+    """Whether a node we just launched has exited.
+
+    While it starts, the node is our own child, so ``waitpid`` answers exactly; reading
+    ``/proc/<pid>/environ`` (as ``process_alive`` does for nodes of earlier runs) can fail
+    for a moment while the launcher enters its user namespace and execs the JVM.
+    """
+    try:
+        pid, _status = os.waitpid(node.pid, os.WNOHANG)
+    except ChildProcessError:  # not our child (another process launched it)
+        return not process_alive(node)
+    return pid != 0
+
+
 def http_json(url: str, path: str, *, method: str = "GET", body: Any = None, timeout: float = 5.0) -> Any:
     """A small JSON request to the local node (plain HTTP, loopback); None when unreachable."""
     data = None if body is None else json.dumps(body).encode()
@@ -156,7 +170,7 @@ def wait_healthy(url: str, nodes: Sequence[NodeProcess], timeout: float, *, slee
     wanted = f"/_cluster/health?wait_for_status=yellow&wait_for_nodes={len(nodes)}&timeout=2s"
     while True:
         for node in nodes:
-            if not process_alive(node):
+            if startup_exited(node):
                 raise NodeError(f"{node.name} exited during startup: {describe_startup_failure(node.console_log)}",
                                 source=str(node.console_log))
         health = http_json(url, wanted, timeout=5.0)
