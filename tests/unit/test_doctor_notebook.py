@@ -1,8 +1,6 @@
-"""Notebook 00-doctor as committed: written by notebooks/build_doctor.py, parameters named as efklab doctor's options."""
+"""Notebook 00-doctor: parameters named as efklab doctor's options (build.py --check covers its cells)."""
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import papermill
 
@@ -10,12 +8,6 @@ from efklab.cli import build_parser
 from tests.conftest import ROOT
 
 NOTEBOOK = ROOT / "notebooks" / "00-doctor.ipynb"
-
-
-def test_committed_notebook_is_what_build_doctor_writes() -> None:
-    """notebooks/build_doctor.py is the source of the cells; the committed file is its output."""
-    result = subprocess.run([sys.executable, str(ROOT / "notebooks" / "build_doctor.py"), "--check"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
 
 
 def test_parameters_are_options_of_efklab_doctor() -> None:

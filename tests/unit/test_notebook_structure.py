@@ -38,8 +38,8 @@ def code_cells(path: Path) -> list[nbformat.NotebookNode]:
     return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
 
 
-def test_the_five_notebooks_exist() -> None:
-    """01-replay .. 05-retention, nothing else."""
+def test_the_notebooks_exist() -> None:
+    """00-doctor and 01-replay .. 05-retention, nothing else."""
     assert [p.stem for p in NOTEBOOKS] == EXPECTED
 
 
