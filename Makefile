@@ -26,8 +26,9 @@ demo: install
 bench: install
 	$(BIN)/python -m benchmarks
 
+# JupyterLab refuses to run as root without --allow-root (containers and CI runners often are root).
 lab: install
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lambda-zip: install
 	$(BIN)/python -m efklab.lambda_build lambda.zip
