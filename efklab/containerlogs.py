@@ -14,17 +14,20 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from functools import partial
+from itertools import chain, islice
+from typing import Any
 
 from efklab.errors import InputError
 from efklab.fluentconf import ParseSpec
-from efklab.fluenttime import SEED_TIME_FORMAT, TimeFormatError
-from efklab.lineparsers import LineParser, chomp, make_line_parser, ruby_inspect, time_reader_of, time_warning
+from efklab.fluenttime import SEED_TIME_FORMAT
+from efklab.lineparsers import chomp, make_line_parser, ruby_inspect
+from efklab.logchunk import FluentRecord, LogChunk, parse_line_chunks
 from efklab.model import Reject
 
-__all__ = ["AWS_CRI_EXPRESSION", "CRI_PARSE", "FORMATS", "SEED_PARSE", "TEXT_PARSE", "FluentRecord", "K8sFile",
+__all__ = ["AWS_CRI_EXPRESSION", "CRI_PARSE", "FORMATS", "SEED_PARSE", "TEXT_PARSE", "FluentRecord", "K8sFile", "LogChunk",
            "chomp", "default_parse", "detect_format", "fluentd_tag", "join_cri_partials", "kubernetes_metadata",
-           "make_line_parser", "parse_lines", "read_records", "ruby_inspect"]
+           "make_line_parser", "parse_line_chunks", "parse_lines", "read_chunks", "read_records", "ruby_inspect"]
 
 CONTAINER_DIR = "/var/log/containers"
 FORMATS = ("auto", "docker", "cri", "text")
@@ -35,16 +38,6 @@ TEXT_PARSE = ParseSpec(type="none")
 _K8S_NAME = re.compile(r"(?P<pod>[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)_"
                        r"(?P<namespace>[^_]+)_(?P<container>.+)-(?P<id>[a-z0-9]{64})\.log\Z")
 _CRI_LINE = re.compile(r"\d{4}-\d{2}-\d{2}T\S+ (?:stdout|stderr) [PF](?::\S*)?(?: |\Z)")
-
-
-class FluentRecord(NamedTuple):
-    """One event in_tail emits (a NamedTuple: millions are made), with the file line it came from."""
-
-    tag: str
-    time_ns: int
-    record: dict[str, Any]
-    source: str
-    lineno: int
 
 
 @dataclass(frozen=True)
@@ -97,64 +90,10 @@ def default_parse(fmt: str) -> ParseSpec:
 def parse_lines(lines: Iterable[str], *, source: str, tag: str, parse: ParseSpec, join_partials: bool = False,
                 now_ns: int = 0, first_lineno: int = 1) -> Iterator[FluentRecord | Reject]:
     """Records (or Rejects) for raw lines of one file, in order; the functional core of the reader."""
-    out: Iterator[FluentRecord | Reject]
-    if parse.type == "json":  # the hot path (docker json-file): the same steps, inlined
-        out = _parsed_json(lines, parse, source, tag, first_lineno, now_ns)
-    else:
-        out = _parsed(lines, make_line_parser(parse, now_ns=now_ns), source, tag, first_lineno,
-                      now_ns if parse.emit_unmatched_lines else None)
+    chunks = parse_line_chunks(_batches(lines), source=source, tag=tag, parse=parse, now_ns=now_ns,
+                               first_lineno=first_lineno)
+    out = chain.from_iterable(map(LogChunk.items, chunks))
     return join_cri_partials(out) if join_partials else out
-
-
-def _parsed_json(lines: Iterable[str], parse: ParseSpec, source: str, tag: str, first_lineno: int,
-                 now_ns: int) -> Iterator[FluentRecord | Reject]:
-    scan = json.JSONDecoder().scan_once
-    blank = re.compile(r"[ \t\n\r]*").match
-    to_time = time_reader_of(parse)
-    key, keep = parse.time_key, parse.keep_time_key
-    unmatched_ns = now_ns if parse.emit_unmatched_lines else None
-    for lineno, line in enumerate(lines, first_lineno):
-        text = line[:-1] if line[-1:] == "\n" and line[-2:-1] != "\r" else chomp(line)
-        try:
-            start = 0 if text[:1] == "{" else blank(text, 0).end()  # type: ignore[union-attr]
-            if text[start:start + 1] != "{":
-                raise ValueError("not an object")
-            record, end = scan(text, start)
-            if end != len(text) and blank(text, end).end() != len(text):  # type: ignore[union-attr]
-                raise ValueError("extra data")
-        except (StopIteration, ValueError):
-            yield _unmatched(f"pattern not matched: {ruby_inspect(text)}", text, source, tag, lineno, unmatched_ns)
-            continue
-        when = now_ns  # fluentd stamps the current time when the time field is missing
-        if key in record:
-            value = record[key] if keep else record.pop(key)
-            try:
-                when = to_time(value)
-            except TimeFormatError as exc:
-                yield Reject("parse", time_warning(value, exc), source, lineno, text)
-                continue
-        yield FluentRecord(tag, when, record, source, lineno)
-
-
-def _unmatched(reason: str, text: str, source: str, tag: str, lineno: int,
-               unmatched_ns: int | None) -> FluentRecord | Reject:
-    """A line the parser could not read: dropped (a Reject), or with ``emit_unmatched_lines``
-    emitted as ``{"unmatched_line": line}`` stamped with the read time (the warning is logged anyway)."""
-    if unmatched_ns is not None and reason.startswith("pattern not matched"):
-        return FluentRecord(tag, unmatched_ns, {"unmatched_line": text}, source, lineno)
-    return Reject("parse", reason, source, lineno, text)
-
-
-def _parsed(lines: Iterable[str], parse_line: LineParser, source: str, tag: str, first_lineno: int,
-            unmatched_ns: int | None) -> Iterator[FluentRecord | Reject]:
-    for lineno, line in enumerate(lines, first_lineno):
-        text = chomp(line)
-        result = parse_line(text)
-        if type(result) is str:
-            yield _unmatched(result, text, source, tag, lineno, unmatched_ns)
-        else:
-            when, record = result  # type: ignore[misc]
-            yield FluentRecord(tag, when, record, source, lineno)
 
 
 def join_cri_partials(items: Iterable[FluentRecord | Reject]) -> Iterator[FluentRecord | Reject]:
@@ -199,26 +138,41 @@ def read_records(path: str, *, fmt: str = "auto", parse: ParseSpec | None = None
     (``*`` by default, expanded as under /var/log/containers).  ``join_partials`` joins CRI
     P...F parts as the runtime's reader would.
     """
+    chunks = read_chunks(path, fmt=fmt, parse=parse, tag=tag, now_ns=now_ns)
+    out = chain.from_iterable(map(LogChunk.items, chunks))
+    return join_cri_partials(out) if join_partials else out
+
+
+def read_chunks(path: str, *, fmt: str = "auto", parse: ParseSpec | None = None, tag: str | None = None,
+                now_ns: int = 0) -> Iterator[LogChunk]:
+    """``read_records`` about a MiB of lines at a time, as columns (see :class:`LogChunk`)."""
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (want {', '.join(FORMATS)})", source=path)
     try:
         handle = open(path, encoding="utf-8", errors="surrogateescape", newline="\n")
     except OSError as exc:
         raise InputError(f"cannot read log file: {exc.strerror or exc}", source=path) from exc
-    return _read(handle, path, fmt, parse, tag, join_partials, now_ns)
+    return _read(handle, path, fmt, parse, tag, now_ns)
 
 
-def _read(handle: Any, path: str, fmt: str, parse: ParseSpec | None, tag: str | None, join_partials: bool,
-          now_ns: int) -> Iterator[FluentRecord | Reject]:
+CHUNK_CHARS = 1 << 16  # lines are read about this many characters at a time (cache-sized chunks)
+
+
+def _read(handle: Any, path: str, fmt: str, parse: ParseSpec | None, tag: str | None,
+          now_ns: int) -> Iterator[LogChunk]:
     with handle:
-        head = [handle.readline() for _ in range(5)]
-        lines = [h for h in head if h]
+        head = [line for line in (handle.readline() for _ in range(5)) if line]
         if parse is None:
-            parse = default_parse(detect_format(lines) if fmt == "auto" else fmt)
-        yield from parse_lines(_chain(lines, handle), source=path, tag=fluentd_tag(path, tag or "*"),
-                               parse=parse, join_partials=join_partials, now_ns=now_ns)
+            parse = default_parse(detect_format(head) if fmt == "auto" else fmt)
+        chunks = chain([head], iter(partial(handle.readlines, CHUNK_CHARS), []))
+        yield from parse_line_chunks(chunks, source=path, tag=fluentd_tag(path, tag or "*"), parse=parse, now_ns=now_ns)
 
 
-def _chain(first: list[str], rest: Iterable[str]) -> Iterator[str]:
-    yield from first
-    yield from rest
+def _batches(lines: Iterable[str], size: int = 4096) -> Iterator[list[str]]:
+    """Lists of up to ``size`` lines (a list of lines is one batch as it is)."""
+    if isinstance(lines, list):
+        yield lines
+        return
+    it = iter(lines)
+    while batch := list(islice(it, size)):
+        yield batch

@@ -82,7 +82,7 @@ def compile_time_format(fmt: str) -> TimeFormat:
         parts.append(_DIRECTIVES[key] if key not in _used(parts) else _backref(key))
         pos = m.end()
     parts.append(re.escape(fmt[pos:]))
-    return TimeFormat(fmt, re.compile("".join(parts)))
+    return TimeFormat(fmt, re.compile("".join(parts), re.ASCII))  # Ruby reads ASCII digits only
 
 
 def _used(parts: list[str]) -> set[str]:
@@ -93,7 +93,7 @@ def _backref(key: str) -> str:
     return _DIRECTIVES[key].replace(f"(?P<{key}>", "(?:")
 
 
-_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:?\d{2})?\Z")
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:?\d{2})?\Z", re.ASCII)
 
 
 def parse_rfc3339(text: str) -> int:
@@ -111,7 +111,7 @@ def time_reader(fmt: str | None, time_type: str | None = None) -> Callable[[Any]
     """value -> ns for a parser's time field: ``time_format`` if given, else float seconds
     (``time_type string``: RFC 3339).  ValueError for a format efklab does not emulate."""
     if fmt == SEED_TIME_FORMAT:
-        return _SeedClock()
+        return SeedClock()
     if fmt:
         compiled = compile_time_format(fmt)
         return lambda v: compiled.parse(v) if isinstance(v, str) else _not_string(v)
@@ -129,39 +129,45 @@ def _float_time(value: Any) -> int:
         return int(float(value) * NS)
     except (TypeError, ValueError) as exc:
         raise TimeFormatError(f"invalid value for Float(): {value!r}") from exc
+    except OverflowError as exc:  # inf, or seconds beyond any time
+        raise TimeFormatError(f"time out of range: {value!r}") from exc
 
 
-class _SeedClock:
-    """``%Y-%m-%dT%H:%M:%S.%NZ`` fast: the seconds part is computed once per distinct second."""
+class SeedClock:
+    """``%Y-%m-%dT%H:%M:%S.%NZ`` fast: the seconds part is computed once per distinct second.
+
+    After a successful call, ``prefix`` is the value's ``YYYY-MM-DDTHH:MM:SS`` and ``second_ns``
+    that second in ns: a reader may keep the pair to skip the call for lines of the same second.
+    """
 
     def __init__(self) -> None:
-        self._prefix = ""
-        self._seconds = 0
+        self.prefix = ""
+        self.second_ns = 0
 
     def __call__(self, value: Any) -> int:
         if type(value) is not str:
             raise TimeFormatError(f"value must be string: {value}")
-        if value[:19] == self._prefix and value[19:20] == "." and value[-1:] == "Z":
-            frac = value[20:-1]
-            if frac.isdigit():
-                return self._seconds * NS + int(frac[:9].ljust(9, "0"))
-        if len(value) < 22 or value[19] != "." or value[-1] != "Z" or not value[20:-1].isdigit():
+        frac = value[20:-1]
+        if len(value) < 22 or value[19] != "." or value[-1] != "Z" or not (frac.isdigit() and frac.isascii()):
             raise TimeFormatError("string doesn't match")
         prefix = value[:19]
-        if prefix != self._prefix:
+        if prefix != self.prefix:
             m = _SECONDS.match(prefix)
             if m is None:
                 raise TimeFormatError("string doesn't match")
             y, mo, d, h, mi, s = (int(x) for x in m.groups())
             if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60 and s < 61):
                 raise TimeFormatError("invalid date or time")
-            self._seconds = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))
-            self._prefix = prefix
-        frac = value[20:-1]
-        return self._seconds * NS + int(frac[:9].ljust(9, "0"))
+            self.second_ns = calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0)) * NS
+            self.prefix = prefix
+        return self.second_ns + fraction_ns(frac)
 
 
-_SECONDS = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})T(\d{1,2}):(\d{1,2}):(\d{1,2})\Z")
+def fraction_ns(digits: str) -> int:
+    """The ns of a fraction's digits (``%N`` reads them all; digits past the ninth are cut)."""
+    n = len(digits)
+    return int(digits) * FRACTION_SCALE[n] if n <= 9 else int(digits[:9])
 
 
-_SECONDS = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})T(\d{1,2}):(\d{1,2}):(\d{1,2})\Z")
+FRACTION_SCALE = (0,) + tuple(10 ** (9 - n) for n in range(1, 10))  # ns per unit of an n-digit fraction
+_SECONDS = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})T(\d{1,2}):(\d{1,2}):(\d{1,2})\Z", re.ASCII)

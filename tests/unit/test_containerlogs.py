@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from efklab.containerlogs import (
@@ -13,10 +13,13 @@ from efklab.containerlogs import (
     SEED_PARSE,
     TEXT_PARSE,
     FluentRecord,
+    chomp,
     detect_format,
     fluentd_tag,
     kubernetes_metadata,
+    make_line_parser,
     parse_lines,
+    read_chunks,
     read_records,
     ruby_inspect,
 )
@@ -220,3 +223,65 @@ def test_emit_unmatched_lines_keeps_them_as_records() -> None:
     parse = ParseSpec(type="json", time_format="%Y-%m-%dT%H:%M:%S.%NZ", emit_unmatched_lines=True)
     items = list(parse_lines(["2021-04-28T11:09:05.5Z stdout F x\n"], source="f", tag="t", parse=parse, now_ns=9))
     assert items == [FluentRecord("t", 9, {"unmatched_line": "2021-04-28T11:09:05.5Z stdout F x"}, "f", 1)]
+
+
+# --- the docker fast path reads exactly what the json module reads ------------------------------
+_TIMES = st.one_of(
+    st.builds(lambda s, f: f"2021-04-28T11:09:{s:02d}{f}Z", st.integers(0, 61),
+              st.sampled_from(["", ".", ".5", ".64792455", ".123456789", ".1234567891", ".²", ".٣", ".+5", ". 5"])),
+    st.sampled_from(["2021-04-28T11:09:05.1z", "2021-04-28T11:09:05.1+00:00", "2021-13-28T11:09:05.1Z",
+                     "1970-01-01T00:00:00.5Z", "２０21-04-28T11:09:05.1Z", "", "yesterday"]),
+    st.integers(-2**70, 2**70), st.floats(allow_nan=False), st.none())
+_VALUES = st.one_of(st.text(max_size=8), st.integers(-2**70, 2**70), st.floats(allow_nan=False), st.none(),
+                    st.lists(st.integers(), max_size=2), st.just("\ud800"))
+
+
+@st.composite
+def _docker_lines(draw: st.DrawFn) -> str:
+    """Docker-like lines, mostly well formed, with the traps orjson and json read differently."""
+    record = {"log": draw(st.one_of(st.text(max_size=12), _VALUES)), "stream": draw(st.sampled_from(["stdout", "stderr", 7])),
+              "time": draw(_TIMES)}
+    if draw(st.booleans()):
+        record = dict(draw(st.permutations(list(record.items()))))
+    if draw(st.integers(0, 4)) == 0:
+        record[draw(st.sampled_from(["attrs", "time", "log", "x"]))] = draw(_VALUES)
+    if draw(st.integers(0, 6)) == 0:
+        del record[draw(st.sampled_from(["time", "log", "stream"]))]
+    text = json.dumps(record, ensure_ascii=draw(st.booleans()), separators=draw(st.sampled_from([(",", ":"), (", ", ": ")])))
+    text = draw(st.sampled_from(["", " ", "\t"])) + text + draw(st.sampled_from(["", " ", "\r", "\x0c", "}", " x"]))
+    return draw(st.one_of(st.just(text), st.just(text[: len(text) // 2]), st.just('{"log":"a","stream":"b","time":NaN}'),
+                          st.just('{"log":"\\ud800","stream":"s","time":"2021-04-28T11:09:05.1Z"}'),
+                          st.just('{"log":"a\udc80","stream":"s","time":"2021-04-28T11:09:05.1Z"}'), st.text(max_size=10))
+                .map(lambda line: line.replace("\n", "")))
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(_docker_lines(), max_size=12), keep=st.booleans(), fmt=st.sampled_from([SEED_PARSE.time_format, None]))
+def test_docker_lines_read_as_the_json_module_reads_them(lines: list[str], keep: bool, fmt: str | None) -> None:
+    """The orjson fast path gives the same records, times and rejects as fluentd's json parser via the json module."""
+    parse = ParseSpec(type="json", time_format=fmt, keep_time_key=keep)
+    parse_line = make_line_parser(parse, now_ns=5)
+    expected: list[FluentRecord | Reject] = []
+    for n, line in enumerate(lines, 1):
+        text = chomp(line + "\n")
+        result = parse_line(text)
+        expected.append(Reject("parse", result, "f", n, text) if isinstance(result, str)
+                        else FluentRecord("t", result[0], result[1], "f", n))
+    got = list(parse_lines([line + "\n" for line in lines], source="f", tag="t", parse=parse, now_ns=5))
+    assert [repr(i) for i in got] == [repr(i) for i in expected]
+
+
+def test_a_non_ascii_digit_in_the_fraction_is_a_bad_time_not_a_crash(tmp_path: Path) -> None:
+    """`.²Z` or `.٣Z` do not fit %N (ASCII digits): fluentd drops the line with its warning."""
+    items = list(read_records(write(tmp_path, [docker("x\n", "2021-04-28T11:09:05.²Z"), docker("y\n", "2021-04-28T11:09:05.٣Z")])))
+    assert [type(i) for i in items] == [Reject, Reject]
+    assert all("invalid time format" in i.reason for i in items if isinstance(i, Reject))
+
+
+def test_chunks_hold_records_and_rejects_in_columns(tmp_path: Path) -> None:
+    """A chunk's records keep their line numbers beside the rejects; items() restores file order."""
+    path = write(tmp_path, [docker("a\n"), "junk\n", docker("b\n"), docker("c\n", "bad")])
+    [chunk] = read_chunks(path)
+    assert (chunk.first_lineno, [r["log"] for r in chunk.records], [r.position for r in chunk.rejects]) == (1, ["a\n", "b\n"], [2, 4])
+    assert [(type(i).__name__, i.lineno if isinstance(i, FluentRecord) else i.position) for i in chunk.items()] == [
+        ("FluentRecord", 1), ("Reject", 2), ("FluentRecord", 3), ("Reject", 4)]
