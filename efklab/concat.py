@@ -2,18 +2,37 @@
 
 ``Concatenator(rule)`` holds the running state (one buffer per stream identity, the time each
 stream was last seen).  ``feed(record, now)`` processes one record as ``filter_stream`` does and
-returns what the filter passes on at once; ``flush(now)`` is one tick of the plugin's 1-second
-timer at ``now``; ``expire(until)`` emulates the timer from event time (each stream flushed at
-the moment it times out); ``shutdown()`` is ``flush_remaining_buffer``.  Times are integer
-nanoseconds.  Every fed record ends in exactly one ``Emitted`` (``lines`` names the records by
-feed order), except where fluentd itself duplicates or drops it: those cases are marked
+returns what the filter passes on at once; ``run(records, out, now, timer)`` feeds many, firing
+the emulated timer between them; ``flush(now)`` is one tick of the plugin's 1-second timer at
+``now``; ``expire(until)`` emulates the timer from event time (each stream flushed at the moment
+it times out); ``shutdown()`` is ``flush_remaining_buffer``.  Times are integer nanoseconds.
+Every fed record ends in exactly one ``Emitted`` (``lines`` names the records by feed order),
+except where fluentd itself duplicates or drops it: those cases are marked
 (``route="dropped"``; a CRI record without its log tag is both buffered and sent to @ERROR).
+The records and events are described in :mod:`efklab.concatevents`; regexp mode's hot loop is
+:mod:`efklab.concatregexp`.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, NamedTuple, Protocol
+from operator import attrgetter
+from typing import Any
 
+from efklab.concatevents import (
+    INTERNAL_TAGS,
+    ROUTE_DROPPED,
+    ROUTE_ERROR,
+    ROUTE_MAIN,
+    ROUTE_TIMEOUT,
+    Emitted,
+    Entry,
+    Fed,
+    Flushed,
+    RecordError,
+    join_texts,
+    ruby_to_s,
+)
+from efklab.concatregexp import make_regexp_run
 from efklab.concatrule import (
     ConcatRule,
     PartialCriMode,
@@ -23,54 +42,11 @@ from efklab.concatrule import (
     ruby_to_i,
 )
 
-ROUTE_MAIN, ROUTE_TIMEOUT, ROUTE_ERROR, ROUTE_DROPPED = "main", "timeout", "error", "dropped"
-_INTERNAL_TAGS = frozenset(f"fluent.{lvl}" for lvl in ("trace", "debug", "info", "warn", "error", "fatal"))
+__all__ = ["ROUTE_DROPPED", "ROUTE_ERROR", "ROUTE_MAIN", "ROUTE_TIMEOUT", "Concatenator", "Emitted", "Fed",
+           "RecordError", "ruby_to_s"]
 
-
-class Fed(Protocol):
-    """What the engine reads from an input record (``containerlogs.FluentRecord`` fits)."""
-
-    tag: str
-    time_ns: int
-    record: dict[str, Any]
-
-
-class Emitted(NamedTuple):
-    """One event leaving the filter: where it goes, its time and record, and which inputs made it."""
-
-    time_ns: int
-    tag: str
-    route: str  # main | timeout (the timeout_label) | error (the @ERROR route) | dropped (buffer overflow)
-    record: dict[str, Any]
-    lines: tuple[int, ...]  # feed-order numbers of the records joined into this event
-    note: str | None = None  # why it took the timeout/error/dropped route
-
-
-class RecordError(Exception):
-    """A record the plugin fails on (Ruby exception in ``process``): it goes to @ERROR."""
-
-
-def ruby_to_s(value: Any) -> str:
-    """How Ruby's ``Array#join`` renders a value: nil -> "", true -> "true", arrays flattened."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if value is True or value is False:
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value) if value == value and abs(value) < 1e16 else str(value)
-    if isinstance(value, list):
-        return "".join(ruby_to_s(v) for v in value)
-    return str(value)
-
-
-def _join(separator: str, entries: Iterable[tuple[int, str, int, dict[str, Any]]], key: str) -> str:
-    texts = [e[3][key] for e in entries]
-    try:
-        return separator.join(texts)
-    except TypeError:
-        return separator.join(ruby_to_s(t) for t in texts)
+_NEVER = 1 << 126
+_PARTS = attrgetter("tag", "time_ns", "record")
 
 
 def _text(value: Any) -> str:
@@ -80,15 +56,12 @@ def _text(value: Any) -> str:
     raise RecordError(f"no implicit conversion of {type(value).__name__} into String")
 
 
-Entry = tuple[int, str, int, dict[str, Any]]  # (seq, tag, time_ns, record)
-Flushed = tuple[int, dict[str, Any], tuple[int, ...]]  # (time_ns, record, lines); lines == () marks a drop
-_NEVER = 1 << 126
-
-
 class Concatenator:
     """Running state of one concat filter; see the module docstring for the protocol."""
 
-    def __init__(self, rule: ConcatRule) -> None:
+    def __init__(self, rule: ConcatRule, *, specialise: bool = True) -> None:
+        """``specialise=False`` keeps regexp mode on the general state machine: the reference
+        that :mod:`efklab.concatregexp`'s loop is tested against."""
         self.rule = rule
         self._key = rule.key
         self._sep = rule.separator
@@ -118,8 +91,9 @@ class Concatenator:
             else mode.indicator if isinstance(mode, PartialMetadataMode) else None
         )
         self._sids: dict[str, str] = {}  # tag -> "tag:default" (no stream_identity_key)
-        if isinstance(mode, RegexpMode):
-            self.feed = self._make_regexp_feed()  # type: ignore[method-assign]
+        if specialise and isinstance(mode, RegexpMode):
+            self.run_parts = make_regexp_run(self)  # type: ignore[method-assign]
+            self.feed = self._feed_by_run  # type: ignore[method-assign]
 
     @property
     def fed(self) -> int:
@@ -131,12 +105,39 @@ class Concatenator:
         return {sid: len(b) for sid, b in self._buffers.items() if b}
 
     # --- filter_stream -------------------------------------------------------------------
+    def run(self, items: Iterable[Fed], out: list[Emitted], now: int | None, timer: bool) -> int | None:
+        """Feed records in order, appending what the filter emits to ``out``; the new ``now``.
+
+        With ``timer`` the flush timer is emulated from event time: ``now`` (an int) follows the
+        latest record time, and streams due by then time out before the record that moved it.
+        Without, each record refreshes its stream with ``now``, or with its own time when None.
+        """
+        return self.run_parts(map(_PARTS, items), out, now, timer)
+
+    def run_parts(self, parts: Iterable[tuple[str, int, dict[str, Any]]], out: list[Emitted], now: int | None,
+                  timer: bool) -> int | None:
+        """``run`` over ``(tag, time_ns, record)`` triples (columns zipped, no record objects)."""
+        for tag, t, record in parts:
+            if timer and t > now:  # type: ignore[operator]
+                now = t
+                if t >= self._next_check:
+                    out.extend(self.expire(t))
+            out.extend(self._feed(tag, t, record, now))
+        return now
+
+    def _feed_by_run(self, item: Fed, now: int | None = None) -> list[Emitted]:
+        out: list[Emitted] = []
+        self.run_parts(((item.tag, item.time_ns, item.record),), out, now, False)
+        return out
+
     def feed(self, item: Fed, now: int | None = None) -> list[Emitted]:
         """Process one record as ``filter_stream``; ``now`` (default: its time) refreshes its stream's timer."""
+        return self._feed(item.tag, item.time_ns, item.record, now)
+
+    def _feed(self, tag: str, time_ns: int, record: dict[str, Any], now: int | None) -> list[Emitted]:
         seq = self._seq
         self._seq = seq + 1
-        tag, time_ns, record = item.tag, item.time_ns, item.record
-        if tag in _INTERNAL_TAGS or self._key not in record or (
+        if tag in INTERNAL_TAGS or self._key not in record or (
             self._indicator is not None and self._indicator not in record
         ):
             return [Emitted(time_ns, tag, ROUTE_MAIN, record, (seq,))]
@@ -163,74 +164,6 @@ class Concatenator:
             self._strip(merged)
             out.append(Emitted(time_ns, tag, ROUTE_MAIN, merged, lines))
         return out
-
-    def _make_regexp_feed(self) -> Any:
-        """``feed`` specialised for regexp mode (the hot path): the same behaviour with the common
-        steps (append, open a group, flush on the next start line) inlined over local names."""
-        key, sep, first_ts, sid_key = self._key, self._sep, self._first_ts, self._sid_key
-        start_search, end_search = _raw_search(self._start), _raw_search(self._end)
-        has_start, continuous = self._start is not None, self._continuous
-        buffers, last_seen, sids, interval = self._buffers, self._last_seen, self._sids, self._interval_ns
-        internal, step = _INTERNAL_TAGS, self._regexp_step
-
-        def feed(item: Fed, now: int | None = None) -> list[Emitted]:
-            seq = self._seq
-            self._seq = seq + 1
-            tag, time_ns, record = item.tag, item.time_ns, item.record
-            if key not in record or tag in internal:
-                return [Emitted(time_ns, tag, ROUTE_MAIN, record, (seq,))]
-            if sid_key is None:
-                sid = sids.get(tag)
-                if sid is None:
-                    sid = sids[tag] = tag + ":default"
-            else:
-                sid = f"{tag}:{ruby_to_s(record.get(sid_key))}"
-            seen = time_ns if now is None else now
-            last_seen[sid] = seen
-            if seen + interval < self._next_check:
-                self._next_check = seen + interval
-            text = record[key]
-            if type(text) is str:
-                is_start = has_start and start_search(text) is not None
-                is_end = end_search is not None and end_search(text) is not None
-            elif text is None:  # Regexp#match?(nil) is false
-                is_start = is_end = False
-            else:
-                return [Emitted(time_ns, tag, ROUTE_ERROR, record, (seq,), f"no implicit conversion of {type(text).__name__} into String")]
-            buf = buffers.get(sid)
-            entry = (seq, tag, time_ns, record)
-            if not is_end:
-                if not is_start:
-                    if buf:
-                        if continuous is None or (text is not None and continuous.search(text)):
-                            buf.append(entry)
-                            return []
-                    elif has_start:
-                        return [Emitted(time_ns, tag, ROUTE_MAIN, record, (seq,))]  # before the first start line
-                    else:  # end-only mode buffers until an end line
-                        buffers[sid] = [entry]
-                        return []
-                elif not buf:
-                    buffers[sid] = [entry]
-                    return []
-                else:  # the next start line closes the open group
-                    del buffers[sid]
-                    buffers[sid] = [entry]
-                    first = buf[0]
-                    try:
-                        joined = sep.join([e[3][key] for e in buf])
-                    except TypeError:
-                        joined = sep.join([ruby_to_s(e[3][key]) for e in buf])
-                    return [Emitted(first[2] if first_ts else time_ns, tag, ROUTE_MAIN,
-                                    {**record, **first[3], key: joined}, tuple([e[0] for e in buf]))]
-            out: list[Emitted] = []
-            for new_time, new_record, lines in step(sid, entry, text, is_start, is_end):
-                if first_ts:
-                    time_ns = new_time
-                out.append(Emitted(time_ns, tag, ROUTE_MAIN, record if new_record is record else {**record, **new_record}, lines))
-            return out
-
-        return feed
 
     def _stream_identity(self, tag: str, record: dict[str, Any]) -> str:
         ident = "default" if self._sid_key is None else ruby_to_s(record.get(self._sid_key))
@@ -273,7 +206,7 @@ class Concatenator:
             field = self._mode.ordinal_field
             entries = sorted(buf, key=lambda e: _ordinal(e[3].get(field)))
         _, _, first_time, first = buf[0]
-        new_record = {**first, self._key: _join(self._sep, entries, self._key)}
+        new_record = {**first, self._key: join_texts(self._sep, entries, self._key)}
         return first_time, new_record, tuple(e[0] for e in buf)
 
     def _process_line(self, sid: str, entry: Entry) -> list[Flushed]:
@@ -294,21 +227,23 @@ class Concatenator:
         return self._regexp_step(sid, entry, text, is_start, is_end)
 
     def _regexp_step(self, sid: str, entry: Entry, text: Any, is_start: bool, is_end: bool) -> list[Flushed]:
-        buf = self._buffer(sid)
+        # A stream's buffer is created by the first record put in it (a line passed on alone does
+        # not create one): the order of buffers is the order of flush_remaining_buffer at shutdown.
+        buf = self._buffers.get(sid)
         if is_start:
             if not buf:
-                buf.append(entry)
+                self._buffer(sid).append(entry)
                 return [self._flush_buffer(sid)] if is_end else []
             out = [self._flush_buffer(sid, entry)]
             if is_end:
                 out.append(self._flush_buffer(sid))
             return out
         if is_end:
-            buf.append(entry)
+            self._buffer(sid).append(entry)
             return [self._flush_buffer(sid)]
         if not buf:
             if self._start is None:  # end-only mode buffers everything until an end line
-                buf.append(entry)
+                self._buffer(sid).append(entry)
                 return []
             return [(entry[2], entry[3], (entry[0],))]  # before the first start line: alone, at once
         if self._continuous is None or (text is not None and self._continuous.search(_text(text))):
@@ -408,19 +343,11 @@ class Concatenator:
             if not buf:
                 continue
             _, tag, first_time, first = buf[0]
-            record = {**first, self._key: _join(self._sep, buf, self._key)}
+            record = {**first, self._key: join_texts(self._sep, buf, self._key)}
             out.append(Emitted(first_time, tag, self._timeout_route, record, tuple(e[0] for e in buf), f"Flush remaining buffer: {sid}"))
         self._buffers.clear()
         self._sizes.clear()
         return out
-
-
-def _raw_search(matcher: Any) -> Any:
-    """The fastest search callable of a matcher: a compiled pattern's own ``search`` when it has one."""
-    if matcher is None:
-        return None
-    compiled = getattr(matcher, "compiled", None)
-    return compiled.search if compiled is not None and hasattr(compiled, "search") else (lambda t: matcher.search(t) or None)
 
 
 def _ordinal(value: Any) -> int:
