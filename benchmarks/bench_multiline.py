@@ -83,12 +83,12 @@ def _re_baseline(path: Path) -> int:
 def _efklab(path: Path) -> int:
     from efklab.cli.multiline import write_events
     from efklab.concatrule import build_rule
-    from efklab.multiline import group_records, read_log_records
+    from efklab.multiline import group_chunks, read_log_chunks
 
     rule = build_rule({"key": "log", "multiline_start_regexp": SEED_START, "separator": "", "flush_interval": "5",
                        "timeout_label": "@NORMAL"})
     with open(os.devnull, "wb") as sink:
-        _, lines = write_events(group_records(rule, [read_log_records(str(path), fmt="docker")]), sink)
+        _, lines = write_events(group_chunks(rule, [read_log_chunks(str(path), fmt="docker")]), sink)
     return lines
 
 

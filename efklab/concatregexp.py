@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from efklab.concatevents import INTERNAL_TAGS, ROUTE_ERROR, ROUTE_MAIN, Emitted, ruby_to_s
+from efklab.concatevents import (
+    INTERNAL_TAGS,
+    ROUTE_ERROR,
+    ROUTE_MAIN,
+    Emitted,
+    ruby_to_s,
+)
 
 if TYPE_CHECKING:
     from efklab.concat import Concatenator

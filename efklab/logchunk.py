@@ -19,7 +19,14 @@ import orjson
 
 from efklab.fluentconf import ParseSpec
 from efklab.fluenttime import FRACTION_SCALE, SeedClock, TimeFormatError
-from efklab.lineparsers import LineParser, chomp, make_line_parser, ruby_inspect, time_reader_of, time_warning
+from efklab.lineparsers import (
+    LineParser,
+    chomp,
+    make_line_parser,
+    ruby_inspect,
+    time_reader_of,
+    time_warning,
+)
 from efklab.model import Reject
 
 

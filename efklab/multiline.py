@@ -9,22 +9,32 @@ flush_interval (the real timer ticks once a second on the wall clock, so fluentd
 1 s later).  At the end of each file its remaining buffers time out the same way.  With ``"off"``
 (fluentd reading files from head in one go) no timeout fires and what is left at the end is
 flushed as at shutdown (first record's time and tag).  Files are processed one after another.
+
+Large inputs go through a chunk at a time: ``read_log_chunks`` -> ``group_chunks`` (one engine
+loop per chunk of records) -> ``EventEncoder.lines`` (one string per list of events).
 """
 from __future__ import annotations
 
 import json
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice, repeat
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
-
-from efklab.concat import Concatenator, Emitted, Fed
+from efklab.concat import ROUTE_DROPPED, Concatenator, Emitted, Fed
 from efklab.concatrule import ConcatRule
+from efklab.containerlogs import FluentRecord, LogChunk, read_chunks
 from efklab.errors import UsageError
-from efklab.model import Reject
 from efklab.eventtime import format_event_time
-from efklab.regression import GroupingDiff, GroupingFold, StartFold, diff_groupings, side_by_side
+from efklab.model import Reject
+from efklab.regression import (
+    GroupingDiff,
+    GroupingFold,
+    StartFold,
+    diff_groupings,
+    side_by_side,
+)
 
 FLUSH_TIMEOUT_MODES = ("event-time", "off")
 _END = 1 << 126
@@ -39,24 +49,30 @@ class Grouper:
         self.rule = rule
         self.engine = Concatenator(rule)
         self.timer = flush_timeouts == "event-time" and rule.flush_interval > 0
-        self._now = -_END
+        self._now: int | None = -_END if self.timer else None
 
     def push(self, record: Fed) -> list[Emitted]:
         """The events emitted up to and including this record (timeouts first)."""
-        if not self.timer:
-            return self.engine.feed(record)
-        t = record.time_ns
-        if t > self._now:
-            self._now = t
-            pending = self.engine.expire(t)
-            if pending:
-                return pending + self.engine.feed(record, t)
-        return self.engine.feed(record, self._now)
+        return self.push_many((record,))
+
+    def push_many(self, records: Iterable[Fed]) -> list[Emitted]:
+        """The events emitted up to and including these records, in order (one engine loop)."""
+        out: list[Emitted] = []
+        self._now = self.engine.run(records, out, self._now, self.timer)
+        return out
+
+    def push_chunk(self, chunk: LogChunk) -> list[Emitted]:
+        """``push_many`` for the records of a chunk read from a log file (its rejects are not fed)."""
+        out: list[Emitted] = []
+        self._now = self.engine.run_parts(zip(repeat(chunk.tag), chunk.times, chunk.records), out, self._now, self.timer)
+        return out
 
     def end_file(self) -> list[Emitted]:
         """A file ended: with the timer emulated, its open buffers time out; the clock restarts."""
+        if not self.timer:
+            return []
         self._now = -_END
-        return self.engine.expire(_END) if self.timer else []
+        return self.engine.expire(_END)
 
     def finish(self) -> list[Emitted]:
         """All input read: what is still buffered is flushed as at shutdown."""
@@ -65,30 +81,29 @@ class Grouper:
 
 def group_records(rule: ConcatRule, streams: Iterable[Iterable[Fed]], *, flush_timeouts: str = "event-time") -> Iterator[Emitted]:
     """Every event the filter emits for these record streams, in emission order."""
+    return chain.from_iterable(_grouped(rule, streams, flush_timeouts, Grouper.push_many, _batches))
+
+
+def group_chunks(rule: ConcatRule, streams: Iterable[Iterable[LogChunk]], *,
+                 flush_timeouts: str = "event-time") -> Iterator[list[Emitted]]:
+    """``group_records`` over log files read as chunks (``read_log_chunks``): a list of events per chunk."""
+    return _grouped(rule, streams, flush_timeouts, Grouper.push_chunk, iter)
+
+
+def _grouped(rule: ConcatRule, streams: Iterable[Any], flush_timeouts: str, push: Callable[[Grouper, Any], list[Emitted]],
+             batches: Callable[[Any], Iterable[Any]]) -> Iterator[list[Emitted]]:
     grouper = Grouper(rule, flush_timeouts)
-    engine = grouper.engine
-    feed, expire = engine.feed, engine.expire
-    for records in streams:
-        if not grouper.timer:
-            for record in records:
-                out = feed(record)
-                if out:
-                    yield from out
-            continue
-        now = -_END
-        for record in records:  # Grouper.push, inlined: this loop is the hot path
-            t = record.time_ns
-            if t > now:
-                now = t
-                if t >= engine._next_check:
-                    pending = expire(t)
-                    if pending:
-                        yield from pending
-            out = feed(record, now)
-            if out:
-                yield from out
-        yield from grouper.end_file()
-    yield from grouper.finish()
+    for stream in streams:
+        for batch in batches(stream):
+            yield push(grouper, batch)
+        yield grouper.end_file()
+    yield grouper.finish()
+
+
+def _batches(records: Iterable[Fed], size: int = 4096) -> Iterator[list[Fed]]:
+    it = iter(records)
+    while batch := list(islice(it, size)):
+        yield batch
 
 
 def event_to_json(event: Emitted) -> dict[str, Any]:
@@ -97,32 +112,50 @@ def event_to_json(event: Emitted) -> dict[str, Any]:
 
 
 class EventEncoder:
-    """One JSON line per event, the same text as ``json.dumps(event_to_json(e), ensure_ascii=False)``, faster.
+    """JSON lines for events: the same text as ``json.dumps(event_to_json(e), ensure_ascii=False)``, faster.
 
-    The record goes through the json module's C encoder built once; tags and the date-time part
-    of the time are cached (consecutive events mostly share them).
+    Records of two string fields (docker's ``log`` and ``stream``) are written from cached key
+    texts and the json module's C string encoder; other records go through its C encoder, built
+    once.  The text before the time's fraction is cached per second, the text between the time
+    and the record per tag and route (consecutive events mostly share them).
     """
 
     def __init__(self) -> None:
-        self._record = None
-        if c_make_encoder is not None:
-            self._record = c_make_encoder(None, json.JSONEncoder().default, encode_basestring, None, ": ", ", ",
-                                          False, False, True)
-        self._tags: dict[str, str] = {}
+        self._record = c_make_encoder(None, json.JSONEncoder().default, encode_basestring, None, ": ", ", ",
+                                      False, False, True) if c_make_encoder is not None else None
+        self._keys: dict[str, str] = {}  # key -> '"key": '
+        self._middles: dict[tuple[str, str], str] = {}  # (tag, route) -> 'Z", "tag": ..., "record": '
         self._second = -1
-        self._prefix = ""
+        self._head = ""  # '{"time": "YYYY-MM-DDTHH:MM:SS.' of that second
 
     def __call__(self, event: Emitted) -> str:
-        if self._record is None:
-            return json.dumps(event_to_json(event), ensure_ascii=False)
-        tag = self._tags.get(event.tag)
-        if tag is None:
-            tag = self._tags[event.tag] = encode_basestring(event.tag)
-        second, frac = divmod(event.time_ns, 1_000_000_000)
-        if second != self._second:
-            self._second, self._prefix = second, format_event_time(second * 1_000_000_000)[:-11]
-        return (f'{{"time": "{self._prefix}.{frac:09d}Z", "tag": {tag}, "route": "{event.route}", "record": '
-                + "".join(self._record(event.record, 0)) + "}")
+        """One event's JSON text (no newline)."""
+        return self.lines((event,))[:-1]
+
+    def lines(self, events: Iterable[Emitted]) -> str:
+        """Each event's JSON text and a newline, skipping dropped events (they are not output)."""
+        record_json = self._record
+        if record_json is None:
+            return "".join(json.dumps(event_to_json(e), ensure_ascii=False) + "\n" for e in events if e.route != ROUTE_DROPPED)
+        keys, middles, second, head, join, string = self._keys, self._middles, self._second, self._head, "".join, encode_basestring
+        parts: list[str] = []
+        for time_ns, tag, route, record, _, _ in events:
+            if route == ROUTE_DROPPED:
+                continue
+            sec, frac = divmod(time_ns, 1_000_000_000)
+            if sec != second:
+                second, head = sec, '{"time": "' + format_event_time(sec * 1_000_000_000)[:-10]
+            middle = middles.get((tag, route))
+            if middle is None:
+                middle = middles[(tag, route)] = f'Z", "tag": {string(tag)}, "route": "{route}", "record": {{'
+            try:
+                (k1, v1), (k2, v2) = record.items()
+                parts += (head, str(frac).zfill(9), middle, keys[k1], string(v1), ", ", keys[k2], string(v2), "}}\n")
+            except (ValueError, KeyError, TypeError):  # not two fields, a key not seen yet, a value not a string
+                keys.update((k, string(k) + ": ") for k in record if type(k) is str)
+                parts += (head, str(frac).zfill(9), middle[:-1], join(record_json(record, 0)), "}\n")
+        self._second, self._head = second, head
+        return join(parts)
 
 
 class LineIndex:
@@ -192,23 +225,20 @@ def diff_rules(old: ConcatRule, new: ConcatRule, open_streams: Callable[[], Iter
 
 
 def read_log_records(path: str, *, fmt: str = "auto", tag_pattern: str | None = None,
-                     rejects: list[Reject] | None = None) -> Iterator[Fed]:
+                     rejects: list[Reject] | None = None) -> Iterator[FluentRecord]:
     """The records in_tail + ``<parse>`` emit for a log file; lines fluentd drops go to ``rejects``."""
-    try:
-        from efklab.containerlogs import read_records  # the reference reader, when installed
-    except ModuleNotFoundError as exc:
-        if exc.name != "efklab.containerlogs":
-            raise
-        from efklab.logsource import read_log_file
-
-        return read_log_file(path, fmt=fmt, tag_pattern=tag_pattern, rejects=rejects)
-    return _without_rejects(read_records(path, fmt=fmt, tag=tag_pattern), rejects)
+    chunks = read_log_chunks(path, fmt=fmt, tag_pattern=tag_pattern, rejects=rejects)
+    return (item for chunk in chunks for item in chunk.items() if type(item) is FluentRecord)  # type: ignore[misc]
 
 
-def _without_rejects(items: Iterable[Any], rejects: list[Reject] | None) -> Iterator[Fed]:
-    for item in items:
-        if isinstance(item, Reject):
-            if rejects is not None:
-                rejects.append(item)
-            continue
-        yield item
+def read_log_chunks(path: str, *, fmt: str = "auto", tag_pattern: str | None = None,
+                    rejects: list[Reject] | None = None) -> Iterator[LogChunk]:
+    """The file read as chunks (``containerlogs.read_chunks``); their rejects also go to ``rejects``."""
+    chunks = read_chunks(path, fmt=fmt, tag=tag_pattern)
+    return chunks if rejects is None else _noting_rejects(chunks, rejects)
+
+
+def _noting_rejects(chunks: Iterable[LogChunk], rejects: list[Reject]) -> Iterator[LogChunk]:
+    for chunk in chunks:
+        rejects.extend(chunk.rejects)
+        yield chunk
