@@ -16,8 +16,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from efklab.errors import ConfigError, InputError, UsageError
-from efklab.fluentconf import ParseSpec
+from efklab.containerlogs import read_records
+from efklab.errors import InputError, UsageError
 from efklab.fluentfilters import PodFacts
 from efklab.model import Reject
 from efklab.pipeline import SourceRecord
@@ -43,45 +43,10 @@ def container_log_paths(inputs: Iterable[str]) -> list[tuple[str, str]]:
 
 
 def read_container_logs(files: Iterable[tuple[str, str]], routes: list[Route]) -> Iterator[tuple[str, Iterator[SourceRecord | Reject]]]:
-    """(name, records or read rejects) per (path, name), parsed as the file's source would parse it.
-
-    ``containerlogs.read_records`` is the reader; while it is not installed, ``logsource`` (the
-    multiline tools' reader) stands in for the parsers it covers, chosen from the ``<parse>``.
-    """
-    try:
-        from efklab.containerlogs import read_records
-    except ModuleNotFoundError:
-        read_records = None
+    """(name, records or read rejects) per (path, name), parsed as the file's source would parse it."""
     for path, name in files:
         route = route_for(routes, os.path.basename(path))
-        parse = route.parse if route else None
-        items = read_records(path, parse=parse) if read_records is not None else _read_with_logsource(path, parse)
-        yield name, _records(items, path, name)
-
-
-def _read_with_logsource(path: str, parse: ParseSpec | None) -> Iterator[Any]:
-    from efklab.logsource import read_log_file
-
-    rejects: list[Reject] = []
-    yield from read_log_file(path, fmt=logsource_format(parse), rejects=rejects)
-    yield from rejects
-
-
-_SEED_TIME_FORMATS = (None, "%Y-%m-%dT%H:%M:%S.%NZ", "%Y-%m-%dT%H:%M:%S.%N%:z")
-
-
-def logsource_format(parse: ParseSpec | None) -> str:
-    """The ``logsource`` format that reads what this ``<parse>`` emits (json -> docker lines, CRI regexp -> cri)."""
-    if parse is None:
-        return "auto"
-    if parse.type == "json" and parse.time_key == "time" and parse.time_format in _SEED_TIME_FORMATS and not parse.keep_time_key:
-        return "docker"  # anything but a JSON object per line is "pattern not matched", as in fluentd
-    if parse.type == "cri" or (parse.type == "regexp" and parse.expression and "(?<stream>stdout|stderr)" in parse.expression and "(?<log>" in parse.expression):
-        return "cri"
-    if parse.type == "none":
-        return "text"
-    raise ConfigError(f"<parse> @type {parse.type} (time_key {parse.time_key}, time_format {parse.time_format}) needs efklab.containerlogs, "
-                      "which is not installed", source=None, position=parse.line or None)
+        yield name, _records(read_records(path, parse=route.parse if route else None), path, name)
 
 
 def _records(items: Iterable[Any], path: str, name: str) -> Iterator[SourceRecord | Reject]:

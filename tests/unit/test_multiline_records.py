@@ -1,6 +1,7 @@
-"""Reading container log files into records, and writing events: what in_tail + <parse> emit, byte-exact JSON."""
+"""What the multiline tools read from container log files (through containerlogs), and how events are written."""
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -8,10 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from efklab.cli.multiline import write_events
 from efklab.concat import Emitted
-from efklab.logsource import read_log_file, tail_tag
+from efklab.concatrule import build_rule
+from efklab.containerlogs import fluentd_tag
 from efklab.model import Reject
-from efklab.multiline import EventEncoder, event_to_json
+from efklab.multiline import (
+    EventEncoder,
+    event_to_json,
+    group_chunks,
+    group_records,
+    read_log_chunks,
+    read_log_records,
+)
 
 APP = "shop-7d9f8b6c5-x2x9k_default_shop-0123456789abcdef.log"
 
@@ -20,7 +30,7 @@ def _read(tmp_path: Path, text: str, fmt: str = "auto", name: str = APP) -> tupl
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     rejects: list[Reject] = []
-    return list(read_log_file(str(path), fmt=fmt, rejects=rejects)), rejects
+    return list(read_log_records(str(path), fmt=fmt, rejects=rejects)), rejects
 
 
 @pytest.mark.parametrize(
@@ -29,7 +39,6 @@ def _read(tmp_path: Path, text: str, fmt: str = "auto", name: str = APP) -> tupl
         ("2021-04-28T11:09:05.002000000Z", 1_619_608_145_002_000_000),
         ("2021-04-28T11:09:05.123456789Z", 1_619_608_145_123_456_789),
         ("2021-04-28T11:09:05.5Z", 1_619_608_145_500_000_000),
-        ("2021-04-28T11:09:05Z", 1_619_608_145_000_000_000),
     ],
 )
 def test_docker_time_becomes_the_event_time_in_nanoseconds(tmp_path: Path, stamp: str, ns: int) -> None:
@@ -41,16 +50,16 @@ def test_docker_time_becomes_the_event_time_in_nanoseconds(tmp_path: Path, stamp
 
 def test_docker_record_keeps_its_key_order_and_the_tag_is_the_path(tmp_path: Path) -> None:
     """Fields stay in file order; the tag is ``var.log.containers.<file name>``."""
-    line = '{"stream":"stderr","log":"é\\n","attrs":{"a":1},"time":"2021-04-28T11:09:05Z"}\n'
+    line = '{"stream":"stderr","log":"é\\n","attrs":{"a":1},"time":"2021-04-28T11:09:05.1Z"}\n'
     (rec,), _ = _read(tmp_path, line)
     assert list(rec.record) == ["stream", "log", "attrs"]
-    assert rec.tag == f"var.log.containers.{APP}" == tail_tag(APP)
+    assert rec.tag == f"var.log.containers.{APP}" == fluentd_tag(APP)
     assert (rec.source.endswith(APP), rec.lineno) == (True, 1)
 
 
 def test_lines_fluentd_would_drop_are_rejects_with_their_place(tmp_path: Path) -> None:
     """A CRI line under docker parsing and a bad time are rejects; the rest is read."""
-    text = ('{"log":"a\\n","stream":"stdout","time":"2021-04-28T11:09:05Z"}\n'
+    text = ('{"log":"a\\n","stream":"stdout","time":"2021-04-28T11:09:05.1Z"}\n'
             "2021-04-28T11:09:05.1Z stdout F cri line\n"
             '{"log":"b\\n","stream":"stdout","time":"yesterday"}\n')
     records, rejects = _read(tmp_path, text, fmt="docker")
@@ -58,26 +67,26 @@ def test_lines_fluentd_would_drop_are_rejects_with_their_place(tmp_path: Path) -
     assert [(r.position, r.stage) for r in rejects] == [(2, "parse"), (3, "parse")]
 
 
-def test_an_unfinished_last_line_is_not_emitted(tmp_path: Path) -> None:
-    """in_tail waits for the newline: a last line without one is not read yet."""
-    text = '{"log":"a\\n","time":"2021-04-28T11:09:05Z"}\n{"log":"b\\n","time":"2021-04-28T11:09:06Z"}'
-    records, _ = _read(tmp_path, text)
-    assert len(records) == 1
+def test_chunked_and_record_by_record_grouping_agree(tmp_path: Path) -> None:
+    """group_chunks over read_log_chunks emits what group_records over read_log_records emits."""
+    lines = [json.dumps({"log": text, "stream": "stdout", "time": f"2021-04-28T11:09:{i // 3:02d}.{i:03d}Z"})
+             for i, text in enumerate(["(I) a\n", "  at x\n", "(E) b\n"] * 400)]
+    path = tmp_path / APP
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rule = build_rule({"key": "log", "multiline_start_regexp": "/^\\(/", "separator": "", "flush_interval": "1"})
+    chunked = [e for events in group_chunks(rule, [read_log_chunks(str(path))]) for e in events]
+    assert len(list(read_log_chunks(str(path)))) > 1
+    assert chunked == list(group_records(rule, [read_log_records(str(path))]))
 
 
-def test_cri_lines_are_read_as_the_aws_cri_parser_does(tmp_path: Path) -> None:
-    """CRI: time, stream, logtag and the content without a newline."""
-    records, _ = _read(tmp_path, "2021-04-28T11:09:05.000000001Z stdout P part one \n2021-04-28T11:09:05.2Z stderr F end\n")
-    assert [r.record for r in records] == [{"stream": "stdout", "logtag": "P", "log": "part one "},
-                                           {"stream": "stderr", "logtag": "F", "log": "end"}]
-    assert records[0].time_ns == 1_619_608_145_000_000_001
-
-
-def test_plain_text_lines_keep_their_order(tmp_path: Path) -> None:
-    """Plain text becomes ``{"message": line}`` with increasing times."""
-    records, _ = _read(tmp_path, "first\nsecond\n", name="app.txt")
-    assert [r.record for r in records] == [{"message": "first"}, {"message": "second"}]
-    assert records[0].time_ns < records[1].time_ns
+def test_write_events_counts_routes_and_lines_and_skips_dropped() -> None:
+    """Dropped records are counted, not written; every other event is one JSON line."""
+    events = [Emitted(1, "t", "main", {"log": "a"}, (0, 1)), Emitted(2, "t", "dropped", {"log": "b"}, (2,)),
+              Emitted(3, "t", "timeout", {"log": "c", "n": 1}, (3,))]
+    out = io.BytesIO()
+    counts, lines = write_events([events[:2], [], events[2:]], out)
+    assert (dict(counts), lines) == ({"main": 1, "dropped": 1, "timeout": 1}, 4)
+    assert out.getvalue().decode().splitlines() == [json.dumps(event_to_json(e), ensure_ascii=False) for e in (events[0], events[2])]
 
 
 json_values = st.recursive(
