@@ -33,6 +33,15 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class BulkSettings:
+    """Chunking (by count and by bytes) and retries of a streaming bulk."""
+
+    chunk_size: int = 1000
+    chunk_bytes: int = 8 * 1024 * 1024
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass(frozen=True, slots=True)
 class RequestFailure:
     """A bulk request that got no per-item answer: the status (None: no HTTP answer) and why.
 

@@ -19,7 +19,7 @@ import opensearchpy
 from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth
 from opensearchpy.helpers import streaming_bulk
 
-from efklab.bulk import Pair, RequestFailure, RetryPolicy, item_result, send_with_retries, split_bulk_body
+from efklab.bulk import BulkSettings, Pair, RequestFailure, RetryPolicy, item_result, send_with_retries, split_bulk_body
 from efklab.errors import RemoteError, UsageError
 from efklab.model import ItemResult
 
@@ -173,15 +173,6 @@ class _RetryingBulkClient:
 
 def _status(exc: opensearchpy.TransportError) -> int | None:
     return exc.status_code if isinstance(exc.status_code, int) else None
-
-
-@dataclass(frozen=True, slots=True)
-class BulkSettings:
-    """Chunking (by count and by bytes) and retries of a streaming bulk."""
-
-    chunk_size: int = 1000
-    chunk_bytes: int = 8 * 1024 * 1024
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 def stream_bulk(

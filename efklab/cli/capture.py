@@ -10,11 +10,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from tqdm import tqdm
-
-from efklab.adapters import aws
 from efklab.capture import (
     CaptureLimits,
     CaptureQuery,
@@ -31,6 +28,9 @@ from efklab.capture import (
 )
 from efklab.errors import EfklabError, InputError, RemoteError, UsageError
 from efklab.payloads import payload_json, to_lambda_event
+
+if TYPE_CHECKING:  # boto3 loads when a capture runs
+    from efklab.adapters import aws
 
 # Environment values of our own handler that say how it transforms; every other value is redacted.
 NON_SECRET_HANDLER_VARIABLES = ("EFKLAB_MODE", "EFKLAB_INDEX_STRATEGY", "EFKLAB_PREFIX", "EFKLAB_TZ", "EFKLAB_SIGNING")
@@ -104,9 +104,15 @@ def run(
     *,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], float] = time.time,
-    make_session: Callable[..., Any] = aws.make_session,
+    make_session: Callable[..., Any] | None = None,
 ) -> int:
-    """Capture; 0 when every event was written, 2 when some could not be."""
+    """Capture; 0 when every event was written, 2 when some could not be (``make_session``:
+    ``efklab.adapters.aws.make_session`` unless given)."""
+    from tqdm import tqdm
+
+    from efklab.adapters import aws
+
+    make_session = make_session or aws.make_session
     if args.page_size is not None and not 1 <= args.page_size <= 10_000:
         raise UsageError("--page-size must be between 1 and 10000")
     now_ms = int(now() * 1000)
@@ -172,6 +178,8 @@ def run(
 
 def _pages(logs: Any, plan: Mapping[str, Any], state: Mapping[str, Any], query: CaptureQuery, page_size: int | None, retry: dict[str, Any]) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
     """The group's remaining filter_log_events pages (none when only open batches were left)."""
+    from efklab.adapters import aws
+
     if state["page"] and not state["next_token"]:
         return  # the last page was read before the interruption
     pages = aws.iter_event_pages(
@@ -198,6 +206,8 @@ def _load_checkpoint(path: Path, query: CaptureQuery) -> dict[str, Any] | None:
 
 def _resolve_groups(logs: Any, query: CaptureQuery, checkpoint: Mapping[str, Any] | None, retry: dict[str, Any]) -> list[aws.LogGroup]:
     """The log groups to capture: named ones, or those found by prefix (the checkpoint's on resume)."""
+    from efklab.adapters import aws
+
     if query.log_groups:
         return [aws.get_log_group(logs, name, **retry) for name in dict.fromkeys(query.log_groups)]
     assert query.log_group_prefix is not None
@@ -215,6 +225,8 @@ def _resolve_groups(logs: Any, query: CaptureQuery, checkpoint: Mapping[str, Any
 
 def _plan_group(session: Any, logs: Any, group: aws.LogGroup, query: CaptureQuery, retry: dict[str, Any]) -> dict[str, Any]:
     """Which subscription filter a group's payloads are for, its pattern, and its destination."""
+    from efklab.adapters import aws
+
     filters = aws.describe_subscription_filters(logs, group.name, **retry)
     names = [f["filterName"] for f in filters]
     chosen: dict[str, Any] | None = None
@@ -257,6 +269,8 @@ def _plan_group(session: Any, logs: Any, group: aws.LogGroup, query: CaptureQuer
 
 def _describe_filter(session: Any, subscription: Mapping[str, Any], retry: dict[str, Any]) -> dict[str, Any]:
     """A subscription filter and what its destination is; a Lambda's configuration, redacted."""
+    from efklab.adapters import aws
+
     described = {k: subscription[k] for k in ("filterName", "filterPattern", "destinationArn", "distribution", "creationTime", "roleArn") if k in subscription}
     arn = str(subscription.get("destinationArn", ""))
     destination: dict[str, Any] = {"kind": aws.destination_kind(arn)}

@@ -14,21 +14,19 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from efklab.cli.common import add_json_option
-from efklab.concat import ROUTE_DROPPED, ROUTE_ERROR, Emitted
+from efklab.concatevents import ROUTE_DROPPED, ROUTE_ERROR
 from efklab.errors import EfklabError, UsageError
 from efklab.model import Reject
-from efklab.multiline import (
-    FLUSH_TIMEOUT_MODES,
-    EventEncoder,
-    Grouper,
-    diff_rules,
-    read_log_chunks,
-    read_log_records,
-)
-from efklab.rulespec import RuleChoice, choose_filter, resolve_spec, rule_from_options
+
+if TYPE_CHECKING:  # the engine, the readers and the config parser load when a sub-command runs
+    from efklab.concatevents import Emitted
+    from efklab.multiline import Grouper
+    from efklab.rulespec import RuleChoice
+
+FLUSH_TIMEOUT_MODES = ("event-time", "off")  # efklab.multiline.FLUSH_TIMEOUT_MODES
 
 # (option, concat parameter, help); values are taken as fluentd sees them after config quoting.
 RULE_OPTIONS = (
@@ -164,6 +162,8 @@ def _note_rejects(note: Any, rejects: list[Reject]) -> None:
 def write_events(chunks: Iterable[list[Emitted]], out: Any) -> tuple[Counter[str], int]:
     """Write lists of events as JSON lines to a binary stream (dropped ones are only counted);
     the events per route and the records they hold."""
+    from efklab.multiline import EventEncoder
+
     lines_of = EventEncoder().lines
     counts: Counter[str] = Counter()
     lines = 0
@@ -198,6 +198,8 @@ def _fewer_collections(first_generation: int = 100_000) -> Iterator[None]:
 
 def _group_choices(args: argparse.Namespace) -> list[RuleChoice]:
     """The rule for each log file (configs may route files to different concat filters)."""
+    from efklab.rulespec import choose_filter, rule_from_options
+
     if not args.config:
         return [rule_from_options(_rule_params(args))] * len(args.logfiles)
     from efklab.fluentconf import load_config
@@ -214,6 +216,8 @@ def _group_choices(args: argparse.Namespace) -> list[RuleChoice]:
 
 
 def _group_events(args: argparse.Namespace, choices: list[RuleChoice], bar: Any, rejects: list[Reject]) -> Iterator[list[Emitted]]:
+    from efklab.multiline import Grouper, read_log_chunks
+
     groupers: dict[int, Grouper] = {}
     for path, choice in zip(args.logfiles, choices):
         grouper = groupers.setdefault(id(choice.rule), Grouper(choice.rule, args.flush_timeouts))
@@ -244,6 +248,9 @@ def _progress(*, enabled: bool) -> Any:
 # --- diff --------------------------------------------------------------------------------------
 def run_diff(args: argparse.Namespace) -> int:
     """Diff the groupings of --old and --new; exit 0 identical, 1 different."""
+    from efklab.multiline import diff_rules, read_log_records
+    from efklab.rulespec import resolve_spec
+
     params = _rule_params(args)
     first = args.logfiles[0]
     old = resolve_spec(args.old, params=params, choose=args.filter, log_file=first, which="--old")

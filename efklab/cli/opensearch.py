@@ -5,7 +5,6 @@ import argparse
 import json
 import sys
 
-from efklab.adapters import node
 from efklab.cli.common import add_json_option
 
 
@@ -43,6 +42,8 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
 
 
 def run_up(args: argparse.Namespace) -> int:
+    from efklab.adapters import node
+
     state, _ = node.up(nodes=args.nodes, port=args.port, fast_ism=args.fast_ism, ism_jitter=args.ism_jitter,
                        refresh=args.refresh_cache, say=_say)
     print(state.url)
@@ -50,6 +51,8 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def run_down(args: argparse.Namespace) -> int:
+    from efklab.adapters import node
+
     stopped = node.down(wipe=args.wipe, grace=args.grace)
     if stopped is None:
         _say("no node was running" + ("; its data is wiped" if args.wipe else ""))
@@ -59,6 +62,8 @@ def run_down(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from efklab.adapters import node
+
     settings = node.load_settings()
     current = node.status(settings)
     state = current.state

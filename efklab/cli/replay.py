@@ -7,27 +7,16 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from efklab.adapters import node
-from efklab.adapters.files import check_inputs
-from efklab.adapters.opensearch import (
-    BulkSettings,
-    Connection,
-    connection_from_env,
-    install_index_template,
-    make_client,
-    stream_bulk,
-)
-from efklab.adapters.replayfiles import DeadLetterFile, fingerprint_inputs, load_checkpoint, save_checkpoint
-from efklab.bulk import ReplaySummary, RetryPolicy, render_summary
-from efklab.checkpoint import ReplayCheckpoint, ReplayProgress, check_resumable
+from efklab.bulk import BulkSettings, ReplaySummary, RetryPolicy, render_summary
 from efklab.cli.common import add_connection_options, add_json_option, add_transform_options
 from efklab.errors import EfklabError, UsageError
-from efklab.indextemplate import pattern_for, replay_template
-from efklab.model import ItemResult
-from efklab.payloads import iter_payload_records
-from efklab.replay import replay_records
-from efklab.transform import BulkAction, TransformOptions, compile_options
+
+if TYPE_CHECKING:  # the adapters (opensearch-py) and the transform load when a replay runs
+    from efklab.adapters.opensearch import Connection
+    from efklab.model import ItemResult
+    from efklab.transform import BulkAction, TransformOptions
 
 DEFAULT_DEAD_LETTERS = "replay-dead-letters.jsonl"
 _BULK = BulkSettings()
@@ -76,7 +65,16 @@ def _say(text: str) -> None:
     print(f"efklab replay: {text}", file=sys.stderr)
 
 
+def stream_bulk(*args: Any, **kwargs: Any) -> Iterator[tuple[BulkAction, ItemResult]]:
+    """``efklab.adapters.opensearch.stream_bulk``, imported when a replay sends its first batch."""
+    from efklab.adapters.opensearch import stream_bulk as bulk
+
+    return bulk(*args, **kwargs)
+
+
 def _options(args: argparse.Namespace) -> TransformOptions:
+    from efklab.transform import TransformOptions, compile_options
+
     options = TransformOptions(mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz)
     compile_options(options)
     return options
@@ -93,6 +91,9 @@ def _bulk_settings(args: argparse.Namespace) -> BulkSettings:
 
 
 def _connect(args: argparse.Namespace) -> Connection:
+    from efklab.adapters import node
+    from efklab.adapters.opensearch import connection_from_env
+
     url = args.opensearch_url or node.ensure_local_node(say=_say)
     return connection_from_env(url, aws_region=args.aws_region, ca_certs=args.ca_certs, verify_tls=not args.no_verify_tls)
 
@@ -107,6 +108,14 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[int], object], Callable[[], 
 
 
 def run(args: argparse.Namespace) -> int:
+    from efklab.adapters.files import check_inputs
+    from efklab.adapters.opensearch import install_index_template, make_client
+    from efklab.adapters.replayfiles import DeadLetterFile, fingerprint_inputs, load_checkpoint, save_checkpoint
+    from efklab.checkpoint import ReplayCheckpoint, ReplayProgress, check_resumable
+    from efklab.indextemplate import pattern_for, replay_template
+    from efklab.payloads import iter_payload_records
+    from efklab.replay import replay_records
+
     options = _options(args)
     settings = _bulk_settings(args)
     check_inputs(args.inputs)

@@ -12,26 +12,16 @@ import sys
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from efklab.adapters.sampleset import (
-    container_log_paths,
-    gzip_bytes,
-    jsonl,
-    load_pods,
-    pods_json,
-    prepare_out_dir,
-    read_container_logs,
-    write_output,
-    write_text,
-)
-from efklab.cloudwatch import Delivery, Subscription
 from efklab.errors import UsageError
-from efklab.fluentconf import load_config
-from efklab.payloads import payload_json, to_lambda_event
-from efklab.pipeline import PipelineOptions, PipelineResult, run_pipeline
-from efklab.routing import plan_routes
-from efklab.samples import FORMATS, SampleSpec, format_rfc3339nano, generate_containers, pod_facts, render_log, truth_rows
+
+if TYPE_CHECKING:
+    from efklab.cloudwatch import Delivery
+    from efklab.pipeline import PipelineOptions, PipelineResult
+    from efklab.samples import SampleSpec
+
+FORMATS = ("docker", "cri")  # efklab.samples.FORMATS (the pipeline loads when a sub-command runs)
 
 SEED_CONFIG = Path(__file__).resolve().parents[2] / "data" / "samples" / "fluentd.yaml"
 
@@ -101,6 +91,9 @@ def _env(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _options(args: argparse.Namespace, facts: Any = None) -> PipelineOptions:
+    from efklab.cloudwatch import Subscription
+    from efklab.pipeline import PipelineOptions
+
     subscription = Subscription(owner=args.owner, filter_name=args.filter_name, control_message=not args.no_control_message)
     return PipelineOptions(cluster=args.cluster_name, subscription=subscription, seed=args.seed, facts=facts)
 
@@ -115,6 +108,13 @@ def _config_path(args: argparse.Namespace) -> str:
 
 def run_generate(args: argparse.Namespace) -> int:
     """Write a complete, reproducible sample set."""
+    from efklab.adapters.sampleset import gzip_bytes, jsonl, pods_json, prepare_out_dir, read_container_logs, write_text
+    from efklab.fluentconf import load_config
+    from efklab.payloads import payload_json, to_lambda_event
+    from efklab.pipeline import run_pipeline
+    from efklab.routing import plan_routes
+    from efklab.samples import SampleSpec, generate_containers, pod_facts, render_log, truth_rows
+
     try:
         start = datetime.strptime(args.start, "%Y-%m-%d").replace(tzinfo=timezone.utc)
     except ValueError as exc:
@@ -152,6 +152,12 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_payloads(args: argparse.Namespace) -> int:
     """Payloads (and provenance, rejects) for existing container logs."""
+    from efklab.adapters.sampleset import container_log_paths, jsonl, load_pods, read_container_logs, write_output
+    from efklab.fluentconf import load_config
+    from efklab.payloads import payload_json, to_lambda_event
+    from efklab.pipeline import run_pipeline
+    from efklab.routing import plan_routes
+
     routes = plan_routes(load_config(args.config), _env(args))
     files = container_log_paths(args.logs)
     facts = load_pods(args.pods) if args.pods else None
@@ -190,6 +196,8 @@ def _by_day(deliveries: list[Delivery]) -> dict[str, list[Delivery]]:
 def _manifest(args: argparse.Namespace, spec: SampleSpec, logs: list[Any], result: PipelineResult) -> str:
     """What was generated and with which options (the output directory left out, so any copy is identical)."""
     import json
+
+    from efklab.samples import format_rfc3339nano
 
     options = ["--events", str(spec.events), "--seed", str(spec.seed), "--days", str(spec.days), "--recent-days",
                str(spec.recent_days), "--old-day-events", str(spec.old_day_events), "--start", args.start, "--format", spec.format,
