@@ -139,15 +139,17 @@ class EventEncoder:
             return "".join(json.dumps(event_to_json(e), ensure_ascii=False) + "\n" for e in events if e.route != ROUTE_DROPPED)
         keys, middles, second, head, join, string = self._keys, self._middles, self._second, self._head, "".join, encode_basestring
         parts: list[str] = []
+        last_tag = last_route = middle = None
         for time_ns, tag, route, record, _, _ in events:
             if route == ROUTE_DROPPED:
                 continue
             sec, frac = divmod(time_ns, 1_000_000_000)
             if sec != second:
                 second, head = sec, '{"time": "' + format_event_time(sec * 1_000_000_000)[:-10]
-            middle = middles.get((tag, route))
-            if middle is None:
-                middle = middles[(tag, route)] = f'Z", "tag": {string(tag)}, "route": "{route}", "record": {{'
+            if tag is not last_tag or route is not last_route:
+                last_tag, last_route, middle = tag, route, middles.get((tag, route))
+                if middle is None:
+                    middle = middles[(tag, route)] = f'Z", "tag": {string(tag)}, "route": "{route}", "record": {{'
             try:
                 (k1, v1), (k2, v2) = record.items()
                 parts += (head, str(frac).zfill(9), middle, keys[k1], string(v1), ", ", keys[k2], string(v2), "}}\n")
