@@ -4,8 +4,11 @@ Docker json-file lines (``{"log": "...\\n", "stream": ..., "time": ...}``), CRI 
 (``<time> <stream> <P|F> <content>``) and plain text.  A line the configured ``<parse>`` cannot
 read becomes a :class:`Reject` naming file:line and the warning fluentd logs ("pattern not
 matched: ..." or "invalid line found ... invalid time format ..."), never a silent drop.
-Kubernetes metadata and the ``tag *`` tag come from the file name, as in EKS.  The
-per-line parsers live in :mod:`efklab.lineparsers`; this module reads files and keeps provenance.
+Kubernetes metadata and the ``tag *`` tag come from the file name, as in EKS.  This is the one
+reader of container logs: ``read_records`` gives one record (or reject) per line,
+``read_chunks`` the same in columns a chunk at a time (:mod:`efklab.logchunk`, with the docker
+fast path), which is what ``multiline group`` reads.  The per-line parsers of other ``<parse>``
+types live in :mod:`efklab.lineparsers`.
 """
 from __future__ import annotations
 
