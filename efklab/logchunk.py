@@ -68,10 +68,6 @@ class LogChunk(NamedTuple):
             lineno += 1
         return out
 
-    def line_count(self) -> int:
-        """How many lines the chunk covers."""
-        return len(self.times) + len(self.rejects)
-
 
 def parse_line_chunks(chunks: Iterable[list[str]], *, source: str, tag: str, parse: ParseSpec, now_ns: int = 0,
                       first_lineno: int = 1) -> Iterator[LogChunk]:
