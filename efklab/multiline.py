@@ -194,14 +194,15 @@ def diff_rules(old: ConcatRule, new: ConcatRule, open_streams: Callable[[], Iter
     index = LineIndex()
     groupers = Grouper(old, flush_timeouts), Grouper(new, flush_timeouts)
     for records in open_streams():
-        for record in records:
-            index.add(record)
-            if starts.applies:
-                starts.add(record.record, index[len(index) - 1])
+        for batch in _batches(records):
+            for record in batch:
+                index.add(record)
+                if starts.applies:
+                    starts.add(record.record, index[len(index) - 1])
             for grouper, fold in zip(groupers, folds):
-                for event in grouper.push(record):
+                for event in grouper.push_many(batch):
                     fold.add(event)
-            if progress and len(index) % 10000 == 0:
+            if progress:
                 progress(len(index))
         for grouper, fold in zip(groupers, folds):
             for event in grouper.end_file():
@@ -216,9 +217,9 @@ def diff_rules(old: ConcatRule, new: ConcatRule, open_streams: Callable[[], Iter
     events: tuple[list[Emitted], list[Emitted]] = ([], [])
     groupers = Grouper(old, flush_timeouts), Grouper(new, flush_timeouts)
     for records in open_streams():
-        for record in records:
+        for batch in _batches(records):
             for grouper, kept in zip(groupers, events):
-                kept.extend(e for e in grouper.push(record) if wanted.intersection(e.lines))
+                kept.extend(e for e in grouper.push_many(batch) if wanted.intersection(e.lines))
         for grouper, kept in zip(groupers, events):
             kept.extend(e for e in grouper.end_file() if wanted.intersection(e.lines))
     for grouper, kept in zip(groupers, events):
