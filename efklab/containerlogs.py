@@ -64,10 +64,22 @@ def kubernetes_metadata(path: str) -> K8sFile | None:
 
 
 def fluentd_tag(path: str, tag: str = "*", directory: str = CONTAINER_DIR) -> str:
-    """The tag in_tail gives a file under ``directory``: ``*`` -> the path with '/' as '.'."""
+    """The tag in_tail gives a file under ``directory`` for its ``tag`` parameter.
+
+    As in_tail does: with a ``*`` in ``tag``, the tag is prefix + path + suffix, where the path
+    has '/' as '.' (runs of '.' squeezed, no leading '.') and prefix and suffix are the first two
+    pieces of Ruby's ``tag.split('*')`` (which drops trailing empty pieces; further pieces are lost).
+    """
+    if "*" not in tag:
+        return tag
     full = f"{directory.rstrip('/')}/{os.path.basename(path)}"
-    path_tag = full.replace("/", ".").lstrip(".")
-    return tag.replace("*", path_tag, 1) if "*" in tag else tag
+    path_tag = re.sub(r"\.+", ".", full.replace("/", ".")).removeprefix(".")
+    pieces = tag.split("*")
+    while pieces and not pieces[-1]:
+        pieces.pop()
+    prefix = pieces[0] if pieces else ""
+    suffix = pieces[1] if len(pieces) > 1 else ""
+    return prefix + path_tag + suffix
 
 
 def detect_format(first_lines: Iterable[str]) -> str:

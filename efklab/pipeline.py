@@ -19,10 +19,10 @@ from typing import Any
 from efklab.cloudwatch import Delivery, Emitted, OutputSettings, PutBatch, Subscription, deliver_payloads, put_batches
 from efklab.concat import ROUTE_DROPPED, ROUTE_ERROR, ROUTE_MAIN, ROUTE_TIMEOUT, Concatenator
 from efklab.concat import Emitted as ConcatEmitted
+from efklab.containerlogs import fluentd_tag
 from efklab.fluentfilters import FilterError, PodFacts, add_kubernetes_metadata, make_pod_facts, pod_of_tag, transform_record
 from efklab.model import Reject
 from efklab.routing import CONTAINER_DIR, Chain, Route, Stage, route_for
-from efklab.rulespec import tail_tag
 
 MASTER_URL = "https://10.100.0.1:443/api"  # what kubernetes_metadata reports in-cluster on EKS
 _END = 1 << 126
@@ -108,7 +108,7 @@ def _run_file(route: Route | None, base: str, records: Iterable[SourceRecord | R
             result.lines += 1
             yield item if isinstance(item, Reject) else Reject("route", f"no in_tail source reads {CONTAINER_DIR}/{base} (path/exclude_path)", item.file, item.line)
         return
-    run = _FileRun(route, tail_tag(route.source.tag, base), options)
+    run = _FileRun(route, fluentd_tag(base, route.source.tag or "*"), options)
     now = -_END
     for item in records:
         result.lines += 1

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from efklab.concatrule import ConcatRule, build_rule
+from efklab.containerlogs import fluentd_tag
 from efklab.errors import UsageError
 from efklab.fluentconf import ConcatFilter, Config, find_concat_filters, find_sources, load_config
 
@@ -103,17 +104,10 @@ def route_filters(config: Config, filters: Sequence[ConcatFilter], log_file: str
         excluded = _array(src.params["exclude_path"].value) if "exclude_path" in src.params else []
         if not any(fnmatch.fnmatchcase(path, p) for p in paths) or any(fnmatch.fnmatchcase(path, p) for p in excluded):
             continue
-        tag = tail_tag(src.tag, name)
+        tag = fluentd_tag(name, src.tag or "*")
         hits = [f for f in filters if (f.effective_label or f.label) == src.label and matches_pattern(f.pattern or "**", tag)]
         return hits, src.tag
     return [], None
-
-
-def tail_tag(source_tag: str | None, file_name: str) -> str:
-    """The tag in_tail gives ``/var/log/containers/<file_name>`` (``*`` in ``tag`` becomes the path)."""
-    path_tag = f"{CONTAINER_DIR}/{file_name}".strip("/").replace("/", ".")
-    tag = source_tag or path_tag
-    return tag.replace("*", path_tag) if "*" in tag else tag
 
 
 def _array(text: str) -> list[str]:

@@ -161,9 +161,10 @@ def test_kubernetes_metadata_from_the_file_name() -> None:
     assert kubernetes_metadata("app.log") is None
 
 
-@pytest.mark.parametrize(("tag", "expected"), [("*", TAG), ("kube.*", f"kube.{TAG}"), ("fixed", "fixed")])
+@pytest.mark.parametrize(("tag", "expected"), [("*", TAG), ("kube.*", f"kube.{TAG}"), ("fixed", "fixed"),
+                                             ("*.app", f"{TAG}.app"), ("a.*.b.*.c", f"a.{TAG}.b."), ("k8s.**", f"k8s.{TAG}")])
 def test_tail_tag_expands_star_with_the_container_path(tag: str, expected: str) -> None:
-    """`tag *` under /var/log/containers gives var.log.containers.<file name>."""
+    """`tag *` under /var/log/containers gives var.log.containers.<file name>; prefix/suffix as Ruby's split('*')."""
     assert fluentd_tag(f"some/local/dir/{FILE}", tag) == expected
 
 

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from efklab.containerlogs import fluentd_tag
 from efklab.errors import ConfigError
 from efklab.fluentconf import load_config, parse_config_text
 from efklab.fluentfilters import add_kubernetes_metadata, build_record_transformer, make_pod_facts, transform_record
 from efklab.pipeline import PipelineOptions, SourceRecord, run_pipeline
-from efklab.rulespec import tail_tag
 from efklab.routing import matches_pattern, plan_routes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,7 +171,7 @@ def test_record_transformer_evaluates_env_and_record_placeholders() -> None:
     directive = next(d for d, anc in config.walk() if d.name == "filter" and d.value("@type") == "record_transformer"
                      and anc and anc[-1].arg == "@containers")
     transformer = build_record_transformer(directive, {"CLUSTER_NAME": "c1"})
-    tag = tail_tag("*", FILE)
+    tag = fluentd_tag(FILE)
     record = add_kubernetes_metadata(tag, {"log": "x"}, make_pod_facts("c1", "order-api-7d9f8b6c5d-x2k9p", "shop", "order-api"), master_url="m")
     out = transform_record(transformer, tag, record)
     assert out["group_name"] == "/aws/containerinsights/c1/application/shop/order-api"
