@@ -69,7 +69,8 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                    "timer would (default); off: no timeouts, as when fluentd reads a file in one go")
     p.add_argument("--format", choices=("auto", "docker", "cri", "text"), default="auto",
                    help="log file format (default: auto-detect per file)")
-    p.add_argument("logfiles", nargs="+", metavar="LOGFILE", help="container log files (docker json-file, CRI or plain text)")
+    p.add_argument("logfiles", nargs="+", metavar="LOGFILE",
+                   help="container log files (docker json-file, CRI or plain text), or directories of *.log files")
 
 
 def _register_group(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -126,12 +127,20 @@ def _explicit_rule(args: argparse.Namespace) -> bool:
 
 
 # --- group -------------------------------------------------------------------------------------
+def _expand_logfiles(args: argparse.Namespace) -> None:
+    """A directory stands for its *.log files (sorted), so a file keeps its own name for in_tail routing."""
+    from efklab.adapters.sampleset import container_log_paths
+
+    args.logfiles = [path for path, _name in container_log_paths(args.logfiles)]
+
+
 def run_group(args: argparse.Namespace) -> int:
     """Stream the emitted events of every log file as JSON lines."""
     if args.config and _explicit_rule(args):
         raise UsageError("give either --config or rule options (--start-regexp ...), not both")
     if not args.config and not _explicit_rule(args):
         raise UsageError("give --config FILE or a rule (--start-regexp, --end-regexp, --n-lines or --param ...)")
+    _expand_logfiles(args)
     choices = _group_choices(args)
     note = _Notes(args.quiet)
     for origin in dict.fromkeys(c.origin for c in choices):
@@ -248,6 +257,7 @@ def _progress(*, enabled: bool) -> Any:
 # --- diff --------------------------------------------------------------------------------------
 def run_diff(args: argparse.Namespace) -> int:
     """Diff the groupings of --old and --new; exit 0 identical, 1 different."""
+    _expand_logfiles(args)
     from efklab.multiline import diff_rules, read_log_records
     from efklab.rulespec import resolve_spec
 
