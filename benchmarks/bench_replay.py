@@ -15,7 +15,6 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 from efklab.adapters import node
 from efklab.adapters.opensearch import BulkSettings, connection_from_env, delete_indices, make_client, stream_bulk
 from efklab.cli.replay import READ_AHEAD
+from benchmarks import run_cli_measured
 from efklab.payloads import Payload, iter_payload_records
 from efklab.replay import replay_records
 from efklab.testing import DEFAULT_TIMESTAMP, make_event, make_payload
@@ -88,15 +88,10 @@ def post_raw(url: str, bodies: list[bytes]) -> float:
 
 def run_replay(url: str, path: Path, prefix: str) -> tuple[float, int]:
     """Seconds and peak RSS (KiB) of `efklab replay` in a child process."""
-    code = ("import json, resource, sys, time; from efklab.cli import main; t = time.perf_counter(); "
-            "rc = main(sys.argv[1:]); print(json.dumps({'rc': rc, 's': time.perf_counter() - t, "
-            "'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}), file=sys.stderr)")
-    args = [sys.executable, "-c", code, "replay", "--opensearch-url", url, "--prefix", prefix, "--json", str(path)]
-    done = subprocess.run(args, capture_output=True, text=True, check=False)
-    measured = json.loads(done.stderr.strip().splitlines()[-1])
+    measured = run_cli_measured(["replay", "--opensearch-url", url, "--prefix", prefix, "--json", str(path)])
     if measured["rc"] != 0:
-        raise RuntimeError(f"replay failed: {done.stderr[-500:]}")
-    return float(measured["s"]), int(measured["rss"])
+        raise RuntimeError(f"replay of {path} exited with status {measured['rc']}")
+    return float(measured["s"]), int(measured["rss_kib"])
 
 
 def replay_in_process(client: Any, conn: Any, path: Path, prefix: str) -> tuple[float, int]:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import run_cli_measured
 from efklab.payloads import Payload, iter_payload_records
 from efklab.testing import DEFAULT_TIMESTAMP, lambda_event, make_event, make_payload
 from efklab.transform import TransformOptions, render_bulk, transform_payload
@@ -112,12 +113,10 @@ def time_node(module: Path, path: Path) -> tuple[int, float, float]:
 
 def peak_rss_mb(path: Path) -> float:
     """Peak RSS of ``efklab transform --mode seed FILE > /dev/null`` in a fresh process."""
-    with open(os.devnull, "wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "efklab", "transform", "--mode", "seed", "-q", str(path)], stdout=sink, stderr=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise RuntimeError(f"efklab transform exited with status {status}")
-    return usage.ru_maxrss / 1024
+    measured = run_cli_measured(["transform", "--mode", "seed", "-q", str(path)])
+    if measured["rc"] != 0:
+        raise RuntimeError(f"efklab transform exited with status {measured['rc']}")
+    return measured["rss_kib"] / 1024
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
