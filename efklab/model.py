@@ -28,6 +28,11 @@ class Reject:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
+# Reject stages that mean "this input record could not be read at all" (bad input, exit 2), as
+# opposed to records that were read and produced no output for a reason a command reports on.
+UNREADABLE_STAGES = frozenset({"input", "payload"})
+
+
 class ItemResult(TypedDict, total=False):
     """The outcome of one bulk action, as reported by OpenSearch (or by us when the request failed)."""
 

@@ -8,6 +8,7 @@ would refuse is kept as a finding, not raised.
 """
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from itertools import islice
@@ -32,9 +33,10 @@ from efklab.doctorinputs import (
     site_for,
     source_for,
 )
-from efklab.errors import EfklabError, InputError
+from efklab.errors import EfklabError, InputError, PayloadError, PolicyError
 from efklab.fluentconf import load_config
 from efklab.logsurvey import describe_parse
+from efklab.model import UNREADABLE_STAGES, Reject
 from efklab.payloads import iter_payload_records, payload_from_json
 
 
@@ -89,6 +91,9 @@ def _expand(inputs: Sequence[str]) -> list[str]:
 def read_payloads(paths: Sequence[str], settings: DoctorSettings) -> PayloadFacts:
     """Captured payload files (JSON lines or Lambda events, .gz ok) and the layout they imply."""
     records = tuple(iter_payload_records(list(paths)))
+    for record in records:  # a record that cannot be read is bad input, not a finding
+        if isinstance(record, Reject) and record.stage in UNREADABLE_STAGES:
+            raise PayloadError(record.reason, source=record.source, position=record.position)
     origin = f"read from {display_name(paths[0])}" + (f" and {len(paths) - 1} more" if len(paths) > 1 else "")
     return make_payload_facts(origin, records, settings)
 
@@ -113,4 +118,10 @@ def read_policy(path: str) -> PolicyFacts:
         text = Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read policy: {exc.strerror}", source=path) from exc
+    try:
+        json.loads(text)
+    except ValueError as exc:  # not JSON at all: bad input; a JSON policy ISM refuses is a finding
+        where = f"{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else None
+        reason = f"not valid JSON: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else f"not valid JSON: {exc}"
+        raise PolicyError(reason, source=path, position=where) from None
     return make_policy_facts(display_name(path), text)

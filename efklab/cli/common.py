@@ -7,6 +7,13 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from efklab.model import UNREADABLE_STAGES
+
+if TYPE_CHECKING:
+    from efklab.model import Reject
 
 OPENSEARCH_URL_ENV = "EFKLAB_OPENSEARCH_URL"
 OPENSEARCH_USER_ENV = "EFKLAB_OPENSEARCH_USER"
@@ -64,3 +71,21 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
 def add_json_option(parser: argparse.ArgumentParser) -> None:
     """--json: machine-readable output on stdout."""
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
+
+
+def finish_with_unreadable(command: str, rejects: Iterable[Reject], status: int) -> int:
+    """Exit status after an analysis: 2 if any input record was unreadable, else ``status``.
+
+    Each unreadable record is printed as one line ``FILE:LINE: reason`` on stderr, then one line
+    saying the results cover the readable records only, so partial results never pass as complete.
+    """
+    import sys
+
+    unreadable = [r for r in rejects if r.stage in UNREADABLE_STAGES]
+    for reject in unreadable:
+        print(f"{reject.location()}: {reject.reason}", file=sys.stderr)
+    if not unreadable:
+        return status
+    print(f"efklab {command}: {len(unreadable)} input record(s) could not be read; "
+          "the results above cover the readable ones only", file=sys.stderr)
+    return 2

@@ -7,7 +7,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from efklab.cli.common import add_connection_options, add_json_option, add_transform_options
+from efklab.cli.common import add_connection_options, add_json_option, add_transform_options, finish_with_unreadable
 from efklab.errors import UsageError
 from efklab.layout import ExpectedLayout, LayoutDiff, daily_index_counts, diff_layout, expect_layout, parse_cat_indices
 from efklab.mappings import find_pattern_conflicts
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report))
     else:
         _print(report)
-    return 1 if report["problems"] else 0
+    return finish_with_unreadable("layout", layout.rejects, 1 if report["problems"] else 0)
 
 
 def _report(layout: ExpectedLayout, pattern: str, projections: list[ShardProjection], days: float, diff: LayoutDiff | None,

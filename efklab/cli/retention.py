@@ -12,7 +12,8 @@ from typing import Any
 
 from efklab.cli.common import add_connection_options, add_json_option, add_transform_options
 from efklab.cli.retentiontext import describe_policy, print_simulation, simulation_json
-from efklab.errors import InputError, PolicyError, RemoteError, UsageError
+from efklab.errors import InputError, PayloadError, PolicyError, RemoteError, UsageError
+from efklab.model import UNREADABLE_STAGES
 from efklab.indexpatterns import patterns_overlap
 from efklab.ismschedule import JobSettings
 from efklab.ismtemplates import attach_policy
@@ -187,6 +188,8 @@ def _generations_from_payloads(args: argparse.Namespace, policies: list[Policy],
     options = TransformOptions(mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz)
     layout = expect_layout(iter_payload_records(args.payloads), options)
     for reject in layout.rejects:
+        if reject.stage in UNREADABLE_STAGES:
+            raise PayloadError(reject.reason, source=reject.source, position=reject.position)
         print(f"efklab retention: skipped {reject.location()}: {reject.reason}", file=sys.stderr)
     generations: list[Generation] = []
     for index in layout.indices:

@@ -123,3 +123,17 @@ def test_short_log_group_in_opensearch_mode_produces_no_document(tmp_path: Path,
     code = main(["layout", "--json", path])
     report = json.loads(capsys.readouterr().out)
     assert code == 1 and report["indices"] == [] and "segment 5" in report["rejects"][0]["reason"]
+
+
+def test_an_unreadable_payload_record_is_named_and_the_layout_marked_partial_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A corrupt record is FILE:LINE on stderr, the readable payloads are still laid out, and exit 2 says it is partial."""
+    good = json.dumps(_stream("shop", "api", 1, {"log": "a"})[0])
+    path = tmp_path / "mixed.jsonl"
+    path.write_text(f"{good}\nnot json\n{good}\n")
+    assert main(["layout", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "mydata-shop-api-2021.06.01" in captured.out
+    assert f"{path}:2: not a JSON object" in captured.err
+    assert "cover the readable ones only" in captured.err

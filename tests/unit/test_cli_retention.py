@@ -107,3 +107,12 @@ def test_simulate_writes_the_timeline_plot(tmp_path: Path, capsys: pytest.Captur
     png = tmp_path / "timeline.png"
     assert main(["retention", "simulate", "--policy", SEED_POLICY, "--plot", str(png), _payload_file(tmp_path)]) == 0
     assert png.read_bytes().startswith(b"\x89PNG")
+
+
+def test_simulate_refuses_payloads_it_cannot_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A corrupt payload record is bad input for a simulation: one line naming file and line, exit 2."""
+    path = tmp_path / "bad.jsonl"
+    path.write_text("not json\n")
+    assert main(["retention", "simulate", "--policy", str(ROOT / "data/samples/ism-policy.json"), str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:1: not a JSON object" in err and len(err.strip().splitlines()) == 1

@@ -161,3 +161,21 @@ def test_a_policy_file_that_cannot_be_read_is_bad_input(tmp_path: Path, capsys: 
     refused.write_text('{"policy": {"description": "x"}}')
     assert main(["doctor", "--policy", str(refused)]) == 1
     assert "ism-policy-invalid" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("policy", '{"policy": {', "policy.json:1:13: not valid JSON"),
+        ("payloads", "not json\n", "payloads.jsonl:1: not a JSON object"),
+    ],
+)
+def test_an_input_that_is_not_readable_at_all_is_exit_2_with_its_location(
+    name: str, text: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A policy that is not JSON, or a payload record that cannot be decoded, is bad input: one line, exit 2."""
+    path = tmp_path / ("policy.json" if name == "policy" else "payloads.jsonl")
+    path.write_text(text)
+    assert main(["doctor", f"--{name}", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
