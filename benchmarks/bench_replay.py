@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from efklab.adapters import node
-from efklab.adapters.opensearch import BulkSettings, connection_from_env, delete_indices, make_client, stream_bulk
+from efklab.adapters.opensearch import BulkSettings, connection_from_env, delete_indices, make_client, send_batches
 from efklab.cli.replay import READ_AHEAD
 from benchmarks import run_cli_measured
 from efklab.payloads import Payload, iter_payload_records
@@ -31,7 +31,7 @@ from efklab.replay import replay_records
 from efklab.testing import DEFAULT_TIMESTAMP, make_event, make_payload
 from efklab.transform import TransformOptions, render_bulk, transform_payload
 
-CHUNK = 1000  # the replay's default chunk size, used for the baseline's bodies too
+CHUNK = BulkSettings().chunk_size  # the replay's default chunk size, used for the baseline's bodies too
 EVENTS_PER_PAYLOAD = 50
 
 
@@ -100,8 +100,8 @@ def replay_in_process(client: Any, conn: Any, path: Path, prefix: str) -> tuple[
     started = time.perf_counter()
     progress = replay_records(
         iter_payload_records([str(path)]),
-        lambda actions: stream_bulk(client, conn, actions, settings=BulkSettings(), sleep=time.sleep),
-        options=TransformOptions(prefix=prefix), letters=letters, read_ahead=READ_AHEAD,
+        lambda actions: send_batches(client, conn, actions, settings=BulkSettings(), sleep=time.sleep, read_ahead=READ_AHEAD),
+        options=TransformOptions(prefix=prefix), letters=letters,
     )
     if progress.summary.failed or progress.summary.rejected:
         raise RuntimeError(f"the replay had failures: {progress.summary}")

@@ -1,14 +1,14 @@
 """The only importer of opensearch-py: clients, streaming bulk, the index template, small queries.
 
 Transport failures become one-line ``RemoteError``s (unreachable, refused credentials, TLS)
-that never contain credentials.  Bulk indexing is opensearch-py's ``streaming_bulk`` over a
-client whose ``bulk`` retries 429/5xx through ``efklab.bulk.send_with_retries``.
+that never contain credentials.  Bulk indexing sends ``efklab.batches`` bodies (rendered once,
+as bytes) through the client's ``bulk``, retrying 429/5xx items through
+``efklab.bulk.send_with_retries``, and reads the answer per batch.
 """
 from __future__ import annotations
 
 import os
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,14 +17,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import opensearchpy
 from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth
-from opensearchpy.helpers import streaming_bulk
 
-from efklab.bulk import BulkSettings, Pair, RequestFailure, RetryPolicy, item_result, send_with_retries, split_bulk_body
+from efklab.batches import RESPONSE_FILTER, BatchAnswer, answer_batch, batch_actions
+from efklab.bulk import BulkSettings, RequestFailure
 from efklab.errors import RemoteError, UsageError
 from efklab.model import ItemResult
+from efklab.prefetch import prefetched
 
-# Only what per-item accounting reads: a smaller response to build, send and parse.
-_BULK_FILTER = "errors,items.*._index,items.*._id,items.*.status,items.*.result,items.*.error"
 USER_ENV, PASSWORD_ENV = "EFKLAB_OPENSEARCH_USER", "EFKLAB_OPENSEARCH_PASSWORD"
 
 
@@ -150,54 +149,55 @@ def remote_errors(conn: Connection) -> Iterator[None]:
         raise describe_error(exc, conn) from exc
 
 
-class _RetryingBulkClient:
-    """What ``streaming_bulk`` needs of a client (``bulk`` and ``transport``), with our retries inside."""
+class _BulkPoster:
+    """``post(body)`` for ``efklab.batches.answer_batch``: the parsed answer, or a RequestFailure (fatal ones stop the replay)."""
 
-    def __init__(self, client: OpenSearch, conn: Connection, policy: RetryPolicy, sleep: Callable[[float], None]) -> None:
-        self._client, self._conn, self._policy, self._sleep = client, conn, policy, sleep
-        self.transport = client.transport
+    def __init__(self, client: OpenSearch, conn: Connection) -> None:
+        self._client, self._conn = client, conn
 
-    def _post(self, body: str) -> Mapping[str, Any] | RequestFailure:
+    def __call__(self, body: str | bytes) -> Mapping[str, Any] | RequestFailure:
         try:
-            return self._client.bulk(body=body, filter_path=_BULK_FILTER)
+            return self._client.bulk(body=body, filter_path=RESPONSE_FILTER)
         except (opensearchpy.ConnectionError, opensearchpy.AuthenticationException,
                 opensearchpy.AuthorizationException) as exc:
             return RequestFailure(_status(exc), str(describe_error(exc, self._conn)), fatal=True)
         except opensearchpy.TransportError as exc:
             return RequestFailure(_status(exc), f"HTTP {exc.status_code}: {_transport_reason(exc)}")
 
-    def bulk(self, body: str, **_: Any) -> dict[str, Any]:
-        items = send_with_retries(split_bulk_body(body), self._post, policy=self._policy, sleep=self._sleep)
-        return {"errors": any(not 200 <= int(next(iter(i.values())).get("status") or 0) < 300 for i in items), "items": items}
-
 
 def _status(exc: opensearchpy.TransportError) -> int | None:
     return exc.status_code if isinstance(exc.status_code, int) else None
+
+
+def send_batches(
+    client: OpenSearch, conn: Connection, actions: Iterable[Any], *, settings: BulkSettings,
+    sleep: Callable[[float], None], read_ahead: int = 0,
+) -> Iterator[BatchAnswer]:
+    """Index pre-serialised actions in batches (count and bytes as ``settings`` say); one answer per batch, in order.
+
+    Each body is rendered once and POSTed as bytes; 429/5xx are retried per item with backoff
+    (``efklab.bulk.send_with_retries``); the node answers only statuses and errors.
+    ``read_ahead`` > 0: the next batches (and so the actions they pull) are made in a background
+    thread, up to that many ahead, while a request is in flight.
+    """
+    post = _BulkPoster(client, conn)
+    batches = batch_actions(actions, max_count=settings.chunk_size, max_bytes=settings.chunk_bytes)
+    ahead = prefetched(batches, batch=1, depth=read_ahead) if read_ahead > 0 else batches
+    try:
+        with remote_errors(conn):
+            for batch in ahead:
+                yield answer_batch(batch, post, policy=settings.retry, sleep=sleep)
+    finally:
+        ahead.close()  # stops the read-ahead thread when the consumer stops early
 
 
 def stream_bulk(
     client: OpenSearch, conn: Connection, actions: Iterable[Any], *, settings: BulkSettings,
     sleep: Callable[[float], None],
 ) -> Iterator[tuple[Any, ItemResult]]:
-    """Index pre-serialised actions with ``streaming_bulk``; yields ``(action, result)`` for every one, in order."""
-    in_flight: deque[Any] = deque()
-
-    def pairs() -> Iterator[Pair]:
-        for action in actions:
-            in_flight.append(action)
-            yield action.action_line, action.source_line
-
-    retrying = _RetryingBulkClient(client, conn, settings.retry, sleep)
-    with remote_errors(conn):
-        for ok, item in streaming_bulk(
-            retrying, pairs(), chunk_size=settings.chunk_size, max_chunk_bytes=settings.chunk_bytes,
-            expand_action_callback=lambda pair: pair, raise_on_error=False, raise_on_exception=True, max_retries=0,
-        ):
-            action = in_flight.popleft()
-            result = item_result(ok, item, source=action.source, position=action.position)
-            if result["id"] is not None and result["id"] != action.id:
-                raise RemoteError(f"bulk results out of step: expected _id {action.id}, got {result['id']}")
-            yield action, result
+    """``send_batches`` one item at a time: ``(action, result)`` for every action, in order."""
+    for answer in send_batches(client, conn, actions, settings=settings, sleep=sleep):
+        yield from answer.results()
 
 
 def install_index_template(client: OpenSearch, conn: Connection, name: str, body: Mapping[str, Any]) -> None:

@@ -15,12 +15,12 @@ from efklab.errors import EfklabError, UsageError
 
 if TYPE_CHECKING:  # the adapters (opensearch-py) and the transform load when a replay runs
     from efklab.adapters.opensearch import Connection
-    from efklab.model import ItemResult
+    from efklab.batches import BatchAnswer
     from efklab.transform import BulkAction, TransformOptions
 
 DEFAULT_DEAD_LETTERS = "replay-dead-letters.jsonl"
 _BULK = BulkSettings()
-READ_AHEAD = 512  # actions per batch transformed in the background while a bulk request is in flight
+READ_AHEAD = 2  # bulk requests read, transformed and rendered in the background while one is in flight
 
 
 def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
@@ -65,11 +65,11 @@ def _say(text: str) -> None:
     print(f"efklab replay: {text}", file=sys.stderr)
 
 
-def stream_bulk(*args: Any, **kwargs: Any) -> Iterator[tuple[BulkAction, ItemResult]]:
-    """``efklab.adapters.opensearch.stream_bulk``, imported when a replay sends its first batch."""
-    from efklab.adapters.opensearch import stream_bulk as bulk
+def send_batches(*args: Any, **kwargs: Any) -> Iterator[BatchAnswer]:
+    """``efklab.adapters.opensearch.send_batches``, imported when a replay sends its first batch."""
+    from efklab.adapters.opensearch import send_batches as send
 
-    return bulk(*args, **kwargs)
+    return send(*args, **kwargs)
 
 
 def _options(args: argparse.Namespace) -> TransformOptions:
@@ -146,13 +146,13 @@ def run(args: argparse.Namespace) -> int:
         if args.checkpoint:
             save_checkpoint(args.checkpoint, ReplayCheckpoint(fingerprints, option_map, progress, letters.path, complete))
 
-    def send(actions: Iterable[BulkAction]) -> Iterator[tuple[BulkAction, ItemResult]]:
-        return stream_bulk(client, conn, actions, settings=settings, sleep=time.sleep)
+    def send(actions: Iterable[BulkAction]) -> Iterator[BatchAnswer]:
+        return send_batches(client, conn, actions, settings=settings, sleep=time.sleep, read_ahead=READ_AHEAD)
 
     update, close = _progress_bar(sys.stderr.isatty() and not args.json)
     try:
         progress = replay_records(iter_payload_records(args.inputs), send, options=options, letters=letters,
-                                  start=start, on_checkpoint=checkpoint, on_items=update, read_ahead=READ_AHEAD)
+                                  start=start, on_checkpoint=checkpoint, on_items=update)
     except (EfklabError, KeyboardInterrupt):
         close()
         if args.checkpoint:

@@ -160,25 +160,27 @@ def test_killed_node_then_resume_gives_exact_counts(tmp_path: Path, private_node
     options = TransformOptions(prefix="crash")
     expected = {k: len(v) for k, v in expected_ids([str(path)], options).items()}
     total_actions = sum(len(transform_payload(r, options)[0]) for r in iter_payload_records([str(path)]) if isinstance(r, Payload))
-    real = cli_replay.stream_bulk
+    real = cli_replay.send_batches
 
     def kill_midway(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        for n, answered in enumerate(real(*args, **kwargs)):
-            if n == 255:  # inside a payload, with a request's worth of answers still to hand out
+        answered = 0
+        for answer in real(*args, **kwargs):
+            if answered <= 255 < answered + len(answer.statuses):  # inside a payload, answers still to hand out
                 os.kill(state.nodes[0].pid, signal.SIGKILL)
                 os.waitpid(state.nodes[0].pid, 0)
-            yield answered
+            answered += len(answer.statuses)
+            yield answer
 
     args = ["--opensearch-url", state.url, "--prefix", "crash", "--checkpoint", str(tmp_path / "cp.json"),
             "--dead-letters", str(tmp_path / "dl.jsonl"), "--chunk-size", "7", "--max-retries", "1",
             "--initial-backoff", "0", str(path)]
-    monkeypatch.setattr(cli_replay, "stream_bulk", kill_midway)
+    monkeypatch.setattr(cli_replay, "send_batches", kill_midway)
     code, _, err = replay(capsys, *args)
     assert code == 2 and f"cannot reach {state.url}" in err and "run the same command again to resume" in err
     saved = json.loads((tmp_path / "cp.json").read_text())
     assert 0 < saved["records_done"] < 61 and not saved["complete"]
 
-    monkeypatch.setattr(cli_replay, "stream_bulk", real)
+    monkeypatch.setattr(cli_replay, "send_batches", real)
     restarted, started = node.up(private_node)
     assert started and restarted.url == state.url
     code, out, err = replay(capsys, *args)
