@@ -1,8 +1,9 @@
 """A deployable Python Lambda doing what the seed's Node.js function does, on efklab's core.
 
 CloudWatch Logs subscription event -> ``decode_payload`` -> ``transform_payload`` (mode and
-index strategy from the environment) -> ``_bulk`` POSTs signed with SigV4 (botocore) ->
-per-item results (``efklab.bulk``).  Unlike the seed: only failed items are retried
+index strategy from the environment) -> ``_bulk`` POSTs signed with SigV4 (botocore), each
+body rendered once (``efklab.batches``) -> the node's statuses, and a result for each failed
+item (``efklab.bulk`` retries and folds them).  Unlike the seed: only failed items are retried
 (429/5xx, exponential backoff), other 4xx failures, transform rejects and undecodable events
 go to a dead-letter destination (S3 prefix or SQS queue) instead of failing the invocation
 again and again, and one JSON summary line is logged, never a document body or a header.
@@ -16,21 +17,22 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from efklab import __version__, bulk
+from efklab import __version__, batches, bulk
 from efklab.errors import ConfigError, EfklabError, PayloadError
 from efklab.payloads import decode_payload
-from efklab.transform import BulkAction, TransformOptions, compile_options, transform_payload
+from efklab.transform import TransformOptions, compile_options, transform_payload
 
 _AWS_HOST = re.compile(r"\.([a-z]{2}(?:-[a-z]+)+-\d)\.(es|aoss)\.amazonaws\.com$")
 _BOOLEAN = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 _OPTION_VARIABLES = {"--mode": "EFKLAB_MODE", "--index-strategy": "EFKLAB_INDEX_STRATEGY", "--prefix": "EFKLAB_PREFIX", "--tz": "EFKLAB_TZ"}
 DeadLetters = Callable[[list[dict[str, Any]]], str]
-Post = Callable[[str], "Mapping[str, Any] | bulk.RequestFailure"]
+Post = Callable[[str | bytes], "Mapping[str, Any] | bulk.RequestFailure"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +128,15 @@ def process_event(
         return summary | {"outcome": "control-message", "dead_lettered": 0}
     actions, rejects = transform_payload(payload, config.options)  # rejects include events that broke the schema
     counter = _CountingPost(post)
-    results: list[bulk.ItemResult] = []
-    for chunk in _chunks(actions, config.max_bytes):
-        items = bulk.send_with_retries([(a.action_line, a.source_line) for a in chunk], counter, policy=config.policy, sleep=sleep)
-        results += [bulk.item_result(_indexed(i), i, source=a.source, position=a.position) for a, i in zip(chunk, items)]
+    answers = [batches.answer_batch(batch, counter, policy=config.policy, sleep=sleep)
+               for batch in batches.batch_actions(actions, max_count=len(actions) or 1, max_bytes=config.max_bytes)]
     context = {"request_id": request_id, "log_group": payload.log_group, "log_stream": payload.log_stream}
-    failed = [(r, a) for r, a in zip(results, actions) if not r["ok"]]
+    failed = [(answer.failures[n], answer.actions[n]) for answer in answers for n in sorted(answer.failures)]
     letters = [context | bulk.reject_letter(r) for r in rejects] + [context | bulk.dead_letter(r, a.source_line) for r, a in failed]
-    folded = bulk.fold_results(bulk.ReplaySummary(), results, rejects, payloads=1).to_json()
+    folded = bulk.fold_tallies(
+        bulk.ReplaySummary(), sent=Counter(a.index for a in actions), failed=Counter(a.index for _r, a in failed),
+        created=sum(list(answer.statuses).count(batches.CREATED) for answer in answers), rejected=len(rejects), payloads=1,
+    ).to_json()
     summary.update({k: folded[k] for k in ("attempted", "indexed", "created", "failed", "rejected")})
     summary.update(
         requests=counter.requests,
@@ -172,24 +175,10 @@ class _CountingPost:
         self.requests = 0
         self.items = 0
 
-    def __call__(self, body: str) -> Mapping[str, Any] | bulk.RequestFailure:
+    def __call__(self, body: str | bytes) -> Mapping[str, Any] | bulk.RequestFailure:
         self.requests += 1
-        self.items += body.count("\n") // 2
+        self.items += (body.count(b"\n") if isinstance(body, bytes) else body.count("\n")) // 2
         return self._post(body)
-
-
-def _chunks(actions: Sequence[BulkAction], max_bytes: int) -> list[list[BulkAction]]:
-    """Consecutive chunks of at most ``max_bytes`` of body (an action larger than that goes alone)."""
-    chunks: list[list[BulkAction]] = []
-    size = 0
-    for action in actions:
-        cost = len(action.action_line.encode("utf-8", "surrogatepass")) + len(action.source_line.encode("utf-8", "surrogatepass")) + 2
-        if not chunks or (chunks[-1] and size + cost > max_bytes):
-            chunks.append([])
-            size = 0
-        chunks[-1].append(action)
-        size += cost
-    return chunks
 
 
 def _finish(summary: dict[str, Any], letters: list[dict[str, Any]], dead_letters: DeadLetters | None, *, retryable: bool) -> dict[str, Any]:
@@ -272,12 +261,6 @@ def _rename_options(reason: str) -> str:
     for option, variable in _OPTION_VARIABLES.items():
         reason = reason.replace(option, variable)
     return reason
-
-
-def _indexed(item: Mapping[str, Any]) -> bool:
-    """Whether a bulk item succeeded (a request that got no answer reports status None)."""
-    status = next(iter(item.values())).get("status")
-    return isinstance(status, int) and 200 <= status < 300
 
 
 def _error_type(error: Any) -> str:

@@ -2,7 +2,8 @@
 
 ``make_post`` builds the ``post(body)`` that ``efklab.bulk.send_with_retries`` drives: the
 parsed response on a 2xx, else a ``RequestFailure`` (401/403 fatal: retrying cannot fix
-credentials).  No retries here (``efklab.bulk`` decides), nothing here logs, and a
+credentials).  The node is asked for only what the accounting reads (``filter_path``:
+``errors`` and each item's status and error), a tenth of the full answer to build and parse.  No retries here (``efklab.bulk`` decides), nothing here logs, and a
 connection failure is a failure without a status.
 """
 from __future__ import annotations
@@ -11,15 +12,17 @@ import base64
 import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import urllib3
 
+from efklab.batches import RESPONSE_FILTER
 from efklab.bulk import RequestFailure
 
 if TYPE_CHECKING:
     from efklab.lambda_handler import HandlerConfig
 
-Post = Callable[[str], "Mapping[str, Any] | RequestFailure"]
+Post = Callable[[str | bytes], "Mapping[str, Any] | RequestFailure"]
 
 
 def read_answer(status: int, body: bytes) -> Mapping[str, Any] | RequestFailure:
@@ -47,10 +50,10 @@ def make_post(config: HandlerConfig, session: Callable[[], Any]) -> Post:
         timeout=urllib3.Timeout(connect=min(10.0, config.timeout), read=config.timeout),
         retries=False,
     )
-    url = f"{config.url}/_bulk"
+    url = f"{config.url}/_bulk?filter_path={quote(RESPONSE_FILTER, safe='-_.~')}"  # already canonical for SigV4
 
-    def post(body: str) -> Mapping[str, Any] | RequestFailure:
-        data = body.encode("utf-8", "surrogatepass")
+    def post(body: str | bytes) -> Mapping[str, Any] | RequestFailure:
+        data = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
         headers: list[tuple[str, str]] = [("Content-Type", "application/x-ndjson")]
         if config.signing:
             from efklab.adapters import aws
