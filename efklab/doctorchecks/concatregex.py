@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from efklab.concatrule import RegexpMode
@@ -138,21 +139,62 @@ def check_regexp_escapes(inputs: DoctorInputs) -> list[Finding]:
     return found
 
 
-def _start_matches(inputs: DoctorInputs) -> Iterator[tuple[ConcatSite, Any, list[tuple[LogFacts, int, int, int]]]]:
-    """Per concat site with a start regexp and sample logs: (log, lines, matching lines, continuation-looking lines)."""
+@dataclass(frozen=True, slots=True)
+class StartScan:
+    """One pass of a start regexp over a file's lines: what the three start-regexp checks read."""
+
+    lines: int  # records with a text under the rule's key
+    matching: int  # of those, lines the start regexp matches (an unanchored search, as concat does)
+    continuations: int  # lines that look like continuations (stack frames, indented bodies)
+    mid_line: tuple[tuple[int, str, int], ...]  # (line number, text, 0-based column) of matches starting mid-line
+
+
+def scan_start(log: LogFacts, key: str, compiled: Any) -> StartScan:
+    """Search every ``key`` text of ``log`` with the compiled start regexp once."""
+    search, continues = compiled.search, CONTINUATION.match
+    lines = matching = continuations = 0
+    mid_line = []
+    for record in log.records:
+        text = record.record.get(key)
+        if not isinstance(text, str):
+            continue
+        lines += 1
+        found = search(text)
+        if found is not None:
+            matching += 1
+            at = found.start()
+            if at > 0 and text[at - 1] != "\n":
+                mid_line.append((record.lineno, text, at))
+        if continues(text) is not None:
+            continuations += 1
+    return StartScan(lines, matching, continuations, tuple(mid_line))
+
+
+def _scans(inputs: DoctorInputs, index: int, rule: Any) -> list[tuple[LogFacts, StartScan]]:
+    """The start scan of every log file site ``index`` applies to, computed once per run."""
+    def compute() -> list[tuple[LogFacts, StartScan]]:
+        compiled = getattr(rule.mode.start, "compiled", None)
+        if compiled is None:
+            return []
+        return [(log, scan_start(log, rule.key, compiled)) for log in inputs.logs if log.site == index]
+
+    return inputs.derived(("start-scan", index), compute)  # type: ignore[no-any-return]
+
+
+def _start_sites(inputs: DoctorInputs) -> Iterator[tuple[int, ConcatSite, Any]]:
+    """Sites whose rule compiled with a start regexp (in regexp mode)."""
     if inputs.config is None:
         return
     for index, site in enumerate(inputs.config.sites):
         rule = site.rule
-        if rule is None or not isinstance(rule.mode, RegexpMode) or rule.mode.start is None:
-            continue
-        rows = []
-        for log in inputs.logs:
-            if log.site != index:
-                continue
-            texts = sample_texts(log, rule.key)
-            hits = sum(1 for t in texts if rule.mode.start.search(t))
-            rows.append((log, len(texts), hits, sum(1 for t in texts if CONTINUATION.match(t))))
+        if rule is not None and isinstance(rule.mode, RegexpMode) and rule.mode.start is not None:
+            yield index, site, rule
+
+
+def _start_matches(inputs: DoctorInputs) -> Iterator[tuple[ConcatSite, Any, list[tuple[LogFacts, int, int, int]]]]:
+    """Per concat site with a start regexp and sample logs: (log, lines, matching lines, continuation-looking lines)."""
+    for index, site, rule in _start_sites(inputs):
+        rows = [(log, scan.lines, scan.matching, scan.continuations) for log, scan in _scans(inputs, index, rule)]
         if rows:
             yield site, rule, rows
 
@@ -218,27 +260,13 @@ def check_start_always_matches(inputs: DoctorInputs) -> list[Finding]:
 def check_start_unanchored(inputs: DoctorInputs) -> list[Finding]:
     """An unanchored start pattern: concat searches anywhere, so a match mid-line starts an event."""
     found = []
-    if inputs.config is None:
-        return found
-    for index, site in enumerate(inputs.config.sites):
-        rule = site.rule
-        if rule is None or not isinstance(rule.mode, RegexpMode) or rule.mode.start is None:
-            continue
+    for index, site, rule in _start_sites(inputs):
         source = rule.mode.start_source or ""
         if _ANCHORED.match(source):
             continue
-        compiled = getattr(rule.mode.start, "compiled", None)
-        evidence = []
-        count = 0
-        for log in inputs.logs:
-            if log.site != index or compiled is None:
-                continue
-            for record in log.records:
-                text = record.record.get(rule.key)
-                m = compiled.search(text) if isinstance(text, str) else None
-                if m is not None and m.start() > 0 and text[m.start() - 1] != "\n":
-                    count += 1
-                    evidence.append(f"{log.where(record.lineno)}: {quote_line(text)} (match at column {m.start() + 1})")
+        evidence = [f"{log.where(lineno)}: {quote_line(text)} (match at column {at + 1})"
+                    for log, scan in _scans(inputs, index, rule) for lineno, text, at in scan.mid_line]
+        count = len(evidence)
         found.append(make_finding(
             "concat-start-unanchored", "warning" if count else "info",
             f"multiline_start_regexp {ruby_literal(source)} is not anchored"

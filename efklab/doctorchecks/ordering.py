@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from efklab.cloudwatch import timestamp_ms
 from efklab.doctorfindings import Finding, make_finding, quote_line
-from efklab.doctorinputs import DoctorInputs, lines_by_sequence
+from efklab.doctorinputs import DoctorInputs
 from efklab.ordering import OrderReport, Shown, SourceRef, measure_order
 from efklab.ordering_diagnosis import Measurement, detect_causes
 
@@ -41,12 +41,18 @@ def sample_events(inputs: DoctorInputs) -> EventSample | None:
         where = None
         for log, site, rule in grouped:
             where = where or site.param_where("multiline_start_regexp")
+            name, key_field = log.name, rule.key
+            refs = [SourceRef(name, r.lineno) for r in log.records]  # one per line, shared by the events made of it
+            size = len(refs)
             for n, event in enumerate(inputs.grouped(log, rule)):
-                parts = lines_by_sequence(log.records, event.lines)
-                key = f"{log.name}#{n}"
-                provenance[key] = tuple(SourceRef(log.name, r.lineno) for r in parts)
-                text = event.record.get(rule.key)
-                shown.append(Shown(key, timestamp_ms(event.time_ns), log.name, text=text if isinstance(text, str) else None))
+                lines = event.lines
+                key = f"{name}#{n}"
+                if len(lines) == 1 and 0 <= lines[0] < size:  # most events are one line
+                    provenance[key] = (refs[lines[0]],)
+                else:
+                    provenance[key] = tuple([refs[i] for i in lines if 0 <= i < size])
+                text = event.record.get(key_field)
+                shown.append(Shown(key, timestamp_ms(event.time_ns), name, "", None, text if isinstance(text, str) else None))
         origin = f"{len(grouped)} log file(s) grouped by {inputs.config.path if inputs.config else 'the config'}"
         return EventSample(origin, _discover_order(shown), provenance, where)
     if inputs.payloads is not None:
