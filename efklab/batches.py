@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from efklab.bulk import RequestFailure, RetryPolicy, send_with_retries
@@ -74,21 +75,38 @@ def render_body(actions: Sequence[BulkAction]) -> bytes:
 
 
 def batch_actions(actions: Iterable[BulkAction], *, max_count: int, max_bytes: int) -> Iterator[Batch]:
-    """Batches of at most ``max_count`` actions and ``max_bytes`` of body (a larger single action goes alone)."""
+    """Batches of at most ``max_count`` actions and ``max_bytes`` of body (a larger single action goes alone).
+
+    Greedy: each batch takes actions until the next would break a limit.  The usual case, a
+    full count under the byte limit, is rendered and measured in one go; only a batch that
+    comes out too large is cut action by action.
+    """
     if max_count < 1 or max_bytes < 1:
         raise ValueError("max_count and max_bytes must be at least 1")
+    source = iter(actions)
     chunk: list[BulkAction] = []
+    while True:
+        chunk += islice(source, max_count - len(chunk))
+        if not chunk:
+            return
+        body = render_body(chunk)
+        if len(body) <= max_bytes:
+            yield Batch(chunk, body)
+            chunk = []
+            continue
+        cut = _fitting(chunk, max_bytes)
+        yield Batch(chunk[:cut], render_body(chunk[:cut]))
+        chunk = chunk[cut:]
+
+
+def _fitting(chunk: Sequence[BulkAction], max_bytes: int) -> int:
+    """How many leading actions of ``chunk`` fit in ``max_bytes`` of body (at least one)."""
     size = 0
-    for action in actions:
-        a, s = action.action_line, action.source_line
-        cost = (len(a) + len(s) + 2) if a.isascii() and s.isascii() else line_bytes(a) + line_bytes(s) + 2
-        if chunk and (len(chunk) >= max_count or size + cost > max_bytes):
-            yield Batch(chunk, render_body(chunk))
-            chunk, size = [], 0
-        chunk.append(action)
-        size += cost
-    if chunk:
-        yield Batch(chunk, render_body(chunk))
+    for n, action in enumerate(chunk):
+        size += line_bytes(action.action_line) + line_bytes(action.source_line) + 2
+        if size > max_bytes:
+            return max(n, 1)
+    return len(chunk)
 
 
 def answer_batch(

@@ -57,14 +57,17 @@ class Node:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(TEXT, max_size=40), st.integers(min_value=1, max_value=7), st.integers(min_value=1, max_value=400))
 def test_batches_keep_order_and_limits(texts: list[str], count: int, limit: int) -> None:
-    """Batches hold every action once, in order, within the count and byte limits (a lone big action excepted)."""
+    """Batches hold every action once, in order, as full as the count and byte limits allow (a lone big action excepted)."""
     actions = [action(n, t) for n, t in enumerate(texts)]
     batches = list(batch_actions(actions, max_count=count, max_bytes=limit))
     assert [a for b in batches for a in b.actions] == actions
-    for batch in batches:
+    for batch, following in zip(batches, batches[1:] + [None]):
         assert batch.body == render_bulk(batch.actions).encode()
         assert len(batch.actions) <= count
         assert len(batch.body) <= limit or len(batch.actions) == 1
+        if following is not None:  # greedy: the next action would have broken a limit
+            grown = [*batch.actions, following.actions[0]]
+            assert len(grown) > count or len(render_body(grown)) > limit
 
 
 def test_bytes_count_utf8_not_characters() -> None:
