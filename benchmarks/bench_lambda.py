@@ -104,7 +104,7 @@ def bench_capture(count: int) -> dict[str, Any]:
 def run(quick: bool) -> list[dict[str, Any]]:
     """Lambda throughput ratio (handler / raw bulk, median of interleaved rounds) and capture assembly ratio."""
     count = 10_000 if quick else 100_000
-    rounds = 3
+    rounds = 3 if quick else 5
     rows: list[dict[str, Any]] = [bench_capture(count * 2)]
     prefixes = ["benchlambdawarm"] + [f"benchlambda{k}" for k in range(rounds)] + [f"benchlambdaraw{k}" for k in range(rounds)]
     with node.leased_node() as state:

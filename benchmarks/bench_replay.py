@@ -2,9 +2,9 @@
 
 Baseline: the same ``_bulk`` bodies, pre-rendered, POSTed to the same node over one
 keep-alive connection with ``http.client`` (no decode, no transform, no result handling).
-efklab: the replay recipe exactly as ``efklab replay`` wires it (read, decode, transform,
-streaming bulk with retries, per-item accounting, read-ahead), in process so the fixed cost of
-starting Python is not counted.  Rounds alternate raw and replay into fresh indices so load
+efklab: the replay recipe exactly as ``efklab replay`` wires it (read, decode, transform, bodies
+rendered in the read-ahead thread, bulk with retries, accounting per payload), in process so the
+fixed cost of starting Python is not counted.  Rounds alternate raw and replay into fresh indices so load
 from elsewhere on the machine hits both alike; medians are compared.
 Memory: peak RSS of the ``efklab replay`` command in a child process at two input sizes;
 streaming means the larger one costs (almost) no more.
