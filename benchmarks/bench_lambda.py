@@ -1,7 +1,7 @@
 """The Python Lambda's throughput against the node's raw bulk ingest, and capture's payload assembly.
 
 Lambda: ``process_event`` end to end (decode the Lambda event, transform, SigV4-sign, POST,
-read per-item results, fold the summary) for every event, against the same documents'
+read the statuses and errors, fold the summary) for every event, against the same documents'
 pre-rendered ``_bulk`` bodies POSTed raw over one keep-alive connection (no decode, no
 transform, no signing).  Capture: FilterLogEvents pages -> payload JSON lines
 (``PayloadAssembler`` + ``payload_json``) against serialising the same events as one JSON
