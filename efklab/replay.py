@@ -132,8 +132,9 @@ def replay_records(
             yield from sent
 
     produced = prefetched(actions(), batch=read_ahead) if read_ahead > 0 else actions()
+    answers = send(produced)
     try:
-        for answer in send(produced):
+        for answer in answers:
             if isinstance(answer, BatchAnswer):
                 account_batch(answer)
                 on_items(len(answer.statuses))
@@ -142,7 +143,11 @@ def replay_records(
                 on_items(1)
         complete_ready()
     finally:
-        produced.close()  # stops the read-ahead thread when the replay stops early
+        # When the replay stops early: first the sender (which may be reading ``produced`` ahead
+        # in a thread of its own), then the read-ahead here.
+        if isinstance(answers, Generator):
+            answers.close()
+        produced.close()
         on_checkpoint(progress)
     if pending:  # every action was answered, so nothing can be left waiting
         raise RuntimeError(f"{len(pending)} payload(s) left unaccounted for")

@@ -201,3 +201,30 @@ def test_batch_answers_account_like_item_answers(size: int, cut: int, read_ahead
     resumed = replay_records(records(), batch_send(size), options=TransformOptions(), letters=resumed_letters,
                              start=saved[-1])
     assert resumed == whole and resumed_letters.records == whole_letters.records
+
+
+class BrokenLetters(MemoryLetters):
+    """A dead-letter sink whose disk fills up at the first letter."""
+
+    def write(self, record: dict[str, Any]) -> None:
+        raise OSError("No space left on device")
+
+
+def test_a_failing_sink_closes_the_sender_before_the_replay_returns() -> None:
+    """The sink's own error reaches the caller, after the sender was closed (so it can stop a read-ahead thread)."""
+    closed: list[str] = []
+    per_item = node_send()
+
+    def send(actions: Iterable[BulkAction]) -> Iterator[BatchAnswer]:
+        try:
+            for batch in batch_actions(actions, max_count=2, max_bytes=10_000):
+                yield _answer(list(per_item(batch.actions)))
+        finally:
+            closed.append("sender")
+
+    try:
+        replay_records(records(), send, options=TransformOptions(), letters=BrokenLetters())
+    except OSError as exc:
+        assert "No space left" in str(exc) and closed == ["sender"]  # closed by the replay, not by unwinding later
+    else:
+        pytest.fail("the sink's error was swallowed")
