@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from efklab.errors import RemoteError
-from efklab.model import ItemResult, Reject
+from efklab.model import UNREADABLE_STAGES, ItemResult, Reject
 
 Pair = tuple[str, str]  # (action line, source line), both serialised, without newlines
 BulkItem = dict[str, Any]  # {"index": {"_index", "_id", "status", "result" | "error", ...}}
@@ -200,18 +200,20 @@ class ReplaySummary:
     created: int = 0  # of indexed: new documents (the rest overwrote the same _id)
     failed: int = 0
     rejected: int = 0  # never sent: payload or transform rejects
+    unreadable: int = 0  # of rejected: input records that could not be read at all (bad input)
     per_index: Mapping[str, IndexTally] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {"payloads": self.payloads, "attempted": self.attempted, "indexed": self.indexed,
                 "created": self.created, "failed": self.failed, "rejected": self.rejected,
+                "unreadable": self.unreadable,
                 "per_index": {k: {"indexed": v.indexed, "failed": v.failed} for k, v in sorted(self.per_index.items())}}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ReplaySummary:
         per_index = {k: IndexTally(int(v["indexed"]), int(v["failed"])) for k, v in data.get("per_index", {}).items()}
         return cls(**{k: int(data[k]) for k in ("payloads", "attempted", "indexed", "created", "failed", "rejected")},
-                   per_index=per_index)
+                   unreadable=int(data.get("unreadable", 0)), per_index=per_index)
 
 
 def fold_results(
@@ -230,16 +232,18 @@ def fold_results(
         else:
             failed += 1
             per_index[result["index"]] = IndexTally(tally.indexed, tally.failed + 1)
+    rejects = list(rejects)
     return replace(
         summary, payloads=summary.payloads + payloads, attempted=summary.attempted + attempted,
         indexed=summary.indexed + indexed, created=summary.created + created, failed=summary.failed + failed,
-        rejected=summary.rejected + sum(1 for _ in rejects), per_index=per_index,
+        rejected=summary.rejected + len(rejects),
+        unreadable=summary.unreadable + sum(r.stage in UNREADABLE_STAGES for r in rejects), per_index=per_index,
     )
 
 
 def fold_tallies(
     summary: ReplaySummary, *, sent: Mapping[str, int], failed: Mapping[str, int], created: int, rejected: int = 0,
-    payloads: int = 0,
+    unreadable: int = 0, payloads: int = 0,
 ) -> ReplaySummary:
     """``summary`` plus outcomes already counted: actions ``sent`` and ``failed`` per index, ``created`` of the indexed.
 
@@ -255,7 +259,8 @@ def fold_tallies(
     return replace(
         summary, payloads=summary.payloads + payloads, attempted=summary.attempted + attempted,
         indexed=summary.indexed + attempted - failures, created=summary.created + created,
-        failed=summary.failed + failures, rejected=summary.rejected + rejected, per_index=per_index,
+        failed=summary.failed + failures, rejected=summary.rejected + rejected,
+        unreadable=summary.unreadable + unreadable, per_index=per_index,
     )
 
 
@@ -264,7 +269,7 @@ def render_summary(summary: ReplaySummary) -> str:
     lines = [
         f"payloads {summary.payloads}, attempted {summary.attempted}, indexed {summary.indexed} "
         f"({summary.created} new, {summary.indexed - summary.created} overwritten), failed {summary.failed}, "
-        f"rejected {summary.rejected}",
+        f"rejected {summary.rejected}" + (f" ({summary.unreadable} unreadable)" if summary.unreadable else ""),
     ]
     width = max((len(k) for k in summary.per_index), default=0)
     for name, tally in sorted(summary.per_index.items()):

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from efklab.batches import CREATED, BatchAnswer
 from efklab.bulk import dead_letter, fold_tallies, reject_letter
 from efklab.checkpoint import ReplayProgress
-from efklab.model import ItemResult, Reject
+from efklab.model import UNREADABLE_STAGES, ItemResult, Reject
 from efklab.payloads import Payload
 from efklab.prefetch import prefetched
 from efklab.transform import BulkAction, TransformOptions, compile_options, transform_payload
@@ -83,7 +83,8 @@ def replay_records(
                 for reject in done.rejects:
                     letters.write(reject_letter(reject))
                 summary = fold_tallies(summary, sent=done.sent, failed=done.failed, created=done.created,
-                                       rejected=len(done.rejects), payloads=1)
+                                       rejected=len(done.rejects), payloads=1,
+                                       unreadable=sum(r.stage in UNREADABLE_STAGES for r in done.rejects))
             assert done is not None
             progress = ReplayProgress(done.number + 1, summary, letters.offset())
         if clock() - last_saved >= checkpoint_every:

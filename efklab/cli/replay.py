@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 from efklab.bulk import BulkSettings, ReplaySummary, RetryPolicy, render_summary
 from efklab.cli.common import add_connection_options, add_json_option, add_transform_options
 from efklab.errors import EfklabError, UsageError
+from efklab.model import UNREADABLE_STAGES, Reject
 
 if TYPE_CHECKING:  # the adapters (opensearch-py) and the transform load when a replay runs
     from efklab.adapters.opensearch import Connection
     from efklab.batches import BatchAnswer
+    from efklab.payloads import Payload
     from efklab.transform import BulkAction, TransformOptions
 
 DEFAULT_DEAD_LETTERS = "replay-dead-letters.jsonl"
@@ -33,8 +35,9 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
         "replaying twice leaves the same documents. Without --opensearch-url the local node is used (started "
         "if needed).",
         epilog="Exit codes: 0 everything indexed; 1 some items failed or were rejected (see the dead letters); "
-        "2 bad input or usage, or the replay stopped (unreachable, credentials, TLS): re-run with the same "
-        "--checkpoint to resume.",
+        "2 bad input or usage (unreadable payload records are named on stderr, kept in the dead letters, and the "
+        "readable ones still replayed), or the replay stopped (unreachable, credentials, TLS): re-run with the "
+        "same --checkpoint to resume.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="payload files (JSONL, .gz, pretty JSON)")
     add_connection_options(p)
@@ -107,6 +110,14 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[int], object], Callable[[], 
     return bar.update, bar.close
 
 
+def _naming_unreadable(records: Iterable[Payload | Reject], skip: int) -> Iterator[Payload | Reject]:
+    """``records`` unchanged; each unreadable one after the first ``skip`` is named on stderr as it is read."""
+    for number, record in enumerate(records):
+        if number >= skip and isinstance(record, Reject) and record.stage in UNREADABLE_STAGES:
+            print(f"{record.location()}: {record.reason}", file=sys.stderr)
+        yield record
+
+
 def run(args: argparse.Namespace) -> int:
     from efklab.adapters.files import check_inputs
     from efklab.adapters.opensearch import install_index_template, make_client
@@ -151,7 +162,8 @@ def run(args: argparse.Namespace) -> int:
 
     update, close = _progress_bar(sys.stderr.isatty() and not args.json)
     try:
-        progress = replay_records(iter_payload_records(args.inputs), send, options=options, letters=letters,
+        records = _naming_unreadable(iter_payload_records(args.inputs), start.records_done)
+        progress = replay_records(records, send, options=options, letters=letters,
                                   start=start, on_checkpoint=checkpoint, on_items=update)
     except (EfklabError, KeyboardInterrupt):
         close()
@@ -173,4 +185,8 @@ def _report(args: argparse.Namespace, summary: ReplaySummary, letters: str | Non
         print(render_summary(summary))
         if letters:
             print(f"dead letters: {letters}")
+    if summary.unreadable:
+        _say(f"{summary.unreadable} input record(s) could not be read (kept in {letters}); "
+             "the readable ones were replayed")
+        return 2
     return 0 if summary.failed == 0 and summary.rejected == 0 else 1

@@ -295,3 +295,22 @@ def test_tls_with_the_ca_bundle_gets_past_the_handshake(tmp_path: Path, capsys: 
         code = main(["replay", "--opensearch-url", url, "--ca-certs", str(tls / "cert.pem"), str(path)])
     err = capsys.readouterr().err
     assert code == 2 and "refused the credentials (HTTP 401)" in err
+
+
+def test_unreadable_records_are_named_and_exit_2_after_replaying_the_rest(
+        tmp_path: Path, opensearch_url: str, opensearch_client: Any, opensearch_connection: Connection, prefix: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A corrupt line among good payloads: FILE:LINE on stderr, kept in the dead letters, the rest indexed, exit 2."""
+    path = write_payloads(tmp_path / "p.jsonl", payloads=2, events=3, redeliver=False)
+    good = path.read_text().splitlines()
+    path.write_text("\n".join([good[0], '{"awslogs": {"data": "not-base64-gzip"}}', good[1]]) + "\n")
+    letters = tmp_path / "dl.jsonl"
+    code, out, err = replay(capsys, "--opensearch-url", opensearch_url, "--prefix", prefix,
+                            "--dead-letters", str(letters), str(path))
+    assert code == 2
+    assert err.splitlines()[0].startswith(f"{path}:2: ")
+    assert "1 input record(s) could not be read" in err
+    assert (out["summary"]["indexed"], out["summary"]["unreadable"], out["summary"]["rejected"]) == (6, 1, 1)
+    assert sum(count_per_index(opensearch_client, opensearch_connection, f"{prefix}-*").values()) == 6
+    (letter,) = [json.loads(line) for line in letters.read_text().splitlines()]
+    assert letter["stage"] in ("input", "payload") and letter["position"] == 2

@@ -224,10 +224,19 @@ def test_summary_json_round_trip_and_text() -> None:
                            [Reject("payload", "x")], payloads=2)
     assert ReplaySummary.from_json(json.loads(json.dumps(summary.to_json()))) == summary
     assert render_summary(summary).splitlines() == [
-        "payloads 2, attempted 3, indexed 2 (1 new, 1 overwritten), failed 1, rejected 1",
+        "payloads 2, attempted 3, indexed 2 (1 new, 1 overwritten), failed 1, rejected 1 (1 unreadable)",
         "  a  indexed        2  failed      0",
         "  b  indexed        0  failed      1",
     ]
+
+
+def test_unreadable_records_are_counted_apart_and_old_checkpoints_still_load() -> None:
+    """Of the rejects, those whose input could not be read are counted too; summaries saved before that count read as 0."""
+    summary = fold_results(ReplaySummary(), [], [Reject("payload", "x"), Reject("input", "gzip"), Reject("transform", "y")])
+    assert (summary.rejected, summary.unreadable) == (3, 2)
+    saved = summary.to_json()
+    del saved["unreadable"]
+    assert ReplaySummary.from_json(saved).unreadable == 0
 
 
 def test_item_status_of_a_request_failure_without_status_counts_as_500() -> None:

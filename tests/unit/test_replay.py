@@ -91,6 +91,7 @@ def test_every_item_is_accounted_for(read_ahead: int) -> None:
     done = replay_records(records(), node_send(), options=OPTIONS, letters=letters, read_ahead=read_ahead)
     s = done.summary
     assert (done.records_done, s.payloads, s.attempted, s.indexed, s.failed, s.rejected) == (6, 6, 7, 6, 1, 2)
+    assert s.unreadable == 1  # the broken record; the schema reject was read
     assert sum(t.indexed + t.failed for t in s.per_index.values()) == s.attempted
 
 
