@@ -19,6 +19,10 @@ HTTP_BASE_PORT, TRANSPORT_BASE_PORT = 9200, 9300
 JOB_SCHEDULER = "opensearch-job-scheduler"
 INDEX_MANAGEMENT = "opensearch-index-management"
 PLUGINS = (JOB_SCHEDULER, INDEX_MANAGEMENT)  # install order: ISM extends the job scheduler
+# One node cannot place replicas; unassigned ones keep the cluster yellow and still count
+# against cluster.max_shards_per_node, so a few replays would fill it.  Set once the node
+# answers (persistent, so it survives restarts of the same data directory).
+SINGLE_NODE_CLUSTER_SETTINGS = {"persistent": {"cluster.default_number_of_replicas": 0}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +160,9 @@ def render_node_yml(
     ]
     if len(peers) == 1:
         lines.append("discovery.type: single-node")
-        # One node cannot place replicas; unassigned ones keep the cluster yellow and still
-        # count against cluster.max_shards_per_node, so a few replays would fill it.
-        lines.append("cluster.default_number_of_replicas: 0")
+        # No replica default here: OpenSearch 2.19 reads cluster.default_number_of_replicas from
+        # opensearch.yml but creates indices with 1 replica anyway; the adapter sets it through
+        # the cluster settings API instead (SINGLE_NODE_CLUSTER_SETTINGS).
     else:
         seeds = ", ".join(f'"127.0.0.1:{p.transport_port}"' for p in peers)
         names = ", ".join(f'"{p.name}"' for p in peers)

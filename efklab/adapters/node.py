@@ -36,6 +36,7 @@ from efklab.errors import NodeError, UsageError
 from efklab.nodeconfig import (
     HTTP_BASE_PORT,
     INDEX_MANAGEMENT,
+    SINGLE_NODE_CLUSTER_SETTINGS,
     TRANSPORT_BASE_PORT,
     NodePlan,
     NodeSettings,
@@ -161,6 +162,7 @@ def up(
                 raise UsageError("--refresh-cache needs the node down first: run `efklab opensearch down`")
             # alive but perhaps busy (or still starting): wait for it, never restart a node that runs
             wait_healthy(recorded.url, recorded.nodes, settings.start_timeout, sleep=sleep, monotonic=monotonic)
+            _apply_cluster_defaults(recorded)
             return _reuse(settings, recorded, nodes=nodes, port=port, fast_ism=fast_ism, ism_jitter=ism_jitter, say=say), False
         if recorded is not None:  # a node died (killed, machine restarted): stop what is left, start again
             say("the recorded node is not running; starting it again")
@@ -228,7 +230,17 @@ def _start(settings: NodeSettings, *, nodes: int, port: int | None, fast_ism: bo
         stop_processes(state.nodes, grace=10.0, sleep=sleep, monotonic=monotonic)
         (settings.state_dir / STATE_FILE).unlink(missing_ok=True)
         raise
+    _apply_cluster_defaults(state)
     return state
+
+
+def _apply_cluster_defaults(state: ClusterState) -> None:
+    """A single node gets new indices without replicas (idempotent; a node started by an older efklab too)."""
+    if len(state.nodes) != 1:
+        return
+    answer = http_json(state.url, "/_cluster/settings", method="PUT", body=SINGLE_NODE_CLUSTER_SETTINGS, timeout=30.0)
+    if not (isinstance(answer, dict) and answer.get("acknowledged")):
+        raise NodeError(f"could not set the single-node replica default on {state.url}: {answer}")
 
 
 def _write_node_files(plan: NodePlan, plans: tuple[NodePlan, ...], dist_home: Path, *, cluster: str, heap: str,

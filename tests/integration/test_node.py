@@ -40,6 +40,18 @@ def test_node_is_healthy_and_lists_job_scheduler(opensearch_url: str) -> None:
     assert JOB_SCHEDULER in node.installed_plugins(opensearch_url)
 
 
+def test_single_node_creates_indices_without_replicas(opensearch_url: str) -> None:
+    """A new index on the one-node cluster has 0 replicas and goes green (yellow would mean unplaceable copies)."""
+    name = f"efklab-replicas-{os.getpid()}"
+    try:
+        assert node.http_json(opensearch_url, f"/{name}", method="PUT", timeout=30.0)["acknowledged"]
+        settings = node.http_json(opensearch_url, f"/{name}/_settings")[name]["settings"]["index"]
+        health = node.http_json(opensearch_url, f"/_cluster/health/{name}?wait_for_status=green&timeout=20s", timeout=30.0)
+        assert (settings["number_of_replicas"], health["status"]) == ("0", "green")
+    finally:
+        node.http_json(opensearch_url, f"/{name}", method="DELETE")
+
+
 def test_ism_presence_matches_what_provisioning_recorded(opensearch_url: str) -> None:
     """index-management is on the node exactly when it was fetched; otherwise the reason says why."""
     state = node.read_state(node.load_settings())

@@ -100,7 +100,7 @@ def test_settings_reject_malformed_values(name: str, value: str) -> None:
 
 
 def test_single_node_yml() -> None:
-    """One node: single-node discovery on loopback, its own data/logs, disk thresholds off, no replicas, no ISM keys."""
+    """One node: single-node discovery on loopback, its own data/logs, disk thresholds off, no ISM keys."""
     (plan,) = plan_nodes(Path("/s"), 1, [9200], [9300])
     doc = yaml.safe_load(render_node_yml(plan, (plan,), cluster="efklab-x", ism_installed=False, fast_ism=True, ism_jitter=None))
     assert doc == {
@@ -114,7 +114,6 @@ def test_single_node_yml() -> None:
         "cluster.routing.allocation.disk.threshold_enabled": False,
         "action.auto_create_index": True,
         "discovery.type": "single-node",
-        "cluster.default_number_of_replicas": 0,
     }
 
 
@@ -134,7 +133,6 @@ def test_three_node_cluster_discovers_itself() -> None:
     assert doc["discovery.seed_hosts"] == ["127.0.0.1:9300", "127.0.0.1:9301", "127.0.0.1:9302"]
     assert doc["cluster.initial_cluster_manager_nodes"] == ["node-0", "node-1", "node-2"]
     assert "discovery.type" not in doc
-    assert "cluster.default_number_of_replicas" not in doc  # replicas are placed across nodes
 
 
 def test_plan_nodes_rejects_zero() -> None:
