@@ -19,6 +19,7 @@ import pytest
 from efklab.adapters import node
 from efklab.adapters.opensearch import Connection, count_per_index, delete_indices, make_client
 from efklab.cli import main
+from efklab.indextemplate import pattern_for, template_name
 from efklab.payloads import Payload, iter_payload_records
 from efklab.testing import DEFAULT_TIMESTAMP, lambda_event, make_event, make_payload
 from efklab.transform import TransformOptions, transform_payload
@@ -56,10 +57,12 @@ def write_payloads(path: Path, *, payloads: int, events: int, redeliver: bool = 
 
 @pytest.fixture
 def prefix(opensearch_client: Any, opensearch_connection: Connection) -> Iterator[str]:
-    """A unique index prefix for one test; its indices are deleted afterwards."""
+    """A unique index prefix for one test; its indices and the replay's template are deleted afterwards."""
     name = f"efkt-{uuid.uuid4().hex[:8]}"
     yield name
     delete_indices(opensearch_client, opensearch_connection, f"{name}-*")
+    template = template_name(pattern_for(TransformOptions(prefix=name)))
+    opensearch_client.indices.delete_index_template(name=template, ignore=[404])
 
 
 def replay(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any], str]:
