@@ -163,8 +163,11 @@ def test_open_shards_match_the_projection_formula(lab: tuple[Any, Any]) -> None:
     """Each daily index holds primaries x (1 + replicas) shards, unassigned replicas included."""
     client, conn = lab
     _index(client, conn, clean_payloads())
+    # the local node creates indices without replicas; give them one, which one node cannot place
+    client.indices.put_settings(index=PATTERN, body={"index": {"number_of_replicas": 1}})
     shards = client.cat.shards(index=PATTERN, format="json")
     indices = {row["index"] for row in shards}
+    assert sum(row["state"] == "UNASSIGNED" for row in shards) == len(indices)
     assert len(shards) == len(indices) * 1 * (1 + 1)
 
 
