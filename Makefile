@@ -31,7 +31,7 @@ lab: install
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lambda-zip: install
-	$(BIN)/python -m efklab.lambda_build lambda.zip
+	$(BIN)/python -m efklab.deploy.build lambda.zip
 
 clean:
 	rm -rf reports build dist .pytest_cache .hypothesis lambda.zip

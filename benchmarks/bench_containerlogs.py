@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from efklab.containerlogs import read_chunks, read_records
-from efklab.rubyregex import compile_ruby
+from efklab.fluentd.tail.containerlogs import read_chunks, read_records
+from efklab.ruby.regexp import compile_ruby
 
 SEED = r"\((D|E|T|I)\)\s\d{2}[:]\d{2}[:]\d{2}\[\d{3}\]"
 AWS = r"^(date:){0,1}\d{4}[-/]\d{1,2}[-/]\d{1,2}"

@@ -44,10 +44,10 @@ def _cpu(fn: Callable[[], Any]) -> float:
 
 def run(quick: bool) -> list[dict[str, Any]]:
     """Rows: checks vs one grouping; doctor end to end vs the pipeline emulation alone."""
-    from efklab.adapters.doctorfiles import read_inputs
-    from efklab.doctor import run_checks
-    from efklab.multiline import group_records
-    from efklab.workbench import run_config
+    from efklab.jobs.doctorfiles import read_inputs
+    from efklab.doctor.registry import run_checks
+    from efklab.multiline.grouping import group_records
+    from efklab.jobs.workbench import run_config
 
     lines = 100_000 if quick else 300_000
     rounds = 2 if quick else 3

@@ -4,7 +4,7 @@
    payloads, against the transform plus ``json.loads`` of every source line (the least any
    layout needs).  Target: >= 0.33x, i.e. the layout costs at most three times that.
 2. Forecasting the seed policy for many daily indices with the closed-form run arithmetic of
-   ``efklab.ismschedule``, against walking the ISM job run by run (5-minute runs for 30 days).
+   ``efklab.retention.schedule``, against walking the ISM job run by run (5-minute runs for 30 days).
    Target: >= 100x.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ DAY = 86_400_000
 
 
 def _payloads(streams: int, days: int, per_payload: int) -> list[Any]:
-    from efklab.payloads import decode_payload
+    from efklab.cloudwatch.payloads import decode_payload
     from efklab.testing import make_event, make_payload
 
     records = []
@@ -48,7 +48,7 @@ def _best(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
 
 
 def _transform_baseline(records: list[Any]) -> int:
-    from efklab.transform import TransformOptions, transform_payload
+    from efklab.lambda_.transform import TransformOptions, transform_payload
 
     options, loads, n = TransformOptions(), json.loads, 0
     for record in records:
@@ -59,17 +59,17 @@ def _transform_baseline(records: list[Any]) -> int:
 
 
 def _layout(records: list[Any]) -> int:
-    from efklab.layout import expect_layout
-    from efklab.transform import TransformOptions
+    from efklab.lambda_.layout import expect_layout
+    from efklab.lambda_.transform import TransformOptions
 
     layout = expect_layout(records, TransformOptions(), explicit_mappings={"@timestamp": "date", "@id": "keyword"})
     return sum(i.events for i in layout.indices)
 
 
 def _forecast(indices: int, walk: bool) -> int:
-    from efklab.ismschedule import JobSettings, forecast_index
-    from efklab.ismtemplates import IndexFacts, attach_policy
-    from efklab.retention import load_policy
+    from efklab.retention.schedule import JobSettings, forecast_index
+    from efklab.retention.attachment import IndexFacts, attach_policy
+    from efklab.retention.policy import load_policy
 
     policy = load_policy((ROOT / "data" / "samples" / "ism-policy.json").read_bytes())
     settings = JobSettings()

@@ -80,8 +80,8 @@ def _re_baseline(path: Path) -> int:
 
 def _efklab(path: Path) -> int:
     from efklab.cli.multiline import write_events
-    from efklab.concatrule import build_rule
-    from efklab.multiline import group_chunks, read_log_chunks
+    from efklab.fluentd.concat.rule import build_rule
+    from efklab.multiline.grouping import group_chunks, read_log_chunks
 
     rule = build_rule({"key": "log", "multiline_start_regexp": SEED_START, "separator": "", "flush_interval": "5",
                        "timeout_label": "@NORMAL"})

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from efklab.ordering import Shown, SourceRef, measure_order
+from efklab.ordering.measure import Shown, SourceRef, measure_order
 
 
 def display(n: int, seed: int = 7) -> tuple[list[Shown], dict[str, tuple[SourceRef, ...]]]:

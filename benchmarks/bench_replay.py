@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from efklab.adapters import node
+from efklab.adapters.localnode import lifecycle as node
 from efklab.adapters.opensearch import BulkSettings, connection_from_env, delete_indices, make_client, send_batches
 from efklab.cli.replay import READ_AHEAD
 from benchmarks import run_cli_measured
-from efklab.payloads import Payload, iter_payload_records
-from efklab.replay import replay_records
+from efklab.cloudwatch.payloads import Payload, iter_payload_records
+from efklab.lambda_.replay import replay_records
 from efklab.testing import DEFAULT_TIMESTAMP, make_event, make_payload
-from efklab.transform import TransformOptions, render_bulk, transform_payload
+from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload
 
 CHUNK = BulkSettings().chunk_size  # the replay's default chunk size, used for the baseline's bodies too
 EVENTS_PER_PAYLOAD = 50

@@ -37,12 +37,12 @@ def _best(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
 
 def run(quick: bool) -> list[dict[str, Any]]:
     """Two rows: pipeline lines/s and generator lines/s, each with its baseline and ratio."""
-    from efklab.adapters.sampleset import read_container_logs
-    from efklab.fluentconf import load_config
-    from efklab.payloads import payload_json
-    from efklab.pipeline import PipelineOptions, run_pipeline
-    from efklab.routing import plan_routes
-    from efklab.samples import SampleSpec, generate_containers, render_log
+    from efklab.jobs.sampleset import read_container_logs
+    from efklab.fluentd.config.find import load_config
+    from efklab.cloudwatch.payloads import payload_json
+    from efklab.fluentd.pipeline import PipelineOptions, run_pipeline
+    from efklab.fluentd.routing import plan_routes
+    from efklab.samples.generate import SampleSpec, generate_containers, render_log
 
     events = 4_000 if quick else 40_000
     spec = SampleSpec(seed=5, events=events, days=3, recent_days=3, old_day_events=0)

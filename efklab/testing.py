@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from efklab.model import Reject
-from efklab.payloads import CONTROL_MESSAGE, DATA_MESSAGE, Payload, decode_payload, to_lambda_event
-from efklab.transform import TransformOptions, render_bulk, transform_payload
+from efklab.cloudwatch.payloads import CONTROL_MESSAGE, DATA_MESSAGE, Payload, decode_payload, to_lambda_event
+from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload
 
 DEFAULT_TIMESTAMP = 1_619_600_944_301  # 2021-04-28T09:09:04.301Z, the day the seed was written
 DEFAULT_OWNER = "123456789012"

@@ -13,7 +13,7 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 
-IMPORTS = "%matplotlib inline\nimport pandas as pd\n\nfrom efklab import workbench\nfrom efklab.reports import record_check\n\npd.set_option(\"display.max_colwidth\", 160)"
+IMPORTS = "%matplotlib inline\nimport pandas as pd\n\nfrom efklab.jobs import workbench\nfrom efklab.reports.verdicts import record_check\n\npd.set_option(\"display.max_colwidth\", 160)"
 
 CONNECTION = '''opensearch_url: str = ""  # OpenSearch URL; empty: the local node (started when needed). Basic auth only from the environment
 aws_region: str = ""  # sign requests with SigV4 for Amazon OpenSearch Service (boto3 credential chain); empty: no signing
@@ -42,7 +42,7 @@ ca_certs: str = ""  # CA bundle to verify the endpoint's TLS certificate; empty:
 no_verify_tls: bool = False  # do not verify TLS certificates
 only: str = ""  # run only these checks: comma-separated ids or prefixes (e.g. concat-,ordering-); empty: all
 skip: str = ""  # do not run these checks: comma-separated ids or prefixes'''),
-        ("code", "import pandas as pd\n\nfrom efklab.adapters.doctorrun import diagnose_samples\nfrom efklab.reports import record_check\n\n"
+        ("code", "import pandas as pd\n\nfrom efklab.jobs.doctorrun import diagnose_samples\nfrom efklab.reports.verdicts import record_check\n\n"
                  "pd.set_option(\"display.max_colwidth\", 200)"),
         ("code", "report = diagnose_samples(config=config, policy=policy, logs=logs, payloads=payloads, mode=mode, index_strategy=index_strategy,\n"
                  "                          opensearch_url=opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls,\n"
@@ -70,7 +70,7 @@ prefix: str = "efklab-nb-replay"  # index prefix; its indices are replaced on ev
 mode: str = "opensearch"  # transform mode: opensearch, or seed (the seed's bytes: _type, mydata-* names, so prefix mydata)
 primaries: int = 1  # primary shards per index
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
-        ("code", IMPORTS + "\nfrom efklab.layout_review import review_layout\nfrom efklab import plots_ordering as po"),
+        ("code", IMPORTS + "\nfrom efklab.jobs.layout_review import review_layout\nfrom efklab.reports import plots_ordering as po"),
         ("md", "## The pipeline: container lines -> CloudWatch events\nEvery source line lands in exactly one event or one reject."),
         ("code", "files = workbench.container_logs(logs)\n"
                  "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG))\n"
@@ -103,7 +103,7 @@ old: str = ""  # the rule in production: /regexp/, config file or FILE@GITREV; e
 new: str = ""  # the candidate rule; empty: data/samples/fluentd.yaml (the seed's regex)
 flush_timeouts: str = "event-time"  # emulate concat's flush_interval timer from event time, or "off"
 examples: int = 3  # changed groups shown side by side'''),
-        ("code", IMPORTS + "\nfrom efklab.regex_review import review_regex\nfrom efklab import plots_ordering as po"),
+        ("code", IMPORTS + "\nfrom efklab.jobs.regex_review import review_regex\nfrom efklab.reports import plots_ordering as po"),
         ("code", "files = workbench.container_logs(logs)\n"
                  "review = review_regex(files, old=old, new=new, flush_timeouts=flush_timeouts, examples=examples)\n"
                  "review.summary_table()"),
@@ -144,7 +144,7 @@ primaries: int = 3  # primary shards per index (Amazon domains had several)
 max_out_of_place: float = 0.0  # share of lines the recommended view may still show out of place
 export_dashboards: str = ""  # write Dashboards saved objects (index pattern + sorted saved search) to this file; empty: none
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
-        ("code", IMPORTS + "\nfrom efklab import plots_ordering as po\nfrom efklab.ordering_story import tell_ordering_story"),
+        ("code", IMPORTS + "\nfrom efklab.reports import plots_ordering as po\nfrom efklab.jobs.ordering_story import tell_ordering_story"),
         ("code", "target = workbench.connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
                  "files = workbench.container_logs(logs)\n"
                  "story = tell_ordering_story(target, files, old=old, new=new, prefix=prefix, primaries=primaries, index_strategy=index_strategy)\n"
@@ -193,7 +193,7 @@ data_nodes: int = 1  # data nodes of the cluster (in the shard projection)
 retention_days: float = 30.0  # days an index lives (in the shard projection)
 max_shards_per_node: int = 1000  # cluster.max_shards_per_node
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
-        ("code", IMPORTS + "\nfrom efklab.layout_review import review_layout\nfrom efklab.plots import plot_doc_heatmap"),
+        ("code", IMPORTS + "\nfrom efklab.jobs.layout_review import review_layout\nfrom efklab.reports.plots import plot_doc_heatmap"),
         ("code", "files = workbench.container_logs(logs)\n"
                  "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG))\n"
                  "target = workbench.connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
@@ -231,7 +231,7 @@ at: str = ""  # moment to read the forecast at (ISO 8601 or epoch ms); empty: th
 job_interval: int = 5  # ISM job interval in minutes (plugins.index_state_management.job_interval)
 jitter: float = 0.6  # ISM job jitter (0..1)
 prefix: str = "mydata"  # index prefix (the ISM template matches mydata-*)'''),
-        ("code", IMPORTS + "\nfrom efklab.retention_review import review_retention\nfrom efklab.plots import plot_retention_timeline"),
+        ("code", IMPORTS + "\nfrom efklab.jobs.retention_review import review_retention\nfrom efklab.reports.plots import plot_retention_timeline"),
         ("code", "files = workbench.container_logs(logs)\n"
                  "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG))\n"
                  "review = review_retention(run.payloads, policy=policy, at=at, job_interval=job_interval, jitter=jitter, prefix=prefix)\n"

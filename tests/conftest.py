@@ -35,7 +35,7 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def opensearch_url() -> Iterator[str]:
     """URL of this checkout's local node, started for the session if it was not up."""
-    from efklab.adapters import node
+    from efklab.adapters.localnode import lifecycle as node
 
     with node.leased_node(fast_ism=True) as state:
         yield state.url

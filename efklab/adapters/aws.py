@@ -22,7 +22,7 @@ import botocore.config
 import botocore.credentials
 import botocore.exceptions
 
-from efklab.capture import redact_function_configuration
+from efklab.cloudwatch.capture import redact_function_configuration
 from efklab.errors import InputError, RemoteError, UsageError
 
 T = TypeVar("T")

@@ -11,7 +11,7 @@ from typing import Any
 
 from efklab.adapters.opensearch import Connection, remote_errors
 from efklab.errors import RemoteError
-from efklab.ismtemplates import IndexFacts
+from efklab.retention.attachment import IndexFacts
 
 ISM_BASE = "/_plugins/_ism"
 LEGACY_ISM_BASE = "/_opendistro/_ism"

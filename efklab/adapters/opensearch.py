@@ -1,9 +1,9 @@
 """The only importer of opensearch-py: clients, streaming bulk, the index template, small queries.
 
 Transport failures become one-line ``RemoteError``s (unreachable, refused credentials, TLS)
-that never contain credentials.  Bulk indexing sends ``efklab.batches`` bodies (rendered once,
+that never contain credentials.  Bulk indexing sends ``efklab.opensearch.batches`` bodies (rendered once,
 as bytes) through the client's ``bulk``, retrying 429/5xx items through
-``efklab.bulk.send_with_retries``, and reads the answer per batch.
+``efklab.opensearch.bulk.send_with_retries``, and reads the answer per batch.
 """
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 import opensearchpy
 from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth
 
-from efklab.batches import RESPONSE_FILTER, BatchAnswer, answer_batch, batch_actions
-from efklab.bulk import BulkSettings, RequestFailure
+from efklab.opensearch.batches import RESPONSE_FILTER, BatchAnswer, answer_batch, batch_actions
+from efklab.opensearch.bulk import BulkSettings, RequestFailure
 from efklab.errors import RemoteError, UsageError
 from efklab.model import ItemResult
 from efklab.prefetch import prefetched
@@ -150,7 +150,7 @@ def remote_errors(conn: Connection) -> Iterator[None]:
 
 
 class _BulkPoster:
-    """``post(body)`` for ``efklab.batches.answer_batch``: the parsed answer, or a RequestFailure (fatal ones stop the replay)."""
+    """``post(body)`` for ``efklab.opensearch.batches.answer_batch``: the parsed answer, or a RequestFailure (fatal ones stop the replay)."""
 
     def __init__(self, client: OpenSearch, conn: Connection) -> None:
         self._client, self._conn = client, conn
@@ -176,7 +176,7 @@ def send_batches(
     """Index pre-serialised actions in batches (count and bytes as ``settings`` say); one answer per batch, in order.
 
     Each body is rendered once and POSTed as bytes; 429/5xx are retried per item with backoff
-    (``efklab.bulk.send_with_retries``); the node answers only statuses and errors.
+    (``efklab.opensearch.bulk.send_with_retries``); the node answers only statuses and errors.
     ``read_ahead`` > 0: the next batches (and so the actions they pull) are made in a background
     thread, up to that many ahead, while a request is in flight.
     """

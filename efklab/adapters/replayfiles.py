@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from efklab.checkpoint import InputFingerprint, ReplayCheckpoint
+from efklab.lambda_.checkpoint import InputFingerprint, ReplayCheckpoint
 from efklab.errors import InputError, UsageError
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from efklab.capture import (
+from efklab.cloudwatch.capture import (
     CaptureLimits,
     CaptureQuery,
     PayloadAssembler,
@@ -27,7 +27,7 @@ from efklab.capture import (
     parse_time,
 )
 from efklab.errors import EfklabError, InputError, RemoteError, UsageError
-from efklab.payloads import payload_json, to_lambda_event
+from efklab.cloudwatch.payloads import payload_json, to_lambda_event
 
 if TYPE_CHECKING:  # boto3 loads when a capture runs
     from efklab.adapters import aws

@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
 
 def run_tests(args: argparse.Namespace) -> int:
     """Load every file (all load errors reported), run every case, report; exit 1 on any failure."""
-    from efklab.casefile import format_failures, load_cases, run_cases
+    from efklab.multiline.cases import format_failures, load_cases, run_cases
     from efklab.errors import EfklabError
 
     cases, problems = [], []

@@ -64,10 +64,10 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
 
 def run_doctor(args: argparse.Namespace) -> int:
     """Read the inputs, run the checks, print the findings; exit 1 on an error."""
-    from efklab.adapters.doctorrun import diagnose
+    from efklab.jobs.doctorrun import diagnose
     from efklab.cli.doctortext import print_checks, print_report
-    from efklab.doctor import select_checks
-    from efklab.doctorinputs import DoctorSettings
+    from efklab.doctor.registry import select_checks
+    from efklab.doctor.inputs import DoctorSettings
     from efklab.errors import UsageError
 
     checks = select_checks(args.only, args.skip)

@@ -9,10 +9,10 @@ from typing import Any
 
 from efklab.cli.common import add_connection_options, add_json_option, add_transform_options, finish_with_unreadable
 from efklab.errors import UsageError
-from efklab.layout import ExpectedLayout, LayoutDiff, daily_index_counts, diff_layout, expect_layout, parse_cat_indices
-from efklab.mappings import find_pattern_conflicts
-from efklab.retention import retention_days
-from efklab.shards import ShardProjection, compare_strategies
+from efklab.lambda_.layout import ExpectedLayout, LayoutDiff, daily_index_counts, diff_layout, expect_layout, parse_cat_indices
+from efklab.opensearch.mappings import find_pattern_conflicts
+from efklab.retention.policy import retention_days
+from efklab.opensearch.shards import ShardProjection, compare_strategies
 from efklab.units import format_time
 
 DESCRIPTION = """\
@@ -61,10 +61,10 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
 
 
 def run(args: argparse.Namespace) -> int:
-    from efklab.indices import compile_index_strategy
-    from efklab.indextemplate import MAPPED_FIELDS, index_pattern
-    from efklab.payloads import iter_payload_records
-    from efklab.transform import TransformOptions
+    from efklab.opensearch.indexnames import compile_index_strategy
+    from efklab.lambda_.indextemplate import MAPPED_FIELDS, index_pattern
+    from efklab.cloudwatch.payloads import iter_payload_records
+    from efklab.lambda_.transform import TransformOptions
 
     options = TransformOptions(mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz)
     pattern = args.pattern or index_pattern(compile_index_strategy("seed" if args.mode == "seed" else args.index_strategy,

@@ -17,16 +17,16 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from efklab.cli.common import add_json_option
-from efklab.concatevents import ROUTE_DROPPED, ROUTE_ERROR
+from efklab.fluentd.concat.events import ROUTE_DROPPED, ROUTE_ERROR
 from efklab.errors import EfklabError, UsageError
 from efklab.model import Reject
 
 if TYPE_CHECKING:  # the engine, the readers and the config parser load when a sub-command runs
-    from efklab.concatevents import Emitted
-    from efklab.multiline import Grouper
-    from efklab.rulespec import RuleChoice
+    from efklab.fluentd.concat.events import Emitted
+    from efklab.multiline.grouping import Grouper
+    from efklab.multiline.rulespec import RuleChoice
 
-FLUSH_TIMEOUT_MODES = ("event-time", "off")  # efklab.multiline.FLUSH_TIMEOUT_MODES
+FLUSH_TIMEOUT_MODES = ("event-time", "off")  # efklab.multiline.grouping.FLUSH_TIMEOUT_MODES
 
 # (option, concat parameter, help); values are taken as fluentd sees them after config quoting.
 RULE_OPTIONS = (
@@ -129,7 +129,7 @@ def _explicit_rule(args: argparse.Namespace) -> bool:
 # --- group -------------------------------------------------------------------------------------
 def _expand_logfiles(args: argparse.Namespace) -> None:
     """A directory stands for its *.log files (sorted), so a file keeps its own name for in_tail routing."""
-    from efklab.adapters.sampleset import container_log_paths
+    from efklab.jobs.sampleset import container_log_paths
 
     args.logfiles = [path for path, _name in container_log_paths(args.logfiles)]
 
@@ -171,7 +171,7 @@ def _note_rejects(note: Any, rejects: list[Reject]) -> None:
 def write_events(chunks: Iterable[list[Emitted]], out: Any) -> tuple[Counter[str], int]:
     """Write lists of events as JSON lines to a binary stream (dropped ones are only counted);
     the events per route and the records they hold."""
-    from efklab.multiline import EventEncoder
+    from efklab.multiline.grouping import EventEncoder
 
     lines_of = EventEncoder().lines
     counts: Counter[str] = Counter()
@@ -207,11 +207,11 @@ def _fewer_collections(first_generation: int = 100_000) -> Iterator[None]:
 
 def _group_choices(args: argparse.Namespace) -> list[RuleChoice]:
     """The rule for each log file (configs may route files to different concat filters)."""
-    from efklab.rulespec import choose_filter, rule_from_options
+    from efklab.multiline.rulespec import choose_filter, rule_from_options
 
     if not args.config:
         return [rule_from_options(_rule_params(args))] * len(args.logfiles)
-    from efklab.fluentconf import load_config
+    from efklab.fluentd.config.find import load_config
 
     config = load_config(args.config)
     for note in config.notes:
@@ -225,7 +225,7 @@ def _group_choices(args: argparse.Namespace) -> list[RuleChoice]:
 
 
 def _group_events(args: argparse.Namespace, choices: list[RuleChoice], bar: Any, rejects: list[Reject]) -> Iterator[list[Emitted]]:
-    from efklab.multiline import Grouper, read_log_chunks
+    from efklab.multiline.grouping import Grouper, read_log_chunks
 
     groupers: dict[int, Grouper] = {}
     for path, choice in zip(args.logfiles, choices):
@@ -258,8 +258,8 @@ def _progress(*, enabled: bool) -> Any:
 def run_diff(args: argparse.Namespace) -> int:
     """Diff the groupings of --old and --new; exit 0 identical, 1 different."""
     _expand_logfiles(args)
-    from efklab.multiline import diff_rules, read_log_records
-    from efklab.rulespec import resolve_spec
+    from efklab.multiline.grouping import diff_rules, read_log_records
+    from efklab.multiline.rulespec import resolve_spec
 
     params = _rule_params(args)
     first = args.logfiles[0]
@@ -298,8 +298,8 @@ def run_diff(args: argparse.Namespace) -> int:
 # --- filters -----------------------------------------------------------------------------------
 def run_filters(args: argparse.Namespace) -> int:
     """List concat filters; exit 1 when fluentd would refuse one of them."""
-    from efklab.fluentconf import find_concat_filters, load_config
-    from efklab.rulespec import describe_filter, rule_from_filter
+    from efklab.fluentd.config.find import find_concat_filters, load_config
+    from efklab.multiline.rulespec import describe_filter, rule_from_filter
 
     items: list[dict[str, Any]] = []
     refused = 0

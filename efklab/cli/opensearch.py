@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
 
 
 def run_up(args: argparse.Namespace) -> int:
-    from efklab.adapters import node
+    from efklab.adapters.localnode import lifecycle as node
 
     state, _ = node.up(nodes=args.nodes, port=args.port, fast_ism=args.fast_ism, ism_jitter=args.ism_jitter,
                        refresh=args.refresh_cache, say=_say)
@@ -51,7 +51,7 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def run_down(args: argparse.Namespace) -> int:
-    from efklab.adapters import node
+    from efklab.adapters.localnode import lifecycle as node
 
     stopped = node.down(wipe=args.wipe, grace=args.grace)
     if stopped is None:
@@ -62,7 +62,7 @@ def run_down(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from efklab.adapters import node
+    from efklab.adapters.localnode import lifecycle as node
 
     settings = node.load_settings()
     current = node.status(settings)

@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
 def run(args: argparse.Namespace) -> int:
     """Measure, explain, recommend; exit 1 when the checked view is out of order beyond the threshold."""
     from efklab.adapters.opensearch import connection_from_env, make_client
-    from efklab.ordering_views import DEFAULT_TIEBREAKERS, check_ordering, measure_views
+    from efklab.jobs.ordering_views import DEFAULT_TIEBREAKERS, check_ordering, measure_views
 
     if args.candidate_provenance and not args.candidate_index:
         raise UsageError("--candidate-provenance needs --candidate-index", source="--candidate-provenance")
@@ -84,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
                                provenance=_provenance(args.candidate_provenance), tiebreakers=tiebreakers, descending=descending)
     truncated = None
     if provenance is not None:
-        from efklab.ordering_diagnosis import count_truncated_ties
-        from efklab.ordering_views import read_line_times
+        from efklab.ordering.diagnosis import count_truncated_ties
+        from efklab.jobs.ordering_views import read_line_times
 
         times = read_line_times(provenance, args.logs or Path(args.provenance).resolve().parent)
         truncated = count_truncated_ties(views[0].report, times) if times else None
@@ -121,7 +121,7 @@ def _fields(text: str) -> tuple[str, ...]:
 
 
 def _local_node() -> str:
-    from efklab.adapters.node import ensure_local_node
+    from efklab.adapters.localnode.lifecycle import ensure_local_node
 
     return ensure_local_node(say=lambda line: print(line, file=sys.stderr))
 
@@ -130,7 +130,7 @@ def _provenance(path: str | None) -> dict[str, Any] | None:
     if not path:
         return None
     from efklab.adapters.files import iter_lines
-    from efklab.ordering import parse_provenance
+    from efklab.ordering.measure import parse_provenance
 
     rows = []
     for number, raw in iter_lines(path):
@@ -148,7 +148,7 @@ def _provenance(path: str | None) -> dict[str, Any] | None:
 
 
 def _export(path: str, check: Any, pattern: str, order: str) -> dict[str, Any]:
-    from efklab.dashboards import check_saved_objects, render_ndjson, saved_objects
+    from efklab.opensearch.dashboards import check_saved_objects, render_ndjson, saved_objects
 
     rec = check.recommendation
     logical = rec.tiebreaker or next((v.measurement.tiebreaker for v in check.views if v.measurement.tiebreaker), ())

@@ -9,16 +9,16 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from efklab.bulk import BulkSettings, ReplaySummary, RetryPolicy, render_summary
+from efklab.opensearch.bulk import BulkSettings, ReplaySummary, RetryPolicy, render_summary
 from efklab.cli.common import add_connection_options, add_json_option, add_transform_options
 from efklab.errors import EfklabError, UsageError
 from efklab.model import UNREADABLE_STAGES, Reject
 
 if TYPE_CHECKING:  # the adapters (opensearch-py) and the transform load when a replay runs
     from efklab.adapters.opensearch import Connection
-    from efklab.batches import BatchAnswer
-    from efklab.payloads import Payload
-    from efklab.transform import BulkAction, TransformOptions
+    from efklab.opensearch.batches import BatchAnswer
+    from efklab.cloudwatch.payloads import Payload
+    from efklab.lambda_.transform import BulkAction, TransformOptions
 
 DEFAULT_DEAD_LETTERS = "replay-dead-letters.jsonl"
 _BULK = BulkSettings()
@@ -76,7 +76,7 @@ def send_batches(*args: Any, **kwargs: Any) -> Iterator[BatchAnswer]:
 
 
 def _options(args: argparse.Namespace) -> TransformOptions:
-    from efklab.transform import TransformOptions, compile_options
+    from efklab.lambda_.transform import TransformOptions, compile_options
 
     options = TransformOptions(mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz)
     compile_options(options)
@@ -94,7 +94,7 @@ def _bulk_settings(args: argparse.Namespace) -> BulkSettings:
 
 
 def _connect(args: argparse.Namespace) -> Connection:
-    from efklab.adapters import node
+    from efklab.adapters.localnode import lifecycle as node
     from efklab.adapters.opensearch import connection_from_env
 
     url = args.opensearch_url or node.ensure_local_node(say=_say)
@@ -122,10 +122,10 @@ def run(args: argparse.Namespace) -> int:
     from efklab.adapters.files import check_inputs
     from efklab.adapters.opensearch import install_index_template, make_client
     from efklab.adapters.replayfiles import DeadLetterFile, fingerprint_inputs, load_checkpoint, save_checkpoint
-    from efklab.checkpoint import ReplayCheckpoint, ReplayProgress, check_resumable
-    from efklab.indextemplate import pattern_for, replay_template
-    from efklab.payloads import iter_payload_records
-    from efklab.replay import replay_records
+    from efklab.lambda_.checkpoint import ReplayCheckpoint, ReplayProgress, check_resumable
+    from efklab.lambda_.indextemplate import pattern_for, replay_template
+    from efklab.cloudwatch.payloads import iter_payload_records
+    from efklab.lambda_.replay import replay_records
 
     options = _options(args)
     settings = _bulk_settings(args)

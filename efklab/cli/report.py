@@ -64,14 +64,14 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
 
 def run(args: argparse.Namespace) -> int:
     """Run the report; print where it is and the verdict."""
-    from efklab import reports  # papermill and nbconvert load only when this command runs
+    from efklab.reports import runner as reports  # papermill and nbconvert load only when this command runs
 
     folder = args.notebooks or reports.default_notebook_dir()
     if not folder.is_dir():
         raise UsageError(f"no such notebook folder: {folder}", source="--notebooks")
     notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
     if args.list:
-        from efklab.reportparams import select_notebooks
+        from efklab.reports.params import select_notebooks
 
         return _list(select_notebooks(notebooks, args.only), args.json)
     supplied = {name: value for name, value in args.parameter}
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(notebooks: list[Path], as_json: bool) -> int:
-    from efklab.reports import inspect_parameters
+    from efklab.reports.runner import inspect_parameters
 
     listing = {path.stem: inspect_parameters(path) for path in notebooks}
     if as_json:

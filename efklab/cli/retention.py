@@ -14,11 +14,11 @@ from efklab.cli.common import add_connection_options, add_json_option, add_trans
 from efklab.cli.retentiontext import describe_policy, print_simulation, simulation_json
 from efklab.errors import InputError, PayloadError, PolicyError, RemoteError, UsageError
 from efklab.model import UNREADABLE_STAGES
-from efklab.indexpatterns import patterns_overlap
-from efklab.ismschedule import JobSettings
-from efklab.ismtemplates import attach_policy
-from efklab.retention import Policy, load_policy
-from efklab.retention_forecast import Generation, find_traps, plan_generations, summarize_at
+from efklab.opensearch.patterns import patterns_overlap
+from efklab.retention.schedule import JobSettings
+from efklab.retention.attachment import attach_policy
+from efklab.retention.policy import Policy, load_policy
+from efklab.retention.forecast import Generation, find_traps, plan_generations, summarize_at
 from efklab.units import parse_time
 
 DESCRIPTION = """\
@@ -169,7 +169,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     findings = find_traps(generations, policies)
     summary = summarize_at(generations, at)
     if args.plot:
-        from efklab.plots import plot_retention_timeline
+        from efklab.reports.plots import plot_retention_timeline
 
         plot_retention_timeline(generations, now=at).savefig(args.plot, dpi=110)
     if args.json:
@@ -181,9 +181,9 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 def _generations_from_payloads(args: argparse.Namespace, policies: list[Policy], settings: JobSettings,
                                applied_at: dict[str, int] | None, replayed: int | None) -> list[Generation]:
-    from efklab.layout import expect_layout
-    from efklab.payloads import iter_payload_records
-    from efklab.transform import TransformOptions
+    from efklab.lambda_.layout import expect_layout
+    from efklab.cloudwatch.payloads import iter_payload_records
+    from efklab.lambda_.transform import TransformOptions
 
     options = TransformOptions(mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz)
     layout = expect_layout(iter_payload_records(args.payloads), options)
@@ -202,8 +202,8 @@ def _generations_from_cluster(args: argparse.Namespace, policies: list[Policy],
                               applied_at: dict[str, int] | None) -> tuple[list[Generation], JobSettings]:
     from efklab.adapters.ism import IsmApi, ism_installed, read_index_facts, read_job_settings
     from efklab.cli.target import open_target
-    from efklab.ismexplain import read_explain
-    from efklab.ismschedule import forecast_index
+    from efklab.retention.explain import read_explain
+    from efklab.retention.schedule import forecast_index
 
     client, conn = open_target(args)
     facts = [f for f in read_index_facts(client, conn, args.pattern) if not f.name.startswith(".")]
@@ -286,7 +286,7 @@ def _print_apply(args: argparse.Namespace, base: str, patterns: list[str], resul
 def run_explain(args: argparse.Namespace) -> int:
     from efklab.adapters.ism import IsmApi
     from efklab.cli.target import open_target
-    from efklab.ismexplain import read_explain
+    from efklab.retention.explain import read_explain
 
     client, conn = open_target(args)
     _require_ism(client, conn)

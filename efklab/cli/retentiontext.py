@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from efklab.ismschedule import JobSettings
-from efklab.retention import Policy
-from efklab.retention_forecast import Finding, Generation, status_at
+from efklab.retention.schedule import JobSettings
+from efklab.retention.policy import Policy
+from efklab.retention.forecast import Finding, Generation, status_at
 from efklab.units import DAY_MS, format_time
 
 

@@ -2,7 +2,7 @@
 
 ``generate`` writes container logs, the CloudWatch payloads the seed's pipeline delivers for
 them, per-event provenance and the truth of every logical statement; ``payloads`` runs any
-fluentd config over existing container logs.  Both go through ``efklab.pipeline``.
+fluentd config over existing container logs.  Both go through ``efklab.fluentd.pipeline``.
 """
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from efklab.errors import UsageError
 
 if TYPE_CHECKING:
-    from efklab.cloudwatch import Delivery
-    from efklab.pipeline import PipelineOptions, PipelineResult
-    from efklab.samples import SampleSpec
+    from efklab.cloudwatch.delivery import Delivery
+    from efklab.fluentd.pipeline import PipelineOptions, PipelineResult
+    from efklab.samples.generate import SampleSpec
 
-FORMATS = ("docker", "cri")  # efklab.samples.FORMATS (the pipeline loads when a sub-command runs)
+FORMATS = ("docker", "cri")  # efklab.samples.generate.FORMATS (the pipeline loads when a sub-command runs)
 
 SEED_CONFIG = Path(__file__).resolve().parents[2] / "data" / "samples" / "fluentd.yaml"
 
@@ -91,8 +91,8 @@ def _env(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _options(args: argparse.Namespace, facts: Any = None) -> PipelineOptions:
-    from efklab.cloudwatch import Subscription
-    from efklab.pipeline import PipelineOptions
+    from efklab.cloudwatch.delivery import Subscription
+    from efklab.fluentd.pipeline import PipelineOptions
 
     subscription = Subscription(owner=args.owner, filter_name=args.filter_name, control_message=not args.no_control_message)
     return PipelineOptions(cluster=args.cluster_name, subscription=subscription, seed=args.seed, facts=facts)
@@ -108,12 +108,12 @@ def _config_path(args: argparse.Namespace) -> str:
 
 def run_generate(args: argparse.Namespace) -> int:
     """Write a complete, reproducible sample set."""
-    from efklab.adapters.sampleset import gzip_bytes, jsonl, pods_json, prepare_out_dir, read_container_logs, write_text
-    from efklab.fluentconf import load_config
-    from efklab.payloads import payload_json, to_lambda_event
-    from efklab.pipeline import run_pipeline
-    from efklab.routing import plan_routes
-    from efklab.samples import SampleSpec, generate_containers, pod_facts, render_log, truth_rows
+    from efklab.jobs.sampleset import gzip_bytes, jsonl, pods_json, prepare_out_dir, read_container_logs, write_text
+    from efklab.fluentd.config.find import load_config
+    from efklab.cloudwatch.payloads import payload_json, to_lambda_event
+    from efklab.fluentd.pipeline import run_pipeline
+    from efklab.fluentd.routing import plan_routes
+    from efklab.samples.generate import SampleSpec, generate_containers, pod_facts, render_log, truth_rows
 
     try:
         start = datetime.strptime(args.start, "%Y-%m-%d").replace(tzinfo=timezone.utc)
@@ -152,11 +152,11 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_payloads(args: argparse.Namespace) -> int:
     """Payloads (and provenance, rejects) for existing container logs."""
-    from efklab.adapters.sampleset import container_log_paths, jsonl, load_pods, read_container_logs, write_output
-    from efklab.fluentconf import load_config
-    from efklab.payloads import payload_json, to_lambda_event
-    from efklab.pipeline import run_pipeline
-    from efklab.routing import plan_routes
+    from efklab.jobs.sampleset import container_log_paths, jsonl, load_pods, read_container_logs, write_output
+    from efklab.fluentd.config.find import load_config
+    from efklab.cloudwatch.payloads import payload_json, to_lambda_event
+    from efklab.fluentd.pipeline import run_pipeline
+    from efklab.fluentd.routing import plan_routes
 
     routes = plan_routes(load_config(args.config), _env(args))
     files = container_log_paths(args.logs)
@@ -197,7 +197,7 @@ def _manifest(args: argparse.Namespace, spec: SampleSpec, logs: list[Any], resul
     """What was generated and with which options (the output directory left out, so any copy is identical)."""
     import json
 
-    from efklab.samples import format_rfc3339nano
+    from efklab.samples.generate import format_rfc3339nano
 
     options = ["--events", str(spec.events), "--seed", str(spec.seed), "--days", str(spec.days), "--recent-days",
                str(spec.recent_days), "--old-day-events", str(spec.old_day_events), "--start", args.start, "--format", spec.format,

@@ -17,7 +17,7 @@ def open_target(args: argparse.Namespace) -> tuple[Any, Connection]:
     """A checked client for the URL given, or for this checkout's local node (started when needed)."""
     url = getattr(args, "opensearch_url", None)
     if not url:
-        from efklab.adapters.node import ensure_local_node
+        from efklab.adapters.localnode.lifecycle import ensure_local_node
 
         url = ensure_local_node(say=say)
     conn = connection_from_env(url, aws_region=getattr(args, "aws_region", None), ca_certs=getattr(args, "ca_certs", None),

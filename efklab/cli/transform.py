@@ -12,8 +12,8 @@ from typing import IO, Any
 from efklab.cli.common import add_transform_options
 from efklab.errors import InputError, UsageError
 from efklab.model import Reject
-from efklab.payloads import Payload, iter_payload_records
-from efklab.transform import TransformOptions, compile_options, render_bulk, transform_payload
+from efklab.cloudwatch.payloads import Payload, iter_payload_records
+from efklab.lambda_.transform import TransformOptions, compile_options, render_bulk, transform_payload
 
 SHOWN_REJECTS = 20  # reject lines printed on stderr before the rest is only counted
 

@@ -10,8 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from efklab.payloads import decode_payload, to_lambda_event
-from efklab.transform import TransformOptions, render_bulk, transform_payload
+from efklab.cloudwatch.payloads import decode_payload, to_lambda_event
+from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload
 from tests.differential.oracle import NodeOracle
 
 SEED = TransformOptions(mode="seed")

@@ -1,4 +1,4 @@
-"""efklab.jscompat against JavaScript itself: numbers, isNumeric, dates, JSON round trips."""
+"""efklab.js.compat against JavaScript itself: numbers, isNumeric, dates, JSON round trips."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.jscompat import format_number, is_numeric, iso_timestamp, parse_json, stringify, time_clip, to_number, utc_date
+from efklab.js.compat import format_number, is_numeric, iso_timestamp, parse_json, stringify, time_clip, to_number, utc_date
 from tests.differential.oracle import NodeOracle
 
 pytestmark = pytest.mark.differential

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from efklab.errors import RuleError
-from efklab.rubyregex import RubyRegexp, compile_concat_param
+from efklab.ruby.regexp import RubyRegexp, compile_concat_param
 from tests.conftest import FLUENTD_CORPUS
 
 pytestmark = [

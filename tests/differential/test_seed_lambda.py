@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from efklab.payloads import to_lambda_event
+from efklab.cloudwatch.payloads import to_lambda_event
 from efklab.testing import make_event_id
 from tests.differential.check import compare_with_seed, ours
 from tests.differential.corpus import Corpus
@@ -63,8 +63,8 @@ def test_payloads_with_invalid_utf8_decode_as_the_handler_does(seed_oracle: Node
     import base64
     import gzip
 
-    from efklab.payloads import decode_payload
-    from efklab.transform import TransformOptions, render_bulk, transform_payload
+    from efklab.cloudwatch.payloads import decode_payload
+    from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload
 
     message = b'{\\"k\\":\\"a\xed\xa0\x80b\xf0\x9f\x98\xc3(\xff\xe2\x82\\"}'
     text = (
@@ -151,8 +151,8 @@ def test_hypothesis_payloads_match_the_seed_lambda(seed_oracle: NodeOracle, payl
 
 def test_opensearch_mode_documents_are_the_seeds_documents(seed_oracle: NodeOracle) -> None:
     """--mode opensearch writes the seed Lambda's document bytes; only the action lines differ."""
-    from efklab.payloads import decode_payload
-    from efklab.transform import TransformOptions, transform_payload
+    from efklab.cloudwatch.payloads import decode_payload
+    from efklab.lambda_.transform import TransformOptions, transform_payload
 
     payloads = Corpus(11).payloads(40)
     outcome = compare_with_seed(payloads, seed_oracle)

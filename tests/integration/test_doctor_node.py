@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from efklab.adapters.doctorrun import diagnose
+from efklab.jobs.doctorrun import diagnose
 from efklab.adapters.ism import ism_installed
-from efklab.adapters.nodefacts import read_node_facts
+from efklab.jobs.nodefacts import read_node_facts
 from efklab.adapters.opensearch import delete_indices
 from efklab.cli import main
-from efklab.doctorinputs import DoctorSettings
+from efklab.doctor.inputs import DoctorSettings
 from efklab.testing import make_payload
 
 pytestmark = pytest.mark.integration

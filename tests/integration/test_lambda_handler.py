@@ -17,13 +17,13 @@ import pytest
 from botocore.credentials import Credentials
 from moto import mock_aws
 
-from efklab import lambda_handler
+from efklab.deploy import handler as lambda_handler
 from efklab.adapters import aws
 from efklab.adapters.opensearch import count_per_index, delete_indices, iter_hits
-from efklab.bulk import RequestFailure
+from efklab.opensearch.bulk import RequestFailure
 from efklab.errors import RemoteError
-from efklab.lambda_handler import DeliveryFailed, load_config, process_event
-from efklab.lambda_transport import make_post
+from efklab.deploy.handler import DeliveryFailed, load_config, process_event
+from efklab.deploy.transport import make_post
 from efklab.testing import lambda_event, make_control_payload, make_payload
 from tests.integration.recording_proxy import RecordingProxy
 

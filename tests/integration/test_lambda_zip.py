@@ -12,7 +12,7 @@ import botocore
 import pytest
 
 from efklab.adapters.opensearch import count_per_index, delete_indices
-from efklab.lambda_build import inspect_handler
+from efklab.deploy.build import inspect_handler
 from efklab.testing import lambda_event, make_payload
 from tests.conftest import ROOT
 from tests.integration.recording_proxy import RecordingProxy
@@ -28,7 +28,7 @@ import json, sys
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
 for name in filter(None, sys.argv[4].split(",")):  # optional accelerators the runtime lacks: not importable
     sys.modules[name] = None
-import efklab, efklab.lambda_handler as module
+import efklab, efklab.deploy.handler as module
 assert efklab.__file__.startswith(sys.argv[1]), "imported efklab from " + efklab.__file__
 class Context:
     aws_request_id = "zip-request-1"
@@ -39,7 +39,7 @@ print(json.dumps({"result_outcome": result["outcome"], "heavy_modules": heavy}))
 
 
 def _build(out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "efklab.lambda_build", str(out)], cwd=ROOT, capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "efklab.deploy.build", str(out)], cwd=ROOT, capture_output=True, text=True, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +47,17 @@ def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("zip") / "lambda.zip"
     done = _build(out)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"{out}: ") and "bytes" in done.stdout and "efklab.lambda_handler.handler" in done.stdout
+    assert done.stdout.startswith(f"{out}: ") and "bytes" in done.stdout and "efklab.deploy.handler.handler" in done.stdout
     return out
 
 
 def test_the_zip_holds_the_handler_and_only_the_core_it_imports(lambda_zip: Path) -> None:
     """The handler, the payload codec, transform and bulk core are in; the CLI, opensearch-py adapter and notebooks are not."""
     names = set(zipfile.ZipFile(lambda_zip).namelist())
-    for needed in ("efklab/__init__.py", "efklab/lambda_handler.py", "efklab/lambda_transport.py", "efklab/payloads.py",
-                   "efklab/transform.py", "efklab/bulk.py", "efklab/adapters/aws.py"):
+    for needed in ("efklab/__init__.py", "efklab/deploy/handler.py", "efklab/deploy/transport.py", "efklab/cloudwatch/payloads.py",
+                   "efklab/lambda_/transform.py", "efklab/opensearch/bulk.py", "efklab/adapters/aws.py"):
         assert needed in names
-    assert not any(n.startswith("efklab/cli/") or n in ("efklab/adapters/opensearch.py", "efklab/adapters/node.py", "efklab/reports.py") for n in names)
+    assert not any(n.startswith("efklab/cli/") or n in ("efklab/adapters/opensearch.py", "efklab/adapters/localnode/lifecycle.py", "efklab/reports/runner.py") for n in names)
     assert all(n.endswith(".py") for n in names)
 
 

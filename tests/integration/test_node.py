@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from efklab.adapters import node
-from efklab.adapters.distribution import MARKER, ensure_distribution, read_distribution
-from efklab.adapters.java import find_java_home
-from efklab.nodeconfig import INDEX_MANAGEMENT, JOB_SCHEDULER
+from efklab.adapters.localnode import lifecycle as node
+from efklab.adapters.localnode.distribution import MARKER, ensure_distribution, read_distribution
+from efklab.adapters.localnode.java import find_java_home
+from efklab.opensearch.nodeconfig import INDEX_MANAGEMENT, JOB_SCHEDULER
 
 pytestmark = pytest.mark.integration
 EFKLAB = [sys.executable, "-m", "efklab"]

@@ -11,9 +11,9 @@ import pytest
 from efklab.adapters.discover import iter_displayed
 from efklab.adapters.opensearch import delete_indices
 from efklab.cli import main
-from efklab.dashboards import check_saved_objects
-from efklab.ordering import SourceRef
-from efklab.ordering_views import check_ordering, measure_views
+from efklab.opensearch.dashboards import check_saved_objects
+from efklab.ordering.measure import SourceRef
+from efklab.jobs.ordering_views import check_ordering, measure_views
 
 pytestmark = pytest.mark.integration
 

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from efklab.adapters import node
+from efklab.adapters.localnode import lifecycle as node
 from efklab.adapters.opensearch import Connection, count_per_index, delete_indices, make_client
 from efklab.cli import main
-from efklab.indextemplate import pattern_for, template_name
-from efklab.payloads import Payload, iter_payload_records
+from efklab.lambda_.indextemplate import pattern_for, template_name
+from efklab.cloudwatch.payloads import Payload, iter_payload_records
 from efklab.testing import DEFAULT_TIMESTAMP, lambda_event, make_event, make_payload
-from efklab.transform import TransformOptions, transform_payload
+from efklab.lambda_.transform import TransformOptions, transform_payload
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

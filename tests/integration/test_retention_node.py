@@ -18,12 +18,12 @@ from typing import Any, TypeVar
 
 import pytest
 
-from efklab.adapters import node
+from efklab.adapters.localnode import lifecycle as node
 from efklab.adapters.ism import IsmApi, read_index_facts
-from efklab.ismexplain import read_explain
-from efklab.ismschedule import JobSettings, forecast_index
-from efklab.ismtemplates import attach_policy
-from efklab.retention import parse_policy
+from efklab.retention.explain import read_explain
+from efklab.retention.schedule import JobSettings, forecast_index
+from efklab.retention.attachment import attach_policy
+from efklab.retention.policy import parse_policy
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from efklab.reports import default_notebook_dir, run_report
+from efklab.reports.runner import default_notebook_dir, run_report
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from efklab import workbench
+from efklab.jobs import workbench
 from efklab.adapters.opensearch import cat_indices, delete_indices
-from efklab.reports import default_notebook_dir, run_report
+from efklab.reports.runner import default_notebook_dir, run_report
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.integration, pytest.mark.slow]
 

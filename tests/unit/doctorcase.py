@@ -31,12 +31,12 @@ from typing import Any
 
 import yaml
 
-from efklab.adapters.doctorfiles import read_inputs
-from efklab.doctor import CHECKS, DoctorReport, run_checks
-from efklab.doctorinputs import DoctorSettings, NodeFacts
-from efklab.eventtime import parse_event_time
-from efklab.ismtemplates import IndexFacts
-from efklab.samples import format_rfc3339nano
+from efklab.jobs.doctorfiles import read_inputs
+from efklab.doctor.registry import CHECKS, DoctorReport, run_checks
+from efklab.doctor.inputs import DoctorSettings, NodeFacts
+from efklab.fluentd.eventtime import parse_event_time
+from efklab.retention.attachment import IndexFacts
+from efklab.samples.generate import format_rfc3339nano
 from efklab.testing import make_event, make_payload
 from efklab.units import parse_time
 

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.batches import BatchAnswer, answer_batch, batch_actions, render_body
-from efklab.bulk import ReplaySummary, RequestFailure, RetryPolicy, fold_results, fold_tallies, item_result
+from efklab.opensearch.batches import BatchAnswer, answer_batch, batch_actions, render_body
+from efklab.opensearch.bulk import ReplaySummary, RequestFailure, RetryPolicy, fold_results, fold_tallies, item_result
 from efklab.errors import RemoteError
 from efklab.model import ItemResult, Reject
-from efklab.replay import replay_records
-from efklab.transform import BulkAction, TransformOptions, render_bulk
+from efklab.lambda_.replay import replay_records
+from efklab.lambda_.transform import BulkAction, TransformOptions, render_bulk
 from tests.unit.test_replay import MemoryLetters, node_send, records
 
 POLICY = RetryPolicy(max_retries=2, initial_backoff=0.5, max_backoff=1.0)

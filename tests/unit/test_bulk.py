@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from efklab.bulk import (
+from efklab.opensearch.bulk import (
     IndexTally,
     ReplaySummary,
     RequestFailure,
@@ -241,7 +241,7 @@ def test_unreadable_records_are_counted_apart_and_old_checkpoints_still_load() -
 
 def test_item_status_of_a_request_failure_without_status_counts_as_500() -> None:
     """An item made for a connection failure (no HTTP status) reads as 500, not a TypeError."""
-    from efklab.bulk import failed_item, item_status
+    from efklab.opensearch.bulk import failed_item, item_status
 
     item = failed_item('{"index":{"_index":"i","_id":"1"}}', None, "connection refused")
     assert item_status(item) == 500

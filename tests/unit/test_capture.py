@@ -20,8 +20,8 @@ from efklab.adapters import aws
 from efklab.cli import build_parser, main
 from efklab.cli import capture as capture_cli
 from efklab.errors import EfklabError, RemoteError
-from efklab.payloads import decode_payload, to_lambda_event
-from efklab.transform import TransformOptions, render_bulk, transform_payload
+from efklab.cloudwatch.payloads import decode_payload, to_lambda_event
+from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload
 from tests.conftest import SEED_DOCUMENT
 from tests.differential.oracle import NodeOracle, extract_seed_lambda, find_node
 
@@ -87,12 +87,12 @@ def account(aws_env: None, moto_clock: None) -> Iterator[Account]:
         role = iam.create_role(RoleName="logs-to-os", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         code = io.BytesIO()
         with zipfile.ZipFile(code, "w") as z:
-            z.writestr("efklab/lambda_handler.py", "def handler(event, context):\n    return None\n")
+            z.writestr("efklab/deploy/handler.py", "def handler(event, context):\n    return None\n")
         function = boto3.client("lambda").create_function(
             FunctionName="logs-to-opensearch",
             Runtime="python3.12",
             Role=role,
-            Handler="efklab.lambda_handler.handler",
+            Handler="efklab.deploy.handler.handler",
             Code={"ZipFile": code.getvalue()},
             Environment={"Variables": {"EFKLAB_MODE": "seed", "EFKLAB_OPENSEARCH_PASSWORD": "hunter2-in-env"}},
         )
@@ -243,7 +243,7 @@ def test_filters_file_names_the_pattern_and_redacts_the_lambda_environment(accou
     (described,) = group["filters"]
     assert described["destinationArn"] == account.function_arn
     config = described["destination"]["configuration"]
-    assert config["Handler"] == "efklab.lambda_handler.handler"
+    assert config["Handler"] == "efklab.deploy.handler.handler"
     assert config["Environment"]["Variables"] == {"EFKLAB_MODE": "seed", "EFKLAB_OPENSEARCH_PASSWORD": "<redacted>"}
     assert "hunter2" not in Path(f"{out}.filters.json").read_text()
 
@@ -293,7 +293,7 @@ def test_start_and_end_bound_the_events(account: Account, tmp_path: Path) -> Non
 
 def test_lambda_events_carry_the_same_payloads(account: Account, tmp_path: Path) -> None:
     """--lambda-events writes {"awslogs":{"data":base64(gzip(json))}} that decode to the plain capture."""
-    payloads = pytest.importorskip("efklab.payloads", reason="efklab.payloads (payload codec) is not built yet")
+    payloads = pytest.importorskip("efklab.cloudwatch.payloads", reason="efklab.cloudwatch.payloads (payload codec) is not built yet")
     _, plain = _capture(tmp_path, "--log-group", GROUP)
     rc, events = _capture(tmp_path, "--log-group", GROUP, "--lambda-events", name="events.jsonl")
     assert rc == 0

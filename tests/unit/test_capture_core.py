@@ -1,4 +1,4 @@
-"""The pure part of capture (efklab.capture): pages -> payloads, limits, checkpoints, times, redaction."""
+"""The pure part of capture (efklab.cloudwatch.capture): pages -> payloads, limits, checkpoints, times, redaction."""
 from __future__ import annotations
 
 import copy
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.capture import (
+from efklab.cloudwatch.capture import (
     CaptureLimits,
     CaptureQuery,
     PageResult,

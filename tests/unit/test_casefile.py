@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from efklab.casefile import format_failures, load_cases, parse_cases, run_cases
+from efklab.multiline.cases import format_failures, load_cases, parse_cases, run_cases
 from efklab.errors import InputError
 
 GOOD = """

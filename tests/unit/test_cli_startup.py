@@ -20,7 +20,8 @@ def test_help_loads_no_heavy_library(argv: list[str]) -> None:
 
 def test_choices_named_in_the_cli_match_the_core() -> None:
     """Option choices the CLI spells out (to avoid importing the core at start) are the core's own."""
-    from efklab import multiline, samples
+    from efklab.multiline import grouping as multiline
+    from efklab.samples import generate as samples
     from efklab.cli import multiline as multiline_cli
     from efklab.cli import samples as samples_cli
 

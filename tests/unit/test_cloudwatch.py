@@ -1,4 +1,4 @@
-"""CloudWatch emulation (efklab.cloudwatch): fluent-plugin-cloudwatch-logs batching and subscription payloads."""
+"""CloudWatch emulation (efklab.cloudwatch.delivery): fluent-plugin-cloudwatch-logs batching and subscription payloads."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.cloudwatch import (
+from efklab.cloudwatch.delivery import (
     EVENT_OVERHEAD_BYTES,
     MAX_BATCH_BYTES,
     Emitted,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from efklab.casefile import Case, load_cases, run_case
+from efklab.multiline.cases import Case, load_cases, run_case
 
 CASE_DIR = Path(__file__).parent / "cases" / "concat"
 CASES = [case for path in sorted(CASE_DIR.glob("*.yaml")) for case in load_cases(path)]

@@ -1,4 +1,4 @@
-"""Regexp mode's specialised loop (efklab.concatregexp) behaves exactly as the general state machine."""
+"""Regexp mode's specialised loop (efklab.fluentd.concat.fastpath) behaves exactly as the general state machine."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +6,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.concat import Concatenator, Emitted
-from efklab.concatrule import ConcatRule, build_rule
+from efklab.fluentd.concat.engine import Concatenator, Emitted
+from efklab.fluentd.concat.rule import ConcatRule, build_rule
 
 BASE = 1_619_608_144 * 10**9
 END = 1 << 126

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.concat import ROUTE_DROPPED, Emitted
-from efklab.concatrule import ConcatRule, build_rule
-from efklab.multiline import group_records
+from efklab.fluentd.concat.engine import ROUTE_DROPPED, Emitted
+from efklab.fluentd.concat.rule import ConcatRule, build_rule
+from efklab.multiline.grouping import group_records
 
 BASE = 1_619_608_144 * 10**9
 

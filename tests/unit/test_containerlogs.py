@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.containerlogs import (
+from efklab.fluentd.tail.containerlogs import (
     CRI_PARSE,
     SEED_PARSE,
     TEXT_PARSE,
@@ -24,8 +24,8 @@ from efklab.containerlogs import (
     ruby_inspect,
 )
 from efklab.errors import ConfigError, InputError
-from efklab.fluentconf import ParseSpec
-from efklab.logsurvey import survey_log
+from efklab.fluentd.config.find import ParseSpec
+from efklab.fluentd.tail.survey import survey_log
 from efklab.model import Reject
 
 CID = "8918eb5d18e2e03a761ae9db18435bf10a7ad4b48159d566102307b542562991"
@@ -205,7 +205,7 @@ def test_every_line_ends_in_exactly_one_record_or_reject_in_order(lines: list[st
 
 def test_multi_format_takes_the_first_pattern_that_parses() -> None:
     """<parse> @type multi_format: docker JSON or CRI lines, whichever <pattern> reads the line."""
-    from efklab.fluentconf import find_sources, parse_config_text
+    from efklab.fluentd.config.find import find_sources, parse_config_text
 
     text = ("<source>\n  @type tail\n  <parse>\n    @type multi_format\n    <pattern>\n      format json\n"
             "      time_format %Y-%m-%dT%H:%M:%S.%NZ\n    </pattern>\n    <pattern>\n"

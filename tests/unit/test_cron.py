@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from efklab.cron import parse_cron
+from efklab.retention.cron import parse_cron
 from efklab.units import format_time, parse_time
 
 

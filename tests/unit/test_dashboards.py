@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from efklab.dashboards import INDEX_REF, check_saved_objects, render_ndjson, saved_objects, sortable_field
+from efklab.opensearch.dashboards import INDEX_REF, check_saved_objects, render_ndjson, saved_objects, sortable_field
 
 
 def exported(tiebreaker: tuple[str, ...] = ("@id",)) -> list[dict]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from efklab.adapters.distribution import MARKER, read_distribution, summarize_maven_error, unpack_zip
+from efklab.adapters.localnode.distribution import MARKER, read_distribution, summarize_maven_error, unpack_zip
 
 MAVEN = Path(__file__).parent / "cases" / "maven"
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from efklab.adapters.doctorrun import diagnose, diagnose_samples
+from efklab.jobs.doctorrun import diagnose, diagnose_samples
 from efklab.cli import main
 from efklab.cli.doctortext import print_report
-from efklab.doctor import CHECK_IDS, select_checks
-from efklab.doctorinputs import DoctorSettings
+from efklab.doctor.registry import CHECK_IDS, select_checks
+from efklab.doctor.inputs import DoctorSettings
 from tests.conftest import ROOT
 
 SAMPLES = ROOT / "data" / "samples"

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from efklab.doctorchecks.concatregex import scan_start
-from efklab.ordering import CONTINUATION
+from efklab.doctor.checks.concatregex import scan_start
+from efklab.ordering.measure import CONTINUATION
 
 
 @dataclass(frozen=True)

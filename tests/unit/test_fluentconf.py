@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from efklab.errors import ConfigError, InputError
-from efklab.fluentconf import find_concat_filters, find_sources, load_config, parse_config_text
+from efklab.fluentd.config.find import find_concat_filters, find_sources, load_config, parse_config_text
 
 CASES = Path(__file__).parent / "cases" / "fluentconf"
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from efklab.fluentconf import ConcatFilter, find_concat_filters, load_config
+from efklab.fluentd.config.find import ConcatFilter, find_concat_filters, load_config
 from tests.conftest import FLUENTD_CORPUS
 
 EXPECTED = FLUENTD_CORPUS / "EXPECTED.json"

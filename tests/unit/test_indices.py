@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from efklab.errors import IndexNameError, UsageError
-from efklab.indices import (
+from efklab.opensearch.indexnames import (
     check_index_name,
     compile_index_strategy,
     index_name_problem,

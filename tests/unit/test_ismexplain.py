@@ -1,7 +1,7 @@
 """Explain answers read as rows: managed or not, state, failure, and the next thing ISM does."""
 from __future__ import annotations
 
-from efklab.ismexplain import read_explain
+from efklab.retention.explain import read_explain
 
 ANSWER = {
     "mydata-a-2021.06.01": {"index.plugins.index_state_management.policy_id": "delete_policy", "index": "mydata-a-2021.06.01",

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from efklab.jscompat import (
+from efklab.js.compat import (
     JsonScanner,
     encode_plain,
     fix_surrogates,

@@ -1,7 +1,7 @@
 """Expected index layout from documents, actual layout from _cat/indices, and their difference."""
 from __future__ import annotations
 
-from efklab.layout import LayoutBuilder, diff_layout, doc_counts, parse_cat_indices
+from efklab.lambda_.layout import LayoutBuilder, diff_layout, doc_counts, parse_cat_indices
 from efklab.model import Reject
 from efklab.units import parse_time
 

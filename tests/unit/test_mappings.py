@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from efklab.mappings import MappingPredictor, dynamic_type, find_pattern_conflicts, refusal
+from efklab.opensearch.mappings import MappingPredictor, dynamic_type, find_pattern_conflicts, refusal
 
 CASES = Path(__file__).parent / "cases"
 DYNAMIC = yaml.safe_load((CASES / "mapping_dynamic_types.yaml").read_text())

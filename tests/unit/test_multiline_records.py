@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from efklab.cli.multiline import write_events
-from efklab.concat import Emitted
-from efklab.concatrule import build_rule
-from efklab.containerlogs import fluentd_tag
+from efklab.fluentd.concat.engine import Emitted
+from efklab.fluentd.concat.rule import build_rule
+from efklab.fluentd.tail.containerlogs import fluentd_tag
 from efklab.model import Reject
-from efklab.multiline import (
+from efklab.multiline.grouping import (
     EventEncoder,
     event_to_json,
     group_chunks,

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from efklab.errors import UsageError
-from efklab.nodeconfig import (
+from efklab.opensearch.nodeconfig import (
     DEFAULT_VERSION,
     choose_java,
     cluster_name,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import subprocess
 
-from efklab.adapters.nodeprocess import NodeProcess, startup_exited
+from efklab.adapters.localnode.process import NodeProcess, startup_exited
 
 
 def test_a_launched_child_is_alive_until_it_exits_and_then_reads_as_exited() -> None:

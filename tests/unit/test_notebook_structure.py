@@ -12,7 +12,7 @@ import papermill
 import pytest
 
 from efklab.cli import build_parser
-from efklab.secretscan import scan_text
+from efklab.reports.secretscan import scan_text
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))

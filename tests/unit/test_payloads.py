@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from efklab.errors import InputError, PayloadError
 from efklab.model import Reject
-from efklab.payloads import LogEvent, Payload, decode_payload, encode_payload, iter_payload_records, to_lambda_event
+from efklab.cloudwatch.payloads import LogEvent, Payload, decode_payload, encode_payload, iter_payload_records, to_lambda_event
 from efklab.testing import make_control_payload, make_event, make_payload
 
 

@@ -1,4 +1,4 @@
-"""The pipeline recipe (efklab.pipeline, efklab.routing, efklab.fluentfilters): records -> filters -> concat -> payloads."""
+"""The pipeline recipe (efklab.fluentd.pipeline, efklab.fluentd.routing, efklab.fluentd.filters): records -> filters -> concat -> payloads."""
 from __future__ import annotations
 
 import json
@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.containerlogs import fluentd_tag
+from efklab.fluentd.tail.containerlogs import fluentd_tag
 from efklab.errors import ConfigError
-from efklab.fluentconf import load_config, parse_config_text
-from efklab.fluentfilters import add_kubernetes_metadata, build_record_transformer, make_pod_facts, transform_record
-from efklab.pipeline import PipelineOptions, SourceRecord, run_pipeline
-from efklab.routing import matches_pattern, plan_routes
+from efklab.fluentd.config.find import load_config, parse_config_text
+from efklab.fluentd.filters import add_kubernetes_metadata, build_record_transformer, make_pod_facts, transform_record
+from efklab.fluentd.pipeline import PipelineOptions, SourceRecord, run_pipeline
+from efklab.fluentd.routing import matches_pattern, plan_routes
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_CONFIG = ROOT / "data" / "samples" / "fluentd.yaml"

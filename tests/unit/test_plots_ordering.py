@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from efklab.ordering import Shown, SourceRef, measure_order
-from efklab.ordering_diagnosis import Measurement
-from efklab.ordering_views import View, check_ordering
-from efklab.plots_ordering import (
+from efklab.ordering.measure import Shown, SourceRef, measure_order
+from efklab.ordering.diagnosis import Measurement
+from efklab.jobs.ordering_views import View, check_ordering
+from efklab.reports.plots_ordering import (
     before_after_table,
     causes_table,
     group_size_table,

@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from efklab.concatrule import ConcatRule, build_rule
-from efklab.multiline import diff_rules
+from efklab.fluentd.concat.rule import ConcatRule, build_rule
+from efklab.multiline.grouping import diff_rules
 
 SEED = r"/\((D|E|T|I)\)\s\d{2}[:]\d{2}[:]\d{2}\[\d{3}\]/"
 AWS = r"/^(date:){0,1}\d{4}[-/]\d{1,2}[-/]\d{1,2}/"

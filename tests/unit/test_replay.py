@@ -9,16 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.bulk import ReplaySummary
-from efklab.checkpoint import InputFingerprint, ReplayCheckpoint, ReplayProgress, check_resumable
+from efklab.opensearch.bulk import ReplaySummary
+from efklab.lambda_.checkpoint import InputFingerprint, ReplayCheckpoint, ReplayProgress, check_resumable
 from efklab.errors import RemoteError, UsageError
-from efklab.indextemplate import index_pattern, pattern_for, replay_template
-from efklab.indices import compile_index_strategy
+from efklab.lambda_.indextemplate import index_pattern, pattern_for, replay_template
+from efklab.opensearch.indexnames import compile_index_strategy
 from efklab.model import ItemResult, Reject
-from efklab.payloads import Payload, decode_payload
-from efklab.replay import replay_records
+from efklab.cloudwatch.payloads import Payload, decode_payload
+from efklab.lambda_.replay import replay_records
 from efklab.testing import make_control_payload, make_event, make_payload
-from efklab.transform import BulkAction, TransformOptions
+from efklab.lambda_.transform import BulkAction, TransformOptions
 
 OPTIONS = TransformOptions()
 

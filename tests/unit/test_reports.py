@@ -13,7 +13,7 @@ import pytest
 
 from efklab.cli import main
 from efklab.errors import ReportError
-from efklab.reports import run_report
+from efklab.reports.runner import run_report
 
 NOW = dt.datetime(2024, 5, 1, 6, 30, tzinfo=dt.timezone.utc)
 FAKE_KEY_ID = "AKIAEFKLABTESTKEY123"  # shaped like an AWS access key id, not a real one
@@ -32,7 +32,7 @@ def write_notebook(path: Path, parameters: str, *cells: str) -> Path:
     return path
 
 
-CHECKS = "from efklab.reports import record_check\nrecord_check('under limit', count <= limit, count=count, limit=limit)"
+CHECKS = "from efklab.reports.runner import record_check\nrecord_check('under limit', count <= limit, count=count, limit=limit)"
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_a_notebook_that_raises_is_an_error_verdict_and_is_kept(tmp_path: Path) 
     path = write_notebook(
         tmp_path / "nb" / "02-broken.ipynb",
         "limit: int = 1  # unused",
-        "from efklab.reports import record_check\nrecord_check('before', True)",
+        "from efklab.reports.runner import record_check\nrecord_check('before', True)",
         "raise RuntimeError('node unreachable')",
         "record_check('never reached', True)",
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from efklab.ismschedule import JobSettings
-from efklab.retention import load_policy, parse_policy
-from efklab.retention_forecast import find_traps, index_lifetimes, name_date, plan_generations, status_at, summarize_at
+from efklab.retention.schedule import JobSettings
+from efklab.retention.policy import load_policy, parse_policy
+from efklab.retention.forecast import find_traps, index_lifetimes, name_date, plan_generations, status_at, summarize_at
 from efklab.units import DAY_MS, parse_time
 from tests.conftest import ROOT
 

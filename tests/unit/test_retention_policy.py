@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from efklab.errors import PolicyError
-from efklab.indexpatterns import globs_intersect, patterns_overlap, simple_match
-from efklab.retention import load_policy, parse_policy
+from efklab.opensearch.patterns import globs_intersect, patterns_overlap, simple_match
+from efklab.retention.policy import load_policy, parse_policy
 from efklab.units import parse_byte_size, parse_time_value
 from tests.conftest import ROOT
 
@@ -135,7 +135,7 @@ def test_overlap_agrees_with_brute_force(a: str, b: str) -> None:
 
 def test_retention_days_is_the_age_of_the_transition_into_delete() -> None:
     """30 for the seed; None for a policy that never deletes on age."""
-    from efklab.retention import retention_days
+    from efklab.retention.policy import retention_days
 
     assert retention_days(load_policy(SEED_POLICY.read_bytes())) == 30
     never = parse_policy({"policy": {"description": "d", "default_state": "a", "states": [{"name": "a"}]}})

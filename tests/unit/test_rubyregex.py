@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from efklab.errors import RuleError
-from efklab.fluentconf import parse_config_text
-from efklab.rubyregex import compile_concat_param, compile_ruby, concat_regexp_source, lint_concat_regexp
+from efklab.fluentd.config.find import parse_config_text
+from efklab.ruby.regexp import compile_concat_param, compile_ruby, concat_regexp_source, lint_concat_regexp
 
 CASES = Path(__file__).parent / "cases" / "rubyregex"
 

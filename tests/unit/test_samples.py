@@ -1,4 +1,4 @@
-"""The sample generator (efklab.samples): deterministic, realistic container log files with their truth."""
+"""The sample generator (efklab.samples.generate): deterministic, realistic container log files with their truth."""
 from __future__ import annotations
 
 import json
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.applogs import format_app_clock
+from efklab.samples.applogs import format_app_clock
 from efklab.errors import UsageError
-from efklab.samples import (
+from efklab.samples.generate import (
     RUNTIME_SPLIT_BYTES,
     SampleSpec,
     encode_docker_string,
@@ -216,7 +216,7 @@ def test_long_lines_are_split_into_16k_pieces() -> None:
     pieces = split_runtime_line(text)
     assert "".join(pieces) == text
     assert all(len(p.encode()) <= RUNTIME_SPLIT_BYTES for p in pieces)
-    from efklab.samples import Line
+    from efklab.samples.generate import Line
 
     assert render_docker_line(Line(0, "stdout", pieces[0], final=False)).startswith('{"log":"xxx')
     assert '\\n"' not in render_docker_line(Line(0, "stdout", pieces[0], final=False))

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from efklab.secretscan import credential_values, scan_text
+from efklab.reports.secretscan import credential_values, scan_text
 
 FOUND = [
     ("x AKIAIOSFODNN7EXAMPLE y", "AWS access key id"),

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from efklab.shards import compare_strategies, count_shards_over_time, project_shards, projection_series
+from efklab.opensearch.shards import compare_strategies, count_shards_over_time, project_shards, projection_series
 from efklab.units import DAY_MS
 
 

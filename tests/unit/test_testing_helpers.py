@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from efklab.payloads import decode_payload, encode_payload
+from efklab.cloudwatch.payloads import decode_payload, encode_payload
 from efklab.testing import (
     DEFAULT_TIMESTAMP,
     lambda_event,

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from efklab.errors import UsageError
-from efklab.payloads import decode_payload
+from efklab.cloudwatch.payloads import decode_payload
 from efklab.testing import make_event, make_payload, parse_bulk
-from efklab.transform import BulkAction, TransformOptions, render_bulk, transform_payload
+from efklab.lambda_.transform import BulkAction, TransformOptions, render_bulk, transform_payload
 
 CASES = Path(__file__).parent / "cases" / "transform" / "seed_quirks.yaml"
 SPEC = yaml.safe_load(CASES.read_text(encoding="utf-8"))
@@ -220,8 +220,8 @@ def test_fast_constructors_build_the_same_frozen_objects() -> None:
     """The hot loop's constructors give objects equal to the dataclasses' own, still frozen."""
     import dataclasses
 
-    from efklab.payloadschema import LogEvent, _log_event
-    from efklab.transform import _bulk_action
+    from efklab.cloudwatch.schema import LogEvent, _log_event
+    from efklab.lambda_.transform import _bulk_action
 
     assert _log_event("1", 2, "m", None, 3) == LogEvent("1", 2, "m", None, 3)
     action = _bulk_action("i", "1", "a", "s", "f", "p")

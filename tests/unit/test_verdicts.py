@@ -8,8 +8,8 @@ import nbformat
 import pytest
 
 from efklab.errors import ReportError
-from efklab.reportparams import ParameterSpec, bind_parameters, coerce_value, expand_out_template, select_notebooks
-from efklab.verdicts import CHECK_MIME, check_bundle, collect_checks, exit_code, summarize_checks
+from efklab.reports.params import ParameterSpec, bind_parameters, coerce_value, expand_out_template, select_notebooks
+from efklab.reports.verdicts import CHECK_MIME, check_bundle, collect_checks, exit_code, summarize_checks
 
 NOW = dt.datetime(2024, 5, 1, 6, 30, 5, tzinfo=dt.timezone.utc)
 

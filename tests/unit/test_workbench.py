@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from efklab import workbench
+from efklab.jobs import workbench
 from efklab.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]

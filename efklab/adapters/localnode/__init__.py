@@ -1,0 +1,1 @@
+"""The local OpenSearch node of this checkout: distribution, Java, process, lifecycle."""

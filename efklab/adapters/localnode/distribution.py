@@ -1,0 +1,181 @@
+"""Prepare (once) and cache a runnable OpenSearch: the integ-test distribution plus plugins.
+
+The distribution and plugin zips are fetched with ``mvn`` from their coordinates and the plugins
+are installed with the distribution's own ``opensearch-plugin``.  Preparation happens in a
+private folder that is renamed into place only when complete, under a lock file, so a crash or
+two concurrent ``up``\\s never leave something that looks like a good cache.  A plugin that
+cannot be fetched is recorded with the reason; the node then runs without it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from efklab.adapters.localnode.lockfile import locked
+from efklab.errors import NodeError
+from efklab.opensearch.nodeconfig import PLUGINS, NodeSettings
+
+MARKER = "efklab-cache.json"
+DISTRIBUTION_ARTIFACT = "org.opensearch.distribution.integ-test-zip:opensearch:{version}:zip"
+PLUGIN_ARTIFACT = "org.opensearch.plugin:{name}:{version}.0:zip"
+
+
+@dataclass(frozen=True, slots=True)
+class Distribution:
+    """A prepared OpenSearch home: which plugins it has, and why any are missing."""
+
+    home: Path
+    version: str
+    plugins: dict[str, str] = field(default_factory=dict)  # name -> version
+    missing: dict[str, str] = field(default_factory=dict)  # name -> reason
+
+
+def read_distribution(home: Path) -> Distribution | None:
+    """The cached distribution at ``home``, or None when absent or not completely prepared."""
+    try:
+        meta = json.loads((home / MARKER).read_text())
+        return Distribution(home=home, version=meta["version"], plugins=dict(meta["plugins"]), missing=dict(meta["missing"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def ensure_distribution(
+    settings: NodeSettings, java_home: Path, *, say: Callable[[str], None], refresh: bool = False
+) -> Distribution:
+    """The prepared distribution for ``settings.version``: from the cache, or fetched and installed now."""
+    final = settings.distribution_dir
+    if not refresh and (ready := read_distribution(final)) is not None:
+        return ready
+    with locked(settings.cache_dir / f"opensearch-{settings.version}.lock"):
+        if refresh and final.exists():
+            _discard(final)
+        elif (ready := read_distribution(final)) is not None:  # prepared by a concurrent `up`
+            return ready
+        elif final.exists():  # an older, unmarked folder: never trust it
+            _discard(final)
+        work = settings.cache_dir / f".opensearch-{settings.version}.partial-{os.getpid()}"
+        shutil.rmtree(work, ignore_errors=True)
+        try:
+            prepared, plugins, missing = _prepare(settings.version, work, java_home, say)
+            marker = {"version": settings.version, "plugins": plugins, "missing": missing}
+            (prepared / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
+            os.rename(prepared, final)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    ready = read_distribution(final)
+    if ready is None:  # pragma: no cover - the marker was written just above
+        raise NodeError(f"the prepared node at {final} has no readable {MARKER}")
+    return ready
+
+
+def _discard(path: Path) -> None:
+    trash = path.with_name(f".{path.name}.trash-{os.getpid()}")
+    os.rename(path, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _prepare(
+    version: str, work: Path, java_home: Path, say: Callable[[str], None]
+) -> tuple[Path, dict[str, str], dict[str, str]]:
+    """Fetch, unpack and install plugins in ``work``: the OpenSearch home, installed and missing plugins."""
+    if shutil.which("mvn") is None:
+        raise NodeError(
+            f"Maven (mvn) is needed once to fetch OpenSearch {version} into the cache; install it "
+            "(e.g. apt-get install maven) and run `efklab opensearch up` again"
+        )
+    downloads = work / "download"
+    downloads.mkdir(parents=True)
+    say(f"fetching OpenSearch {version} with mvn (once; cached afterwards)")
+    archive = fetch_artifact(DISTRIBUTION_ARTIFACT.format(version=version), downloads)
+    if isinstance(archive, str):
+        raise NodeError(f"cannot fetch OpenSearch {version}: {archive}")
+    home = unpack_zip(archive, work / "unpacked") / f"opensearch-{version}"
+    if not (home / "bin" / "opensearch").is_file():
+        raise NodeError(f"{archive.name} does not contain opensearch-{version}/bin/opensearch")
+    plugins: dict[str, str] = {}
+    missing: dict[str, str] = {}
+    for name in PLUGINS:
+        if missing:  # index-management extends job-scheduler: without it there is no point
+            missing[name] = f"needs {next(iter(missing))}, which is missing"
+            continue
+        say(f"fetching plugin {name} {version}.0 with mvn")
+        zipped = fetch_artifact(PLUGIN_ARTIFACT.format(name=name, version=version), downloads)
+        if isinstance(zipped, str):
+            missing[name] = zipped
+            continue
+        problem = install_plugin(home, zipped, java_home)
+        if problem:
+            missing[name] = problem
+        else:
+            plugins[name] = f"{version}.0"
+    return home, plugins, missing
+
+
+def fetch_artifact(coordinates: str, out_dir: Path) -> Path | str:
+    """Copy one artifact with ``mvn dependency:copy``; returns its path, or why it could not be fetched."""
+    group, artifact, version, packaging = coordinates.split(":")
+    target = out_dir / f"{artifact}-{version}.{packaging}"
+    base = ["mvn", "-q", "-B", "dependency:copy", f"-Dartifact={coordinates}", f"-DoutputDirectory={out_dir}"]
+    detail = ""
+    for extra in ([], ["-U"]):  # -U: do not trust a failure Maven cached on an earlier attempt
+        try:
+            done = subprocess.run(base + extra, cwd=out_dir, capture_output=True, text=True, timeout=1800, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"mvn failed to run: {exc}"
+        if done.returncode == 0 and target.is_file():
+            return target
+        detail = summarize_maven_error(done.stdout + done.stderr)
+    return detail
+
+
+def summarize_maven_error(output: str) -> str:
+    """One line out of Maven's error report: not found, offline, cannot transfer, or the first error."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", output)
+    text = re.sub(r"\s*\(?\b(?:https?|file)://[^\s)]*\)?", "", text)  # repository addresses say nothing useful
+    for pattern, label in (
+        (r"Could not find artifact (\S+)", "{0} not found in the configured Maven repositories"),
+        (r"(\S+) was not found in\s+during a previous attempt", "{0} not found in the configured Maven repositories"),
+        (r"in offline mode and the artifact (\S+)", "{0} is not in the local Maven repository and Maven is offline"),
+        (r"Could not transfer artifact (\S+).*?: ([^\n]+)", "{0} could not be downloaded: {1}"),
+        (r"Could not resolve artifact (\S+)", "{0} could not be resolved"),
+    ):
+        match = re.search(pattern, text)
+        if match:
+            return label.format(*match.groups())[:300]
+    errors = [line[len("[ERROR]"):].strip() for line in text.splitlines() if line.startswith("[ERROR]")]
+    errors = [e for e in errors if e]
+    return errors[0][:300] if errors else "mvn failed without an error message"
+
+
+def unpack_zip(archive: Path, into: Path) -> Path:
+    """Unpack keeping the Unix file modes (``zipfile`` alone drops the executable bits)."""
+    into.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive) as zipped:
+        for info in zipped.infolist():
+            path = Path(zipped.extract(info, into))
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                path.chmod(mode)
+    return into
+
+
+def install_plugin(home: Path, zipped: Path, java_home: Path) -> str | None:
+    """Install a plugin zip with ``bin/opensearch-plugin install --batch``; None, or why it failed."""
+    env = {**os.environ, "OPENSEARCH_JAVA_HOME": str(java_home), "OPENSEARCH_PATH_CONF": str(home / "config")}
+    env.pop("JAVA_TOOL_OPTIONS", None)
+    command = [str(home / "bin" / "opensearch-plugin"), "install", "--batch", zipped.resolve().as_uri()]
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"opensearch-plugin failed to run: {exc}"
+    if done.returncode != 0:
+        lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+        return "opensearch-plugin install failed: " + (lines[-1] if lines else f"exit {done.returncode}")
+    return None

@@ -1,0 +1,69 @@
+"""Find a JDK that OpenSearch 2.x can run on (11-21), whatever ``JAVA_HOME`` happens to be."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from efklab.errors import NodeError
+from efklab.opensearch.nodeconfig import JAVA_MAX, JAVA_MIN, choose_java, parse_java_version
+
+_SCAN_ROOTS = ("/usr/lib/jvm", "/usr/java", "/opt/java", "/Library/Java/JavaVirtualMachines")
+
+
+def read_java_version(home: Path) -> int | None:
+    """The feature version of the JDK at ``home``: its ``release`` file, else ``java -version``."""
+    release = home / "release"
+    if release.is_file():
+        version = parse_java_version(release.read_text(errors="replace"))
+        if version is not None:
+            return version
+    java = home / "bin" / "java"
+    if not os.access(java, os.X_OK):
+        return None
+    try:
+        done = subprocess.run([str(java), "-version"], capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return parse_java_version(done.stderr + done.stdout)
+
+
+def _candidate_homes(env: Mapping[str, str]) -> Iterable[Path]:
+    if env.get("JAVA_HOME"):
+        yield Path(env["JAVA_HOME"])
+    for root in _SCAN_ROOTS:
+        base = Path(root)
+        if base.is_dir():
+            for child in sorted(base.iterdir()):
+                home = child / "Contents" / "Home" if (child / "Contents" / "Home").is_dir() else child
+                if (home / "bin" / "java").exists():
+                    yield home
+    on_path = shutil.which("java", path=env.get("PATH"))
+    if on_path:
+        yield Path(os.path.realpath(on_path)).parent.parent
+
+
+def find_java_home(env: Mapping[str, str], explicit: Path | None = None) -> tuple[Path, int]:
+    """The JDK to use and its version; an explicit one that does not fit is an error, not skipped."""
+    if explicit is not None:
+        version = read_java_version(explicit)
+        if version is None or not JAVA_MIN <= version <= JAVA_MAX:
+            found = "no Java" if version is None else f"Java {version}"
+            raise NodeError(f"EFKLAB_JAVA_HOME={explicit} is {found}; OpenSearch 2.x needs Java {JAVA_MIN}-{JAVA_MAX}")
+        return explicit, version
+    seen: dict[Path, int | None] = {}
+    for home in _candidate_homes(env):
+        resolved = home.resolve()
+        if resolved not in seen:
+            seen[resolved] = read_java_version(resolved)
+    preferred = Path(env["JAVA_HOME"]).resolve() if env.get("JAVA_HOME") else None
+    chosen = choose_java(list(seen.items()), preferred=preferred)
+    if chosen is None:
+        found = ", ".join(f"{h} (Java {v})" for h, v in seen.items() if v is not None) or "none"
+        raise NodeError(
+            f"no Java {JAVA_MIN}-{JAVA_MAX} found for OpenSearch (found: {found}); install one "
+            f"(e.g. apt-get install openjdk-17-jre-headless) or set EFKLAB_JAVA_HOME"
+        )
+    return chosen, int(seen[chosen])  # type: ignore[arg-type]

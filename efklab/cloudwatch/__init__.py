@@ -1,0 +1,1 @@
+"""CloudWatch Logs: subscription payloads decoded and encoded, their schema, delivery emulation, capture pages."""

@@ -1,4 +1,0 @@
-"""The checks of ``efklab doctor``, one module per area; :mod:`efklab.doctor` registers them in one table.
-
-Every check is a pure function ``(DoctorInputs) -> list[Finding]``.
-"""

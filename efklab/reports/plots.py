@@ -1,0 +1,103 @@
+"""Figures for notebooks and reports: index doc counts, retention timelines, shards over time.
+
+Every function takes plain data (our result objects or DataFrames) and returns a matplotlib
+``Figure`` built with the object API, so it works under the Agg backend (CI, papermill) and
+never touches pyplot's global state.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.dates as mdates  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from efklab.retention.forecast import Generation  # noqa: E402
+
+
+def _utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def plot_doc_heatmap(counts: pd.DataFrame | Sequence[Mapping[str, object]], *,
+                     title: str = "Documents per day and namespace") -> Figure:
+    """Heat map of document counts: rows = namespaces, columns = days.
+
+    ``counts`` has columns (or keys) ``day`` (YYYY-MM-DD), ``namespace`` and ``docs``, as
+    ``efklab.lambda_.layout.doc_counts`` returns them.
+    """
+    counts = counts if isinstance(counts, pd.DataFrame) else pd.DataFrame(list(counts), columns=["day", "namespace", "docs"])
+    figure = Figure(figsize=(max(6.0, 0.28 * counts["day"].nunique() + 3), max(2.5, 0.4 * counts["namespace"].nunique() + 1.5)))
+    axes = figure.subplots()
+    if counts.empty:
+        axes.text(0.5, 0.5, "no documents", ha="center", va="center")
+        axes.set_axis_off()
+        return figure
+    table = counts.pivot_table(index="namespace", columns="day", values="docs", aggfunc="sum", fill_value=0)
+    image = axes.imshow(np.log10(table.to_numpy() + 1), aspect="auto", cmap="viridis")
+    axes.set_yticks(range(len(table.index)), labels=list(table.index))
+    step = max(1, len(table.columns) // 15)
+    axes.set_xticks(range(0, len(table.columns), step), labels=list(table.columns)[::step], rotation=60, ha="right")
+    colorbar = figure.colorbar(image, ax=axes)
+    colorbar.set_label("log10(docs + 1)")
+    axes.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_retention_timeline(generations: Sequence[Generation], *, now: int | None = None, limit: int = 60,
+                            title: str = "Index lifetimes under the ISM policy") -> Figure:
+    """One bar per index (generation): creation to deletion window; unmanaged ones run to the right edge."""
+    rows = sorted(generations, key=lambda g: (g.forecast.created, g.forecast.index))[:limit]
+    figure = Figure(figsize=(10, max(2.5, 0.22 * len(rows) + 1.5)))
+    axes = figure.subplots()
+    if not rows:
+        axes.text(0.5, 0.5, "no indices", ha="center", va="center")
+        axes.set_axis_off()
+        return figure
+    ends = [g.forecast.deletion[1] for g in rows if g.forecast.deletion] + [g.forecast.created for g in rows]
+    right = max(ends + ([now] if now else []))
+    for y, gen in enumerate(rows):
+        forecast = gen.forecast
+        start = mdates.date2num(_utc(forecast.created))
+        if forecast.deletion:
+            early, late = (mdates.date2num(_utc(t)) for t in forecast.deletion)
+            axes.barh(y, early - start, left=start, color="tab:blue" if gen.generation == 1 else "tab:orange")
+            axes.barh(y, max(late - early, 0.02), left=early, color="tab:red")
+        else:
+            axes.barh(y, mdates.date2num(_utc(right)) - start, left=start, color="tab:gray", alpha=0.6)
+    if now is not None:
+        axes.axvline(mdates.date2num(_utc(now)), color="black", linestyle="--", label="now")
+        axes.legend(loc="lower right")
+    axes.set_yticks(range(len(rows)), labels=[f"{g.forecast.index}" + (f" (#{g.generation})" if g.generation > 1 else "")
+                                              for g in rows], fontsize=7)
+    axes.invert_yaxis()
+    axes.xaxis_date()
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    figure.autofmt_xdate()
+    axes.set_title(title + " (red: deletion window; grey: never deleted)")
+    figure.tight_layout()
+    return figure
+
+
+def plot_shards_over_time(series: Mapping[str, Sequence[tuple[int, int]]], limit: int, *,
+                          title: str = "Open shards against cluster.max_shards_per_node") -> Figure:
+    """Shard count over time per strategy (points of (ms, shards)) with the cluster limit."""
+    figure = Figure(figsize=(9, 4))
+    axes = figure.subplots()
+    for name, points in series.items():
+        if points:
+            axes.plot([_utc(t) for t, _ in points], [s for _, s in points], label=name)
+    axes.axhline(limit, color="red", linestyle="--", label=f"limit {limit}")
+    axes.set_ylabel("open shards")
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    figure.autofmt_xdate()
+    axes.legend(loc="upper left")
+    axes.set_title(title)
+    figure.tight_layout()
+    return figure

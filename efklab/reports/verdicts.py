@@ -1,0 +1,128 @@
+"""Checks a notebook reports, and the verdict of a report run as a fold over them.
+
+A notebook calls :func:`record_check` (re-exported as ``efklab.reports.runner.record_check``); it
+displays one output with the efklab check mime type, which survives in the executed
+notebook and which the report runner collects with :func:`collect_checks`.  The same output
+renders as a small line in JupyterLab and in the HTML report.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal, TypedDict
+
+CHECK_MIME = "application/vnd.efklab.check+json"
+
+Verdict = Literal["pass", "fail", "error"]
+VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "error")
+
+
+class Check(TypedDict):
+    """One verdict: which notebook, which check, pass/fail/error, the figures behind it."""
+
+    notebook: str
+    name: str
+    verdict: Verdict
+    figures: dict[str, Any]
+
+
+def check_bundle(name: str, passed: bool, figures: Mapping[str, Any]) -> dict[str, Any]:
+    """The display bundle for one check: efklab JSON, plus HTML and text for people."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("a check needs a non-empty name")
+    if not isinstance(passed, bool) and callable(getattr(passed, "item", None)):
+        passed = passed.item()  # numpy.bool_ from a pandas comparison
+    if not isinstance(passed, bool):
+        raise TypeError(f"check {name!r}: passed must be True or False, not {type(passed).__name__}")
+    verdict: Verdict = "pass" if passed else "fail"
+    clean = {str(key): _jsonable(value, f"{name}.{key}") for key, value in figures.items()}
+    shown = ", ".join(f"{key} = {_short(value)}" for key, value in clean.items())
+    mark = "PASS" if passed else "FAIL"
+    colour = "#1a7f37" if passed else "#cf222e"
+    return {
+        CHECK_MIME: {"name": name, "verdict": verdict, "figures": clean},
+        "text/plain": f"[{mark}] {name}" + (f": {shown}" if shown else ""),
+        "text/html": (
+            f'<div class="efklab-check"><b style="color:{colour}">{mark}</b> '
+            f"<code>{html.escape(name)}</code>" + (f" &mdash; {html.escape(shown)}" if shown else "") + "</div>"
+        ),
+    }
+
+
+def record_check(name: str, passed: bool, **figures: Any) -> None:
+    """Report one check from a notebook: its name, whether it passed, and the figures behind it."""
+    from IPython.display import display  # the kernel has IPython; the core does not need it
+
+    display(check_bundle(name, passed, figures), raw=True)
+
+
+def collect_checks(notebook: Mapping[str, Any], *, name: str) -> list[Check]:
+    """The checks a notebook recorded, in execution order (from its cells' display outputs)."""
+    found: list[Check] = []
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []) or []:
+            data = output.get("data") or {}
+            payload = data.get(CHECK_MIME)
+            if isinstance(payload, str):  # older nbformat writers keep +json as text
+                payload = json.loads(payload)
+            if isinstance(payload, Mapping) and payload.get("verdict") in VERDICTS:
+                found.append(
+                    Check(
+                        notebook=name,
+                        name=str(payload.get("name", "")),
+                        verdict=payload["verdict"],
+                        figures=dict(payload.get("figures") or {}),
+                    )
+                )
+    return found
+
+
+def error_check(notebook: str, *, ename: str, evalue: str, cell: int | None) -> Check:
+    """The verdict for a notebook that did not run to its end: an error, with where and why."""
+    return Check(
+        notebook=notebook,
+        name="notebook ran to completion",
+        verdict="error",
+        figures={"exception": ename, "message": evalue, "cell": cell},
+    )
+
+
+def summarize_checks(checks: Iterable[Check]) -> dict[str, Any]:
+    """Counts per verdict and the overall verdict (error > fail > pass; pass when nothing failed)."""
+    counts = {verdict: 0 for verdict in VERDICTS}
+    for check in checks:
+        counts[check["verdict"]] += 1
+    overall: Verdict = "error" if counts["error"] else "fail" if counts["fail"] else "pass"
+    return {"verdict": overall, "counts": counts}
+
+
+def exit_code(summary: Mapping[str, Any]) -> int:
+    """0 when every check passed, 1 when any failed or a notebook errored (the report is still written)."""
+    return 0 if summary["verdict"] == "pass" else 1
+
+
+def _jsonable(value: Any, where: str) -> Any:
+    """Plain JSON values from what notebooks hand over (numpy scalars, dates, tuples)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if hasattr(value, "item") and callable(value.item):  # numpy / pandas scalars
+        return _jsonable(value.item(), where)
+    raise TypeError(f"figure {where}: {type(value).__name__} is not a JSON value")
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,1 @@
+"""Deterministic, realistic sample container logs of the seed's applications."""
