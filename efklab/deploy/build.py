@@ -56,7 +56,8 @@ def inspect_handler(root: Path = PACKAGE_ROOT) -> tuple[dict[str, Path], set[str
     finder = modulefinder.ModuleFinder(path=[str(root)])
     handler_path = root.joinpath(*HANDLER_MODULE.split(".")).with_suffix(".py")
     finder.run_script(str(handler_path))
-    modules = {name: Path(m.__file__) for name, m in finder.modules.items() if name.startswith("efklab") and m.__file__}
+    files = {name: getattr(m, "__file__", None) for name, m in finder.modules.items()}  # Module's __file__ is untyped
+    modules = {name: Path(file) for name, file in files.items() if name.startswith("efklab") and file}
     modules[HANDLER_MODULE] = handler_path  # run as the script, it is listed as __main__
     packages = HANDLER_MODULE.split(".")[:-1]
     for depth in range(1, len(packages) + 1):  # the handler's own packages, which a script run does not import
