@@ -11,16 +11,15 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import urllib3
 
+from efklab.adapters import aws
+from efklab.deploy.config import HandlerConfig
 from efklab.opensearch.batches import RESPONSE_FILTER
 from efklab.opensearch.bulk import RequestFailure
-
-if TYPE_CHECKING:
-    from efklab.deploy.handler import HandlerConfig
 
 Post = Callable[[str | bytes], "Mapping[str, Any] | RequestFailure"]
 
@@ -56,8 +55,6 @@ def make_post(config: HandlerConfig, session: Callable[[], Any]) -> Post:
         data = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
         headers: list[tuple[str, str]] = [("Content-Type", "application/x-ndjson")]
         if config.signing:
-            from efklab.adapters import aws
-
             assert config.region is not None
             headers = aws.sign_request(
                 "POST", url, headers=headers, body=data, credentials=aws.resolve_credentials(session()),

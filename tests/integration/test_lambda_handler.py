@@ -22,7 +22,8 @@ from efklab.adapters import aws
 from efklab.adapters.opensearch import count_per_index, delete_indices, iter_hits
 from efklab.opensearch.bulk import RequestFailure
 from efklab.errors import RemoteError
-from efklab.deploy.handler import DeliveryFailed, load_config, process_event
+from efklab.deploy.config import HandlerConfig, load_config
+from efklab.deploy.handler import DeliveryFailed, process_event
 from efklab.deploy.transport import make_post
 from efklab.testing import lambda_event, make_control_payload, make_payload
 from tests.integration.recording_proxy import RecordingProxy
@@ -65,7 +66,7 @@ def _event(namespace: str, messages: list[Any]) -> dict[str, Any]:
     return lambda_event(payload)
 
 
-def _config(url: str, **env: str) -> lambda_handler.HandlerConfig:
+def _config(url: str, **env: str) -> HandlerConfig:
     prefix = {} if env.get("EFKLAB_MODE") == "seed" else {"EFKLAB_PREFIX": PREFIX}  # seed mode names indices as the seed does
     return load_config({"EFKLAB_OPENSEARCH_URL": url, **prefix, "EFKLAB_SIGNING_REGION": "eu-west-1", **env})
 

@@ -54,8 +54,8 @@ def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_zip_holds_the_handler_and_only_the_core_it_imports(lambda_zip: Path) -> None:
     """The handler, the payload codec, transform and bulk core are in; the CLI, opensearch-py adapter and notebooks are not."""
     names = set(zipfile.ZipFile(lambda_zip).namelist())
-    for needed in ("efklab/__init__.py", "efklab/deploy/handler.py", "efklab/deploy/transport.py", "efklab/cloudwatch/payloads.py",
-                   "efklab/lambda_/transform.py", "efklab/opensearch/bulk.py", "efklab/adapters/aws.py"):
+    for needed in ("efklab/__init__.py", "efklab/deploy/handler.py", "efklab/deploy/config.py", "efklab/deploy/transport.py",
+                   "efklab/cloudwatch/payloads.py", "efklab/lambda_/transform.py", "efklab/opensearch/bulk.py", "efklab/adapters/aws.py"):
         assert needed in names
     assert not any(n.startswith("efklab/cli/") or n in ("efklab/adapters/opensearch.py", "efklab/adapters/localnode/lifecycle.py", "efklab/reports/runner.py") for n in names)
     assert all(n.endswith(".py") for n in names)

@@ -1,10 +1,10 @@
-"""The Lambda's configuration from its environment (efklab.deploy.handler.load_config)."""
+"""The Lambda's configuration from its environment (efklab.deploy.config.load_config)."""
 from __future__ import annotations
 
 import pytest
 
 from efklab.errors import ConfigError
-from efklab.deploy.handler import load_config
+from efklab.deploy.config import load_config
 
 ENDPOINT = "https://search-logs-abc123.ap-northeast-2.es.amazonaws.com"
 
