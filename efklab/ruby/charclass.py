@@ -1,4 +1,4 @@
-"""Ruby character classes and escapes, as Python pattern text.
+"""Ruby character classes as Python pattern text.
 
 Ruby classes nest (``[a[b]]``), intersect (``[a-z&&[^aeiou]]``), hold negated shorthands
 (``[\\Sa]``) and Unicode-aware POSIX brackets (``[[:digit:]]`` matches "٣").  A class is read
@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import Union
 
 import regex
 
-if TYPE_CHECKING:
-    from efklab.ruby.parser import _Parser
-    from efklab.ruby.scan import Flags
+from efklab.ruby.chars import char_text, escaped_chars
+from efklab.ruby.cursor import Cursor
 
 _WS = "\\t\\n\\x0b\\x0c\\r "
 _SHORT_SETS = {"d": "0-9", "w": "a-zA-Z0-9_", "s": _WS, "h": "0-9a-fA-F"}
@@ -52,23 +51,6 @@ class And:
 
 
 Pred = Union[CharSet, Not, Or, And]
-
-
-def char_text(c: str) -> str:
-    """One character as Python pattern text that is literal both inside and outside classes."""
-    if c.isascii() and c.isalnum():
-        return c
-    code = ord(c)
-    if 0x21 <= code < 0x7F:
-        return "\\" + c  # ASCII punctuation: an escaped punctuation char is literal everywhere
-    if code < 0x100:
-        return "\\x%02x" % code
-    if code < 0x10000:
-        return "\\u%04x" % code
-    return "\\U%08x" % code
-
-
-escape_char = char_text
 
 
 def emit(pred: Pred) -> str:
@@ -108,12 +90,12 @@ def _flatten(pred: Pred) -> Pred:
 
 
 class ClassReader:
-    """Reads classes, properties and character escapes for a :class:`_Parser`."""
+    """Reads the character class at the cursor (``[`` ... ``]``) into Python pattern text."""
 
-    def __init__(self, parser: _Parser) -> None:
-        self.p = parser
+    def __init__(self, cursor: Cursor) -> None:
+        self.p = cursor
 
-    def read(self, flags: Flags) -> str:
+    def read(self) -> str:
         return emit(self.read_pred())
 
     def read_pred(self) -> Pred:
@@ -152,14 +134,14 @@ class ClassReader:
             m = _POSIX_RE.match(src, p.i)
             if m:
                 p.i = m.end()
-                return self.posix(m.group(2), bool(m.group(1)))
+                return _posix(p, m.group(2), bool(m.group(1)))
             return self.read_pred()
         start = p.i
         if c == "\\":
             special = self.class_escape()
             if special is not None:
                 return special
-            chars = self.p.escaped_chars(start)
+            chars = escaped_chars(p, start)
         else:
             chars = [c]
             p.i += 1
@@ -178,7 +160,7 @@ class ClassReader:
             start = p.i
             if src[p.i + 1:p.i + 2] in tuple("dDwWsShHpP"):
                 raise p.ruby_error("char-class value at end of range")
-            chars = self.p.escaped_chars(start)
+            chars = escaped_chars(p, start)
             if len(chars) != 1:
                 raise p.ruby_error("char-class value at end of range")
             return chars[0]
@@ -198,49 +180,52 @@ class ClassReader:
             s = CharSet((_SHORT_SETS[e.lower()],))
             return Not(s) if e.isupper() else s
         if e in "pP" and src[p.i + 2:p.i + 3] == "{":
-            return self.property_pred(p.i)
+            return _property_pred(p, p.i)
         if e == "b":
             p.i += 2
             return CharSet(("\\x08",))
         return None
 
-    def posix(self, name: str, negated: bool) -> Pred:
-        p = self.p
-        if name in ("graph", "print"):
-            p.needs_regex = True
-            pred: Pred = Not(CharSet((_GRAPH_NOT,)))
-            if name == "print":
-                pred = Or((pred, CharSet(("\\p{Zs}",))))
-        elif name in _POSIX:
-            p.needs_regex = p.needs_regex or "\\p" in _POSIX[name]
-            pred = CharSet((_POSIX[name],))
-        else:
-            raise p.ruby_error("invalid POSIX bracket type")
-        return Not(pred) if negated else pred
 
-    def property_pred(self, start: int) -> Pred:
-        p = self.p
-        src = p.src
-        end = src.find("}", start + 3)
-        if end < 0:
-            raise p.ruby_error("invalid character property name")
-        name = src[start + 3:end]
-        negated = src[start + 1] == "P"
-        if name.startswith("^"):
-            name, negated = name[1:], not negated
-        p.i = end + 1
-        key = re.sub(r"[\s_-]", "", name).lower()
-        if key in _PROPERTY_ALIASES:
-            pred = self.posix(key, False)
-        elif re.fullmatch(r"[A-Za-z0-9_ =-]+", name) and _known_property(name):
-            p.needs_regex = True
-            pred = CharSet(("\\p{%s}" % name,))
-        else:
-            raise p.ruby_error(f"invalid character property name {{{name}}}")
-        return Not(pred) if negated else pred
+def property_text(cur: Cursor, start: int) -> str:
+    """The ``\\p{...}``/``\\P{...}`` at ``start`` (outside a class) as Python text; moves the cursor."""
+    return emit(_property_pred(cur, start))
 
-    def property_text(self, start: int) -> str:
-        return emit(self.property_pred(start))
+
+def _posix(cur: Cursor, name: str, negated: bool) -> Pred:
+    if name in ("graph", "print"):
+        cur.needs_regex = True
+        pred: Pred = Not(CharSet((_GRAPH_NOT,)))
+        if name == "print":
+            pred = Or((pred, CharSet(("\\p{Zs}",))))
+    elif name in _POSIX:
+        cur.needs_regex = cur.needs_regex or "\\p" in _POSIX[name]
+        pred = CharSet((_POSIX[name],))
+    else:
+        raise cur.ruby_error("invalid POSIX bracket type")
+    return Not(pred) if negated else pred
+
+
+def _property_pred(cur: Cursor, start: int) -> Pred:
+    src = cur.src
+    end = src.find("}", start + 3)
+    if end < 0:
+        raise cur.ruby_error("invalid character property name")
+    name = src[start + 3:end]
+    negated = src[start + 1] == "P"
+    if name.startswith("^"):
+        name, negated = name[1:], not negated
+    cur.i = end + 1
+    key = re.sub(r"[\s_-]", "", name).lower()
+    if key in _PROPERTY_ALIASES:
+        pred = _posix(cur, key, False)
+    elif re.fullmatch(r"[A-Za-z0-9_ =-]+", name) and _known_property(name):
+        cur.needs_regex = True
+        pred = CharSet(("\\p{%s}" % name,))
+    else:
+        raise cur.ruby_error(f"invalid character property name {{{name}}}")
+    return Not(pred) if negated else pred
+
 
 def _known_property(name: str) -> bool:
     try:

@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 
 from efklab.errors import RuleError
-from efklab.ruby.charclass import ClassReader, escape_char
-from efklab.ruby.escapes import EscapeMixin, check_escapes
+from efklab.ruby.charclass import ClassReader
+from efklab.ruby.chars import char_text, check_escapes
+from efklab.ruby.escapes import EscapeReader
 from efklab.ruby.scan import (
     INF,
     INTERVAL,
@@ -48,7 +49,9 @@ def translate(source: str, *, origin: str | None = None, position: int | str | N
     return Translation(pattern, parser.needs_regex)
 
 
-class _Parser(EscapeMixin):
+class _Parser:
+    """The grammar; it is the :class:`~efklab.ruby.cursor.GroupCursor` its class and escape readers work on."""
+
     def __init__(self, src: str, origin: str | None, position: int | str | None) -> None:
         self.src = src
         self.i = 0
@@ -62,6 +65,7 @@ class _Parser(EscapeMixin):
         self.deferred: list[tuple[int, str, int]] = []  # (rank, message, offset)
         self.lookbehinds = 0  # depth of look-behind groups being read
         self.classes = ClassReader(self)
+        self.escapes = EscapeReader(self)
 
     # errors -----------------------------------------------------------------------------
     def ruby_error(self, message: str) -> RuleError:
@@ -157,7 +161,7 @@ class _Parser(EscapeMixin):
         if c == "(":
             return self.group(flags)
         if c == "[":
-            return Piece(self.classes.read(flags), 1, 1)
+            return Piece(self.classes.read(), 1, 1)
         if c == ".":
             self.i += 1
             return Piece("(?s:.)" if flags.m else ".", 1, 1)
@@ -168,11 +172,11 @@ class _Parser(EscapeMixin):
             self.i += 1
             return Piece("$", 0, 0, True)
         if c == "\\":
-            return self.escape()
+            return self.escapes.escape()
         if c in "*+?" or (c == "{" and valid_interval(src, start)):
             raise self.ruby_error("target of repeat operator is not specified")
         self.i += 1
-        return Piece(escape_char(c), 1, 1)
+        return Piece(char_text(c), 1, 1)
 
     def quantified(self, atom: Piece, flags: Flags) -> Piece:
         piece = atom
@@ -278,8 +282,8 @@ class _Parser(EscapeMixin):
         self.i = m.end()
         alts = self.alternatives(new)
         self.expect_close()
-        inner = "|".join(p.text for p in alts)
-        return Piece(self.scoped(flags, new, inner), min(p.lo for p in alts), max(p.hi for p in alts))
+        body = "|".join(p.text for p in alts)
+        return Piece(self.scoped(flags, new, body), min(p.lo for p in alts), max(p.hi for p in alts))
 
     def named_group(self, flags: Flags, start: int) -> Piece:
         close = ">" if self.src[self.i + 1] == "<" else "'"

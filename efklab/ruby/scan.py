@@ -83,7 +83,7 @@ def _single_class(text: str) -> bool:
 
 def valid_interval(src: str, i: int) -> bool:
     m = INTERVAL.match(src, i)
-    return bool(m) and bool(m.group(1) or m.group(3))  # "{,}" is a literal in Ruby
+    return m is not None and bool(m.group(1) or m.group(3))  # "{,}" is a literal in Ruby
 
 
 def _skip_class(src: str, i: int) -> int:
