@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
 
 import regex
 
@@ -50,7 +49,7 @@ class And:
     preds: tuple[Pred, ...]
 
 
-Pred = Union[CharSet, Not, Or, And]
+Pred = CharSet | Not | Or | And
 
 
 def emit(pred: Pred) -> str:
@@ -221,7 +220,7 @@ def _property_pred(cur: Cursor, start: int) -> Pred:
         pred = _posix(cur, key, False)
     elif re.fullmatch(r"[A-Za-z0-9_ =-]+", name) and _known_property(name):
         cur.needs_regex = True
-        pred = CharSet(("\\p{%s}" % name,))
+        pred = CharSet((f"\\p{{{name}}}",))
     else:
         raise cur.ruby_error(f"invalid character property name {{{name}}}")
     return Not(pred) if negated else pred
@@ -229,7 +228,7 @@ def _property_pred(cur: Cursor, start: int) -> Pred:
 
 def _known_property(name: str) -> bool:
     try:
-        regex.compile("\\p{%s}" % name)
+        regex.compile(f"\\p{{{name}}}")
     except regex.error:
         return False
     return True

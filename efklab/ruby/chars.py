@@ -24,10 +24,10 @@ def char_text(c: str) -> str:
     if 0x21 <= code < 0x7F:
         return "\\" + c  # ASCII punctuation: an escaped punctuation char is literal everywhere
     if code < 0x100:
-        return "\\x%02x" % code
+        return f"\\x{code:02x}"
     if code < 0x10000:
-        return "\\u%04x" % code
-    return "\\U%08x" % code
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
 def escaped_chars(cur: Cursor, start: int) -> list[str]:

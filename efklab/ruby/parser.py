@@ -199,7 +199,8 @@ class _Parser:
                 piece = Piece(f"{body}{op}", base.lo * lo, multiply(base.hi, hi))
                 simple = (body, op, base)
                 continue
-            body = f"(?:{piece.text})" if quantified or len(piece.text) > 1 and not is_unit(piece.text) else piece.text
+            wrap = quantified or (len(piece.text) > 1 and not is_unit(piece.text))
+            body = f"(?:{piece.text})" if wrap else piece.text
             if suffix == "optional":  # Ruby's {n}? is "{n}, optionally", not lazy
                 piece = Piece(f"(?:{body}{text})?", 0, multiply(piece.hi, hi))
                 simple = None
@@ -230,7 +231,7 @@ class _Parser:
         if hi < lo:
             raise self.ruby_error("upper is smaller than lower in repeat range")
         self.i = m.end()
-        text = "{%d}" % lo if not comma else "{%d,%s}" % (lo, "" if hi == INF else hi)
+        text = f"{{{lo}}}" if not comma else f"{{{lo},{'' if hi == INF else hi}}}"
         suffix = ""
         if self.i < len(src) and src[self.i] == "?":
             self.i += 1

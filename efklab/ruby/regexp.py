@@ -82,7 +82,7 @@ def lint_concat_regexp(param: Any) -> list[str]:
     if value == "":
         return [f"{name} is empty: concat fails at startup (Regexp.compile(nil))"]
     source = concat_regexp_source(value)
-    if getattr(param, "embedded", ()) or "#{" in value and quote == '"':
+    if getattr(param, "embedded", ()) or ("#{" in value and quote == '"'):
         notes.append(f"{name} uses embedded Ruby ({value}): its pattern is only known at runtime; "
                      "efklab cannot check it")
         return notes
