@@ -1,8 +1,11 @@
-"""The ``efklab`` console script: parse arguments, call the core, map errors to exit codes.
+"""The ``efklab`` console script: parse arguments, call a job, map errors to exit codes.
 
-Each command group lives in its own module ``efklab.cli.<name>`` exposing
-``register(subparsers)``; the module sets ``func`` on its parser, a callable
-``(args) -> int``.  Exit codes everywhere: 0 ok, 1 a check failed, 2 bad input or usage.
+Each command is a package ``efklab.cli.<package>`` with two modules: ``options`` adds the
+command's parser (argparse only, so building it loads no engine and no client library) and
+names each sub-command's handler with ``set_defaults(handler="run_...")``; ``run`` holds those
+handlers, ``(args) -> int``, which call ``efklab.jobs`` and render the result.  Only the
+invoked command's modules are imported, so ``efklab --help`` and ``efklab X --help`` stay fast.
+Exit codes everywhere: 0 ok, 1 a check failed, 2 bad input or usage.
 """
 from __future__ import annotations
 
@@ -10,27 +13,52 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import NoReturn
 
 from efklab import __version__
 from efklab.errors import EfklabError
 
-# (module, one-line summary) in the order `efklab --help` lists them.
-COMMANDS: tuple[tuple[str, str], ...] = (
-    ("transform", "CloudWatch subscription payloads -> OpenSearch _bulk body (seed-exact or corrected)"),
-    ("samples", "generate deterministic container logs and CloudWatch payloads"),
-    ("multiline", "group container log lines exactly as fluent-plugin-concat does; diff regex changes"),
-    ("opensearch", "manage the local OpenSearch node (up/down/status)"),
-    ("replay", "replay payloads through the transform into OpenSearch"),
-    ("layout", "expected vs actual index layout, mapping risks, shard projection"),
-    ("retention", "validate, simulate, apply and explain ISM retention policies"),
-    ("ordering", "measure how Dashboards orders the lines of each stream"),
-    ("report", "run the notebooks as a papermill report with verdicts"),
-    ("capture", "capture subscription payloads from CloudWatch Logs with boto3"),
-    ("doctor", "run every known-trap check on a pipeline's config, policy and samples"),
-    ("casetest", "run declarative pipeline test cases (efklab test CASES.yaml)"),
+Handler = Callable[[argparse.Namespace], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One ``efklab COMMAND``: its name on the command line, its package under ``efklab.cli``, its summary."""
+
+    name: str
+    package: str
+    summary: str
+
+    def register(self, sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+        """Add this command's full parser (imports only its ``options`` module)."""
+        options = importlib.import_module(f"efklab.cli.{self.package}.options")
+        options.register(sub, self.summary)
+
+    def handler(self, name: str) -> Handler:
+        """The handler function ``name`` of this command's ``run`` module."""
+        run = importlib.import_module(f"efklab.cli.{self.package}.run")
+        function: Handler = getattr(run, name)
+        return function
+
+
+# In the order `efklab --help` lists them.
+COMMANDS: tuple[Command, ...] = (
+    Command("transform", "transform", "CloudWatch subscription payloads -> OpenSearch _bulk body (seed-exact or corrected)"),
+    Command("samples", "samples", "generate deterministic container logs and CloudWatch payloads"),
+    Command("multiline", "multiline", "group container log lines exactly as fluent-plugin-concat does; diff regex changes"),
+    Command("opensearch", "opensearch", "manage the local OpenSearch node (up/down/status)"),
+    Command("replay", "replay", "replay payloads through the transform into OpenSearch"),
+    Command("layout", "layout", "expected vs actual index layout, mapping risks, shard projection"),
+    Command("retention", "retention", "validate, simulate, apply and explain ISM retention policies"),
+    Command("ordering", "ordering", "measure how Dashboards orders the lines of each stream"),
+    Command("report", "report", "run the notebooks as a papermill report with verdicts"),
+    Command("capture", "capture", "capture subscription payloads from CloudWatch Logs with boto3"),
+    Command("doctor", "doctor", "run every known-trap check on a pipeline's config, policy and samples"),
+    Command("test", "casetest", "run declarative pipeline test cases (efklab test CASES.yaml)"),
 )
+BY_NAME = {command.name: command for command in COMMANDS}
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -40,8 +68,8 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser, with every command group that is installed."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser: every command listed, with full options for the one ``argv`` invokes (all of them without ``argv``)."""
     parser = OneLineParser(
         prog="efklab",
         description="Prove what your EFK log pipeline does before production shows you.",
@@ -51,31 +79,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"efklab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=OneLineParser)
-    for name, summary in COMMANDS:
-        module = _load(name)
-        if module is not None:
-            module.register(sub, summary)
+    invoked = None if argv is None else invoked_command(argv)
+    for command in COMMANDS:
+        if argv is None or command.name == invoked:
+            command.register(sub)
+        else:
+            sub.add_parser(command.name, help=command.summary)
     return parser
 
 
-def _load(name: str):  # type: ignore[no-untyped-def]
-    try:
-        return importlib.import_module(f"efklab.cli.{name}")
-    except ModuleNotFoundError as exc:  # a command group not built yet
-        if exc.name == f"efklab.cli.{name}":
-            return None
-        raise
+def invoked_command(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (the first word that is not an option), if any."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
+    args = parser.parse_args(words)
+    command = BY_NAME.get(args.command or "")
+    if command is None or not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return 2
     try:
-        return int(args.func(args))
+        return int(command.handler(args.handler)(args))
     except EfklabError as exc:
         print(f"efklab {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -155,7 +155,7 @@ def test_killed_node_then_resume_gives_exact_counts(tmp_path: Path, private_node
                                                     monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """SIGKILL the node mid-replay, restart it, re-run with the checkpoint: exact counts, no item counted twice."""
-    import efklab.cli.replay as cli_replay
+    import efklab.cli.replay.run as cli_replay
 
     state = node.read_state(private_node)
     assert state is not None

@@ -18,7 +18,7 @@ from moto import mock_aws
 
 from efklab.adapters import aws
 from efklab.cli import build_parser, main
-from efklab.cli import capture as capture_cli
+from efklab.cli.capture import run as capture_cli
 from efklab.errors import EfklabError, RemoteError
 from efklab.cloudwatch.payloads import decode_payload, to_lambda_event
 from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload

@@ -9,7 +9,7 @@ import pytest
 
 from efklab.jobs.doctorrun import diagnose, diagnose_samples
 from efklab.cli import main
-from efklab.cli.doctortext import print_report
+from efklab.cli.doctor.text import print_report
 from efklab.doctor.registry import CHECK_IDS, select_checks
 from efklab.doctor.inputs import DoctorSettings
 from tests.conftest import ROOT

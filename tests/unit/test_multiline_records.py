@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.cli.multiline import write_events
+from efklab.cli.multiline.run import write_events
 from efklab.fluentd.concat.engine import Emitted
 from efklab.fluentd.concat.rule import build_rule
 from efklab.fluentd.tail.containerlogs import fluentd_tag

@@ -6,7 +6,7 @@ an index past ``cluster.max_shards_per_node`` x data nodes open shards).
 """
 from __future__ import annotations
 
-from efklab.cli.layout import daily_index_counts
+from efklab.lambda_.layout import daily_index_counts
 from efklab.doctor.findings import Finding, make_finding
 from efklab.doctor.inputs import DoctorInputs
 from efklab.opensearch.mappings import find_pattern_conflicts

@@ -1,4 +1,5 @@
-"""``efklab layout``: the indices payloads create, their names, mapping risks, shards, and the node's actual layout."""
+"""``efklab layout``: the indices payloads create, their names, mapping risks, shards, and the node's actual layout.
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,64 +8,27 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from efklab.cli.common import add_connection_options, add_json_option, add_transform_options, finish_with_unreadable
+from efklab.cli.common import finish_with_unreadable
 from efklab.errors import UsageError
-from efklab.lambda_.layout import ExpectedLayout, LayoutDiff, daily_index_counts, diff_layout, expect_layout, parse_cat_indices
+from efklab.lambda_.layout import (
+    ExpectedLayout,
+    LayoutDiff,
+    daily_index_counts,
+    diff_layout,
+    expect_layout,
+    parse_cat_indices,
+)
 from efklab.opensearch.mappings import find_pattern_conflicts
-from efklab.retention.policy import retention_days
 from efklab.opensearch.shards import ShardProjection, compare_strategies
+from efklab.retention.policy import retention_days
 from efklab.units import format_time
-
-DESCRIPTION = """\
-Transform the payloads as the Lambda does and report the index layout they imply: every index
-with its documents (unique _ids), first/last @timestamp, namespaces, containers and days;
-index names OpenSearch refuses, with its reason; documents a node will refuse because a field
-was first mapped with another type (dynamic mapping, bulk order), fields whose type differs
-between indices of the pattern (a conflict in the Dashboards index pattern), field counts
-against index.mapping.total_fields.limit; and the steady-state shard count of the strategy
-and of coarser ones against cluster.max_shards_per_node.
-
-With --opensearch-url URL (or --local for this checkout's node) it also reads _cat/indices
-and reports missing indices, unexpected ones and count differences."""
-
-EPILOG = """\
-Exit codes: 0 the layout is clean; 1 invalid names, refused documents, index-pattern
-conflicts, a shard count over the limit or differences from the node; 2 bad input.
-examples:
-  efklab layout data/samples/payloads/*.jsonl.gz
-  efklab layout --index-strategy cwl --policy data/samples/ism-policy.json payloads.jsonl.gz
-  efklab layout --local data/samples/payloads/*.jsonl.gz        # after efklab replay"""
-
-
-def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
-    """Add ``efklab layout`` to the command parser."""
-    p = sub.add_parser("layout", help=summary, description=DESCRIPTION, epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("payloads", nargs="+", metavar="PAYLOADS", help="payload files (JSON lines or Lambda events, .gz ok, - for stdin)")
-    p.add_argument("--local", action="store_true", help="compare with this checkout's local node (started when needed)")
-    p.add_argument("--pattern", metavar="P", help="index pattern for Dashboards conflicts and the node comparison "
-                   "(default: the strategy's, e.g. mydata-*-*-*)")
-    p.add_argument("--no-template", action="store_true",
-                   help="predict mappings without the index template efklab replay installs (@timestamp date, @id keyword ...)")
-    p.add_argument("--field-limit", type=int, default=1000, metavar="N", help="index.mapping.total_fields.limit (default 1000)")
-    shards = p.add_argument_group("shard projection")
-    shards.add_argument("--policy", metavar="FILE", help="take the retention period from this ISM policy's min_index_age")
-    shards.add_argument("--retention-days", type=float, metavar="D", help="retention period in days (default 30)")
-    shards.add_argument("--primaries", type=int, default=1, metavar="N", help="primary shards per index (default 1)")
-    shards.add_argument("--replicas", type=int, default=1, metavar="N", help="replicas per primary (default 1)")
-    shards.add_argument("--data-nodes", type=int, default=1, metavar="N", help="data nodes (default 1)")
-    shards.add_argument("--max-shards-per-node", type=int, default=1000, metavar="N", help="cluster.max_shards_per_node (default 1000)")
-    add_transform_options(p)
-    add_connection_options(p)
-    add_json_option(p)
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from efklab.opensearch.indexnames import compile_index_strategy
-    from efklab.lambda_.indextemplate import MAPPED_FIELDS, index_pattern
     from efklab.cloudwatch.payloads import iter_payload_records
+    from efklab.lambda_.indextemplate import MAPPED_FIELDS, index_pattern
     from efklab.lambda_.transform import TransformOptions
+    from efklab.opensearch.indexnames import compile_index_strategy
 
     options = TransformOptions(mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz)
     pattern = args.pattern or index_pattern(compile_index_strategy("seed" if args.mode == "seed" else args.index_strategy,
@@ -73,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     layout = expect_layout(iter_payload_records(args.payloads), options, explicit_mappings=explicit, field_limit=args.field_limit)
     days = args.retention_days
     if args.policy:
-        from efklab.cli.retention import read_policies
+        from efklab.cli.retention.run import read_policies
 
         (policy,) = read_policies([args.policy])
         days = retention_days(policy) if days is None else days

@@ -1,4 +1,5 @@
-"""``efklab replay``: payload files -> the Lambda's transform -> OpenSearch, every item accounted for."""
+"""``efklab replay``: payload files -> the Lambda's transform -> OpenSearch, every item accounted for.
+"""
 from __future__ import annotations
 
 import argparse
@@ -9,59 +10,28 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from efklab.opensearch.bulk import BulkSettings, ReplaySummary, RetryPolicy, render_summary
-from efklab.cli.common import add_connection_options, add_json_option, add_transform_options
+from efklab.cli.replay.options import DEFAULT_DEAD_LETTERS
 from efklab.errors import EfklabError, UsageError
 from efklab.model import UNREADABLE_STAGES, Reject
+from efklab.opensearch.bulk import (
+    BulkSettings,
+    ReplaySummary,
+    RetryPolicy,
+    render_summary,
+)
 
 if TYPE_CHECKING:  # the adapters (opensearch-py) and the transform load when a replay runs
     from efklab.adapters.opensearch import Connection
-    from efklab.opensearch.batches import BatchAnswer
     from efklab.cloudwatch.payloads import Payload
     from efklab.lambda_.transform import BulkAction, TransformOptions
+    from efklab.opensearch.batches import BatchAnswer
 
-DEFAULT_DEAD_LETTERS = "replay-dead-letters.jsonl"
-_BULK = BulkSettings()
+
+
+
+
+
 READ_AHEAD = 2  # bulk requests read, transformed and rendered in the background while one is in flight
-
-
-def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "replay",
-        help=summary,
-        description="Stream CloudWatch Logs subscription payloads (decoded JSON or Lambda events, one per line, "
-        "plain or .gz) through the Lambda's transform into OpenSearch with streaming bulk. Every action ends "
-        "indexed or in the dead-letter file with the node's reason; documents use the event id as _id, so "
-        "replaying twice leaves the same documents. Without --opensearch-url the local node is used (started "
-        "if needed).",
-        epilog="Exit codes: 0 everything indexed; 1 some items failed or were rejected (see the dead letters); "
-        "2 bad input or usage (unreadable payload records are named on stderr, kept in the dead letters, and the "
-        "readable ones still replayed), or the replay stopped (unreachable, credentials, TLS): re-run with the "
-        "same --checkpoint to resume.",
-    )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="payload files (JSONL, .gz, pretty JSON)")
-    add_connection_options(p)
-    add_transform_options(p)
-    group = p.add_argument_group("replay")
-    group.add_argument("--checkpoint", metavar="FILE",
-                       help="record progress here and resume from it: re-running after an interruption "
-                       "continues exactly where it stopped (no loss, no duplicates)")
-    group.add_argument("--dead-letters", metavar="FILE",
-                       help=f"JSONL of everything not indexed: original document, status, the node's reason "
-                       f"(default: {DEFAULT_DEAD_LETTERS}, created only when needed)")
-    group.add_argument("--no-template", action="store_true",
-                       help="do not install the index template (@timestamp date; @id, @log_group, @log_stream, "
-                       "@owner keyword; @message text) for the strategy's index pattern")
-    group.add_argument("--chunk-size", type=int, default=_BULK.chunk_size, metavar="N",
-                       help=f"actions per bulk request (default: {_BULK.chunk_size})")
-    group.add_argument("--chunk-bytes", type=int, default=_BULK.chunk_bytes, metavar="BYTES",
-                       help=f"maximum bytes per bulk request (default: {_BULK.chunk_bytes})")
-    group.add_argument("--max-retries", type=int, default=_BULK.retry.max_retries, metavar="N",
-                       help=f"retries of 429/5xx answers, with exponential backoff (default: {_BULK.retry.max_retries})")
-    group.add_argument("--initial-backoff", type=float, default=_BULK.retry.initial_backoff, metavar="SECONDS",
-                       help=f"first backoff, doubled on each retry up to 60s (default: {_BULK.retry.initial_backoff})")
-    add_json_option(p)
-    p.set_defaults(func=run)
 
 
 def _say(text: str) -> None:
@@ -121,10 +91,19 @@ def _naming_unreadable(records: Iterable[Payload | Reject], skip: int) -> Iterat
 def run(args: argparse.Namespace) -> int:
     from efklab.adapters.files import check_inputs
     from efklab.adapters.opensearch import install_index_template, make_client
-    from efklab.adapters.replayfiles import DeadLetterFile, fingerprint_inputs, load_checkpoint, save_checkpoint
-    from efklab.lambda_.checkpoint import ReplayCheckpoint, ReplayProgress, check_resumable
-    from efklab.lambda_.indextemplate import pattern_for, replay_template
+    from efklab.adapters.replayfiles import (
+        DeadLetterFile,
+        fingerprint_inputs,
+        load_checkpoint,
+        save_checkpoint,
+    )
     from efklab.cloudwatch.payloads import iter_payload_records
+    from efklab.lambda_.checkpoint import (
+        ReplayCheckpoint,
+        ReplayProgress,
+        check_resumable,
+    )
+    from efklab.lambda_.indextemplate import pattern_for, replay_template
     from efklab.lambda_.replay import replay_records
 
     options = _options(args)

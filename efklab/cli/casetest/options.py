@@ -1,10 +1,7 @@
-"""``efklab test CASES.yaml...``: declarative pipeline tests, every case run, every failure shown with a diff."""
+"""Options of ``efklab test CASES.yaml...``: argparse only, so building the parser loads no engine."""
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from typing import Any
 
 from efklab.cli.common import add_json_option
 
@@ -16,6 +13,7 @@ route, tag, record fields, source lines), only their count, no output, or the er
 gives for the rule.  Lines are grouped exactly as fluent-plugin-concat does, the flush timer
 emulated from event time.  Unknown keys are errors.  Every case runs; all failures are
 reported together, each with its case name and a diff of expected vs actual events."""
+
 
 EPILOG = """\
 Exit codes: 0 every case passed; 1 a case failed; 2 a case file is malformed (unknown key,
@@ -39,47 +37,4 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
     p.add_argument("-k", dest="select", metavar="TEXT", help="run only the cases whose name contains TEXT")
     p.add_argument("--show-actual", action="store_true", help="print the actual events of failing cases as JSON lines")
     add_json_option(p)
-    p.set_defaults(func=run_tests)
-
-
-def run_tests(args: argparse.Namespace) -> int:
-    """Load every file (all load errors reported), run every case, report; exit 1 on any failure."""
-    from efklab.multiline.cases import format_failures, load_cases, run_cases
-    from efklab.errors import EfklabError
-
-    cases, problems = [], []
-    for path in args.files:
-        try:
-            cases.extend(load_cases(path))
-        except EfklabError as exc:
-            problems.append(str(exc))
-    if problems:
-        for problem in problems:
-            print(f"efklab test: {problem}", file=sys.stderr)
-        return 2
-    if args.select:
-        cases = [c for c in cases if args.select in c.name]
-    results = run_cases(cases)
-    failed = [r for r in results if not r.ok]
-    if args.json:
-        print(json.dumps({"passed": len(results) - len(failed), "failed": len(failed), "cases": [_case_json(r) for r in results]},
-                         indent=2, ensure_ascii=False, default=str))
-        return 1 if failed else 0
-    for r in results:
-        print(f"{'PASS' if r.ok else 'FAIL'}  {r.case.where()}  {r.case.name}")
-    if failed:
-        print("\n" + format_failures(failed))
-        if args.show_actual:
-            for r in failed:
-                print(f"\nactual events of {r.case.name!r}:")
-                for event in r.actual:
-                    print(json.dumps(event, ensure_ascii=False))
-    files = len(args.files)
-    print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed ({len(results)} cases in {files} file{'s' if files != 1 else ''})")
-    return 1 if failed else 0
-
-
-def _case_json(result: Any) -> dict[str, Any]:
-    case = result.case
-    return {"file": case.source, "line": case.line, "name": case.name, "ok": result.ok,
-            "failures": list(result.failures), "actual": list(result.actual)}
+    p.set_defaults(handler="run_tests")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from efklab.retention.schedule import JobSettings
-from efklab.retention.policy import Policy
 from efklab.retention.forecast import Finding, Generation, status_at
+from efklab.retention.policy import Policy
+from efklab.retention.schedule import JobSettings
 from efklab.units import DAY_MS, format_time
 
 

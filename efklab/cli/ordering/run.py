@@ -1,4 +1,5 @@
-"""``efklab ordering``: how far the order Discover shows is from the order the lines were written."""
+"""``efklab ordering``: how far the order Discover shows is from the order the lines were written.
+"""
 from __future__ import annotations
 
 import argparse
@@ -7,62 +8,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from efklab.cli.common import add_connection_options, add_json_option
 from efklab.errors import InputError, UsageError
-
-DESCRIPTION = """\
-Query the indices the way OpenSearch Dashboards Discover does (sorted by @timestamp, newest
-first, no tiebreaker) and with candidate tiebreakers, and compare each stream with the truth:
-the order of lines in its container log file (via --provenance, the event id -> file:line file
-the pipeline writes), or else the CloudWatch event id order.  Reports inversions, the Kendall tau
-distance, the share of lines shown out of place and groups of identical timestamps; explains the
-causes it finds and recommends the fix the numbers support.  Exit 0 when the checked view is
-within --max-out-of-place, 1 when it is not, 2 on bad input.
-"""
-
-EPILOG = """\
-examples:
-  efklab ordering --index 'mydata-*' --provenance replay/provenance.jsonl
-  efklab ordering --index 'aws-*' --provenance aws.jsonl \\
-                  --candidate-index 'seed-*' --candidate-provenance seed.jsonl
-  efklab ordering --index 'mydata-*' --export-dashboards ordering.ndjson   # then import it in Dashboards
-"""
-
-
-def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
-    """Add ``efklab ordering`` to the command parsers."""
-    p = sub.add_parser("ordering", help=summary, description=DESCRIPTION, epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--index", default="mydata-*", metavar="PATTERN", help="indices to check (default: mydata-*)")
-    p.add_argument("--provenance", metavar="FILE", help="event id -> source lines (JSONL, .gz ok); default: event id order is the truth")
-    p.add_argument("--logs", metavar="DIR",
-                   help="folder the provenance's file names are relative to, to read the lines' nanosecond times "
-                   "(default: the provenance file's folder; skipped when the logs are not there)")
-    p.add_argument("--label", default="as indexed", help="name of this grouping in the output (e.g. 'aws-sample regex')")
-    p.add_argument("--candidate-index", metavar="PATTERN", help="the same lines replayed with a candidate regex, to measure the cure")
-    p.add_argument("--candidate-provenance", metavar="FILE", help="provenance of the candidate replay")
-    p.add_argument("--candidate-label", default="candidate regex", help="name of the candidate grouping")
-    p.add_argument(
-        "--tiebreaker", action="append", metavar="FIELD[,FIELD]",
-        help="a tiebreaker to measure (repeatable; default: @id and @log_stream,@id)",
-    )
-    p.add_argument("--discover-tiebreaker", default="", metavar="FIELD[,FIELD]",
-                   help="the tiebreaker your Dashboards view already uses; the exit code checks that view (default: none)")
-    p.add_argument("--order", choices=("desc", "asc"), default="desc", help="sort direction of the view (default: desc, newest first)")
-    p.add_argument("--max-out-of-place", type=_share, default=0.0, metavar="SHARE",
-                   help="largest share of lines out of place that still passes, 0..1 (default: 0)")
-    p.add_argument("--export-dashboards", metavar="FILE",
-                   help="write OpenSearch Dashboards saved objects (index pattern + saved search with the recommended sort)")
-    p.add_argument("--streams", type=int, default=5, metavar="N", help="show the N most disordered streams (default: 5)")
-    add_connection_options(p)
-    add_json_option(p)
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Measure, explain, recommend; exit 1 when the checked view is out of order beyond the threshold."""
     from efklab.adapters.opensearch import connection_from_env, make_client
-    from efklab.jobs.ordering_views import DEFAULT_TIEBREAKERS, check_ordering, measure_views
+    from efklab.jobs.ordering_views import (
+        DEFAULT_TIEBREAKERS,
+        check_ordering,
+        measure_views,
+    )
 
     if args.candidate_provenance and not args.candidate_index:
         raise UsageError("--candidate-provenance needs --candidate-index", source="--candidate-provenance")
@@ -84,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
                                provenance=_provenance(args.candidate_provenance), tiebreakers=tiebreakers, descending=descending)
     truncated = None
     if provenance is not None:
-        from efklab.ordering.diagnosis import count_truncated_ties
         from efklab.jobs.ordering_views import read_line_times
+        from efklab.ordering.diagnosis import count_truncated_ties
 
         times = read_line_times(provenance, args.logs or Path(args.provenance).resolve().parent)
         truncated = count_truncated_ties(views[0].report, times) if times else None
@@ -106,11 +62,6 @@ def run(args: argparse.Namespace) -> int:
     return 0 if share <= args.max_out_of_place else 1
 
 
-def _share(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"a share between 0 and 1, not {text}")
-    return value
 
 
 def _fields(text: str) -> tuple[str, ...]:
@@ -148,7 +99,11 @@ def _provenance(path: str | None) -> dict[str, Any] | None:
 
 
 def _export(path: str, check: Any, pattern: str, order: str) -> dict[str, Any]:
-    from efklab.opensearch.dashboards import check_saved_objects, render_ndjson, saved_objects
+    from efklab.opensearch.dashboards import (
+        check_saved_objects,
+        render_ndjson,
+        saved_objects,
+    )
 
     rec = check.recommendation
     logical = rec.tiebreaker or next((v.measurement.tiebreaker for v in check.views if v.measurement.tiebreaker), ())

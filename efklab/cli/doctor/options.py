@@ -1,11 +1,13 @@
-"""``efklab doctor``: run every known-trap check on a pipeline's config, policy, logs and payloads."""
+"""Options of ``efklab doctor``: argparse only, so building the parser loads no engine."""
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
-from efklab.cli.common import add_connection_options, add_json_option, add_transform_options
+from efklab.cli.common import (
+    add_connection_options,
+    add_json_option,
+    add_transform_options,
+)
 
 DESCRIPTION = """\
 Look at a fluentd config, an ISM policy, a sample of container logs and/or subscription payloads
@@ -20,6 +22,7 @@ continuation lines indexed as separate documents on the same millisecond.
 Each finding says what was found, where (file:line or JSON path), the evidence from your samples,
 why it matters and the fix.  Checks whose inputs are missing are skipped and listed.  Without
 --payloads, payloads are emulated from --config over --logs."""
+
 
 EPILOG = """\
 Exit codes: 0 no error found (warnings allowed, unless --strict); 1 an error found; 2 bad input.
@@ -59,34 +62,4 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
     add_connection_options(p)
     p.add_argument("--local", action="store_true", help="read node facts from this checkout's local node (started when needed)")
     add_json_option(p)
-    p.set_defaults(func=run_doctor)
-
-
-def run_doctor(args: argparse.Namespace) -> int:
-    """Read the inputs, run the checks, print the findings; exit 1 on an error."""
-    from efklab.jobs.doctorrun import diagnose
-    from efklab.cli.doctortext import print_checks, print_report
-    from efklab.doctor.registry import select_checks
-    from efklab.doctor.inputs import DoctorSettings
-    from efklab.errors import UsageError
-
-    checks = select_checks(args.only, args.skip)
-    if args.list:
-        print_checks(checks, sys.stdout)
-        return 0
-    for name in ("primaries", "data_nodes", "max_shards_per_node", "field_limit"):
-        if getattr(args, name) < 1:
-            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
-    if args.replicas < 0 or (args.max_lines is not None and args.max_lines < 1):
-        raise UsageError("--replicas must not be negative and --max-lines must be at least 1")
-    settings = DoctorSettings(mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz,
-                              primaries=args.primaries, replicas=args.replicas, data_nodes=args.data_nodes,
-                              max_shards_per_node=args.max_shards_per_node, field_limit=args.field_limit)
-    report = diagnose(config=args.config, policy=args.policy, logs=args.logs, payloads=args.payloads, settings=settings,
-                      opensearch_url=args.opensearch_url, aws_region=args.aws_region, ca_certs=args.ca_certs,
-                      no_verify_tls=args.no_verify_tls, local=args.local, checks=checks, max_lines=args.max_lines)
-    if args.json:
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False, default=str))
-    else:
-        print_report(report, sys.stdout, min_severity=args.min_severity)
-    return report.exit_code(strict=args.strict)
+    p.set_defaults(handler="run_doctor")

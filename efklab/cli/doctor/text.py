@@ -5,8 +5,8 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from efklab.doctor.registry import CheckSpec, DoctorReport
 from efklab.doctor.findings import SEVERITIES, Finding
+from efklab.doctor.registry import CheckSpec, DoctorReport
 
 _WIDTH = 110
 

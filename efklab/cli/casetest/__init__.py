@@ -1,0 +1,1 @@
+"""``efklab test CASES.yaml...``: declarative pipeline tests, every case run, every failure shown with a diff."""

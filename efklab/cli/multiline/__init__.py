@@ -1,0 +1,1 @@
+"""``efklab multiline group|diff|filters``: group container log lines exactly as fluent-plugin-concat does."""

@@ -1,0 +1,1 @@
+"""``efklab opensearch up|down|status``: the local OpenSearch node of this checkout."""

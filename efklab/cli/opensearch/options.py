@@ -1,0 +1,35 @@
+"""Options of ``efklab opensearch up|down|status``: argparse only, so building the parser loads no engine."""
+from __future__ import annotations
+
+import argparse
+
+from efklab.cli.common import add_json_option
+
+
+def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "opensearch",
+        help=summary,
+        description="Provision (once, with mvn), start, inspect and stop the local OpenSearch node. "
+        "State lives in .efklab/node of the checkout (env EFKLAB_STATE_DIR); the prepared node is "
+        "cached in ~/.cache/efklab (env EFKLAB_CACHE_DIR); version env EFKLAB_OPENSEARCH_VERSION.",
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(p))
+    up = actions.add_parser("up", help="start the node in the background (no-op when up) and print its URL",
+                            description="Start the local node in the background, wait until it is healthy and "
+                            "print its URL on stdout. When it is already up, just print the URL.")
+    up.add_argument("--nodes", type=int, default=1, metavar="N", help="start an N-node cluster on loopback (default: 1)")
+    up.add_argument("--port", type=int, metavar="PORT", help="HTTP port of the first node (default: 9200 if free, else a free one)")
+    up.add_argument("--fast-ism", action="store_true",
+                    help="ISM job interval 1 minute (its minimum) so retention runs finish in minutes")
+    up.add_argument("--ism-jitter", type=float, metavar="F", help="ISM job jitter 0..1 with --fast-ism (default: 0)")
+    up.add_argument("--refresh-cache", action="store_true",
+                    help="prepare the cached node again (fetch and install the plugins again); the node must be down")
+    up.set_defaults(handler="run_up")
+    down = actions.add_parser("down", help="stop the node cleanly (SIGTERM, then SIGKILL after a grace period)")
+    down.add_argument("--wipe", action="store_true", help="also delete the node's data and logs")
+    down.add_argument("--grace", type=float, default=60.0, metavar="SECONDS", help="wait this long before SIGKILL (default: 60)")
+    down.set_defaults(handler="run_down")
+    st = actions.add_parser("status", help="is the node up? URL, version, plugins, health (exit 1 when not running)")
+    add_json_option(st)
+    st.set_defaults(handler="run_status")

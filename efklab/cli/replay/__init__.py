@@ -1,0 +1,1 @@
+"""``efklab replay``: payload files -> the Lambda's transform -> OpenSearch, every item accounted for."""

@@ -1,0 +1,1 @@
+"""``efklab retention validate|simulate|apply|explain``: ISM policies checked, forecast, applied and explained."""

@@ -1,0 +1,1 @@
+"""``efklab transform``: CloudWatch subscription payloads -> the ``_bulk`` body, on stdout."""
