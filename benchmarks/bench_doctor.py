@@ -7,7 +7,7 @@ rounds, each measurement starting from a collected heap.  Rows:
   check together should cost no more than ten groupings (target ratio >= 0.1);
 - doctor from files (read with the source's <parse>, payloads emulated through the whole pipeline,
   the index layout and mappings predicted from them, every check) vs the pipeline emulation alone
-  (``workbench.run_config``): reading, layout prediction and checks together should cost no more
+  (``jobs.pipeline.run_config``): reading, layout prediction and checks together should cost no more
   than 1.5 emulations (target ratio >= 0.4).
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
     from efklab.jobs.doctorfiles import read_inputs
     from efklab.doctor.registry import run_checks
     from efklab.multiline.grouping import group_records
-    from efklab.jobs.workbench import run_config
+    from efklab.jobs.pipeline import run_config
 
     lines = 100_000 if quick else 300_000
     rounds = 2 if quick else 3

@@ -37,7 +37,7 @@ def _best(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
 
 def run(quick: bool) -> list[dict[str, Any]]:
     """Two rows: pipeline lines/s and generator lines/s, each with its baseline and ratio."""
-    from efklab.jobs.sampleset import read_container_logs
+    from efklab.jobs.pipeline import read_container_logs
     from efklab.fluentd.config.find import load_config
     from efklab.cloudwatch.payloads import payload_json
     from efklab.fluentd.pipeline import PipelineOptions, run_pipeline

@@ -13,7 +13,7 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 
-IMPORTS = "%matplotlib inline\nimport pandas as pd\n\nfrom efklab.jobs import workbench\nfrom efklab.reports.verdicts import record_check\n\npd.set_option(\"display.max_colwidth\", 160)"
+IMPORTS = "%matplotlib inline\nimport pandas as pd\n\nfrom efklab.jobs.connect import connect\nfrom efklab.jobs.defaults import SEED_CONFIG, config_path\nfrom efklab.jobs.pipeline import run_config\nfrom efklab.jobs.replay import release, replay_fresh\nfrom efklab.jobs.samples import container_logs\nfrom efklab.reports.verdicts import record_check\n\npd.set_option(\"display.max_colwidth\", 160)"
 
 CONNECTION = '''opensearch_url: str = ""  # OpenSearch URL; empty: the local node (started when needed). Basic auth only from the environment
 aws_region: str = ""  # sign requests with SigV4 for Amazon OpenSearch Service (boto3 credential chain); empty: no signing
@@ -70,17 +70,17 @@ prefix: str = "efklab-nb-replay"  # index prefix; its indices are replaced on ev
 mode: str = "opensearch"  # transform mode: opensearch, or seed (the seed's bytes: _type, mydata-* names, so prefix mydata)
 primaries: int = 1  # primary shards per index
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
-        ("code", IMPORTS + "\nfrom efklab.jobs.layout_review import review_layout\nfrom efklab.reports import plots_ordering as po"),
+        ("code", IMPORTS + "\nfrom efklab.jobs.layout_review import review_layout\nfrom efklab.reports import plots_ordering as po\nfrom efklab.reports.tables.replay import rejects_table, replay_table"),
         ("md", "## The pipeline: container lines -> CloudWatch events\nEvery source line lands in exactly one event or one reject."),
-        ("code", "files = workbench.container_logs(logs)\n"
-                 "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG))\n"
+        ("code", "files = container_logs(logs)\n"
+                 "run = run_config(files, config_path(config, SEED_CONFIG))\n"
                  "accounting = run.accounting()\npd.Series(accounting, name=\"count\").to_frame()"),
-        ("code", "run.rejects_table().head(20)"),
+        ("code", "rejects_table(run).head(20)"),
         ("code", "po.plot_group_sizes({\"this config\": po.group_sizes(run.provenance_rows())}, title=\"Lines per event\")"),
         ("md", "## The replay: events -> documents in the node"),
-        ("code", "target = workbench.connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
-                 "pattern, summary = workbench.replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, mode=mode)\n"
-                 "workbench.replay_table(summary)"),
+        ("code", "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
+                 "pattern, summary = replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, mode=mode)\n"
+                 "replay_table(summary)"),
         ("code", "review = review_layout(run.payloads, prefix=prefix, mode=mode, primaries=primaries, target=target, replay=summary, pattern=pattern)\n"
                  "review.indices_table()"),
         ("md", "## Verdicts"),
@@ -89,7 +89,7 @@ keep_indices: bool = False  # keep the replayed indices on the node after the ru
                  "record_check(\"every event was indexed\", summary.failed == 0 and summary.rejected == 0 and summary.attempted == accounting[\"events\"], "
                  "events=accounting[\"events\"], attempted=summary.attempted, indexed=summary.indexed, failed=summary.failed, rejected=summary.rejected)\n"
                  "record_check(\"the node holds exactly the expected documents\", review.diff is not None and review.diff.clean, **review.figures())"),
-        ("code", "workbench.release(target, [pattern], keep=keep_indices)"),
+        ("code", "release(target, [pattern], keep=keep_indices)"),
     ],
     "02-multiline-regression": [
         ("md", """# 02 · Multiline regression: what does a `multiline_start_regexp` change do to real lines?
@@ -104,7 +104,7 @@ new: str = ""  # the candidate rule; empty: data/samples/fluentd.yaml (the seed'
 flush_timeouts: str = "event-time"  # emulate concat's flush_interval timer from event time, or "off"
 examples: int = 3  # changed groups shown side by side'''),
         ("code", IMPORTS + "\nfrom efklab.jobs.regex_review import review_regex\nfrom efklab.reports import plots_ordering as po"),
-        ("code", "files = workbench.container_logs(logs)\n"
+        ("code", "files = container_logs(logs)\n"
                  "review = review_regex(files, old=old, new=new, flush_timeouts=flush_timeouts, examples=examples)\n"
                  "review.summary_table()"),
         ("md", "## What changed\nLines regrouped, groups split or merged, and lines whose start-regexp match changed."),
@@ -145,8 +145,8 @@ max_out_of_place: float = 0.0  # share of lines the recommended view may still s
 export_dashboards: str = ""  # write Dashboards saved objects (index pattern + sorted saved search) to this file; empty: none
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
         ("code", IMPORTS + "\nfrom efklab.reports import plots_ordering as po\nfrom efklab.jobs.ordering_story import tell_ordering_story"),
-        ("code", "target = workbench.connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
-                 "files = workbench.container_logs(logs)\n"
+        ("code", "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
+                 "files = container_logs(logs)\n"
                  "story = tell_ordering_story(target, files, old=old, new=new, prefix=prefix, primaries=primaries, index_strategy=index_strategy)\n"
                  "print(f\"{story.old.label}: {story.old.pattern}  |  {story.new.label}: {story.new.pattern}\")"),
         ("md", "## Grouping: lines per event under each config"),
@@ -173,7 +173,7 @@ keep_indices: bool = False  # keep the replayed indices on the node after the ru
                  "record_check(\"the recommended view shows the lines in order\", after[\"share_out_of_place\"] <= max_out_of_place, "
                  "fix=story.check.recommendation.fix, before=before[\"share_out_of_place\"], after=after[\"share_out_of_place\"], "
                  "max_out_of_place=max_out_of_place)"),
-        ("code", "workbench.release(target, [story.old.pattern, story.new.pattern], keep=keep_indices)"),
+        ("code", "release(target, [story.old.pattern, story.new.pattern], keep=keep_indices)"),
     ],
     "04-index-layout": [
         ("md", """# 04 · Index layout: which indices does the Lambda create, and will OpenSearch take every document?
@@ -194,10 +194,10 @@ retention_days: float = 30.0  # days an index lives (in the shard projection)
 max_shards_per_node: int = 1000  # cluster.max_shards_per_node
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
         ("code", IMPORTS + "\nfrom efklab.jobs.layout_review import review_layout\nfrom efklab.reports.plots import plot_doc_heatmap"),
-        ("code", "files = workbench.container_logs(logs)\n"
-                 "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG))\n"
-                 "target = workbench.connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
-                 "pattern, summary = workbench.replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, mode=mode, index_strategy=index_strategy)\n"
+        ("code", "files = container_logs(logs)\n"
+                 "run = run_config(files, config_path(config, SEED_CONFIG))\n"
+                 "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
+                 "pattern, summary = replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, mode=mode, index_strategy=index_strategy)\n"
                  "review = review_layout(run.payloads, prefix=prefix, mode=mode, index_strategy=index_strategy, primaries=primaries, replicas=replicas,\n"
                  "                       data_nodes=data_nodes, retention_days=retention_days, max_shards_per_node=max_shards_per_node,\n"
                  "                       target=target, replay=summary, pattern=pattern)\n"
@@ -215,7 +215,7 @@ keep_indices: bool = False  # keep the replayed indices on the node after the ru
                  "record_check(\"the node matches the expected layout\", review.diff is not None and review.diff.clean, **figures)\n"
                  "record_check(\"the strategy fits the shard limit\", review.shards_table().loc[\"this strategy\", \"fits\"], "
                  "**review.shards_table().loc[\"this strategy\"].to_dict())"),
-        ("code", "workbench.release(target, [pattern], keep=keep_indices)"),
+        ("code", "release(target, [pattern], keep=keep_indices)"),
     ],
     "05-retention": [
         ("md", """# 05 · Retention: when will ISM delete each index, and which traps apply?
@@ -232,8 +232,8 @@ job_interval: int = 5  # ISM job interval in minutes (plugins.index_state_manage
 jitter: float = 0.6  # ISM job jitter (0..1)
 prefix: str = "mydata"  # index prefix (the ISM template matches mydata-*)'''),
         ("code", IMPORTS + "\nfrom efklab.jobs.retention_review import review_retention\nfrom efklab.reports.plots import plot_retention_timeline"),
-        ("code", "files = workbench.container_logs(logs)\n"
-                 "run = workbench.run_config(files, workbench.config_path(config, workbench.SEED_CONFIG))\n"
+        ("code", "files = container_logs(logs)\n"
+                 "run = run_config(files, config_path(config, SEED_CONFIG))\n"
                  "review = review_retention(run.payloads, policy=policy, at=at, job_interval=job_interval, jitter=jitter, prefix=prefix)\n"
                  "review.totals_table()"),
         ("md", "## Index lifetimes"),

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from itertools import islice
 from pathlib import Path
 
-from efklab.jobs.sampleset import container_log_paths
-from efklab.fluentd.tail.containerlogs import default_parse, detect_format, read_records
+from efklab.adapters.samplefiles import container_log_paths
+from efklab.cloudwatch.payloads import iter_payload_records, payload_from_json
 from efklab.doctor.inputs import (
+    DEFAULT_SETTINGS,
     ConfigFacts,
     DoctorInputs,
-    DEFAULT_SETTINGS,
     DoctorSettings,
     LogFacts,
     NodeFacts,
@@ -35,9 +35,9 @@ from efklab.doctor.inputs import (
 )
 from efklab.errors import EfklabError, InputError, PayloadError, PolicyError
 from efklab.fluentd.config.find import load_config
+from efklab.fluentd.tail.containerlogs import default_parse, detect_format, read_records
 from efklab.fluentd.tail.survey import describe_parse
 from efklab.model import UNREADABLE_STAGES, Reject
-from efklab.cloudwatch.payloads import iter_payload_records, payload_from_json
 
 
 def read_inputs(*, config: str | None = None, policy: str | None = None, logs: Sequence[str] = (),
@@ -100,7 +100,7 @@ def read_payloads(paths: Sequence[str], settings: DoctorSettings) -> PayloadFact
 
 def emulate_payloads(config: str, logs: Sequence[str], settings: DoctorSettings, notes: list[str]) -> PayloadFacts | None:
     """The payloads the pipeline delivers for these logs under ``config`` (None, with a note, when it cannot be emulated)."""
-    from efklab.jobs.workbench import run_config  # the whole pipeline: filters, CloudWatch, subscription
+    from efklab.jobs.pipeline import run_config  # the whole pipeline: filters, CloudWatch, subscription
 
     try:
         run = run_config(list(logs), config)

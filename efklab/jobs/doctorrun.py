@@ -11,10 +11,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from efklab.jobs.doctorfiles import read_inputs
-from efklab.doctor.registry import CHECKS, CheckSpec, DoctorReport, run_checks, select_checks
 from efklab.doctor.inputs import DEFAULT_SETTINGS, DoctorSettings
+from efklab.doctor.registry import CHECKS, CheckSpec, DoctorReport, run_checks, select_checks
 from efklab.errors import UsageError
+from efklab.jobs.defaults import SAMPLES_DIR, SEED_CONFIG, config_path
+from efklab.jobs.doctorfiles import read_inputs
+from efklab.jobs.samples import container_logs
 
 
 def diagnose(*, config: str | None = None, policy: str | None = None, logs: Sequence[str] = (),
@@ -28,8 +30,8 @@ def diagnose(*, config: str | None = None, policy: str | None = None, logs: Sequ
     inputs = read_inputs(config=config, policy=policy, logs=logs, payloads=payloads, settings=settings,
                          max_lines=max_lines)
     if opensearch_url or local:
-        from efklab.jobs.nodefacts import read_node_facts
         from efklab.adapters.opensearch import connection_from_env, make_client
+        from efklab.jobs.nodefacts import read_node_facts
 
         url = opensearch_url
         if not url:
@@ -50,12 +52,10 @@ def diagnose_samples(*, config: str = "", policy: str = "", logs: str = "", payl
                      ca_certs: str = "", no_verify_tls: bool = False, only: str = "", skip: str = "") -> DoctorReport:
     """The notebook's call: empty values are the committed samples, ``none`` leaves an input out;
     ``config`` may be ``FILE@GITREV``; ``payloads`` a file, a folder or a glob; ``only``/``skip`` comma lists."""
-    from efklab.jobs import workbench
-
-    samples = workbench.SAMPLES_DIR
-    chosen_config = None if config == "none" else workbench.config_path(config, workbench.SEED_CONFIG)
+    samples = SAMPLES_DIR
+    chosen_config = None if config == "none" else config_path(config, SEED_CONFIG)
     chosen_policy = None if policy == "none" else policy or str(samples / "ism-policy.json")
-    chosen_logs = [] if logs == "none" else workbench.container_logs(logs)
+    chosen_logs = [] if logs == "none" else container_logs(logs)
     chosen_payloads = [] if payloads == "none" else _payload_files(payloads or str(samples / "payloads"))
     settings = DoctorSettings(mode=mode, index_strategy=index_strategy, prefix=prefix)
     checks = select_checks(_names(only), _names(skip))

@@ -17,14 +17,22 @@ from typing import Any
 import pandas as pd
 
 from efklab.adapters.opensearch import cat_indices, refresh
-from efklab.opensearch.bulk import ReplaySummary
-from efklab.lambda_.indextemplate import MAPPED_FIELDS
-from efklab.lambda_.layout import ActualIndex, ExpectedLayout, LayoutDiff, daily_index_counts, diff_layout, expect_layout, parse_cat_indices
 from efklab.cloudwatch.payloads import payload_from_json
-from efklab.opensearch.shards import ShardProjection, compare_strategies
+from efklab.jobs.connect import Connected
+from efklab.lambda_.indextemplate import MAPPED_FIELDS
+from efklab.lambda_.layout import (
+    ActualIndex,
+    ExpectedLayout,
+    LayoutDiff,
+    daily_index_counts,
+    diff_layout,
+    expect_layout,
+    parse_cat_indices,
+)
 from efklab.lambda_.transform import TransformOptions
+from efklab.opensearch.bulk import ReplaySummary
+from efklab.opensearch.shards import ShardProjection, compare_strategies
 from efklab.units import format_time
-from efklab.jobs.workbench import Connected
 
 
 @dataclass(frozen=True, slots=True)

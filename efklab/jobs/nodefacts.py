@@ -16,8 +16,8 @@ from efklab.adapters.ism import IsmApi, ism_installed, read_index_facts
 from efklab.adapters.opensearch import Connection, cat_indices, remote_errors
 from efklab.doctor.inputs import NodeFacts
 from efklab.errors import RemoteError
-from efklab.retention.explain import read_explain
 from efklab.retention.attachment import IndexFacts
+from efklab.retention.explain import read_explain
 
 MAX_SHARDS_SETTING = "cluster.max_shards_per_node"
 

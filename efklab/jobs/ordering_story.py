@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from efklab.jobs.connect import Connected
+from efklab.jobs.defaults import AWS_SAMPLE_CONFIG, SEED_CONFIG, config_path
+from efklab.jobs.ordering_views import DEFAULT_TIEBREAKERS, OrderingCheck, View, check_ordering, measure_views
+from efklab.jobs.pipeline import PipelineRun, run_config
+from efklab.jobs.replay import replay_fresh
 from efklab.opensearch.bulk import ReplaySummary
 from efklab.opensearch.dashboards import check_saved_objects, render_ndjson, saved_objects
-from efklab.ordering.measure import parse_provenance
 from efklab.ordering.diagnosis import count_truncated_ties
-from efklab.jobs.ordering_views import DEFAULT_TIEBREAKERS, OrderingCheck, View, check_ordering, measure_views
-from efklab.jobs.workbench import AWS_SAMPLE_CONFIG, SEED_CONFIG, Connected, PipelineRun, config_path, replay_fresh, run_config
+from efklab.ordering.measure import parse_provenance
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,10 @@ from typing import Any
 
 from efklab.adapters.discover import field_types, iter_displayed, primary_shards
 from efklab.adapters.opensearch import Connection
-from efklab.opensearch.dashboards import sortable_field
 from efklab.errors import InputError, UsageError
-from efklab.ordering.measure import OrderReport, Provenance, measure_order, shown_from_hit
+from efklab.opensearch.dashboards import sortable_field
 from efklab.ordering.diagnosis import Cause, Measurement, Recommendation, detect_causes, recommend_fix
+from efklab.ordering.measure import OrderReport, Provenance, measure_order, shown_from_hit
 
 DEFAULT_TIEBREAKERS: tuple[tuple[str, ...], ...] = (("@id",), ("@log_stream", "@id"))
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from efklab.jobs.defaults import AWS_SAMPLE_CONFIG, SEED_CONFIG
 from efklab.multiline.grouping import diff_rules, group_records, read_log_records
-from efklab.ordering.measure import CONTINUATION
 from efklab.multiline.rulespec import RuleChoice, resolve_spec
-from efklab.jobs.workbench import AWS_SAMPLE_CONFIG, SEED_CONFIG
+from efklab.ordering.measure import CONTINUATION
 
 LOST_ROUTES = ("error", "dropped")  # events production never sees (no @ERROR handler / buffer overflow)
 

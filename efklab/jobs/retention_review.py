@@ -14,17 +14,15 @@ from typing import Any
 
 import pandas as pd
 
-from efklab.errors import UsageError
-from efklab.retention.schedule import JobSettings
-from efklab.lambda_.layout import expect_layout
 from efklab.cloudwatch.payloads import payload_from_json
-from efklab.retention.policy import Policy, load_policy
-from efklab.retention.forecast import Finding, Generation, find_traps, plan_generations, status_at, summarize_at
+from efklab.errors import UsageError
+from efklab.jobs.defaults import SEED_POLICY
+from efklab.lambda_.layout import expect_layout
 from efklab.lambda_.transform import TransformOptions
+from efklab.retention.forecast import Finding, Generation, find_traps, plan_generations, status_at, summarize_at
+from efklab.retention.policy import Policy, load_policy
+from efklab.retention.schedule import JobSettings
 from efklab.units import DAY_MS, format_time, parse_time
-from efklab.jobs.workbench import SAMPLES_DIR
-
-SEED_POLICY = SAMPLES_DIR / "ism-policy.json"
 
 
 @dataclass(frozen=True, slots=True)

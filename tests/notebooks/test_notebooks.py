@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from efklab.jobs import workbench
+from efklab.jobs.samples import sample_logs
 from efklab.adapters.opensearch import cat_indices, delete_indices
 from efklab.reports.runner import default_notebook_dir, run_report
 
@@ -42,7 +42,7 @@ def small_logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     for name in SMALL:
         spec = LOGS.get(name, DEFAULT_LOGS)
         folder = tmp_path_factory.mktemp(f"logs-{spec['days']}d")
-        workbench.sample_logs(folder, **spec)
+        sample_logs(folder, **spec)
         sets[name] = str(folder)
     return sets
 

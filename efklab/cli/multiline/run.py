@@ -48,7 +48,7 @@ def _explicit_rule(args: argparse.Namespace) -> bool:
 # --- group -------------------------------------------------------------------------------------
 def _expand_logfiles(args: argparse.Namespace) -> None:
     """A directory stands for its *.log files (sorted), so a file keeps its own name for in_tail routing."""
-    from efklab.jobs.sampleset import container_log_paths
+    from efklab.adapters.samplefiles import container_log_paths
 
     args.logfiles = [path for path, _name in container_log_paths(args.logfiles)]
 

@@ -62,14 +62,14 @@ def run_generate(args: argparse.Namespace) -> int:
     from efklab.fluentd.config.find import load_config
     from efklab.fluentd.pipeline import run_pipeline
     from efklab.fluentd.routing import plan_routes
-    from efklab.jobs.sampleset import (
+    from efklab.adapters.samplefiles import (
         gzip_bytes,
         jsonl,
         pods_json,
         prepare_out_dir,
-        read_container_logs,
         write_text,
     )
+    from efklab.jobs.pipeline import read_container_logs
     from efklab.samples.generate import (
         SampleSpec,
         generate_containers,
@@ -119,13 +119,13 @@ def run_payloads(args: argparse.Namespace) -> int:
     from efklab.fluentd.config.find import load_config
     from efklab.fluentd.pipeline import run_pipeline
     from efklab.fluentd.routing import plan_routes
-    from efklab.jobs.sampleset import (
+    from efklab.adapters.samplefiles import (
         container_log_paths,
         jsonl,
         load_pods,
-        read_container_logs,
         write_output,
     )
+    from efklab.jobs.pipeline import read_container_logs
 
     routes = plan_routes(load_config(args.config), _env(args))
     files = container_log_paths(args.logs)

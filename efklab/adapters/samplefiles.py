@@ -1,27 +1,22 @@
-"""Sample sets on disk: container logs in, payload/provenance files out, byte-reproducible.
+"""Sample sets on disk: container log paths in, payload/provenance files out, byte-reproducible.
 
 Writers use fixed gzip headers (mtime 0, no file name) and compact UTF-8 JSON, so the same
-inputs give the same bytes.  Container logs are read through ``containerlogs.read_records``
-with the ``<parse>`` of the source that tails each file.
+inputs give the same bytes.
 """
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import io
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from efklab.fluentd.tail.containerlogs import read_records
 from efklab.errors import InputError, UsageError
 from efklab.fluentd.filters import PodFacts
-from efklab.model import Reject
-from efklab.fluentd.pipeline import SourceRecord
-from efklab.fluentd.routing import Route, route_for
 
 
 def container_log_paths(inputs: Iterable[str]) -> list[tuple[str, str]]:
@@ -40,21 +35,6 @@ def container_log_paths(inputs: Iterable[str]) -> list[tuple[str, str]]:
         else:
             raise InputError("no such file" if not os.path.exists(item) else "not a regular file", source=item)
     return found
-
-
-def read_container_logs(files: Iterable[tuple[str, str]], routes: list[Route]) -> Iterator[tuple[str, Iterator[SourceRecord | Reject]]]:
-    """(name, records or read rejects) per (path, name), parsed as the file's source would parse it."""
-    for path, name in files:
-        route = route_for(routes, os.path.basename(path))
-        yield name, _records(read_records(path, parse=route.parse if route else None), path, name)
-
-
-def _records(items: Iterable[Any], path: str, name: str) -> Iterator[SourceRecord | Reject]:
-    for item in items:
-        if isinstance(item, Reject):
-            yield dataclasses.replace(item, source=name) if item.source in (None, path) else item
-        else:
-            yield SourceRecord(name, item.lineno, item.time_ns, item.record)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -80,8 +60,6 @@ def gzip_bytes(text: str) -> bytes:
 def write_output(path: str, text: str) -> None:
     """Write ``text`` to ``path`` (gzip when it ends in .gz; ``-`` is stdout)."""
     if path == "-":
-        import sys
-
         sys.stdout.write(text)
         return
     target = Path(path)
