@@ -26,7 +26,8 @@ from efklab.adapters.localnode import lifecycle as node
 from efklab.adapters.opensearch import BulkSettings, connection_from_env, delete_indices, make_client, send_batches
 from efklab.cli.replay.run import READ_AHEAD
 from benchmarks import run_cli_measured
-from efklab.cloudwatch.payloads import Payload, iter_payload_records
+from efklab.cloudwatch.payloads import Payload
+from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.lambda_.replay import replay_records
 from efklab.testing import DEFAULT_TIMESTAMP, make_event, make_payload
 from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import run_cli_measured
-from efklab.cloudwatch.payloads import Payload, iter_payload_records
+from efklab.cloudwatch.payloads import Payload
+from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.testing import DEFAULT_TIMESTAMP, lambda_event, make_event, make_payload
 from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload
 

@@ -15,10 +15,9 @@ import gzip
 import json
 import re
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from efklab.adapters.files import check_inputs, expand_inputs, iter_lines
 from efklab.errors import InputError, PayloadError
 from efklab.js.compat import parse_json
 from efklab.model import Reject
@@ -131,24 +130,16 @@ def _json_reason(exc: ValueError) -> str:
     return str(exc)
 
 
-# --------------------------------------------------------------------------- files
+# --------------------------------------------------------------------------- records of a file
 
 
-def iter_payload_records(paths: Sequence[str]) -> Iterator[Payload | Reject]:
-    """Every record of every input, in order: a Payload, or a Reject saying where and why.
+def iter_records(path: str, lines: Iterator[tuple[int, bytes]]) -> Iterator[Payload | Reject]:
+    """The records of one file's ``(line number, bytes)``: a Payload, or a Reject saying where and why.
 
-    A directory stands for its files, sorted.  Missing files raise InputError before anything
-    is read.  A file whose first line is a lone ``{`` or ``[`` is read as pretty-printed JSON
-    documents; otherwise one record a line.
+    A file whose first line is a lone ``{`` or ``[`` is read as pretty-printed JSON documents;
+    otherwise one record a line.  An InputError while reading (a broken gzip stream) ends the
+    file with a Reject.
     """
-    files = expand_inputs(paths)
-    check_inputs(files)
-    for path in files:
-        yield from _iter_file(path)
-
-
-def _iter_file(path: str) -> Iterator[Payload | Reject]:
-    lines = iter_lines(path)
     try:
         for lineno, line in lines:
             stripped = line.strip()
@@ -220,11 +211,6 @@ def _iter_documents(path: str, first: int, line: bytes, rest: Iterator[tuple[int
                 return
 
 
-def read_payload_file(path: str) -> list[Payload | Reject]:
-    """All records of one file (small files, notebooks)."""
-    return list(iter_payload_records([path]))
-
-
 # --------------------------------------------------------------------------- encoding
 
 
@@ -276,9 +262,8 @@ __all__ = [
     "decode_payload",
     "encode_event",
     "encode_payload",
-    "iter_payload_records",
+    "iter_records",
     "payload_from_json",
     "payload_json",
-    "read_payload_file",
     "to_lambda_event",
 ]

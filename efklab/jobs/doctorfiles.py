@@ -15,7 +15,8 @@ from itertools import islice
 from pathlib import Path
 
 from efklab.adapters.samplefiles import container_log_paths
-from efklab.cloudwatch.payloads import iter_payload_records, payload_from_json
+from efklab.cloudwatch.payloads import payload_from_json
+from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.doctor.inputs import (
     DEFAULT_SETTINGS,
     ConfigFacts,

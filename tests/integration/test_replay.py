@@ -20,7 +20,8 @@ from efklab.adapters.localnode import lifecycle as node
 from efklab.adapters.opensearch import Connection, count_per_index, delete_indices, make_client
 from efklab.cli import main
 from efklab.lambda_.indextemplate import pattern_for, template_name
-from efklab.cloudwatch.payloads import Payload, iter_payload_records
+from efklab.cloudwatch.payloads import Payload
+from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.testing import DEFAULT_TIMESTAMP, lambda_event, make_event, make_payload
 from efklab.lambda_.transform import TransformOptions, transform_payload
 

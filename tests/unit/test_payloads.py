@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from efklab.errors import InputError, PayloadError
 from efklab.model import Reject
-from efklab.cloudwatch.payloads import LogEvent, Payload, decode_payload, encode_payload, iter_payload_records, to_lambda_event
+from efklab.cloudwatch.payloads import LogEvent, Payload, decode_payload, encode_payload, to_lambda_event
+from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.testing import make_control_payload, make_event, make_payload
 
 

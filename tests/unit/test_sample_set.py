@@ -80,7 +80,8 @@ def test_every_line_is_in_exactly_one_delivered_event(payloads: str, provenance:
 
 def test_payloads_decode_and_ids_carry_their_timestamps() -> None:
     """Every committed payload passes efklab.cloudwatch.payloads; each id is 56 digits with id >> 144 == timestamp."""
-    from efklab.cloudwatch.payloads import Payload, read_payload_file
+    from efklab.cloudwatch.payloads import Payload
+    from efklab.adapters.payloadfiles import read_payload_file
 
     decoded = [p for f in sorted((SAMPLES / "payloads").glob("*.jsonl.gz")) for p in read_payload_file(str(f))]
     assert all(isinstance(p, Payload) for p in decoded)

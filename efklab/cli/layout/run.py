@@ -25,7 +25,7 @@ from efklab.units import format_time
 
 
 def run(args: argparse.Namespace) -> int:
-    from efklab.cloudwatch.payloads import iter_payload_records
+    from efklab.adapters.payloadfiles import iter_payload_records
     from efklab.lambda_.indextemplate import MAPPED_FIELDS, index_pattern
     from efklab.lambda_.transform import TransformOptions
     from efklab.opensearch.indexnames import compile_index_strategy

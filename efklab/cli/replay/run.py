@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         load_checkpoint,
         save_checkpoint,
     )
-    from efklab.cloudwatch.payloads import iter_payload_records
+    from efklab.adapters.payloadfiles import iter_payload_records
     from efklab.lambda_.checkpoint import (
         ReplayCheckpoint,
         ReplayProgress,

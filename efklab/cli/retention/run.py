@@ -107,7 +107,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 def _generations_from_payloads(args: argparse.Namespace, policies: list[Policy], settings: JobSettings,
                                applied_at: dict[str, int] | None, replayed: int | None) -> list[Generation]:
-    from efklab.cloudwatch.payloads import iter_payload_records
+    from efklab.adapters.payloadfiles import iter_payload_records
     from efklab.lambda_.layout import expect_layout
     from efklab.lambda_.transform import TransformOptions
 

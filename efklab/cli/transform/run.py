@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
-from efklab.cloudwatch.payloads import Payload, iter_payload_records
+from efklab.cloudwatch.payloads import Payload
+from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.errors import InputError, UsageError
 from efklab.lambda_.transform import (
     TransformOptions,
