@@ -1,1 +1,1 @@
-"""fluent-plugin-concat: the frozen filter rule, the engine's state machine, the records in and events out."""
+"""fluent-plugin-concat: the frozen filter rule, the engine's state machine and its running state, records and events."""

@@ -1,8 +1,9 @@
 """fluent-plugin-concat (v2.6.x) as a state machine: records in, emitted events out, no clock.
 
-``Concatenator(rule)`` holds the running state (one buffer per stream identity, the time each
-stream was last seen).  ``feed(record, now)`` processes one record as ``filter_stream`` does and
-returns what the filter passes on at once; ``run(records, out, now, timer)`` feeds many, firing
+``Concatenator(rule)`` owns the running state, an ``EngineState`` (one buffer per stream
+identity, the time each stream was last seen; :mod:`efklab.fluentd.concat.state`).
+``feed(record, now)`` processes one record as ``filter_stream`` does and returns what the
+filter passes on at once; ``run(records, out, now, timer)`` feeds many, firing
 the emulated timer between them; ``flush(now)`` is one tick of the plugin's 1-second timer at
 ``now``; ``expire(until)`` emulates the timer from event time (each stream flushed at the moment
 it times out); ``shutdown()`` is ``flush_remaining_buffer``.  Times are integer nanoseconds.
@@ -10,7 +11,7 @@ Every fed record ends in exactly one ``Emitted`` (``lines`` names the records by
 except where fluentd itself duplicates or drops it: those cases are marked
 (``route="dropped"``; a CRI record without its log tag is both buffered and sent to @ERROR).
 The records and events are described in :mod:`efklab.fluentd.concat.events`; regexp mode's hot loop is
-:mod:`efklab.fluentd.concat.fastpath`.
+:mod:`efklab.fluentd.concat.fastpath`, which works on the same ``EngineState``.
 """
 from __future__ import annotations
 
@@ -41,11 +42,11 @@ from efklab.fluentd.concat.rule import (
     RegexpMode,
     ruby_to_i,
 )
+from efklab.fluentd.concat.state import NEVER, EngineState
 
 __all__ = ["ROUTE_DROPPED", "ROUTE_ERROR", "ROUTE_MAIN", "ROUTE_TIMEOUT", "Concatenator", "Emitted", "Fed",
            "RecordError", "ruby_to_s"]
 
-_NEVER = 1 << 126
 _PARTS = attrgetter("tag", "time_ns", "record")
 
 
@@ -63,17 +64,8 @@ class Concatenator:
         """``specialise=False`` keeps regexp mode on the general state machine: the reference
         that :mod:`efklab.fluentd.concat.fastpath`'s loop is tested against."""
         self.rule = rule
-        self._key = rule.key
-        self._sep = rule.separator
-        self._sid_key = rule.stream_identity_key
-        self._first_ts = rule.use_first_timestamp
-        self._interval_ns = round(rule.flush_interval * 1e9)
+        self._state = EngineState(rule)
         self._timeout_route = ROUTE_TIMEOUT if rule.timeout_label else ROUTE_ERROR
-        self._buffers: dict[str, list[Entry]] = {}
-        self._sizes: dict[str, int] = {}
-        self._last_seen: dict[str, int] = {}  # the plugin's @timeout_map
-        self._seq = 0
-        self._next_check = _NEVER  # never later than the earliest real deadline
         self._mode = rule.mode
         self._process = {
             "line": self._process_line,
@@ -83,26 +75,22 @@ class Concatenator:
             "partial_cri": self._process_partial_cri,
         }[rule.mode.name]
         mode = rule.mode
-        self._start = mode.start if isinstance(mode, RegexpMode) else None
-        self._end = mode.end if isinstance(mode, RegexpMode) else None
-        self._continuous = mode.continuous if isinstance(mode, RegexpMode) else None
         self._indicator = (
             mode.partial_key if isinstance(mode, PartialMode)
             else mode.indicator if isinstance(mode, PartialMetadataMode) else None
         )
-        self._sids: dict[str, str] = {}  # tag -> "tag:default" (no stream_identity_key)
         if specialise and isinstance(mode, RegexpMode):
-            self.run_parts = make_regexp_run(self)  # type: ignore[method-assign]
+            self.run_parts = make_regexp_run(self._state, self._regexp_step, self.expire)  # type: ignore[method-assign, assignment]
             self.feed = self._feed_by_run  # type: ignore[method-assign]
 
     @property
     def fed(self) -> int:
         """How many records have been fed so far."""
-        return self._seq
+        return self._state.seq
 
     def pending(self) -> dict[str, int]:
         """Stream identity -> number of records buffered (non-empty buffers only)."""
-        return {sid: len(b) for sid, b in self._buffers.items() if b}
+        return {sid: len(b) for sid, b in self._state.buffers.items() if b}
 
     # --- filter_stream -------------------------------------------------------------------
     def run(self, items: Iterable[Fed], out: list[Emitted], now: int | None, timer: bool) -> int | None:
@@ -117,10 +105,11 @@ class Concatenator:
     def run_parts(self, parts: Iterable[tuple[str, int, dict[str, Any]]], out: list[Emitted], now: int | None,
                   timer: bool) -> int | None:
         """``run`` over ``(tag, time_ns, record)`` triples (columns zipped, no record objects)."""
+        state = self._state
         for tag, t, record in parts:
             if timer and t > now:  # type: ignore[operator]
                 now = t
-                if t >= self._next_check:
+                if t >= state.next_check:
                     out.extend(self.expire(t))
             out.extend(self._feed(tag, t, record, now))
         return now
@@ -135,27 +124,29 @@ class Concatenator:
         return self._feed(item.tag, item.time_ns, item.record, now)
 
     def _feed(self, tag: str, time_ns: int, record: dict[str, Any], now: int | None) -> list[Emitted]:
-        seq = self._seq
-        self._seq = seq + 1
-        if tag in INTERNAL_TAGS or self._key not in record or (
+        state = self._state
+        seq = state.seq
+        state.seq = seq + 1
+        if tag in INTERNAL_TAGS or state.key not in record or (
             self._indicator is not None and self._indicator not in record
         ):
             return [Emitted(time_ns, tag, ROUTE_MAIN, record, (seq,))]
         sid = self._stream_identity(tag, record)
         seen = time_ns if now is None else now
-        self._last_seen[sid] = seen
-        if seen + self._interval_ns < self._next_check:
-            self._next_check = seen + self._interval_ns
+        state.last_seen[sid] = seen
+        if seen + state.interval_ns < state.next_check:
+            state.next_check = seen + state.interval_ns
         try:
             flushed = self._process(sid, (seq, tag, time_ns, record))
         except RecordError as exc:
             return [Emitted(time_ns, tag, ROUTE_ERROR, record, (seq,), str(exc))]
         out: list[Emitted] = []
         for new_time, new_record, lines in flushed:
-            if self._first_ts:
+            if state.use_first_timestamp:
                 time_ns = new_time
-            if not lines:  # buffer overflow: a record fluentd discards
-                out.append(Emitted(new_time, tag, ROUTE_DROPPED, new_record[1], (new_record[0],), "buffer overflow"))
+            if not lines:  # buffer overflow: a record fluentd discards, as _drop's (seq, record) pair
+                dropped_seq, dropped = new_record[0], new_record[1]  # type: ignore[index]
+                out.append(Emitted(new_time, tag, ROUTE_DROPPED, dropped, (dropped_seq,), "buffer overflow"))
                 continue
             if new_record is record:  # a line emitted alone (regexp mode): passed on as it is
                 out.append(Emitted(time_ns, tag, ROUTE_MAIN, record, lines))
@@ -166,10 +157,11 @@ class Concatenator:
         return out
 
     def _stream_identity(self, tag: str, record: dict[str, Any]) -> str:
-        ident = "default" if self._sid_key is None else ruby_to_s(record.get(self._sid_key))
+        sid_key = self._state.stream_identity_key
+        ident = "default" if sid_key is None else ruby_to_s(record.get(sid_key))
         mode = self._mode
         if isinstance(mode, PartialMetadataMode):
-            ident = ("" if self._sid_key is None else ident) + ruby_to_s(record.get(mode.id_field))
+            ident = ("" if sid_key is None else ident) + ruby_to_s(record.get(mode.id_field))
         return f"{tag}:{ident}"
 
     def _strip(self, merged: dict[str, Any]) -> None:
@@ -188,17 +180,19 @@ class Concatenator:
 
     # --- per-mode processing (each returns the flushed events, before filter_stream's merge) ----
     def _buffer(self, sid: str) -> list[Entry]:
-        buf = self._buffers.get(sid)
+        buffers = self._state.buffers
+        buf = buffers.get(sid)
         if buf is None:
-            buf = self._buffers[sid] = []
+            buf = buffers[sid] = []
         return buf
 
     def _flush_buffer(self, sid: str, new_entry: Entry | None = None) -> Flushed:
         """The plugin's ``flush_buffer``: join the buffer, fields of its first record, its first time."""
-        buf = self._buffers.pop(sid, [])
-        self._sizes.pop(sid, None)
+        state = self._state
+        buf = state.buffers.pop(sid, [])
+        state.sizes.pop(sid, None)
         if new_entry is not None:
-            self._buffers[sid] = [new_entry]
+            state.buffers[sid] = [new_entry]
         if not buf:
             raise RecordError("undefined method `merge' for nil:NilClass (flush of an empty buffer)")
         entries: list[Entry] = buf
@@ -206,7 +200,7 @@ class Concatenator:
             field = self._mode.ordinal_field
             entries = sorted(buf, key=lambda e: _ordinal(e[3].get(field)))
         _, _, first_time, first = buf[0]
-        new_record = {**first, self._key: join_texts(self._sep, entries, self._key)}
+        new_record = {**first, state.key: join_texts(state.separator, entries, state.key)}
         return first_time, new_record, tuple(e[0] for e in buf)
 
     def _process_line(self, sid: str, entry: Entry) -> list[Flushed]:
@@ -217,19 +211,21 @@ class Concatenator:
         return []
 
     def _process_regexp(self, sid: str, entry: Entry) -> list[Flushed]:
-        text = entry[3][self._key]
+        state = self._state
+        text = entry[3][state.key]
         if text is None:  # Regexp#match?(nil) is false
             is_start = is_end = False
         else:
             subject = _text(text)
-            is_start = self._start is not None and bool(self._start.search(subject))
-            is_end = self._end is not None and bool(self._end.search(subject))
+            is_start = state.start is not None and bool(state.start.search(subject))
+            is_end = state.end is not None and bool(state.end.search(subject))
         return self._regexp_step(sid, entry, text, is_start, is_end)
 
     def _regexp_step(self, sid: str, entry: Entry, text: Any, is_start: bool, is_end: bool) -> list[Flushed]:
         # A stream's buffer is created by the first record put in it (a line passed on alone does
         # not create one): the order of buffers is the order of flush_remaining_buffer at shutdown.
-        buf = self._buffers.get(sid)
+        state = self._state
+        buf = state.buffers.get(sid)
         if is_start:
             if not buf:
                 self._buffer(sid).append(entry)
@@ -242,35 +238,36 @@ class Concatenator:
             self._buffer(sid).append(entry)
             return [self._flush_buffer(sid)]
         if not buf:
-            if self._start is None:  # end-only mode buffers everything until an end line
+            if state.start is None:  # end-only mode buffers everything until an end line
                 self._buffer(sid).append(entry)
                 return []
             return [(entry[2], entry[3], (entry[0],))]  # before the first start line: alone, at once
-        if self._continuous is None or (text is not None and self._continuous.search(_text(text))):
+        if state.continuous is None or (text is not None and state.continuous.search(_text(text))):
             buf.append(entry)
             return []
         flushed = self._flush_buffer(sid)
         # The plugin reuses the flushed event's time for the lone line under use_first_timestamp.
-        lone_time = flushed[0] if self._first_ts else entry[2]
+        lone_time = flushed[0] if state.use_first_timestamp else entry[2]
         return [flushed, (lone_time, entry[3], (entry[0],))]
 
     def _process_partial(self, sid: str, entry: Entry) -> list[Flushed]:
         mode: PartialMode = self._mode  # type: ignore[assignment]
+        state = self._state
         record = entry[3]
-        size = _bytesize(record[self._key])
+        size = _bytesize(record[state.key])
         out: list[Flushed] = []
-        if self._sizes.get(sid, 0) + size > mode.buffer_limit_size:
+        if state.sizes.get(sid, 0) + size > mode.buffer_limit_size:
             method = mode.buffer_overflow_method
             if method in ("truncate", "new"):
                 out.append(self._flush_partial(sid))
             if method == "truncate":
-                return out + [_drop(entry)]
+                return [*out, _drop(entry)]
             if method == "drop":
-                dropped = [_drop(e) for e in self._buffers.pop(sid, [])]
-                self._sizes.pop(sid, None)
-                return dropped + [_drop(entry)]
+                dropped = [_drop(e) for e in state.buffers.pop(sid, [])]
+                state.sizes.pop(sid, None)
+                return [*dropped, _drop(entry)]
         self._buffer(sid).append(entry)
-        self._sizes[sid] = self._sizes.get(sid, 0) + size
+        state.sizes[sid] = state.sizes.get(sid, 0) + size
         if mode.partial_value != record.get(mode.partial_key):
             out.append(self._flush_partial(sid))
         return out
@@ -301,52 +298,61 @@ class Concatenator:
     # --- timer and shutdown -------------------------------------------------------------------
     def flush(self, now: int) -> list[Emitted]:
         """One tick of the plugin's timer at ``now``: flush every stream idle for >= flush_interval."""
-        if self._interval_ns <= 0:
+        state = self._state
+        interval = state.interval_ns
+        if interval <= 0:
             return []
         out: list[Emitted] = []
-        for sid, seen in list(self._last_seen.items()):
-            if self._interval_ns > now - seen:
+        for sid, seen in list(state.last_seen.items()):
+            if interval > now - seen:
                 continue
-            del self._last_seen[sid]  # expired: flushed streams leave the map, empty ones are purged (2.6.2)
-            if self._buffers.get(sid):
+            del state.last_seen[sid]  # expired: flushed streams leave the map, empty ones are purged (2.6.2)
+            if state.buffers.get(sid):
                 out.append(self._timeout_event(sid, now))
         return out
 
     def next_deadline(self) -> int | None:
         """The earliest moment a buffered stream times out, or None (nothing buffered / timer off)."""
-        if self._interval_ns <= 0:
+        state = self._state
+        if state.interval_ns <= 0:
             return None
-        deadlines = [self._last_seen[sid] for sid, buf in self._buffers.items() if buf and sid in self._last_seen]
-        return min(deadlines) + self._interval_ns if deadlines else None
+        last_seen = state.last_seen
+        deadlines = [last_seen[sid] for sid, buf in state.buffers.items() if buf and sid in last_seen]
+        return min(deadlines) + state.interval_ns if deadlines else None
 
     def expire(self, until: int) -> list[Emitted]:
         """Emulate the timer from event time: fire at each deadline <= ``until``, in deadline order."""
-        if until < self._next_check:
+        state = self._state
+        if until < state.next_check:
             return []
         out: list[Emitted] = []
         deadline = self.next_deadline()
         while deadline is not None and deadline <= until:
             out.extend(self.flush(deadline))
             deadline = self.next_deadline()
-        self._next_check = _NEVER if deadline is None else deadline
+        state.next_check = NEVER if deadline is None else deadline
         return out
 
     def _timeout_event(self, sid: str, now: int) -> Emitted:
         first_time, new_record, lines = self._flush_buffer(sid)
         tag = sid.split(":")[0]
-        return Emitted(first_time if self._first_ts else now, tag, self._timeout_route, new_record, lines, f"Timeout flush: {sid}")
+        time_ns = first_time if self._state.use_first_timestamp else now
+        return Emitted(time_ns, tag, self._timeout_route, new_record, lines, f"Timeout flush: {sid}")
 
     def shutdown(self) -> list[Emitted]:
         """``flush_remaining_buffer``: each buffer joined in arrival order, first record's tag and time."""
+        state = self._state
+        key = state.key
         out: list[Emitted] = []
-        for sid, buf in list(self._buffers.items()):
+        for sid, buf in list(state.buffers.items()):
             if not buf:
                 continue
             _, tag, first_time, first = buf[0]
-            record = {**first, self._key: join_texts(self._sep, buf, self._key)}
-            out.append(Emitted(first_time, tag, self._timeout_route, record, tuple(e[0] for e in buf), f"Flush remaining buffer: {sid}"))
-        self._buffers.clear()
-        self._sizes.clear()
+            record = {**first, key: join_texts(state.separator, buf, key)}
+            lines = tuple(e[0] for e in buf)
+            out.append(Emitted(first_time, tag, self._timeout_route, record, lines, f"Flush remaining buffer: {sid}"))
+        state.buffers.clear()
+        state.sizes.clear()
         return out
 
 

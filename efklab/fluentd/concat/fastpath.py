@@ -1,30 +1,37 @@
-"""The regexp mode's hot path: many records through one ``Concatenator`` in one loop.
+"""The regexp mode's hot path: many records through one concat engine in one loop.
 
-``make_regexp_run(engine)`` gives ``run_parts(parts, out, now, timer) -> now``, the engine's
-``run_parts`` (records as ``(tag, time_ns, record)`` triples) specialised for regexp mode: the same behaviour as feeding each record in turn (and, with
-``timer``, firing the emulated flush timer before each record whose time moves the clock on),
-with the common steps (append to a group, open a group, close it on the next start line, pass a
-line alone) inlined over local names and everything else delegated to the engine's general
-``_regexp_step``.  The equivalence is a property test (tests/unit/test_concat_fastpath.py).
+``make_regexp_run(state, step, expire)`` gives ``run_parts(parts, out, now, timer) -> now``, the
+engine's ``run_parts`` (records as ``(tag, time_ns, record)`` triples) specialised for regexp
+mode: the same behaviour as feeding each record in turn (and, with ``timer``, firing the emulated
+flush timer before each record whose time moves the clock on), with the common steps (append to
+a group, open a group, close it on the next start line, pass a line alone) inlined over local
+names and everything else delegated to ``step``, the engine's general regexp step.  The loop
+works on the engine's ``EngineState`` and receives the engine's behaviour as plain callables, so
+it knows nothing of the engine class.  The equivalence is a property test
+(tests/unit/test_concat_fastpath.py).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from efklab.fluentd.concat.events import (
     INTERNAL_TAGS,
     ROUTE_ERROR,
     ROUTE_MAIN,
     Emitted,
+    Entry,
+    Flushed,
     ruby_to_s,
 )
-
-if TYPE_CHECKING:
-    from efklab.fluentd.concat.engine import Concatenator
+from efklab.fluentd.concat.state import EngineState
 
 Parts = Iterable[tuple[str, int, dict[str, Any]]]  # (tag, time_ns, record) per record
 Run = Callable[[Parts, list[Emitted], "int | None", bool], "int | None"]
+# (stream identity, entry, key value, is_start, is_end) -> the flushed events: the general regexp step
+Step = Callable[[str, Entry, Any, bool, bool], list[Flushed]]
+# until -> the timeout events of every deadline <= until; advances ``EngineState.next_check``
+Expire = Callable[[int], list[Emitted]]
 
 
 def raw_search(matcher: Any) -> Any:
@@ -32,35 +39,38 @@ def raw_search(matcher: Any) -> Any:
     if matcher is None:
         return None
     compiled = getattr(matcher, "compiled", None)
-    return compiled.search if compiled is not None and hasattr(compiled, "search") else (lambda t: matcher.search(t) or None)
+    if compiled is not None and hasattr(compiled, "search"):
+        return compiled.search
+    return lambda t: matcher.search(t) or None
 
 
-def make_regexp_run(engine: Concatenator) -> Run:
-    """``engine.run_parts`` for a regexp-mode engine (see the module docstring)."""
-    key, sep, first_ts, sid_key = engine._key, engine._sep, engine._first_ts, engine._sid_key
-    start_search, end_search, cont_search = raw_search(engine._start), raw_search(engine._end), raw_search(engine._continuous)
+def make_regexp_run(state: EngineState, step: Step, expire: Expire) -> Run:
+    """``run_parts`` for a regexp-mode engine's ``state`` (see the module docstring)."""
+    key, sep, first_ts, sid_key = state.key, state.separator, state.use_first_timestamp, state.stream_identity_key
+    start_search, end_search, cont_search = raw_search(state.start), raw_search(state.end), raw_search(state.continuous)
     has_start = start_search is not None
-    buffers, last_seen, sids, interval = engine._buffers, engine._last_seen, engine._sids, engine._interval_ns
-    step, expire = engine._regexp_step, engine.expire
+    buffers, last_seen, sids, interval = state.buffers, state.last_seen, state.sids, state.interval_ns
     internal, new, main, absent = INTERNAL_TAGS, tuple.__new__, ROUTE_MAIN, object()
 
     def run_parts(parts: Parts, out: list[Emitted], now: int | None, timer: bool) -> int | None:
         add = out.append
-        seq, next_check = engine._seq, engine._next_check
+        seq, next_check = state.seq, state.next_check
         last_tag: Any = None  # the tag of the records before: its stream identity and internal flag hold
         sid, tag_internal = "", False
+        seen: int  # the time that refreshes the record's stream
+        lines: tuple[int, ...]
         try:
             for tag, t, record in parts:
                 if timer:  # the emulated flush timer: the clock is the latest event time so far
                     if t > now:  # type: ignore[operator]
                         now = t
                         if t >= next_check:
-                            engine._next_check = next_check
+                            state.next_check = next_check
                             pending = expire(t)
                             if pending:
                                 out.extend(pending)
-                            next_check = engine._next_check
-                    seen = now
+                            next_check = state.next_check
+                    seen = now  # type: ignore[assignment]  # an int: the timer starts from a time
                 else:
                     seen = t if now is None else now
                 if tag is not last_tag:
@@ -77,8 +87,8 @@ def make_regexp_run(engine: Concatenator) -> Run:
                 if sid_key is not None:
                     sid = f"{tag}:{ruby_to_s(record.get(sid_key))}"
                 last_seen[sid] = seen
-                if seen + interval < next_check:  # type: ignore[operator]
-                    next_check = seen + interval  # type: ignore[operator]
+                if seen + interval < next_check:
+                    next_check = seen + interval
                 if type(text) is str:
                     is_start = start_search is not None and start_search(text) is not None
                     is_end = end_search is not None and end_search(text) is not None
@@ -130,7 +140,7 @@ def make_regexp_run(engine: Concatenator) -> Run:
                     merged = record if new_record is record else {**record, **new_record}
                     add(new(Emitted, (time_ns, tag, main, merged, lines, None)))
         finally:
-            engine._seq, engine._next_check = seq, next_check
+            state.seq, state.next_check = seq, next_check
         return now
 
     return run_parts
