@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Protocol
 
 from efklab.errors import RuleError
+from efklab.ruby.regexp import compile_concat_param, lint_concat_regexp
 
 
 class Matcher(Protocol):
@@ -318,17 +320,25 @@ def _check_exclusive(
             "Either n_lines, multiline_start_regexp, multiline_end_regexp, partial_key, "
             "use_partial_metadata or use_partial_cri_logtag is required"
         )
+    regexp_names = "multiline_start_regexp/multiline_end_regexp"
     checks = (
-        (n_lines is not None and regexps, "n_lines and multiline_start_regexp/multiline_end_regexp are exclusive", "n_lines"),
+        (n_lines is not None and regexps, f"n_lines and {regexp_names} are exclusive", "n_lines"),
         (partial_key is not None and n_lines is not None, "partial_key and n_lines are exclusive", "partial_key"),
-        (partial_key is not None and regexps, "partial_key and multiline_start_regexp/multiline_end_regexp are exclusive", "partial_key"),
-        (partial_key is not None and partial_value is None, "partial_value is required when partial_key is specified", "partial_key"),
-        (use_metadata and n_lines is not None, "use_partial_metadata and n_lines are exclusive", "use_partial_metadata"),
-        (use_metadata and regexps, "use_partial_metadata and multiline_start_regexp/multiline_end_regexp are exclusive", "use_partial_metadata"),
-        (use_metadata and partial_key is not None, "use_partial_metadata and partial_key are exclusive", "use_partial_metadata"),
-        (use_cri and n_lines is not None, "use_partial_cri_logtag and n_lines are exclusive", "use_partial_cri_logtag"),
-        (use_cri and regexps, "use_partial_cri_logtag and multiline_start_regexp/multiline_end_regexp are exclusive", "use_partial_cri_logtag"),
-        (use_cri and partial_key is not None, "use_partial_cri_logtag and partial_key are exclusive", "use_partial_cri_logtag"),
+        (partial_key is not None and regexps, f"partial_key and {regexp_names} are exclusive", "partial_key"),
+        (partial_key is not None and partial_value is None,
+         "partial_value is required when partial_key is specified", "partial_key"),
+        (use_metadata and n_lines is not None,
+         "use_partial_metadata and n_lines are exclusive", "use_partial_metadata"),
+        (use_metadata and regexps,
+         f"use_partial_metadata and {regexp_names} are exclusive", "use_partial_metadata"),
+        (use_metadata and partial_key is not None,
+         "use_partial_metadata and partial_key are exclusive", "use_partial_metadata"),
+        (use_cri and n_lines is not None,
+         "use_partial_cri_logtag and n_lines are exclusive", "use_partial_cri_logtag"),
+        (use_cri and regexps,
+         f"use_partial_cri_logtag and {regexp_names} are exclusive", "use_partial_cri_logtag"),
+        (use_cri and partial_key is not None,
+         "use_partial_cri_logtag and partial_key are exclusive", "use_partial_cri_logtag"),
     )
     for failed, message, name in checks:
         if failed:
@@ -337,9 +347,12 @@ def _check_exclusive(
 
 def _metadata_mode(fmt: str, keep: bool) -> PartialMetadataMode:
     if fmt == "docker-fluentd":
-        return PartialMetadataMode("partial_message", "partial_id", "partial_ordinal", "partial_last", "partial_message", keep)
-    prefix = "CONTAINER_PARTIAL_" if fmt == "docker-journald" else "container_partial_"
-    names = [prefix + n for n in (("MESSAGE", "ID", "ORDINAL", "LAST") if fmt == "docker-journald" else ("message", "id", "ordinal", "last"))]
+        return PartialMetadataMode("partial_message", "partial_id", "partial_ordinal", "partial_last",
+                                   "partial_message", keep)
+    if fmt == "docker-journald":
+        names = ["CONTAINER_PARTIAL_" + n for n in ("MESSAGE", "ID", "ORDINAL", "LAST")]
+    else:
+        names = ["container_partial_" + n for n in ("message", "id", "ordinal", "last")]
     # The journald driver omits the message flag on the last piece, so the id is the indicator.
     return PartialMetadataMode(names[0], names[1], names[2], names[3], names[1], keep)
 
@@ -356,14 +369,13 @@ def _compile(
         return None
     line = _where(positions, name, position)
     if ruby_slice_source(value) is None:
-        raise RuleError(f"{name}: no implicit conversion of nil into String (\"\"[1..-2] is nil)", source=source, position=line)
+        raise RuleError(f"{name}: no implicit conversion of nil into String (\"\"[1..-2] is nil)",
+                        source=source, position=line)
     return compile_(value, name, source, line)
 
 
 def default_regexp_compiler(value: str, name: str, source: str | None, line: int | None) -> Matcher:
     """Compile a concat regexp parameter as the plugin does, through the Ruby-regexp translator."""
-    from efklab.ruby.regexp import compile_concat_param  # imported late: the translator is its own module
-
     return compile_concat_param(value, origin=source, position=line)
 
 
@@ -372,10 +384,6 @@ def lint_regexp_params(written: Mapping[str, Any]) -> list[str]:
 
     ``written`` maps names to ``fluentconf.Param`` objects, or to plain values (taken as unquoted).
     """
-    from types import SimpleNamespace
-
-    from efklab.ruby.regexp import lint_concat_regexp
-
     notes: list[str] = []
     for name in ("multiline_start_regexp", "multiline_end_regexp", "continuous_line_regexp"):
         p = written.get(name)

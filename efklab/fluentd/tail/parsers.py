@@ -15,6 +15,7 @@ from typing import Any
 from efklab.errors import ConfigError, RuleError
 from efklab.fluentd.config.find import ParseSpec
 from efklab.fluentd.tail.timeformat import TimeFormatError, parse_rfc3339, time_reader
+from efklab.ruby.regexp import compile_ruby
 
 
 def chomp(line: str) -> str:
@@ -38,10 +39,10 @@ def ruby_inspect(text: str) -> str:
         elif c in _INSPECT_ESCAPES:
             out.append(_INSPECT_ESCAPES[c])
         elif 0xDC80 <= code <= 0xDCFF:
-            out.append("\\x%02X" % (code - 0xDC00))
-        elif code < 0x80 and (code < 0x20 or code == 0x7F) or (code >= 0x80 and code != 0x85
-                                                                and unicodedata.category(c) in _UNPRINTABLE):
-            out.append("\\u%04X" % code if code <= 0xFFFF else "\\u{%X}" % code)
+            out.append(f"\\x{code - 0xDC00:02X}")
+        elif (code < 0x80 and (code < 0x20 or code == 0x7F)) or (code >= 0x80 and code != 0x85
+                                                                  and unicodedata.category(c) in _UNPRINTABLE):
+            out.append(f"\\u{code:04X}" if code <= 0xFFFF else f"\\u{{{code:X}}}")
         else:
             out.append(c)
     out.append('"')
@@ -74,8 +75,6 @@ def make_line_parser(parse: ParseSpec, *, now_ns: int = 0) -> LineParser:
 
         return parse_json
     if kind == "regexp":
-        from efklab.ruby.regexp import compile_ruby
-
         try:
             rx = compile_ruby(parse.expression or "", origin="<parse>", position=parse.line or None).compiled
         except RuleError as exc:
