@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install test demo bench lab lambda-zip clean distclean
+.PHONY: install lint test demo bench lab lambda-zip clean distclean
 
 install: $(STAMP)
 
@@ -17,7 +17,14 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 	@echo "efklab installed in $(VENV)"
 
-test: install
+# The architecture and style checks fail the build like a test does: ruff (lint, line length),
+# import-linter (.importlinter: layers, no cycles, client libraries at the edge) and mypy.
+lint: install
+	$(BIN)/ruff check efklab tests benchmarks notebooks/build.py
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: install

@@ -5,6 +5,7 @@ Parsers raise ``ValueError`` with OpenSearch's reason; callers wrap it with a lo
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 _TIME_UNITS_MS = (("nanos", 1e-6), ("micros", 1e-3), ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000))
@@ -78,8 +79,6 @@ def format_duration(ms: int) -> str:
 
 def format_time(ms: int) -> str:
     """Epoch milliseconds as ISO 8601 UTC to the second: ``2021-06-30T04:48:37Z``."""
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -100,8 +99,6 @@ def parse_time(text: str, *, now_ms: int | None = None) -> int:
     Every command that takes a time (``--at``, ``--start``, ``--end`` ...) reads it here, so they
     all accept the same forms.  Anything else is a ``ValueError`` saying what to write.
     """
-    from datetime import UTC, datetime
-
     value = text.strip()
     if now_ms is not None:
         if value == "now":

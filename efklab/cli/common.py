@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-from efklab.model import UNREADABLE_STAGES
-
-if TYPE_CHECKING:
-    from efklab.model import Reject
+from efklab.model import UNREADABLE_STAGES, Reject
 
 OPENSEARCH_URL_ENV = "EFKLAB_OPENSEARCH_URL"
 OPENSEARCH_USER_ENV = "EFKLAB_OPENSEARCH_USER"
@@ -79,8 +76,6 @@ def finish_with_unreadable(command: str, rejects: Iterable[Reject], status: int)
     Each unreadable record is printed as one line ``FILE:LINE: reason`` on stderr, then one line
     saying the results cover the readable records only, so partial results never pass as complete.
     """
-    import sys
-
     unreadable = [r for r in rejects if r.stage in UNREADABLE_STAGES]
     for reject in unreadable:
         print(f"{reject.location()}: {reject.reason}", file=sys.stderr)

@@ -20,6 +20,7 @@ from typing import Any
 
 import nbformat
 import papermill
+from nbconvert import HTMLExporter
 
 from efklab import __version__
 from efklab.errors import ReportError
@@ -198,8 +199,6 @@ def _quiet_kernel(path: Path, kernel_name: str | None) -> dict[str, Any]:
 
 
 def _render_html(notebook: nbformat.NotebookNode, hide_code: bool) -> str:
-    from nbconvert import HTMLExporter  # heavy import, only when a report is rendered
-
     exporter = HTMLExporter(exclude_input=hide_code, exclude_input_prompt=hide_code)
     body, _resources = exporter.from_notebook_node(notebook)
     return str(body)

@@ -14,6 +14,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TypedDict
 
+from IPython.display import display
+
 CHECK_MIME = "application/vnd.efklab.check+json"
 
 Verdict = Literal["pass", "fail", "error"]
@@ -54,8 +56,6 @@ def check_bundle(name: str, passed: bool, figures: Mapping[str, Any]) -> dict[st
 
 def record_check(name: str, passed: bool, **figures: Any) -> None:
     """Report one check from a notebook: its name, whether it passed, and the figures behind it."""
-    from IPython.display import display  # the kernel has IPython; the core does not need it
-
     display(check_bundle(name, passed, figures), raw=True)
 
 

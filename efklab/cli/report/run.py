@@ -1,5 +1,4 @@
-"""``efklab report``: run the notebooks as a papermill report with one verdict per check.
-"""
+"""``efklab report``: run the notebooks as a papermill report with one verdict per check."""
 from __future__ import annotations
 
 import argparse
@@ -10,21 +9,17 @@ import sys
 from pathlib import Path
 
 from efklab.errors import UsageError
+from efklab.reports.params import select_notebooks
+from efklab.reports.runner import NotebookRun, default_notebook_dir, inspect_parameters, run_report
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the report; print where it is and the verdict."""
-    from efklab.reports import (
-        runner as reports,  # papermill and nbconvert load only when this command runs
-    )
-
-    folder = args.notebooks or reports.default_notebook_dir()
+    folder = args.notebooks or default_notebook_dir()
     if not folder.is_dir():
         raise UsageError(f"no such notebook folder: {folder}", source="--notebooks")
     notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
     if args.list:
-        from efklab.reports.params import select_notebooks
-
         return _list(select_notebooks(notebooks, args.only), args.json)
     supplied = {name: value for name, value in args.parameter}
     optional = {
@@ -36,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     }
     interactive = sys.stderr.isatty()
 
-    def announce(notebook: reports.NotebookRun) -> None:
+    def announce(notebook: NotebookRun) -> None:
         counts = {v: sum(1 for c in notebook.checks if c["verdict"] == v) for v in ("pass", "fail", "error")}
         took = f" in {notebook.duration:.1f} s" if notebook.duration is not None else ""
         state = "ERROR" if counts["error"] else "FAIL" if counts["fail"] else "PASS"
@@ -45,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    result = reports.run_report(
+    result = run_report(
         notebooks,
         args.out,
         supplied,
@@ -76,8 +71,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(notebooks: list[Path], as_json: bool) -> int:
-    from efklab.reports.runner import inspect_parameters
-
     listing = {path.stem: inspect_parameters(path) for path in notebooks}
     if as_json:
         print(json.dumps({nb: {n: vars_of(spec) for n, spec in params.items()} for nb, params in listing.items()}, indent=2))
