@@ -34,10 +34,6 @@ class PayloadError(EfklabError):
     """A CloudWatch Logs subscription payload that cannot be decoded or fails its schema."""
 
 
-class TransformError(EfklabError):
-    """An event the Lambda transform cannot turn into a document."""
-
-
 class IndexNameError(EfklabError):
     """An index name (or naming template) OpenSearch would refuse."""
 
@@ -52,10 +48,6 @@ class RuleError(ConfigError):
 
 class PolicyError(EfklabError):
     """An ISM policy that is invalid; ``position`` is its JSON path."""
-
-
-class BulkError(EfklabError):
-    """A bulk request that failed as a whole (not per item)."""
 
 
 class NodeError(EfklabError):

@@ -85,17 +85,6 @@ def iter_lines(path: str) -> Iterator[tuple[int, bytes]]:
         raise InputError(exc.strerror or str(exc), source=path, position=lineno + 1 if lineno else None) from exc
 
 
-def read_input(path: str) -> bytes:
-    """The whole (gunzipped) content of an input."""
-    try:
-        with open_input(path) as stream:
-            return stream.read()
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise InputError(f"corrupt gzip file ({_gzip_reason(exc)})", source=path) from exc
-    except OSError as exc:
-        raise InputError(exc.strerror or str(exc), source=path) from exc
-
-
 def _gzip_reason(exc: BaseException) -> str:
     if isinstance(exc, EOFError):
         return "truncated: it ends before the end-of-stream marker"

@@ -262,9 +262,3 @@ def delete_indices(client: OpenSearch, conn: Connection, pattern: str) -> list[s
             client.indices.delete(index=",".join(names[start:start + 40]), ignore_unavailable=True)
     return names
 
-
-def list_plugins(client: OpenSearch, conn: Connection) -> set[str]:
-    """Plugin components installed on the cluster (``_cat/plugins``)."""
-    with remote_errors(conn):
-        rows = client.cat.plugins(format="json")
-    return {str(r.get("component")) for r in rows}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from typing import Any
 
 from efklab.errors import InputError, UsageError
 from efklab import units
@@ -27,16 +27,6 @@ from efklab.units import parse_age
 
 CHECKPOINT_FORMAT = 2
 _ARN = re.compile(r"^arn:[^:]+:logs:[^:]*:(\d{12}):log-group:")
-
-
-class FilteredEvent(TypedDict, total=False):
-    """One event as ``filter_log_events`` returns it."""
-
-    logStreamName: str
-    timestamp: int
-    message: str
-    ingestionTime: int
-    eventId: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,6 @@ def _compile(pattern: str) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), flags=re.S)
 
 
-def match_any(patterns: Sequence[str], name: str) -> bool:
-    """True when ``name`` matches one of ``patterns``."""
-    return any(simple_match(p, name) for p in patterns)
-
-
 def patterns_overlap(first: Sequence[str], second: Sequence[str]) -> bool:
     """True when some index name matches a pattern of each list."""
     return any(globs_intersect(a, b) for a in first for b in second)

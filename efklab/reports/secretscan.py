@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 # Names of environment variables whose values are credentials (AWS_SECRET_ACCESS_KEY,
@@ -93,14 +93,6 @@ def scan_text(text: str, *, source: str, secrets: Mapping[str, str] | None = Non
                 _add(findings, f"value of ${name}", source, variant, start)
                 start = variant.find(value, start + 1)
     return sorted(findings.values(), key=lambda f: (f.line, f.kind))
-
-
-def scan_outputs(outputs: Iterable[tuple[str, str]], *, secrets: Mapping[str, str] | None = None) -> list[SecretFinding]:
-    """Scan several ``(name, text)`` outputs; the findings of all of them, in input order."""
-    found: list[SecretFinding] = []
-    for name, text in outputs:
-        found.extend(scan_text(text, source=name, secrets=secrets))
-    return found
 
 
 def _is_placeholder(value: str | None) -> bool:
