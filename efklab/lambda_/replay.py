@@ -16,13 +16,13 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from efklab.opensearch.batches import CREATED, BatchAnswer
-from efklab.opensearch.bulk import dead_letter, fold_tallies, reject_letter
-from efklab.lambda_.checkpoint import ReplayProgress
-from efklab.model import UNREADABLE_STAGES, ItemResult, Reject
 from efklab.cloudwatch.payloads import Payload
+from efklab.lambda_.checkpoint import ReplayProgress
+from efklab.lambda_.transform import TransformOptions, compile_options, transform_payload
+from efklab.model import UNREADABLE_STAGES, ItemResult, Reject
+from efklab.opensearch.batches import CREATED, BatchAnswer
+from efklab.opensearch.bulk import BulkAction, dead_letter, fold_tallies, reject_letter
 from efklab.prefetch import prefetched
-from efklab.lambda_.transform import BulkAction, TransformOptions, compile_options, transform_payload
 
 Answer = tuple[BulkAction, ItemResult] | BatchAnswer
 Send = Callable[[Iterable[BulkAction]], Iterator[Answer]]

@@ -21,8 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from efklab.cloudwatch.payloads import LogEvent, Payload, encode_event
 from efklab.errors import UsageError
-from efklab.opensearch.indexnames import SEED_PREFIX, IndexStrategy, compile_index_strategy, seed_index_name
 from efklab.js.compat import (
     MS_PER_DAY,
     JsonScanner,
@@ -38,7 +38,8 @@ from efklab.js.compat import (
     to_number,
 )
 from efklab.model import Reject
-from efklab.cloudwatch.payloads import LogEvent, Payload, encode_event
+from efklab.opensearch.bulk import BulkAction
+from efklab.opensearch.indexnames import SEED_PREFIX, IndexStrategy, compile_index_strategy, seed_index_name
 
 SEED = "seed"
 OPENSEARCH = "opensearch"
@@ -57,18 +58,6 @@ class TransformOptions:
     index_strategy: str = "seed"
     prefix: str = SEED_PREFIX
     tz: str = "UTC"
-
-
-@dataclass(frozen=True, slots=True)
-class BulkAction:
-    """One ``_bulk`` action: the exact serialized lines (no newline) and where the event came from."""
-
-    index: str
-    id: str
-    action_line: str
-    source_line: str
-    source: str | None = None  # input file ("-" for stdin)
-    position: str | None = None  # e.g. "3:logEvents[12]"
 
 
 _new = object.__new__

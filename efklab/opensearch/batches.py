@@ -11,13 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from efklab.opensearch.bulk import RequestFailure, RetryPolicy, send_with_retries
 from efklab.model import ItemResult
-
-if TYPE_CHECKING:
-    from efklab.lambda_.transform import BulkAction
+from efklab.opensearch.bulk import BulkAction, RequestFailure, RetryPolicy, send_with_retries
 
 # What per-item accounting reads from a ``_bulk`` answer (``filter_path``): whether anything failed,
 # each item's status (201 created, 200 overwritten) and the error of a failed one.  Index and id

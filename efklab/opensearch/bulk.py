@@ -1,4 +1,4 @@
-"""Sans-I/O bulk indexing: retries, per-item results, dead letters and the replay summary.
+"""Sans-I/O bulk indexing: the actions, retries, per-item results, dead letters and the replay summary.
 
 The HTTP call comes in as a function (``post``) and the clock as ``sleep``, so every rule here
 (what is retried, how long we wait, how an item failure is reported) is tested without a
@@ -17,6 +17,18 @@ from efklab.model import UNREADABLE_STAGES, ItemResult, Reject
 
 Pair = tuple[str, str]  # (action line, source line), both serialised, without newlines
 BulkItem = dict[str, Any]  # {"index": {"_index", "_id", "status", "result" | "error", ...}}
+
+
+@dataclass(frozen=True, slots=True)
+class BulkAction:
+    """One ``_bulk`` action: the exact serialized lines (no newline) and where the event came from."""
+
+    index: str
+    id: str
+    action_line: str
+    source_line: str
+    source: str | None = None  # input file ("-" for stdin)
+    position: str | None = None  # e.g. "3:logEvents[12]"
 
 
 @dataclass(frozen=True, slots=True)
