@@ -15,17 +15,15 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from efklab.opensearch.patterns import simple_match
+from efklab.cloudwatch.schema import Payload
+from efklab.lambda_.transform import TransformOptions, transform_payload
+from efklab.model import Reject
 from efklab.opensearch.indexnames import index_name_problem, log_group_segment
 from efklab.opensearch.mappings import MappingPredictor
-from efklab.model import Reject
+from efklab.opensearch.patterns import simple_match
 from efklab.units import format_time, parse_time
-
-if TYPE_CHECKING:
-    from efklab.cloudwatch.payloads import Payload
-    from efklab.lambda_.transform import TransformOptions
 
 _INVALID_NAME = re.compile(r"Invalid index name \[(.*?)\], ")
 
@@ -177,9 +175,10 @@ def _day(ms: int) -> str:
 
 def expect_layout(records: Iterable[Payload | Reject], options: TransformOptions, *,
                   explicit_mappings: Mapping[str, str] | None = None, field_limit: int = 1000) -> ExpectedLayout:
-    """Transform payloads (``Payload | Reject`` in input order) and fold the actions into a layout."""
-    from efklab.lambda_.transform import transform_payload  # the transform owns naming and the documents
+    """Transform payloads (``Payload | Reject`` in input order) and fold the actions into a layout.
 
+    The transform owns the index names and the documents; this only folds what it produces.
+    """
     builder = LayoutBuilder(explicit_mappings=explicit_mappings, field_limit=field_limit)
     for record in records:
         if isinstance(record, Reject):
@@ -241,7 +240,8 @@ def parse_cat_indices(rows: Sequence[Mapping[str, Any]]) -> list[ActualIndex]:
 def diff_layout(expected: ExpectedLayout, actual: Sequence[ActualIndex], pattern: str | None = None) -> LayoutDiff:
     """Compare; with ``pattern`` only actual indices matching it can be unexpected (dot indices never)."""
     wanted = {i.name: i.doc_count for i in expected.indices}
-    have = {a.name: a.doc_count for a in actual if not a.name.startswith(".") and (pattern is None or simple_match(pattern, a.name))}
+    have = {a.name: a.doc_count for a in actual
+            if not a.name.startswith(".") and (pattern is None or simple_match(pattern, a.name))}
     missing = tuple(sorted(n for n, count in wanted.items() if n not in have and count > 0))
     unexpected = tuple(sorted(n for n in have if n not in wanted))
     mismatches = tuple((n, wanted[n], have[n]) for n in sorted(wanted) if n in have and have[n] != wanted[n])
@@ -259,7 +259,7 @@ def daily_index_counts(layout: ExpectedLayout) -> dict[str, int]:
             pairs[day].update((ns, c) for ns in index.namespaces for c in index.containers)
     if not pairs:
         return {}
-    busiest = lambda sets: max(len(s) for s in sets)  # noqa: E731
+    busiest = lambda sets: max(len(s) for s in sets)
     return {
         "this strategy": busiest(per_day.values()),
         "per namespace+container (seed)": busiest(pairs.values()),

@@ -1,6 +1,6 @@
 """Retention as of a time: which indices and documents are gone, kept, or due next, and the traps.
 
-Built on ``ismtemplates`` (who gets which policy) and ``ismschedule`` (when ISM acts).  An
+Built on ``attachment`` (who gets which policy) and ``schedule`` (when ISM acts).  An
 index name can live several lives: a daily index deleted by ISM is created again by the next
 late event for that day (the Lambda names indices after the event's time, and OpenSearch
 auto-creates them), and the new index is a fresh one whose age starts at zero.  So the unit of
@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from efklab.retention.schedule import IndexForecast, JobSettings, forecast_index
+from efklab.lambda_.layout import ExpectedLayout
 from efklab.retention.attachment import IndexFacts, attach_policy
 from efklab.retention.policy import Policy
+from efklab.retention.schedule import IndexForecast, JobSettings, forecast_index
 from efklab.units import DAY_MS, format_duration, format_time
 
 _NAME_DATE = re.compile(r"(\d{4})[.\-_/](\d{2})[.\-_/](\d{2})$")
@@ -83,6 +84,27 @@ def plan_generations(
         generations.append(Generation(forecast, len(generations) + 1, count, late - end))
         i = late
     return generations
+
+
+def forecast_layout(layout: ExpectedLayout, policies: Sequence[Policy], settings: JobSettings, *,
+                    applied_at: Mapping[str, int] | None = None,
+                    replayed_at: int | None = None) -> tuple[list[Generation], list[Finding]]:
+    """The generations of every index the payloads create, and the traps they show.
+
+    Each index is created by its first accepted document's arrival and again by documents that
+    arrive after its deletion; with ``replayed_at`` every document arrives then (a backfill).
+    """
+    generations: list[Generation] = []
+    for index in layout.indices:
+        arrivals = [replayed_at] * index.doc_count if replayed_at is not None else list(index.arrivals)
+        generations.extend(plan_generations(index.name, arrivals, policies, settings, applied_at=applied_at))
+    return generations, find_traps(generations, policies)
+
+
+def forecast_existing(facts: Sequence[IndexFacts], policies: Sequence[Policy], settings: JobSettings, *,
+                      applied_at: Mapping[str, int] | None = None) -> list[Generation]:
+    """One generation per index a node holds, from what it reports (creation date, documents, policy)."""
+    return [Generation(_forecast(f, policies, settings, applied_at, None), 1, f.doc_count or 0, 0) for f in facts]
 
 
 def _forecast(facts: IndexFacts, policies: Sequence[Policy], settings: JobSettings,

@@ -11,7 +11,7 @@ and quote the plugin.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,6 +101,32 @@ def retention_days(policy: Policy) -> float | None:
     ages = [int(t.condition.value) for s in policy.states for t in s.transitions
             if t.condition and t.condition.kind == "min_index_age" and policy.state(t.state_name).deletes]
     return min(ages) / 86_400_000 if ages else None
+
+
+def templates_clash(first: IsmTemplate, second: IsmTemplate) -> bool:
+    """Two templates the plugin cannot tell apart: one priority, and some index name matches both."""
+    return first.priority == second.priority and patterns_overlap(first.index_patterns, second.index_patterns)
+
+
+def check_policy_set(policies: Sequence[Policy]) -> None:
+    """Refuse a set of policies the plugin would not hold together: one id twice, or clashing templates.
+
+    The plugin refuses the PUT of a policy whose template overlaps another policy's at the same
+    priority (it could not choose), so a set passes only if every later policy could be PUT after
+    the earlier ones.  The error names the later policy's file and JSON path.
+    """
+    for i, first in enumerate(policies):
+        for second in policies[i + 1:]:
+            if first.policy_id == second.policy_id:
+                raise PolicyError(f"two files define policy {first.policy_id}", source=second.source,
+                                  position="$.policy.policy_id")
+            for a in first.ism_templates:
+                for b in second.ism_templates:
+                    if templates_clash(a, b):
+                        raise PolicyError(
+                            f"ISM template {list(b.index_patterns)} overlaps {first.policy_id}'s {list(a.index_patterns)} "
+                            f"at priority {a.priority}; the plugin refuses this PUT: use a different priority",
+                            source=second.source, position=b.path)
 
 
 def load_policy(text: str | bytes, *, source: str | None = None, policy_id: str | None = None) -> Policy:
@@ -284,7 +310,7 @@ class _PolicyParser:
         templates = tuple(self.parse_template(t, p) for t, p in items)
         for i, a in enumerate(templates):
             for b in templates[i + 1 :]:
-                if a.priority == b.priority and patterns_overlap(a.index_patterns, b.index_patterns):
+                if templates_clash(a, b):
                     raise self.fail(
                         f"ISM template with index pattern {list(b.index_patterns)} overlaps this policy's template "
                         f"{list(a.index_patterns)} at the same priority {a.priority}; use a different priority",

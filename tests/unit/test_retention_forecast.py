@@ -4,9 +4,20 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from efklab.retention.schedule import JobSettings
+from efklab.lambda_.layout import ExpectedLayout, LayoutBuilder
+from efklab.retention.attachment import IndexFacts
+from efklab.retention.forecast import (
+    find_traps,
+    forecast_existing,
+    forecast_layout,
+    index_lifetimes,
+    name_date,
+    plan_generations,
+    status_at,
+    summarize_at,
+)
 from efklab.retention.policy import load_policy, parse_policy
-from efklab.retention.forecast import find_traps, index_lifetimes, name_date, plan_generations, status_at, summarize_at
+from efklab.retention.schedule import JobSettings
 from efklab.units import DAY_MS, parse_time
 from tests.conftest import ROOT
 
@@ -99,3 +110,40 @@ def test_indices_no_template_matches_are_reported_once() -> None:
     gens = [g for n in ("cwl-2021.06.01", "cwl-2021.06.02") for g in plan_generations(n, [JUNE1], [SEED], JOB)]
     (finding,) = find_traps(gens, [SEED])
     assert finding.kind == "unmanaged" and finding.message.startswith("2 indices get no policy")
+
+
+def _layout(arrivals: dict[str, list[int]]) -> ExpectedLayout:
+    builder = LayoutBuilder()
+    for name, times in arrivals.items():
+        for n, at in enumerate(times):
+            builder.add_document(name, f"{name}-{n}", {"@timestamp": at}, arrival=at,
+                                 log_group="/aws/containerinsights/lab/application/shop/api")
+    return builder.build()
+
+
+def test_forecast_of_a_layout_plans_every_index_by_arrival_and_finds_the_traps() -> None:
+    """Each expected index is split into generations by when its documents arrive; the late one is a trap."""
+    arrivals = {"mydata-shop-api-2021.06.01": [JUNE1, JUNE1 + MIN, parse_time("2021-07-02")],
+                "mydata-shop-api-2021.06.02": [JUNE1 + DAY_MS]}
+    generations, findings = forecast_layout(_layout(arrivals), [SEED], JOB)
+    expected = [g for name, times in arrivals.items() for g in plan_generations(name, times, [SEED], JOB)]
+    assert generations == expected and len(generations) == 3
+    assert findings == find_traps(expected, [SEED]) and [f.kind for f in findings] == ["recreated"]
+
+
+def test_forecast_of_a_replayed_layout_creates_every_index_at_the_replay() -> None:
+    """A backfill creates each index once, with all its documents, when the replay runs: the creation-date trap."""
+    replay = parse_time("2021-06-20")
+    layout = _layout({"mydata-shop-api-2021.06.01": [JUNE1, parse_time("2021-07-02")]})
+    (generation,), findings = forecast_layout(layout, [SEED], JOB, replayed_at=replay)
+    assert (generation.forecast.created, generation.doc_count) == (replay, 2)
+    assert [f.kind for f in findings] == ["creation-date"]
+
+
+def test_forecast_of_existing_indices_is_one_generation_each() -> None:
+    """Indices a node holds: one generation per index with the node's count; applied_at leaves older ones unmanaged."""
+    facts = [IndexFacts("mydata-shop-api-2021.06.01", JUNE1, doc_count=7),
+             IndexFacts("mydata-shop-api-2021.06.02", JUNE1 + DAY_MS)]
+    first, second = forecast_existing(facts, [SEED], JOB, applied_at={"delete_policy": JUNE1 + MIN})
+    assert (first.doc_count, second.doc_count, first.generation) == (7, 0, 1)
+    assert first.forecast.attachment.how == "pre-existing" and second.forecast.deletion is not None

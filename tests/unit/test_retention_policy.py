@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 
 from efklab.errors import PolicyError
 from efklab.opensearch.patterns import globs_intersect, patterns_overlap, simple_match
-from efklab.retention.policy import load_policy, parse_policy
+from efklab.retention.policy import (
+    Policy,
+    check_policy_set,
+    load_policy,
+    parse_policy,
+    retention_days,
+    templates_clash,
+)
 from efklab.units import parse_byte_size, parse_time_value
 from tests.conftest import ROOT
 
@@ -135,8 +142,34 @@ def test_overlap_agrees_with_brute_force(a: str, b: str) -> None:
 
 def test_retention_days_is_the_age_of_the_transition_into_delete() -> None:
     """30 for the seed; None for a policy that never deletes on age."""
-    from efklab.retention.policy import retention_days
-
     assert retention_days(load_policy(SEED_POLICY.read_bytes())) == 30
     never = parse_policy({"policy": {"description": "d", "default_state": "a", "states": [{"name": "a"}]}})
     assert retention_days(never) is None
+
+
+def _with_template(policy_id: str, patterns: list[str], priority: int, source: str) -> Policy:
+    document = json.loads(SEED_POLICY.read_text())
+    document["policy"]["policy_id"] = policy_id
+    document["policy"]["ism_template"] = [{"index_patterns": patterns, "priority": priority}]
+    return load_policy(json.dumps(document), source=source)
+
+
+def test_templates_clash_at_one_priority_when_some_name_matches_both() -> None:
+    """Same priority and overlapping patterns clash; another priority or disjoint patterns do not."""
+    seed = load_policy(SEED_POLICY.read_bytes()).ism_templates[0]
+    assert templates_clash(seed, _with_template("b", ["*-shop-*"], 10, "b.json").ism_templates[0])
+    assert not templates_clash(seed, _with_template("b", ["*-shop-*"], 11, "b.json").ism_templates[0])
+    assert not templates_clash(seed, _with_template("b", ["cwl-*"], 10, "b.json").ism_templates[0])
+
+
+def test_a_policy_set_refuses_one_id_twice_and_clashing_templates() -> None:
+    """The later policy's file and JSON path are named: the plugin would refuse its PUT."""
+    seed = load_policy(SEED_POLICY.read_bytes(), source="seed.json")
+    check_policy_set([seed, _with_template("other", ["cwl-*"], 10, "ok.json")])
+    with pytest.raises(PolicyError) as twice:
+        check_policy_set([seed, _with_template("delete_policy", ["cwl-*"], 10, "again.json")])
+    assert (twice.value.source, twice.value.position) == ("again.json", "$.policy.policy_id")
+    with pytest.raises(PolicyError) as clash:
+        check_policy_set([seed, _with_template("other", ["*-shop-*"], 10, "other.json")])
+    assert (clash.value.source, clash.value.position) == ("other.json", "$.policy.ism_template[0]")
+    assert "overlaps delete_policy's ['mydata-*'] at priority 10" in str(clash.value)

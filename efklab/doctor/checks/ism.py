@@ -14,10 +14,10 @@ from typing import Any
 
 from efklab.doctor.findings import Finding, make_finding
 from efklab.doctor.inputs import DoctorInputs
-from efklab.retention.schedule import JobSettings
 from efklab.retention.attachment import attach_policy
 from efklab.retention.forecast import Finding as Trap
-from efklab.retention.forecast import Generation, find_traps, plan_generations
+from efklab.retention.forecast import Generation, find_traps, forecast_layout
+from efklab.retention.schedule import JobSettings
 
 ISM_TEMPLATE_ISSUE = "https://github.com/opensearch-project/index-management/issues/264"
 _ONE_CONDITION = "exactly one condition"
@@ -31,10 +31,7 @@ def _forecast_once(inputs: DoctorInputs) -> tuple[list[Generation], list[Trap]]:
     policy = inputs.policy.policy if inputs.policy else None
     if policy is None or inputs.payloads is None:
         return [], []
-    generations: list[Generation] = []
-    for index in inputs.payloads.layout.indices:
-        generations += plan_generations(index.name, list(index.arrivals), [policy], JobSettings())
-    return generations, find_traps(generations, [policy])
+    return forecast_layout(inputs.payloads.layout, [policy], JobSettings())
 
 
 def _traps(inputs: DoctorInputs, kind: str) -> list[Trap]:
