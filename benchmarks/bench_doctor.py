@@ -23,6 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_multiline import FILE_NAME, write_log
+from efklab.doctor.registry import run_checks
+from efklab.jobs.doctorinputs import read_inputs
+from efklab.jobs.pipeline import run_config
+from efklab.multiline.grouping import group_records
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = str(ROOT / "data" / "samples" / "fluentd.yaml")
@@ -44,11 +48,6 @@ def _cpu(fn: Callable[[], Any]) -> float:
 
 def run(quick: bool) -> list[dict[str, Any]]:
     """Rows: checks vs one grouping; doctor end to end vs the pipeline emulation alone."""
-    from efklab.jobs.doctorfiles import read_inputs
-    from efklab.doctor.registry import run_checks
-    from efklab.multiline.grouping import group_records
-    from efklab.jobs.pipeline import run_config
-
     lines = 100_000 if quick else 300_000
     rounds = 2 if quick else 3
     with tempfile.TemporaryDirectory(prefix="efklab-bench-") as tmp:

@@ -42,7 +42,7 @@ ca_certs: str = ""  # CA bundle to verify the endpoint's TLS certificate; empty:
 no_verify_tls: bool = False  # do not verify TLS certificates
 only: str = ""  # run only these checks: comma-separated ids or prefixes (e.g. concat-,ordering-); empty: all
 skip: str = ""  # do not run these checks: comma-separated ids or prefixes'''),
-        ("code", "import pandas as pd\n\nfrom efklab.jobs.doctorrun import diagnose_samples\nfrom efklab.reports.verdicts import record_check\n\n"
+        ("code", "import pandas as pd\n\nfrom efklab.jobs.doctor import diagnose_samples\nfrom efklab.reports.verdicts import record_check\n\n"
                  "pd.set_option(\"display.max_colwidth\", 200)"),
         ("code", "report = diagnose_samples(config=config, policy=policy, logs=logs, payloads=payloads, mode=mode, index_strategy=index_strategy,\n"
                  "                          opensearch_url=opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls,\n"

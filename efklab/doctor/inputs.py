@@ -1,6 +1,6 @@
 """The parsed inputs ``efklab doctor`` checks: config, log samples, payloads, policy, node facts.
 
-Each is plain data built once (by :mod:`efklab.jobs.doctorfiles` from files, or directly in
+Each is plain data built once (by :mod:`efklab.jobs.doctorinputs` from files, or directly in
 tests) with the existing parsers: concat filters with their compiled rules (or why fluentd
 refuses them), container log records as the tailing source's ``<parse>`` reads them, the
 expected index layout of the payloads, the ISM policy (or its validation error), and what a
@@ -9,26 +9,25 @@ node reports about itself.  The checks are pure functions over a :class:`DoctorI
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from efklab.errors import EfklabError, PolicyError
 from efklab.fluentd.concat.engine import Emitted
 from efklab.fluentd.concat.rule import ConcatRule
-from efklab.fluentd.tail.containerlogs import FluentRecord
-from efklab.errors import EfklabError, PolicyError
 from efklab.fluentd.config.find import ConcatFilter, Config, ParseSpec, SourceSpec, find_concat_filters, find_sources
-from efklab.lambda_.indextemplate import MAPPED_FIELDS, pattern_for
-from efklab.retention.attachment import IndexFacts
-from efklab.lambda_.layout import ExpectedLayout, expect_layout
+from efklab.fluentd.routing import CONTAINER_DIR, Chain, Route
+from efklab.fluentd.tail.containerlogs import FluentRecord
 from efklab.fluentd.tail.survey import LogSurvey, survey_items
+from efklab.lambda_.indextemplate import MAPPED_FIELDS, pattern_for
+from efklab.lambda_.layout import ExpectedLayout, expect_layout
+from efklab.lambda_.transform import TransformOptions
 from efklab.model import Reject
 from efklab.multiline.grouping import group_records
-from efklab.retention.policy import Policy, load_policy
-from efklab.fluentd.routing import CONTAINER_DIR, Chain, Route
 from efklab.multiline.rulespec import describe_filter, route_filters, rule_from_filter
-from efklab.lambda_.transform import TransformOptions
+from efklab.retention.attachment import IndexFacts
+from efklab.retention.policy import Policy, load_policy
 
 INPUT_NAMES = ("config", "logs", "payloads", "policy", "node")
 _NO_CHAIN = Chain((), None, "not followed")
@@ -186,6 +185,11 @@ class DoctorInputs:
                    "policy": self.policy is not None, "node": self.node is not None}
         return frozenset(name for name, ok in present.items() if ok)
 
+    def template_patterns(self) -> list[str]:
+        """The index patterns of the policy's ISM templates: the existing indices the node is asked about."""
+        policy = self.policy.policy if self.policy is not None else None
+        return sorted({p for t in (policy.ism_templates if policy else ()) for p in t.index_patterns})
+
     def site_of(self, log: LogFacts) -> ConcatSite | None:
         """The concat filter applied to ``log`` (None: no config, or none applies)."""
         if self.config is None or log.site is None:
@@ -271,15 +275,6 @@ def make_log_facts(path: str, name: str, fmt: str, parse: ParseSpec, parse_origi
 def group_log(log: LogFacts, rule: ConcatRule, *, flush_timeouts: str = "event-time") -> list[Emitted]:
     """Events the concat rule emits for one file; ``Emitted.lines`` index ``log.records``."""
     return list(group_records(rule, [log.records], flush_timeouts=flush_timeouts))
-
-
-def display_name(path: str, base: str | None = None) -> str:
-    """A short name for evidence: relative to ``base`` (or the working directory) when inside it."""
-    try:
-        rel = os.path.relpath(path, base or os.getcwd())
-    except ValueError:
-        return path
-    return path if rel.startswith("..") else rel
 
 
 def sample_texts(log: LogFacts, key: str = "log") -> list[str]:

@@ -9,12 +9,10 @@ from typing import Any
 
 import pytest
 
-from efklab.jobs.doctorrun import diagnose
 from efklab.adapters.ism import ism_installed
-from efklab.jobs.nodefacts import read_node_facts
 from efklab.adapters.opensearch import delete_indices
 from efklab.cli import main
-from efklab.doctor.inputs import DoctorSettings
+from efklab.jobs.doctor import diagnose, read_node_facts
 from efklab.testing import make_payload
 
 pytestmark = pytest.mark.integration
@@ -66,7 +64,7 @@ def test_node_facts_are_what_the_node_says(opensearch_client: Any, opensearch_co
 def test_doctor_with_the_node_reports_what_only_the_node_can_tell(opensearch_url: str, existing_index: str,
                                                                   policy_file: str, payload_file: str) -> None:
     """Seed-mode _type is an error against this 2.x node; the existing index will never get the policy; ISM missing is said."""
-    report = diagnose(policy=policy_file, payloads=[payload_file], settings=DoctorSettings(mode="seed"),
+    report = diagnose(policy=policy_file, payloads=[payload_file], mode="seed",
                       opensearch_url=opensearch_url)
     by_check = {f.check: f for f in report.findings}
     assert by_check["bulk-type-field"].severity == "error" and "runs OpenSearch 2." in by_check["bulk-type-field"].title

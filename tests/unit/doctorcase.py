@@ -31,10 +31,10 @@ from typing import Any
 
 import yaml
 
-from efklab.jobs.doctorfiles import read_inputs
-from efklab.doctor.registry import CHECKS, DoctorReport, run_checks
 from efklab.doctor.inputs import DoctorSettings, NodeFacts
+from efklab.doctor.registry import CHECKS, DoctorReport, run_checks
 from efklab.fluentd.eventtime import parse_event_time
+from efklab.jobs.doctorinputs import read_inputs
 from efklab.retention.attachment import IndexFacts
 from efklab.samples.generate import format_rfc3339nano
 from efklab.testing import make_event, make_payload

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from efklab.jobs.doctorrun import diagnose, diagnose_samples
 from efklab.cli import main
 from efklab.cli.doctor.text import print_report
-from efklab.doctor.registry import CHECK_IDS, select_checks
-from efklab.doctor.inputs import DoctorSettings
+from efklab.doctor.registry import CHECK_IDS
+from efklab.jobs.doctor import diagnose, diagnose_samples
 from tests.conftest import ROOT
 
 SAMPLES = ROOT / "data" / "samples"
@@ -86,7 +85,7 @@ def test_the_notebook_front_end_defaults_to_the_samples() -> None:
 
 def test_seed_mode_payloads_carry_type(capsys: pytest.CaptureFixture[str]) -> None:
     """--mode seed (the first payload is a CONTROL_MESSAGE): the bulk actions carry _type, a warning naming OpenSearch 2.x."""
-    report = diagnose(payloads=PAYLOADS[:2], settings=DoctorSettings(mode="seed"))
+    report = diagnose(payloads=PAYLOADS[:2], mode="seed")
     (typed,) = [f for f in report.findings if f.check == "bulk-type-field"]
     assert typed.severity == "warning" and "OpenSearch 2.x" in typed.title
 
@@ -128,7 +127,7 @@ def test_list_shows_every_check_with_its_inputs_and_sources(capsys: pytest.Captu
 
 def test_only_and_skip_select_checks_by_prefix(capsys: pytest.CaptureFixture[str]) -> None:
     """--only ism- runs the ISM checks alone; skipping the checks that find the pre-fix errors leaves exit 0."""
-    report = diagnose(policy=POLICY, checks=select_checks(["ism-"]))
+    report = diagnose(policy=POLICY, only=["ism-"])
     assert {r.id for r in report.runs} == {c for c in CHECK_IDS if c.startswith("ism-")}
     assert main(["doctor", "--config", AWS_CONFIG, "--logs", *LOGS, "--skip", "ordering-", "concat-start-never"]) == 0
     capsys.readouterr()

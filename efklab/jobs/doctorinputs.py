@@ -1,22 +1,23 @@
 """Read what ``efklab doctor`` checks from files: config, container logs, payloads, ISM policy.
 
-The reading is done by the existing loaders (``fluentconf``, ``containerlogs``, ``payloads``,
-``retention``); this module only decides which ``<parse>`` and concat filter each log file
-meets, emulates payloads from config + logs when none are given, and hands plain data to the
-checks.  A file that cannot be read at all is an ``InputError`` (exit 2); a policy the plugin
-would refuse is kept as a finding, not raised.
+The reading is done by the existing loaders (fluentd config, container logs, payload files, ISM
+policy); this module only decides which ``<parse>`` and concat filter each log file meets,
+emulates payloads from config + logs when none are given, and hands plain data to the checks.
+A file that cannot be read at all is an ``InputError`` (exit 2); a policy the plugin would
+refuse is kept as a finding, not raised.
 """
 from __future__ import annotations
 
+import glob
 import json
 import os
 from collections.abc import Sequence
 from itertools import islice
 from pathlib import Path
 
+from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.adapters.samplefiles import container_log_paths
 from efklab.cloudwatch.payloads import payload_from_json
-from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.doctor.inputs import (
     DEFAULT_SETTINGS,
     ConfigFacts,
@@ -26,7 +27,6 @@ from efklab.doctor.inputs import (
     NodeFacts,
     PayloadFacts,
     PolicyFacts,
-    display_name,
     make_log_facts,
     make_payload_facts,
     make_policy_facts,
@@ -34,11 +34,14 @@ from efklab.doctor.inputs import (
     site_for,
     source_for,
 )
-from efklab.errors import EfklabError, InputError, PayloadError, PolicyError
+from efklab.errors import EfklabError, InputError, PayloadError, PolicyError, UsageError
 from efklab.fluentd.config.find import load_config
 from efklab.fluentd.tail.containerlogs import default_parse, detect_format, read_records
 from efklab.fluentd.tail.survey import describe_parse
+from efklab.jobs.pipeline import run_config
 from efklab.model import UNREADABLE_STAGES, Reject
+
+PAYLOAD_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz")
 
 
 def read_inputs(*, config: str | None = None, policy: str | None = None, logs: Sequence[str] = (),
@@ -74,13 +77,16 @@ def read_logs(inputs: Sequence[str], config: ConfigFacts | None, *, max_lines: i
             raise InputError(f"cannot read log file: {exc.strerror or exc}", source=path) from exc
         source = source_for(config, base) if config else None
         if source is not None and source.parse is not None:
-            parse, origin = source.parse, f"{source.file}:{source.parse.line or source.line} <parse> {describe_parse(source.parse)}"
+            parse = source.parse
+            origin = f"{source.file}:{source.parse.line or source.line} <parse> {describe_parse(source.parse)}"
         else:
             parse = default_parse(fmt)
-            origin = (f"no source of {config.path} reads it; read as " if config else "read as ") + describe_parse(parse)
+            unread = f"no source of {config.path} reads it; " if config else ""
+            origin = f"{unread}read as {describe_parse(parse)}"
         items = read_records(path, parse=parse, tag=source.tag if source else None)
         site = site_for(config, path) if config else None
-        out.append(make_log_facts(path, name, fmt, parse, origin, islice(items, max_lines) if max_lines else items, site))
+        records = islice(items, max_lines) if max_lines else items
+        out.append(make_log_facts(path, name, fmt, parse, origin, records, site))
     return out
 
 
@@ -99,10 +105,10 @@ def read_payloads(paths: Sequence[str], settings: DoctorSettings) -> PayloadFact
     return make_payload_facts(origin, records, settings)
 
 
-def emulate_payloads(config: str, logs: Sequence[str], settings: DoctorSettings, notes: list[str]) -> PayloadFacts | None:
-    """The payloads the pipeline delivers for these logs under ``config`` (None, with a note, when it cannot be emulated)."""
-    from efklab.jobs.pipeline import run_config  # the whole pipeline: filters, CloudWatch, subscription
-
+def emulate_payloads(config: str, logs: Sequence[str], settings: DoctorSettings,
+                     notes: list[str]) -> PayloadFacts | None:
+    """The payloads the whole pipeline (filters, CloudWatch, subscription) delivers for these logs under
+    ``config`` (None, with a note, when it cannot be emulated)."""
     try:
         run = run_config(list(logs), config)
     except EfklabError as exc:
@@ -126,3 +132,24 @@ def read_policy(path: str) -> PolicyFacts:
         reason = f"not valid JSON: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else f"not valid JSON: {exc}"
         raise PolicyError(reason, source=path, position=where) from None
     return make_policy_facts(display_name(path), text)
+
+
+def payload_files(spec: str) -> list[str]:
+    """Payload files from a file, a folder (its JSON and JSON-lines files, .gz ok) or a glob."""
+    path = Path(spec)
+    if path.is_dir():
+        found = sorted(str(p) for p in path.iterdir() if p.name.endswith(PAYLOAD_SUFFIXES))
+    else:
+        found = sorted(glob.glob(spec)) if any(c in spec for c in "*?[") else [spec]
+    if not found:
+        raise UsageError(f"no payload files in {spec}", source="payloads")
+    return found
+
+
+def display_name(path: str) -> str:
+    """A short name for evidence: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path, os.getcwd())
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
