@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import run_cli_measured
-from efklab.cloudwatch.payloads import Payload
-from efklab.adapters.payloadfiles import iter_payload_records
+from benchmarks.__main__ import markdown_table
+from efklab.jobs.transform import transform_files
+from efklab.lambda_.transform import TransformOptions
 from efklab.testing import DEFAULT_TIMESTAMP, lambda_event, make_event, make_payload
-from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload
+from tests.conftest import SEED_DOCUMENT
+from tests.differential.oracle import extract_seed_lambda
 
 HERE = Path(__file__).resolve().parent
 EVENTS_PER_PAYLOAD = 250
@@ -81,23 +83,17 @@ def write_events(path: Path, events: int, seed: int = 0) -> int:
 
 
 def time_efklab(path: Path, options: TransformOptions) -> tuple[int, float, float]:
-    """(events, wall seconds, CPU seconds) to read, decode and transform the file, body to /dev/null."""
-    events = 0
+    """(events, wall seconds, CPU seconds) of the ``efklab transform`` recipe over the file, body to /dev/null."""
     started, cpu_started = time.perf_counter(), time.process_time()
     with open(os.devnull, "wb") as sink:
-        for record in iter_payload_records([str(path)]):
-            assert isinstance(record, Payload)
-            actions, rejects = transform_payload(record, options)
-            events += len(actions) + len(rejects)
-            sink.write(render_bulk(actions).encode("utf-8"))
-    return events, time.perf_counter() - started, time.process_time() - cpu_started
+        counts = transform_files([str(path)], write=sink.write, mode=options.mode,
+                                 index_strategy=options.index_strategy, prefix=options.prefix, tz=options.tz)
+    assert counts.unreadable == 0
+    return counts.events, time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def seed_module(workdir: Path) -> Path | None:
     """The seed Lambda's code as a node module exporting transform, or None without the seed document."""
-    from tests.conftest import SEED_DOCUMENT
-    from tests.differential.oracle import extract_seed_lambda
-
     if not SEED_DOCUMENT.is_file():
         return None
     module = workdir / "seed-lambda.js"
@@ -173,6 +169,4 @@ def run(quick: bool) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    from benchmarks.__main__ import markdown_table
-
     print(markdown_table(run("--quick" in sys.argv)))

@@ -1,4 +1,4 @@
-"""Reading input files: paths or ``-`` for stdin, plain or gzip (found by its magic bytes).
+"""Input and small output files: paths or ``-`` for stdin, plain or gzip (found by its magic bytes).
 
 The only place the core's inputs touch the file system.  Problems name the file (and the
 line, when one is known), so the CLI prints them as one line.
@@ -6,14 +6,17 @@ line, when one is known), so the CLI prints them as one line.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import sys
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import BinaryIO
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from efklab.errors import InputError
+from efklab.model import Reject
 
 STDIN = "-"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -89,3 +92,47 @@ def _gzip_reason(exc: BaseException) -> str:
     if isinstance(exc, EOFError):
         return "truncated: it ends before the end-of-stream marker"
     return str(exc) or type(exc).__name__
+
+
+@contextmanager
+def reject_lines(path: str | None) -> Iterator[Callable[[Reject], None]]:
+    """A writer of rejects as JSON lines to ``path`` (opened before anything is read); a no-op without a path."""
+    if path is None:
+        yield _ignore
+        return
+    try:
+        sink = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise InputError(f"cannot write the rejects file: {exc.strerror}", source=path) from exc
+    with sink:
+
+        def write(reject: Reject) -> None:
+            sink.write(reject_json(reject) + "\n")
+
+        yield write
+
+
+def reject_json(reject: Reject) -> str:
+    """One reject as JSON text: UTF-8 as is, escaped only when it holds lone surrogates."""
+    data = reject.to_json()
+    try:
+        text = json.dumps(data, ensure_ascii=False)
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:  # lone surrogates in a rejected event
+        return json.dumps(data)
+
+
+def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
+    """Write a small JSON file atomically (a crash never leaves half a checkpoint)."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", source=str(path)) from exc
+
+
+def _ignore(_: Reject) -> None:
+    """Where rejects go when no rejects file was asked for."""
