@@ -104,7 +104,7 @@ class LogFacts:
     def lines(self) -> int:
         return len(self.records) + len(self.rejects)
 
-    def where(self, lineno: int) -> str:
+    def where(self, lineno: int | str | None) -> str:
         return f"{self.name}:{lineno}"
 
 
@@ -176,7 +176,7 @@ class DoctorInputs:
 
     def grouped(self, log: LogFacts, rule: ConcatRule, *, flush_timeouts: str = "event-time") -> list[Emitted]:
         """Events ``rule`` emits for ``log`` (``Emitted.lines`` index ``log.records``), computed once."""
-        return self.derived(("grouped", log.path, id(rule), flush_timeouts),  # type: ignore[no-any-return]
+        return self.derived(("grouped", log.path, id(rule), flush_timeouts),
                             lambda: group_log(log, rule, flush_timeouts=flush_timeouts))
 
     def available(self) -> frozenset[str]:

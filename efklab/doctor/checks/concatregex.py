@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from efklab.fluentd.concat.rule import RegexpMode
-from efklab.doctor.findings import Finding, make_finding, quote_line
+from efklab.doctor.findings import Finding, Severity, make_finding, quote_line
 from efklab.doctor.inputs import ConcatSite, DoctorInputs, LogFacts, sample_texts
 from efklab.errors import EfklabError
+from efklab.fluentd.concat.rule import RegexpMode
 from efklab.fluentd.config.model import Param
 from efklab.ordering.measure import CONTINUATION
 from efklab.ruby.regexp import compile_ruby, concat_regexp_source, ruby_literal
@@ -178,7 +178,7 @@ def _scans(inputs: DoctorInputs, index: int, rule: Any) -> list[tuple[LogFacts, 
             return []
         return [(log, scan_start(log, rule.key, compiled)) for log in inputs.logs if log.site == index]
 
-    return inputs.derived(("start-scan", index), compute)  # type: ignore[no-any-return]
+    return inputs.derived(("start-scan", index), compute)
 
 
 def _start_sites(inputs: DoctorInputs) -> Iterator[tuple[int, ConcatSite, Any]]:
@@ -221,7 +221,7 @@ def check_start_never_matches(inputs: DoctorInputs) -> list[Finding]:
             continue
         split = [(log, n, c) for log, n, c in never if c]
         worst_share = max((c / n for _log, n, c in split), default=0.0)
-        severity = "error" if worst_share >= NEVER_MATCH_ERROR_SHARE else "warning" if split else "info"
+        severity: Severity = "error" if worst_share >= NEVER_MATCH_ERROR_SHARE else "warning" if split else "info"
         found.append(make_finding(
             "concat-start-never-matches", severity,
             f"multiline_start_regexp {pattern} matches no line of {len(never)} of {len(rows)} log files"

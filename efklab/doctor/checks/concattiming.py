@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from efklab.fluentd.concat.engine import ROUTE_ERROR
-from efklab.fluentd.concat.rule import RegexpMode
 from efklab.doctor.findings import Finding, make_finding, quote_line
 from efklab.doctor.inputs import DoctorInputs, lines_by_sequence
+from efklab.fluentd.concat.engine import ROUTE_ERROR
+from efklab.fluentd.concat.rule import RegexpMode
 from efklab.ordering.measure import CONTINUATION
 
 CONCAT_ISSUES = "https://github.com/fluent-plugins-nursery/fluent-plugin-concat/issues/70"
@@ -84,7 +84,7 @@ def check_flush_interval(inputs: DoctorInputs) -> list[Finding]:
     per_site: dict[int, list[str]] = {}
     counts: dict[int, int] = {}
     worst: dict[int, float] = {}
-    for log, site, rule in inputs.logs_with_rules():
+    for log, _site, rule in inputs.logs_with_rules():
         if rule.flush_interval <= 0 or log.site is None:
             continue
         limit_ns = rule.flush_interval * 1e9

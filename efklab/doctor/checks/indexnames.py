@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from efklab.doctor.findings import Finding, make_finding
+from efklab.doctor.findings import Finding, Severity, make_finding
 from efklab.doctor.inputs import DoctorInputs, counts_text
 from efklab.errors import EfklabError
 from efklab.lambda_.transform import transform_payload
@@ -33,6 +33,7 @@ def check_bulk_type(inputs: DoctorInputs) -> list[Finding]:
     if not typed:
         return []
     node = inputs.node
+    severity: Severity
     if node is not None and node.distribution == "opensearch" and node.major >= 2:
         severity, target = "error", f"{node.url} runs OpenSearch {node.version}"
     elif node is not None:

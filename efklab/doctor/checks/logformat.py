@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from efklab.fluentd.concat.rule import PartialCriMode
-from efklab.fluentd.tail.containerlogs import default_parse
 from efklab.doctor.findings import Finding, make_finding, quote_line
 from efklab.doctor.inputs import DoctorInputs, LogFacts
-from efklab.fluentd.tail.timeformat import TimeFormatError, time_reader
+from efklab.fluentd.concat.rule import PartialCriMode
+from efklab.fluentd.tail.containerlogs import default_parse
 from efklab.fluentd.tail.survey import describe_parse
+from efklab.fluentd.tail.timeformat import TimeFormatError, time_reader
 
 PARSE_REF = "fluentd in_tail: a line the parser cannot read is logged as 'pattern not matched' and dropped"
 _TIME_DROP = "invalid time format"

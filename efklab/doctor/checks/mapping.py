@@ -6,12 +6,12 @@ an index past ``cluster.max_shards_per_node`` x data nodes open shards).
 """
 from __future__ import annotations
 
-from efklab.lambda_.layout import daily_index_counts
 from efklab.doctor.findings import Finding, make_finding
 from efklab.doctor.inputs import DoctorInputs
+from efklab.lambda_.layout import daily_index_counts
 from efklab.opensearch.mappings import find_pattern_conflicts
-from efklab.retention.policy import retention_days
 from efklab.opensearch.shards import compare_strategies
+from efklab.retention.policy import retention_days
 
 FIELD_LIMIT_WARNING = 0.8  # share of index.mapping.total_fields.limit that is "near"
 SHARDS_WARNING = 0.8  # share of the cluster's shard limit that is "near"

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from efklab.cloudwatch.delivery import timestamp_ms
 from efklab.doctor.findings import Finding, make_finding, quote_line
 from efklab.doctor.inputs import DoctorInputs
-from efklab.ordering.measure import OrderReport, Shown, SourceRef, measure_order
 from efklab.ordering.diagnosis import Measurement, detect_causes
+from efklab.ordering.measure import OrderReport, Shown, SourceRef, measure_order
 
 SPLIT_ERROR_SHARE = 0.01  # continuation lines indexed alone, as a share of documents, that make it an error
 KIBANA_TIEBREAK = "https://github.com/elastic/kibana/issues/32221"
@@ -77,7 +77,7 @@ def _log_text(message: str) -> str | None:
 
 
 def _measure(inputs: DoctorInputs) -> tuple[EventSample, OrderReport] | None:
-    return inputs.derived("ordering", lambda: _measure_once(inputs))  # type: ignore[no-any-return]
+    return inputs.derived("ordering", lambda: _measure_once(inputs))
 
 
 def _measure_once(inputs: DoctorInputs) -> tuple[EventSample, OrderReport] | None:
@@ -100,7 +100,7 @@ def check_split_continuations(inputs: DoctorInputs) -> list[Finding]:
         return []
     share = split / totals["documents"] if totals["documents"] else 0.0
     by_id = {s.id: s for s in sample.shown}
-    examples = []
+    examples: list[str] = []
     ranked = {(p.stream, p.true_rank): p for p in report.placed}
     for placed in sorted(report.placed, key=lambda p: (p.stream, p.true_rank)):
         before = ranked.get((placed.stream, placed.true_rank - 1))
