@@ -79,7 +79,7 @@ def _re_baseline(path: Path) -> int:
 
 
 def _efklab(path: Path) -> int:
-    from efklab.cli.multiline.run import write_events
+    from efklab.multiline.encoding import write_events
     from efklab.fluentd.concat.rule import build_rule
     from efklab.multiline.grouping import group_chunks, read_log_chunks
 

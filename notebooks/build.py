@@ -103,18 +103,19 @@ old: str = ""  # the rule in production: /regexp/, config file or FILE@GITREV; e
 new: str = ""  # the candidate rule; empty: data/samples/fluentd.yaml (the seed's regex)
 flush_timeouts: str = "event-time"  # emulate concat's flush_interval timer from event time, or "off"
 examples: int = 3  # changed groups shown side by side'''),
-        ("code", IMPORTS + "\nfrom efklab.jobs.regex_review import review_regex\nfrom efklab.reports import plots_ordering as po"),
+        ("code", IMPORTS + "\nfrom efklab.jobs.multiline import review_regex\nfrom efklab.reports import plots_ordering as po\n"
+                 "from efklab.reports.tables.multiline import changes_table, clusters_table, lone_examples_table, summary_table"),
         ("code", "files = container_logs(logs)\n"
                  "review = review_regex(files, old=old, new=new, flush_timeouts=flush_timeouts, examples=examples)\n"
-                 "review.summary_table()"),
+                 "summary_table(review)"),
         ("md", "## What changed\nLines regrouped, groups split or merged, and lines whose start-regexp match changed."),
-        ("code", "review.changes_table()"),
+        ("code", "changes_table(review)"),
         ("code", "po.plot_group_sizes(review.sizes(), title=\"Lines per event: old rule vs new rule\")"),
         ("md", "## The first changed groups, side by side"),
-        ("code", "review.clusters_table()"),
+        ("code", "clusters_table(review)"),
         ("md", "## Continuation lines indexed alone\nUnder the AWS sample regex these are the seed's symptom: every stack-trace frame its own document. "
                "What the new rule still leaves alone belongs to apps whose first lines it does not match (look at them before you ship it)."),
-        ("code", "review.lone_examples_table()"),
+        ("code", "lone_examples_table(review)"),
         ("md", "## Verdicts"),
         ("code", "record_check(\"the new rule leaves fewer continuation lines alone\", "
                  "review.new.lone_continuations == 0 or review.new.lone_continuations < review.old.lone_continuations, "

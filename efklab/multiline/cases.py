@@ -30,11 +30,14 @@ from typing import Any
 
 import yaml
 
+from efklab.errors import EfklabError, InputError
 from efklab.fluentd.concat.engine import Emitted
 from efklab.fluentd.concat.rule import ConcatRule, RegexpCompiler, build_rule
-from efklab.errors import EfklabError, InputError
+from efklab.fluentd.config.find import load_config
 from efklab.fluentd.eventtime import format_event_time, parse_event_time
-from efklab.multiline.grouping import FLUSH_TIMEOUT_MODES, event_to_json, group_records
+from efklab.multiline.encoding import event_to_json
+from efklab.multiline.grouping import FLUSH_TIMEOUT_MODES, group_records, read_log_records
+from efklab.multiline.rulespec import choose_filter, rule_from_config_text
 
 CASE_KEYS = frozenset({
     "name", "description", "rule", "config", "config_file", "filter", "tag", "flush_timeouts", "input", "input_file",
@@ -198,16 +201,11 @@ def case_rule(case: Case, *, compile_regexp: RegexpCompiler | None = None) -> Co
         return build_rule(params, compile_regexp=compile_regexp, source=case.source, position=case.lines.get("rule", case.line))
     if "config_file" in spec:
         return _rule_from_config_file(case)
-    from efklab.multiline.rulespec import rule_from_config_text
-
     return rule_from_config_text(spec["config"], source=case.where("config"), choose=spec.get("filter"))
 
 
 def _rule_from_config_file(case: Case) -> ConcatRule:
     """The concat filter of a config file that applies to the case: by ``filter``, or routed by ``input_file``'s name."""
-    from efklab.fluentd.config.find import load_config
-    from efklab.multiline.rulespec import choose_filter
-
     spec = case.spec
     path = Path(case.source).parent / spec["config_file"]
     if not path.is_file():
@@ -228,8 +226,6 @@ def case_records(case: Case, rule: ConcatRule) -> list[list[Any]]:
     """The record streams a case feeds (inline input: one stream; a file: via the log readers)."""
     spec = case.spec
     if "input_file" in spec:
-        from efklab.multiline.grouping import read_log_records
-
         path = Path(case.source).parent / spec["input_file"]
         return [list(read_log_records(path, fmt=spec.get("format", "auto")))]
     tag = spec.get("tag", "test")

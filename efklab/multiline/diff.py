@@ -22,7 +22,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from efklab.fluentd.concat.engine import Emitted
 from efklab.fluentd.concat.rule import Matcher
@@ -193,19 +193,25 @@ def diff_groupings(old: GroupingFold, new: GroupingFold, lines: int, starts: Sta
     return GroupingDiff(report, list(shown.values()))
 
 
+class LineNames(Protocol):
+    """``file:line`` of a fed record by its feed-order number (``grouping.LineIndex`` or a list)."""
+
+    def __getitem__(self, seq: int, /) -> str: ...
+
+
 def side_by_side(clusters: Sequence[set[int]], old_events: Iterable[Emitted], new_events: Iterable[Emitted],
-                 keys: tuple[str, str], where: Sequence[str], *, width: int = 400) -> list[dict[str, Any]]:
+                 keys: tuple[str, str], where: LineNames, *, width: int = 400) -> list[dict[str, Any]]:
     """For each cluster, the old and the new events touching its lines (text cut at ``width``)."""
     result: list[dict[str, Any]] = [{"old": [], "new": []} for _ in clusters]
     for side, events, key in (("old", old_events, keys[0]), ("new", new_events, keys[1])):
         for event in events:
-            for slot, lines in zip(result, clusters):
+            for slot, lines in zip(result, clusters, strict=True):
                 if lines.intersection(event.lines):
                     slot[side].append(_describe(event, key, where, width))
     return result
 
 
-def _describe(event: Emitted, key: str, where: Sequence[str], width: int) -> dict[str, Any]:
+def _describe(event: Emitted, key: str, where: LineNames, width: int) -> dict[str, Any]:
     from efklab.fluentd.eventtime import format_event_time
 
     text = event.record.get(key)

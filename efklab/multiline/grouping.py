@@ -11,22 +11,19 @@ flush_interval (the real timer ticks once a second on the wall clock, so fluentd
 flushed as at shutdown (first record's time and tag).  Files are processed one after another.
 
 Large inputs go through a chunk at a time: ``read_log_chunks`` -> ``group_chunks`` (one engine
-loop per chunk of records) -> ``EventEncoder.lines`` (one string per list of events).
+loop per chunk of records) -> ``encoding.write_events`` (JSON lines, a string per list of events).
 """
 from __future__ import annotations
 
-import json
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice, repeat
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
-from efklab.fluentd.concat.engine import ROUTE_DROPPED, Concatenator, Emitted, Fed
+from efklab.errors import UsageError
+from efklab.fluentd.concat.engine import Concatenator, Emitted, Fed
 from efklab.fluentd.concat.rule import ConcatRule
 from efklab.fluentd.tail.containerlogs import FluentRecord, LogChunk, read_chunks
-from efklab.errors import UsageError
-from efklab.fluentd.eventtime import format_event_time
 from efklab.model import Reject
 from efklab.multiline.diff import (
     GroupingDiff,
@@ -45,7 +42,8 @@ class Grouper:
 
     def __init__(self, rule: ConcatRule, flush_timeouts: str = "event-time") -> None:
         if flush_timeouts not in FLUSH_TIMEOUT_MODES:
-            raise UsageError(f"--flush-timeouts must be one of {', '.join(FLUSH_TIMEOUT_MODES)}, not {flush_timeouts!r}")
+            raise UsageError(f"--flush-timeouts must be one of {', '.join(FLUSH_TIMEOUT_MODES)}, "
+                             f"not {flush_timeouts!r}")
         self.rule = rule
         self.engine = Concatenator(rule)
         self.timer = flush_timeouts == "event-time" and rule.flush_interval > 0
@@ -64,7 +62,8 @@ class Grouper:
     def push_chunk(self, chunk: LogChunk) -> list[Emitted]:
         """``push_many`` for the records of a chunk read from a log file (its rejects are not fed)."""
         out: list[Emitted] = []
-        self._now = self.engine.run_parts(zip(repeat(chunk.tag), chunk.times, chunk.records), out, self._now, self.timer)
+        parts = zip(repeat(chunk.tag), chunk.times, chunk.records)
+        self._now = self.engine.run_parts(parts, out, self._now, self.timer)
         return out
 
     def end_file(self) -> list[Emitted]:
@@ -79,7 +78,8 @@ class Grouper:
         return self.engine.shutdown()
 
 
-def group_records(rule: ConcatRule, streams: Iterable[Iterable[Fed]], *, flush_timeouts: str = "event-time") -> Iterator[Emitted]:
+def group_records(rule: ConcatRule, streams: Iterable[Iterable[Fed]], *,
+                  flush_timeouts: str = "event-time") -> Iterator[Emitted]:
     """Every event the filter emits for these record streams, in emission order."""
     return chain.from_iterable(_grouped(rule, streams, flush_timeouts, Grouper.push_many, _batches))
 
@@ -90,7 +90,8 @@ def group_chunks(rule: ConcatRule, streams: Iterable[Iterable[LogChunk]], *,
     return _grouped(rule, streams, flush_timeouts, Grouper.push_chunk, iter)
 
 
-def _grouped(rule: ConcatRule, streams: Iterable[Any], flush_timeouts: str, push: Callable[[Grouper, Any], list[Emitted]],
+def _grouped(rule: ConcatRule, streams: Iterable[Any], flush_timeouts: str,
+             push: Callable[[Grouper, Any], list[Emitted]],
              batches: Callable[[Any], Iterable[Any]]) -> Iterator[list[Emitted]]:
     grouper = Grouper(rule, flush_timeouts)
     for stream in streams:
@@ -104,60 +105,6 @@ def _batches(records: Iterable[Fed], size: int = 4096) -> Iterator[list[Fed]]:
     it = iter(records)
     while batch := list(islice(it, size)):
         yield batch
-
-
-def event_to_json(event: Emitted) -> dict[str, Any]:
-    """The output shape: fluentd's stdout event with injected time and tag, plus the route."""
-    return {"time": format_event_time(event.time_ns), "tag": event.tag, "route": event.route, "record": event.record}
-
-
-class EventEncoder:
-    """JSON lines for events: the same text as ``json.dumps(event_to_json(e), ensure_ascii=False)``, faster.
-
-    Records of two string fields (docker's ``log`` and ``stream``) are written from cached key
-    texts and the json module's C string encoder; other records go through its C encoder, built
-    once.  The text before the time's fraction is cached per second, the text between the time
-    and the record per tag and route (consecutive events mostly share them).
-    """
-
-    def __init__(self) -> None:
-        self._record = c_make_encoder(None, json.JSONEncoder().default, encode_basestring, None, ": ", ", ",
-                                      False, False, True) if c_make_encoder is not None else None
-        self._keys: dict[str, str] = {}  # key -> '"key": '
-        self._middles: dict[tuple[str, str], str] = {}  # (tag, route) -> 'Z", "tag": ..., "record": '
-        self._second = -1
-        self._head = ""  # '{"time": "YYYY-MM-DDTHH:MM:SS.' of that second
-
-    def __call__(self, event: Emitted) -> str:
-        """One event's JSON text (no newline)."""
-        return self.lines((event,))[:-1]
-
-    def lines(self, events: Iterable[Emitted]) -> str:
-        """Each event's JSON text and a newline, skipping dropped events (they are not output)."""
-        record_json = self._record
-        if record_json is None:
-            return "".join(json.dumps(event_to_json(e), ensure_ascii=False) + "\n" for e in events if e.route != ROUTE_DROPPED)
-        keys, middles, second, head, join, string = self._keys, self._middles, self._second, self._head, "".join, encode_basestring
-        parts: list[str] = []
-        last_tag = last_route = middle = None
-        for time_ns, tag, route, record, _, _ in events:
-            if route == ROUTE_DROPPED:
-                continue
-            sec, frac = divmod(time_ns, 1_000_000_000)
-            if sec != second:
-                second, head = sec, '{"time": "' + format_event_time(sec * 1_000_000_000)[:-10]
-            if tag is not last_tag or route is not last_route:
-                last_tag, last_route, middle = tag, route, middles.get((tag, route))
-                if middle is None:
-                    middle = middles[(tag, route)] = f'Z", "tag": {string(tag)}, "route": "{route}", "record": {{'
-            try:
-                (k1, v1), (k2, v2) = record.items()
-                parts += (head, str(frac).zfill(9), middle, keys[k1], string(v1), ", ", keys[k2], string(v2), "}}\n")
-            except (ValueError, KeyError, TypeError):  # not two fields, a key not seen yet, a value not a string
-                keys.update((k, string(k) + ": ") for k in record if type(k) is str)
-                parts += (head, str(frac).zfill(9), middle[:-1], join(record_json(record, 0)), "}\n")
-        self._second, self._head = second, head
-        return join(parts)
 
 
 class LineIndex:
@@ -199,15 +146,15 @@ def diff_rules(old: ConcatRule, new: ConcatRule, open_streams: Callable[[], Iter
                 index.add(record)
                 if starts.applies:
                     starts.add(record.record, index[len(index) - 1])
-            for grouper, fold in zip(groupers, folds):
+            for grouper, fold in zip(groupers, folds, strict=True):
                 for event in grouper.push_many(batch):
                     fold.add(event)
             if progress:
                 progress(len(index))
-        for grouper, fold in zip(groupers, folds):
+        for grouper, fold in zip(groupers, folds, strict=True):
             for event in grouper.end_file():
                 fold.add(event)
-    for grouper, fold in zip(groupers, folds):
+    for grouper, fold in zip(groupers, folds, strict=True):
         for event in grouper.finish():
             fold.add(event)
     diff = diff_groupings(folds[0], folds[1], len(index), starts, clusters=clusters)
@@ -218,11 +165,11 @@ def diff_rules(old: ConcatRule, new: ConcatRule, open_streams: Callable[[], Iter
     groupers = Grouper(old, flush_timeouts), Grouper(new, flush_timeouts)
     for records in open_streams():
         for batch in _batches(records):
-            for grouper, kept in zip(groupers, events):
+            for grouper, kept in zip(groupers, events, strict=True):
                 kept.extend(e for e in grouper.push_many(batch) if wanted.intersection(e.lines))
-        for grouper, kept in zip(groupers, events):
+        for grouper, kept in zip(groupers, events, strict=True):
             kept.extend(e for e in grouper.end_file() if wanted.intersection(e.lines))
-    for grouper, kept in zip(groupers, events):
+    for grouper, kept in zip(groupers, events, strict=True):
         kept.extend(e for e in grouper.finish() if wanted.intersection(e.lines))
     return diff, side_by_side(diff.clusters, events[0], events[1], (old.key, new.key), index)
 
@@ -231,7 +178,7 @@ def read_log_records(path: str, *, fmt: str = "auto", tag_pattern: str | None = 
                      rejects: list[Reject] | None = None) -> Iterator[FluentRecord]:
     """The records in_tail + ``<parse>`` emit for a log file; lines fluentd drops go to ``rejects``."""
     chunks = read_log_chunks(path, fmt=fmt, tag_pattern=tag_pattern, rejects=rejects)
-    return (item for chunk in chunks for item in chunk.items() if type(item) is FluentRecord)  # type: ignore[misc]
+    return (item for chunk in chunks for item in chunk.items() if type(item) is FluentRecord)
 
 
 def read_log_chunks(path: str, *, fmt: str = "auto", tag_pattern: str | None = None,

@@ -2,7 +2,8 @@
 
 A SPEC (``multiline diff --old SPEC --new SPEC``) is a regexp literal ``/.../`` (the start
 regexp, other parameters from the command line), a config file (fluent.conf, ConfigMap YAML,
-Helm template or bare filter body), or ``FILE@GITREV``: the file as it was at a git revision.
+Helm template or bare filter body), or ``FILE@GITREV``: the file as it was at a git revision
+(read by the caller's ``read_at_revision``: this package reads no repository itself).
 In a config with several concat filters, ``--filter`` picks one by ``@id``, label or 1-based
 number; without it, the filter fluentd would apply to the log file is found through the
 ``in_tail`` sources (``path``/``exclude_path`` -> ``@label``, filter pattern vs tag).
@@ -12,14 +13,15 @@ from __future__ import annotations
 import fnmatch
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from efklab.fluentd.concat.rule import ConcatRule, build_rule
-from efklab.fluentd.tail.containerlogs import fluentd_tag
 from efklab.errors import UsageError
-from efklab.fluentd.config.find import ConcatFilter, Config, find_concat_filters, find_sources, load_config
+from efklab.fluentd.concat.rule import ConcatRule, build_rule
+from efklab.fluentd.config.find import ConcatFilter, Config, Directive, find_concat_filters, find_sources, load_config
+from efklab.fluentd.routing import matches_pattern
+from efklab.fluentd.tail.containerlogs import fluentd_tag
 
 CONTAINER_DIR = "/var/log/containers"
 
@@ -93,8 +95,6 @@ def choose_filter(config: Config, choose: str | int | None, *, log_file: str | N
 
 def route_filters(config: Config, filters: Sequence[ConcatFilter], log_file: str) -> tuple[list[ConcatFilter], str | None]:
     """The filters fluentd applies to ``/var/log/containers/<name of log_file>``, and the source's tag."""
-    from efklab.fluentd.routing import matches_pattern
-
     name = os.path.basename(log_file)
     path = f"{CONTAINER_DIR}/{name}"
     for src in find_sources(config):
@@ -135,9 +135,8 @@ def load_config_text(text: str, *, name: str, suffix: str | None = None) -> Conf
 
 def _renamed(config: Config, old: str, new: str) -> Config:
     """The config with the temporary file name replaced by ``name`` in every position."""
-    from dataclasses import replace
 
-    def fix(d):  # type: ignore[no-untyped-def]
+    def fix(d: Directive) -> Directive:
         return replace(d, file=new if d.file == old else d.file, children=tuple(fix(c) for c in d.children))
 
     return replace(config, roots=tuple(fix(d) for d in config.roots), units=tuple(fix(u) for u in config.units),
@@ -153,8 +152,10 @@ def rule_from_config_text(text: str, *, source: str, choose: str | int | None = 
 
 
 def resolve_spec(spec: str, *, params: Mapping[str, str | None], choose: str | int | None,
-                 log_file: str | None, which: str) -> RuleChoice:
-    """The rule a diff SPEC names (see the module docstring); ``which`` is "--old" or "--new"."""
+                 log_file: str | None, which: str, read_at_revision: Callable[[str, str], str]) -> RuleChoice:
+    """The rule a diff SPEC names (see the module docstring); ``which`` is "--old" or "--new".
+
+    ``read_at_revision(path, revision)`` gives the text of a ``FILE@GITREV`` SPEC."""
     if spec.startswith("/") and spec.endswith("/") and len(spec) >= 2 and not Path(spec).is_file():
         return rule_from_options({**params, "multiline_start_regexp": spec}, origin=f"{which} {spec}")
     if Path(spec).is_file():
@@ -162,9 +163,7 @@ def resolve_spec(spec: str, *, params: Mapping[str, str | None], choose: str | i
         return choose_filter(config, choose, log_file=log_file, source=spec)
     if "@" in spec:
         path, _, revision = spec.rpartition("@")
-        from efklab.adapters.gitrev import read_file_at_revision
-
-        text = read_file_at_revision(path, revision)
+        text = read_at_revision(path, revision)
         config = load_config_text(text, name=f"{path}@{revision}", suffix=Path(path).suffix)
         return choose_filter(config, choose, log_file=log_file, source=spec)
     raise UsageError(f"{which} {spec}: not a /regexp/, an existing config file, or FILE@GITREV")

@@ -9,19 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.cli.multiline.run import write_events
 from efklab.fluentd.concat.engine import Emitted
 from efklab.fluentd.concat.rule import build_rule
 from efklab.fluentd.tail.containerlogs import fluentd_tag
 from efklab.model import Reject
-from efklab.multiline.grouping import (
-    EventEncoder,
-    event_to_json,
-    group_chunks,
-    group_records,
-    read_log_chunks,
-    read_log_records,
-)
+from efklab.multiline.encoding import EventEncoder, event_to_json, write_events
+from efklab.multiline.grouping import group_chunks, group_records, read_log_chunks, read_log_records
 
 APP = "shop-7d9f8b6c5-x2x9k_default_shop-0123456789abcdef.log"
 

@@ -1,10 +1,32 @@
-"""Text renderings of ``efklab multiline diff`` and ``filters`` results (the JSON forms are the data)."""
+"""Text renderings of ``efklab multiline`` results: group's closing notes, diff and filters (the JSON is the data)."""
 from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
+from collections.abc import Sequence
 from itertools import zip_longest
 from typing import Any
+
+from efklab.fluentd.concat.events import ROUTE_DROPPED, ROUTE_ERROR
+from efklab.model import Reject
+
+
+def group_summary(counts: Counter[str], lines: int, rejects: Sequence[Reject]) -> list[str]:
+    """The notes after ``group``: records -> events by route, and what fluentd would not pass on."""
+    by_route = ", ".join(f"{route} {n}" for route, n in sorted(counts.items()))
+    out = [f"{lines} records -> {sum(counts.values()) - counts[ROUTE_DROPPED]} events ({by_route or 'none'})"]
+    if counts[ROUTE_ERROR]:
+        out.append(f"{counts[ROUTE_ERROR]} event(s) took the @ERROR route (timeout/shutdown flush without "
+                   "timeout_label, or a record the plugin failed on): fluentd drops them unless a <label @ERROR> "
+                   "handles them")
+    if counts[ROUTE_DROPPED]:
+        out.append(f"{counts[ROUTE_DROPPED]} record(s) discarded by buffer_overflow_method (not printed)")
+    if rejects:
+        first = rejects[0]
+        out.append(f"{len(rejects)} line(s) the source's <parse> would not emit (fluentd drops them); "
+                   f"first at {first.location()}: {first.reason}")
+    return out
 
 
 def render_diff(report: dict[str, Any], *, width: int | None = None) -> str:
