@@ -68,6 +68,13 @@ def ism_installed(client: Any, conn: Connection) -> bool:
     return any(str(r.get("component")) in ("opensearch-index-management", "opendistro_index_management") for r in rows)
 
 
+def require_ism(client: Any, conn: Connection) -> None:
+    """Refuse a node without the index-management plugin before asking its ISM API anything."""
+    if not ism_installed(client, conn):
+        raise RemoteError(f"{conn.display_url} has no Index State Management plugin (opensearch-index-management); "
+                          "install it, or use a domain that has it")
+
+
 def set_job_settings(client: Any, conn: Connection, *, interval_minutes: int | None, jitter: float | None) -> None:
     """Set the ISM job interval / jitter (persistent cluster settings); jobs pick it up on their next run."""
     settings: dict[str, Any] = {}

@@ -48,7 +48,8 @@ def name_date(index: str) -> int | None:
     if not match:
         return None
     try:
-        return int(datetime(*map(int, match.groups()), tzinfo=UTC).timestamp() * 1000)
+        year, month, day = map(int, match.groups())
+        return int(datetime(year, month, day, tzinfo=UTC).timestamp() * 1000)
     except ValueError:
         return None
 

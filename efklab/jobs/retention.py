@@ -1,0 +1,209 @@
+"""ISM retention as jobs: ``efklab retention simulate|apply|explain`` and notebook 05.
+
+``simulate`` forecasts when ISM deletes each index: from payloads, the indices they create split
+into generations by arrival (``retention.forecast.forecast_layout``); from a node, the indices it
+holds.  Either way under the policies with the ISM job's interval and jitter, read as of a
+moment, with the traps found.  It needs no ISM plugin.  ``apply`` PUTs a policy (and attaches it
+to existing indices); ``explain`` reads where each managed index is.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from efklab.adapters.ism import (
+    IsmApi,
+    ism_installed,
+    read_index_facts,
+    read_job_settings,
+    require_ism,
+    set_job_settings,
+)
+from efklab.errors import PayloadError, UsageError
+from efklab.jobs.connect import Connected, connect
+from efklab.jobs.defaults import SEED_POLICY
+from efklab.jobs.layout import payload_records
+from efklab.jobs.policies import read_policies
+from efklab.lambda_.layout import expect_layout
+from efklab.lambda_.transform import TransformOptions
+from efklab.model import UNREADABLE_STAGES, Reject
+from efklab.retention.explain import ExplainRow, read_explain
+from efklab.retention.forecast import (
+    Finding,
+    Generation,
+    find_traps,
+    forecast_existing,
+    forecast_layout,
+    status_at,
+    summarize_at,
+)
+from efklab.retention.policy import Policy, retention_days
+from efklab.retention.schedule import JobSettings
+from efklab.units import DAY_MS, parse_time
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """The simulated life of every index generation under the policies, as of ``at``."""
+
+    policies: tuple[Policy, ...]
+    settings: JobSettings
+    generations: tuple[Generation, ...]
+    findings: tuple[Finding, ...]
+    at: int
+
+    def summary(self) -> dict[str, Any]:
+        """Indices and documents gone / due / kept as of ``at``, and what goes next."""
+        return summarize_at(self.generations, self.at)
+
+    def unmanaged(self) -> list[str]:
+        """Indices no policy manages (they are never deleted)."""
+        return [g.forecast.index for g in self.generations if g.forecast.outcome == "unmanaged"]
+
+    def overdue(self) -> list[str]:
+        """Indices older than the retention period (and a day) that are not gone by ``at``."""
+        days = [d for d in map(retention_days, self.policies) if d is not None]
+        if not days:
+            return []
+        keep = min(days) * DAY_MS + DAY_MS
+        return [g.forecast.index for g in self.generations
+                if g.forecast.created + keep < self.at and status_at(g.forecast, self.at) != "gone"]
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What ``apply`` did (or, in a dry run, would do): the answer as ``--json`` prints it, and where."""
+
+    result: dict[str, Any]  # policy_id, existing_not_attached, and the PUT's / add's / dry run's answer
+    base: str  # the ISM API path: _plugins/_ism, or _opendistro/_ism with the legacy API
+    patterns: tuple[str, ...]  # the policy's template patterns
+
+
+def simulate(payloads: Iterable[str | Mapping[str, Any]] = (), *, policy: str | Sequence[str] = (),
+             at: str | None = None, job_interval: int | None = None, jitter: float | None = None,
+             applied_at: str | None = None, replayed_at: str | None = None, pattern: str = "*",
+             mode: str = "opensearch", index_strategy: str = "seed", prefix: str = "mydata", tz: str = "UTC",
+             opensearch_url: str | None = None, aws_region: str | None = None, ca_certs: str | None = None,
+             no_verify_tls: bool = False, at_last_arrival: bool = False, say: Say | None = None,
+             on_skipped: Callable[[Reject], None] = lambda _: None) -> Simulation:
+    """Forecast ``policy`` (files, or one file; ``""``: the seed's) over the indices of ``payloads`` or of a node.
+
+    ``at`` (ISO 8601, epoch, ``now`` or an age; empty: unset) defaults to now, or with
+    ``at_last_arrival`` to the last document's arrival (sample sets lie in the past).  The job
+    interval and jitter default to 5 minutes and 0.6, or to the node's settings.  ``applied_at``:
+    when the policy was PUT (older indices are not attached); ``replayed_at``: every index created
+    then (a backfill).  An unreadable payload record stops the simulation; events the transform
+    refuses go to ``on_skipped`` (they create no index).
+    """
+    paths = ([policy] if policy else [str(SEED_POLICY)]) if isinstance(policy, str) else list(policy)
+    policies = read_policies(paths)
+    now = int(time.time() * 1000)
+    moment = _time(at, "--at", now)
+    applied = _time(applied_at, "--applied-at", now)
+    attached = {p.policy_id: applied for p in policies} if applied is not None else None
+    replayed = _time(replayed_at, "--replayed-at", now)
+    items: list[str | Mapping[str, Any]] = list(payloads)
+    if items:
+        settings = job_settings(job_interval, jitter)
+        options = TransformOptions(mode=mode, index_strategy=index_strategy, prefix=prefix, tz=tz)
+        layout = expect_layout(payload_records(items), options)
+        for reject in layout.rejects:
+            if reject.stage in UNREADABLE_STAGES:
+                raise PayloadError(reject.reason, source=reject.source, position=reject.position)
+            on_skipped(reject)
+        generations, findings = forecast_layout(layout, policies, settings, applied_at=attached, replayed_at=replayed)
+        last = max((a for i in layout.indices for a in i.arrivals), default=0)
+    else:
+        target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls, say=say)
+        generations, settings = _generations_on_node(target, pattern, policies, attached, job_interval, jitter)
+        findings = find_traps(generations, policies)
+        last = now
+    moment = moment or (last if at_last_arrival else now)
+    return Simulation(tuple(policies), settings, tuple(generations), tuple(findings), moment)
+
+
+def job_settings(job_interval: int | None, jitter: float | None, node: tuple[int, float] | None = None) -> JobSettings:
+    """The ISM job's interval and jitter: those given, else the node's, else the plugin's defaults (5 min, 0.6)."""
+    interval, spread = node or (5, 0.6)
+    interval = job_interval if job_interval is not None else interval
+    spread = jitter if jitter is not None else spread
+    if interval < 1:
+        raise UsageError("--job-interval must be at least 1 minute (the plugin's minimum)")
+    if not 0.0 <= spread <= 1.0:
+        raise UsageError("--jitter must be between 0 and 1")
+    return JobSettings(interval_minutes=interval, jitter=spread)
+
+
+def _time(value: str | None, name: str, now: int) -> int | None:
+    if not value:
+        return None
+    try:
+        return parse_time(value, now_ms=now)
+    except ValueError as exc:
+        raise UsageError(str(exc), source=name) from None
+
+
+def _generations_on_node(target: Connected, pattern: str, policies: Sequence[Policy],
+                         applied_at: dict[str, int] | None, job_interval: int | None,
+                         jitter: float | None) -> tuple[list[Generation], JobSettings]:
+    """The indices a node holds (no dot indices), with the policy each already has when the node runs ISM."""
+    client, conn = target.client, target.conn
+    facts = [f for f in read_index_facts(client, conn, pattern) if not f.name.startswith(".")]
+    node_settings = None
+    if ism_installed(client, conn):
+        node_settings = read_job_settings(client, conn)
+        managed = {r.index: r.policy_id for r in read_explain(IsmApi(client, conn).explain(pattern)) if r.managed}
+        facts = [replace(f, managed_by=managed.get(f.name)) for f in facts]
+    settings = job_settings(job_interval, jitter, node_settings)
+    return forecast_existing(facts, policies, settings, applied_at=applied_at), settings
+
+
+def apply_policy(policy: Sequence[str], *, policy_id: str | None = None, add: str | None = None,
+                 job_interval: int | None = None, jitter: float | None = None, dry_run: bool = False,
+                 legacy_api: bool = False, opensearch_url: str | None = None, aws_region: str | None = None,
+                 ca_certs: str | None = None, no_verify_tls: bool = False, say: Say | None = None) -> Applied:
+    """PUT one policy (create or update); with ``add`` also attach it to the existing indices matching ``add``.
+
+    Templates attach a policy only to indices created after the PUT, so the existing indices its
+    templates match are listed.  ``dry_run`` changes nothing and says whether the node runs ISM.
+    """
+    if len(policy) != 1:
+        raise UsageError("apply takes one --policy")
+    (parsed,) = read_policies(policy)
+    policy_id = policy_id or (parsed.policy_id if parsed.policy_id != "policy" else Path(policy[0]).stem)
+    body = {"policy": json.loads(Path(policy[0]).read_bytes())["policy"]}
+    target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls, say=say)
+    client, conn = target.client, target.conn
+    api = IsmApi(client, conn, legacy=legacy_api)
+    patterns = tuple(p for t in parsed.ism_templates for p in t.index_patterns)
+    existing = sorted({f.name for pattern in patterns for f in read_index_facts(client, conn, pattern)
+                       if not f.name.startswith(".")})
+    to_add = sorted(f.name for f in read_index_facts(client, conn, add)) if add else []
+    result: dict[str, Any] = {"policy_id": policy_id, "existing_not_attached": [n for n in existing if n not in to_add]}
+    if dry_run:
+        result |= {"dry_run": True, "ism_installed": ism_installed(client, conn), "would_add": to_add}
+    else:
+        require_ism(client, conn)
+        set_job_settings(client, conn, interval_minutes=job_interval, jitter=jitter)
+        answer = api.put_policy(policy_id, body)
+        result |= {"version": answer.get("_version"), "seq_no": answer.get("_seq_no")}
+        if add:
+            added = api.add_policy(add, policy_id)
+            result["added"] = {"updated_indices": added.get("updated_indices", 0),
+                               "failed_indices": added.get("failed_indices", [])}
+    return Applied(result, api.base, patterns)
+
+
+def explain(pattern: str | None = None, *, legacy_api: bool = False, opensearch_url: str | None = None,
+            aws_region: str | None = None, ca_certs: str | None = None, no_verify_tls: bool = False,
+            say: Say | None = None) -> list[ExplainRow]:
+    """Managed or not, state, action, step and failures of the indices matching ``pattern`` (all managed ones)."""
+    target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls, say=say)
+    require_ism(target.client, target.conn)
+    return read_explain(IsmApi(target.client, target.conn, legacy=legacy_api).explain(pattern))
