@@ -42,18 +42,20 @@ ca_certs: str = ""  # CA bundle to verify the endpoint's TLS certificate; empty:
 no_verify_tls: bool = False  # do not verify TLS certificates
 only: str = ""  # run only these checks: comma-separated ids or prefixes (e.g. concat-,ordering-); empty: all
 skip: str = ""  # do not run these checks: comma-separated ids or prefixes'''),
-        ("code", "import pandas as pd\n\nfrom efklab.jobs.doctor import diagnose_samples\nfrom efklab.reports.verdicts import record_check\n\n"
+        ("code", "import pandas as pd\n\nfrom efklab.jobs.doctor import diagnose_samples\n"
+                 "from efklab.reports.tables.doctor import checks_table, findings_table, inputs_table\n"
+                 "from efklab.reports.verdicts import record_check\n\n"
                  "pd.set_option(\"display.max_colwidth\", 200)"),
         ("code", "report = diagnose_samples(config=config, policy=policy, logs=logs, payloads=payloads, mode=mode, index_strategy=index_strategy,\n"
                  "                          opensearch_url=opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls,\n"
                  "                          only=only, skip=skip)\n"
                  "pd.Series(report.counts, name=\"findings\").to_frame()"),
         ("md", "## What was read"),
-        ("code", "report.inputs_table()"),
+        ("code", "inputs_table(report)"),
         ("md", "## Findings, errors first\nEach row: what was found, where to change it, the evidence from the samples, why it matters, the fix."),
-        ("code", "report.findings_table()"),
+        ("code", "findings_table(report)"),
         ("md", "## Every check: clean, found something, or skipped (and which input it needs)"),
-        ("code", "report.checks_table()"),
+        ("code", "checks_table(report)"),
         ("md", "## Verdicts"),
         ("code", "record_check(\"no error found\", report.counts[\"error\"] == 0, **report.counts)"),
     ],

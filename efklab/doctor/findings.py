@@ -55,9 +55,15 @@ def worst(findings: Iterable[Finding]) -> Severity | None:
     return next((s for s in SEVERITIES if s in found), None)
 
 
+def worst_first(findings: Iterable[Finding], *, min_severity: Severity = "info") -> list[Finding]:
+    """``findings`` at ``min_severity`` or worse, errors first (table order kept within a severity)."""
+    shown = SEVERITIES[: SEVERITIES.index(min_severity) + 1]
+    return sorted((f for f in findings if f.severity in shown), key=lambda f: SEVERITIES.index(f.severity))
+
+
 def count_severities(findings: Iterable[Finding]) -> dict[str, int]:
     """Findings per severity, every severity present (zero when none)."""
-    counts = {s: 0 for s in SEVERITIES}
+    counts: dict[str, int] = {s: 0 for s in SEVERITIES}
     for f in findings:
         counts[f.severity] += 1
     return counts

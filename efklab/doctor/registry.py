@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from efklab.doctor.checks import concatregex, concattiming, indexnames, ism, logformat, mapping, ordering
-from efklab.doctor.findings import SEVERITIES, Finding, Severity, count_severities
+from efklab.doctor.findings import Finding, Severity, count_severities
 from efklab.doctor.inputs import DoctorInputs
 from efklab.errors import UsageError
 
@@ -159,31 +159,6 @@ class DoctorReport:
                                                    "checks_skipped": sum(r.status == "skipped" for r in self.runs)},
                 "findings": [f.to_json() for f in self.findings],
                 "checks": [{"id": r.id, "status": r.status, "findings": r.findings, "reason": r.reason} for r in self.runs]}
-
-    def findings_table(self) -> Any:
-        """Findings as a pandas DataFrame (severity, check, what, where, evidence, fix), errors first."""
-        import pandas as pd
-
-        order = {s: i for i, s in enumerate(SEVERITIES)}
-        rows = [{"severity": f.severity, "check": f.check, "found": f.title, "where": f.where or "",
-                 "evidence": "\n".join(f.evidence), "why": f.why, "fix": f.fix}
-                for f in sorted(self.findings, key=lambda f: order[f.severity])]
-        return pd.DataFrame(rows, columns=["severity", "check", "found", "where", "evidence", "why", "fix"])
-
-    def inputs_table(self) -> Any:
-        """What was read: one row per input with its figures."""
-        import pandas as pd
-
-        rows = [{"input": name, "read": ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)}
-                for name, value in self.inputs.items()]
-        return pd.DataFrame(rows, columns=["input", "read"])
-
-    def checks_table(self) -> Any:
-        """Every registered check: ran clean, found something, or skipped and why."""
-        import pandas as pd
-
-        return pd.DataFrame([{"check": r.id, "status": r.status, "findings": r.findings, "skipped because": r.reason}
-                             for r in self.runs])
 
 
 def missing_inputs(spec: CheckSpec, available: frozenset[str]) -> str:

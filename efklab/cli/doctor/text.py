@@ -5,7 +5,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from efklab.doctor.findings import SEVERITIES, Finding
+from efklab.doctor.findings import Finding, Severity, worst_first
 from efklab.doctor.registry import CheckSpec, DoctorReport
 
 _WIDTH = 110
@@ -49,11 +49,9 @@ def render_finding(f: Finding) -> str:
     return "\n".join(out)
 
 
-def print_report(report: DoctorReport, stream: TextIO, *, min_severity: str = "info") -> None:
+def print_report(report: DoctorReport, stream: TextIO, *, min_severity: Severity = "info") -> None:
     """Header, findings (errors first, hidden below ``min_severity``), skipped checks, summary."""
-    shown = SEVERITIES[: SEVERITIES.index(min_severity) + 1]  # type: ignore[arg-type]
-    order = {s: i for i, s in enumerate(SEVERITIES)}
-    findings = sorted((f for f in report.findings if f.severity in shown), key=lambda f: order[f.severity])
+    findings = worst_first(report.findings, min_severity=min_severity)
     stream.write(describe_header(report.inputs) + "\n\n")
     stream.writelines(render_finding(f) + "\n\n" for f in findings)
     skipped = [r for r in report.runs if r.status == "skipped"]
