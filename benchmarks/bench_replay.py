@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from efklab.adapters.localnode import lifecycle as node
 from efklab.adapters.opensearch import BulkSettings, connection_from_env, delete_indices, make_client, send_batches
-from efklab.cli.replay.run import READ_AHEAD
+from efklab.jobs.replay import READ_AHEAD
 from benchmarks import run_cli_measured
 from efklab.cloudwatch.payloads import Payload
 from efklab.adapters.payloadfiles import iter_payload_records

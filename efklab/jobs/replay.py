@@ -1,25 +1,145 @@
-"""Replays for notebooks and reports: payloads into fresh indices of a prefix, every event accounted for.
+"""Replays into OpenSearch, every event accounted for: payload files (``efklab replay``) and notebook runs.
 
-Only indices and templates an earlier workbench replay created (their mapping carries a mark)
-are replaced, so a production prefix is never wiped; the dead letters stay in memory for the
-notebook to show.
+``replay_files`` is the command's recipe: checkpointed and resumable, dead letters in a file,
+the index template installed, bulk requests read ahead while one is in flight.  ``replay_fresh``
+is the notebooks': payloads into fresh indices of a prefix.  Only indices and templates an earlier
+workbench replay created (their mapping carries a mark) are replaced, so a production prefix is
+never wiped; its dead letters stay in memory for the notebook to show.
 """
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from efklab.adapters.opensearch import BulkSettings, install_index_template, remote_errors, stream_bulk
-from efklab.cloudwatch.schema import payload_from_json
-from efklab.errors import UsageError
-from efklab.jobs.connect import Connected
+from efklab.adapters.files import check_inputs
+from efklab.adapters.opensearch import (
+    BulkSettings,
+    install_index_template,
+    remote_errors,
+    send_batches,
+    stream_bulk,
+)
+from efklab.adapters.payloadfiles import iter_payload_records
+from efklab.adapters.replayfiles import DeadLetterFile, fingerprint_inputs, load_checkpoint, save_checkpoint
+from efklab.cloudwatch.schema import Payload, payload_from_json
+from efklab.errors import EfklabError, UsageError
+from efklab.jobs.connect import Connected, connect
+from efklab.jobs.transform import transform_options
+from efklab.lambda_.checkpoint import DEFAULT_DEAD_LETTERS, ReplayCheckpoint, ReplayProgress, check_resumable
 from efklab.lambda_.indextemplate import pattern_for, replay_template
 from efklab.lambda_.replay import replay_records
 from efklab.lambda_.transform import TransformOptions
-from efklab.opensearch.bulk import ReplaySummary
+from efklab.model import UNREADABLE_STAGES, Reject
+from efklab.opensearch.batches import BatchAnswer
+from efklab.opensearch.bulk import BulkAction, ReplaySummary, RetryPolicy
 
+READ_AHEAD = 2  # bulk requests read, transformed and rendered in the background while one is in flight
+_BULK = BulkSettings()
 WORKBENCH_MARK = "efklab workbench"  # in the mapping _meta of every index a workbench replay creates
+
+
+@dataclass(frozen=True, slots=True)
+class FileReplay:
+    """What a file replay did, and where its dead letters and checkpoint are."""
+
+    summary: ReplaySummary
+    dead_letters: str | None  # the dead-letter file, when it holds any
+    checkpoint: str | None
+    opensearch_url: str | None  # None when the checkpoint recorded a complete replay and nothing was sent
+
+
+def bulk_settings(*, chunk_size: int = _BULK.chunk_size, chunk_bytes: int = _BULK.chunk_bytes,
+                  max_retries: int = _BULK.retry.max_retries,
+                  initial_backoff: float = _BULK.retry.initial_backoff) -> BulkSettings:
+    """Bulk chunking and retries from the command's options; impossible values are a UsageError."""
+    for name, value in (("chunk_size", chunk_size), ("chunk_bytes", chunk_bytes)):
+        if value < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    if max_retries < 0 or initial_backoff < 0:
+        raise UsageError("--max-retries and --initial-backoff cannot be negative")
+    retry = RetryPolicy(max_retries=max_retries, initial_backoff=initial_backoff)
+    return BulkSettings(chunk_size=chunk_size, chunk_bytes=chunk_bytes, retry=retry)
+
+
+def replay_files(
+    inputs: Sequence[str], *, mode: str = "opensearch", index_strategy: str = "seed", prefix: str = "mydata",
+    tz: str = "UTC", opensearch_url: str | None = None, aws_region: str | None = None, ca_certs: str | None = None,
+    no_verify_tls: bool = False, checkpoint: str | None = None, dead_letters: str | None = None,
+    no_template: bool = False, chunk_size: int = _BULK.chunk_size, chunk_bytes: int = _BULK.chunk_bytes,
+    max_retries: int = _BULK.retry.max_retries, initial_backoff: float = _BULK.retry.initial_backoff,
+    say: Callable[[str], None] = lambda _: None, on_items: Callable[[int], None] = lambda _: None,
+    on_sent: Callable[[], None] = lambda: None, on_unreadable: Callable[[Reject], None] = lambda _: None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FileReplay:
+    """Replay payload files into OpenSearch: every action ends indexed or in the dead-letter file.
+
+    With ``checkpoint`` progress is recorded there and a re-run resumes exactly where the last one
+    stopped (same inputs and transform options required).  ``on_items`` is told how many actions
+    were answered, ``on_sent`` once when sending stops (before any closing note), ``on_unreadable``
+    of each payload record that cannot be read, as it is read.
+    """
+    options = transform_options(mode=mode, index_strategy=index_strategy, prefix=prefix, tz=tz)
+    settings = bulk_settings(chunk_size=chunk_size, chunk_bytes=chunk_bytes, max_retries=max_retries,
+                             initial_backoff=initial_backoff)
+    check_inputs(inputs)
+    option_map = {"mode": options.mode, "index_strategy": options.index_strategy, "prefix": options.prefix,
+                  "tz": options.tz}
+    fingerprints = fingerprint_inputs(inputs) if checkpoint else ()
+    previous = load_checkpoint(checkpoint) if checkpoint else None
+    letters_path = dead_letters or (previous.dead_letters if previous else None) or DEFAULT_DEAD_LETTERS
+    start = ReplayProgress()
+    if previous is not None and checkpoint:
+        check_resumable(previous, fingerprints, option_map, source=checkpoint)
+        if (dead_letters and previous.dead_letters
+                and Path(dead_letters).resolve() != Path(previous.dead_letters).resolve()):
+            raise UsageError(f"this checkpoint writes dead letters to {previous.dead_letters}; drop --dead-letters "
+                             "or delete the checkpoint", source=checkpoint)
+        if previous.complete:
+            say(f"{checkpoint} records a complete replay; nothing to do (delete it to replay again)")
+            kept = letters_path if previous.progress.letters_offset else None
+            return FileReplay(previous.progress.summary, kept, checkpoint, None)
+        start = previous.progress
+        say(f"resuming after {start.records_done} payload record(s) from {checkpoint}")
+    target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls, say=say)
+    if not no_template:
+        name, body = replay_template(pattern_for(options))
+        install_index_template(target.client, target.conn, name, body)
+    letters = DeadLetterFile(str(Path(letters_path).resolve()), resume_at=start.letters_offset if previous else None)
+
+    def save(progress: ReplayProgress, complete: bool = False) -> None:
+        letters.sync()
+        if checkpoint:
+            save_checkpoint(checkpoint, ReplayCheckpoint(fingerprints, option_map, progress, letters.path, complete))
+
+    def send(actions: Iterable[BulkAction]) -> Iterator[BatchAnswer]:
+        return send_batches(target.client, target.conn, actions, settings=settings, sleep=sleep, read_ahead=READ_AHEAD)
+
+    try:
+        records = _naming_unreadable(iter_payload_records(inputs), start.records_done, on_unreadable)
+        progress = replay_records(records, send, options=options, letters=letters,
+                                  start=start, on_checkpoint=save, on_items=on_items)
+    except (EfklabError, KeyboardInterrupt):
+        on_sent()
+        if checkpoint:
+            say(f"stopped; progress saved in {checkpoint}: run the same command again to resume")
+        raise
+    finally:
+        letters.close()
+    on_sent()
+    save(progress, complete=True)
+    return FileReplay(progress.summary, letters.path if progress.letters_offset else None, checkpoint, target.url)
+
+
+def _naming_unreadable(records: Iterable[Payload | Reject], skip: int,
+                       on_unreadable: Callable[[Reject], None]) -> Iterator[Payload | Reject]:
+    """``records`` unchanged; each unreadable one after the first ``skip`` goes to ``on_unreadable`` as it is read."""
+    for number, record in enumerate(records):
+        if number >= skip and isinstance(record, Reject) and record.stage in UNREADABLE_STAGES:
+            on_unreadable(record)
+        yield record
 
 
 def replay_fresh(target: Connected, payloads: Iterable[dict[str, Any]], *, prefix: str, primaries: int = 1,
@@ -35,9 +155,9 @@ def replay_fresh(target: Connected, payloads: Iterable[dict[str, Any]], *, prefi
     options = TransformOptions(mode=mode, index_strategy=index_strategy, prefix=prefix)
     pattern = pattern_for(options)
     if not pattern.startswith(prefix):
-        raise UsageError(f"the index names of {index_strategy!r} ({mode} mode) do not start with the prefix {prefix!r}: "
-                         "a workbench replay writes only into indices of its own prefix (use a template such as "
-                         "'{prefix}-{date:%Y.%m.%d}')", source="--index-strategy")
+        raise UsageError(f"the index names of {index_strategy!r} ({mode} mode) do not start with the prefix "
+                         f"{prefix!r}: a workbench replay writes only into indices of its own prefix "
+                         "(use a template such as '{prefix}-{date:%Y.%m.%d}')", source="--index-strategy")
     clear_workbench_indices(target, pattern)
     clear_workbench_templates(target, prefix)
     name, body = replay_template(pattern)
@@ -47,9 +167,11 @@ def replay_fresh(target: Connected, payloads: Iterable[dict[str, Any]], *, prefi
     template["settings"] = {"index": {"number_of_shards": primaries, "number_of_replicas": 0}}
     install_index_template(target.client, target.conn, name, {**body, "template": template})
     records = (payload_from_json(p, source="pipeline", position=n) for n, p in enumerate(payloads, start=1))
-    progress = replay_records(records, lambda actions: stream_bulk(target.client, target.conn, actions, settings=BulkSettings(),
-                                                                  sleep=time.sleep),
-                              options=options, letters=_Letters())
+
+    def send(actions: Iterable[BulkAction]) -> Iterator[tuple[Any, Any]]:
+        return stream_bulk(target.client, target.conn, actions, settings=BulkSettings(), sleep=time.sleep)
+
+    progress = replay_records(records, send, options=options, letters=_Letters())
     with remote_errors(target.conn):
         target.client.indices.refresh(index=pattern, ignore_unavailable=True, allow_no_indices=True)
     return pattern, progress.summary
@@ -77,8 +199,8 @@ def clear_workbench_indices(target: Connected, pattern: str) -> list[str]:
     foreign = sorted(name for name, body in mappings.items()
                      if ((body.get("mappings") or {}).get("_meta") or {}).get("created_by") != WORKBENCH_MARK)
     if foreign:
-        raise UsageError(f"{len(foreign)} index(es) matching {pattern} were not created by an efklab replay (e.g. {foreign[0]}); "
-                         "they are left alone: choose another prefix", source="--prefix")
+        raise UsageError(f"{len(foreign)} index(es) matching {pattern} were not created by an efklab replay "
+                         f"(e.g. {foreign[0]}); they are left alone: choose another prefix", source="--prefix")
     names = sorted(mappings)
     for start in range(0, len(names), 50):  # keep each request line short
         with remote_errors(target.conn):

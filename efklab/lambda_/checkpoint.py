@@ -16,6 +16,7 @@ from efklab.opensearch.bulk import ReplaySummary
 from efklab.errors import UsageError
 
 FORMAT = "efklab-replay-checkpoint/1"
+DEFAULT_DEAD_LETTERS = "replay-dead-letters.jsonl"  # where a replay keeps what it could not index, unless told
 
 
 @dataclass(frozen=True, slots=True)

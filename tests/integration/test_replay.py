@@ -18,6 +18,7 @@ import pytest
 
 from efklab.adapters.localnode import lifecycle as node
 from efklab.adapters.opensearch import Connection, count_per_index, delete_indices, make_client
+import efklab.jobs.replay as replay_job
 from efklab.cli import main
 from efklab.lambda_.indextemplate import pattern_for, template_name
 from efklab.cloudwatch.payloads import Payload
@@ -156,15 +157,13 @@ def test_killed_node_then_resume_gives_exact_counts(tmp_path: Path, private_node
                                                     monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """SIGKILL the node mid-replay, restart it, re-run with the checkpoint: exact counts, no item counted twice."""
-    import efklab.cli.replay.run as cli_replay
-
     state = node.read_state(private_node)
     assert state is not None
     path = write_payloads(tmp_path / "p.jsonl", payloads=60, events=10)
     options = TransformOptions(prefix="crash")
     expected = {k: len(v) for k, v in expected_ids([str(path)], options).items()}
     total_actions = sum(len(transform_payload(r, options)[0]) for r in iter_payload_records([str(path)]) if isinstance(r, Payload))
-    real = cli_replay.send_batches
+    real = replay_job.send_batches
 
     def kill_midway(*args: Any, **kwargs: Any) -> Iterator[Any]:
         answered = 0
@@ -178,13 +177,13 @@ def test_killed_node_then_resume_gives_exact_counts(tmp_path: Path, private_node
     args = ["--opensearch-url", state.url, "--prefix", "crash", "--checkpoint", str(tmp_path / "cp.json"),
             "--dead-letters", str(tmp_path / "dl.jsonl"), "--chunk-size", "7", "--max-retries", "1",
             "--initial-backoff", "0", str(path)]
-    monkeypatch.setattr(cli_replay, "send_batches", kill_midway)
+    monkeypatch.setattr(replay_job, "send_batches", kill_midway)
     code, _, err = replay(capsys, *args)
     assert code == 2 and f"cannot reach {state.url}" in err and "run the same command again to resume" in err
     saved = json.loads((tmp_path / "cp.json").read_text())
     assert 0 < saved["records_done"] < 61 and not saved["complete"]
 
-    monkeypatch.setattr(cli_replay, "send_batches", real)
+    monkeypatch.setattr(replay_job, "send_batches", real)
     restarted, started = node.up(private_node)
     assert started and restarted.url == state.url
     code, out, err = replay(capsys, *args)

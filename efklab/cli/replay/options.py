@@ -8,10 +8,8 @@ from efklab.cli.common import (
     add_json_option,
     add_transform_options,
 )
+from efklab.lambda_.checkpoint import DEFAULT_DEAD_LETTERS
 from efklab.opensearch.bulk import BulkSettings
-
-DEFAULT_DEAD_LETTERS = "replay-dead-letters.jsonl"
-
 
 _BULK = BulkSettings()
 
