@@ -123,6 +123,14 @@ def reject_json(reject: Reject) -> str:
         return json.dumps(data)
 
 
+def read_json_file(path: Path, *, what: str) -> Any:
+    """A small JSON file (a checkpoint); unreadable or not JSON is an InputError naming ``what``."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {what}: {exc}", source=str(path)) from exc
+
+
 def write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
     """Write a small JSON file atomically (a crash never leaves half a checkpoint)."""
     tmp = path.with_name(path.name + ".tmp")

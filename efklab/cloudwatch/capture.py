@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from efklab.errors import InputError, UsageError
 from efklab import units
+from efklab.errors import InputError, UsageError
 from efklab.model import Reject
 from efklab.units import parse_age
 
@@ -276,6 +277,44 @@ def extracts_fields(filter_pattern: str) -> bool:
     return filter_pattern.strip().startswith("[")
 
 
+def choose_subscription_filter(group: str, filters: Sequence[Mapping[str, Any]], *, subscription_filter: str | None,
+                               filter_pattern: str | None) -> tuple[Mapping[str, Any] | None, str, list[str]]:
+    """Which of a log group's subscription filters the capture is for, the filter pattern to apply, and notes.
+
+    The named filter, else the group's only one; two or more without a name is a UsageError.  The
+    pattern is ``filter_pattern`` when given, else the chosen filter's.  The notes say what the
+    payloads will lack compared with CloudWatch's own deliveries.
+    """
+    names = [f["filterName"] for f in filters]
+    chosen: Mapping[str, Any] | None = None
+    if subscription_filter is not None:
+        chosen = next((f for f in filters if f["filterName"] == subscription_filter), None)
+        if chosen is None:
+            raise InputError(
+                f"log group {group!r} has no subscription filter {subscription_filter!r} "
+                f"(it has: {', '.join(names) or 'none'})",
+                source="--subscription-filter",
+            )
+    elif len(filters) == 1:
+        chosen = filters[0]
+    elif len(filters) > 1:
+        raise UsageError(
+            f"log group {group!r} has {len(filters)} subscription filters ({', '.join(names)}); "
+            "choose the one whose deliveries to capture with --subscription-filter",
+        )
+    pattern = filter_pattern if filter_pattern is not None else (chosen or {}).get("filterPattern", "")
+    notes = []
+    if chosen is None:
+        notes.append("no subscription filter: subscriptionFilters is empty and every event matching the pattern "
+                     "is captured")
+    if pattern and extracts_fields(pattern):
+        notes.append(
+            "the filter pattern is space-delimited: CloudWatch would add extractedFields to each event, "
+            "which filter_log_events does not return, so documents built from this capture lack them"
+        )
+    return chosen, pattern, notes
+
+
 @dataclass(frozen=True, slots=True)
 class CaptureQuery:
     """What a capture asked for; a checkpoint only resumes the same query."""
@@ -325,6 +364,35 @@ def advance_checkpoint(checkpoint: Mapping[str, Any], group: str, result: PageRe
         events=state["events"] + result.events,
     )
     return {**checkpoint, "out_bytes": out_bytes, "groups": {**checkpoint["groups"], group: state}}
+
+
+def capture_summary(checkpoint: Mapping[str, Any], out: str, filters: str, rejects: int) -> dict[str, Any]:
+    """Payloads and events written in all and per log group, and the events that could not be captured."""
+    groups = {name: {"payloads": s["payloads"], "events": s["events"]} for name, s in checkpoint["groups"].items()}
+    return {
+        "out": out,
+        "filters": filters,
+        "payloads": sum(g["payloads"] for g in groups.values()),
+        "events": sum(g["events"] for g in groups.values()),
+        "rejected_events": rejects,
+        "log_groups": groups,
+    }
+
+
+def filters_document(region: str | None, query: CaptureQuery, plans: Sequence[Mapping[str, Any]], now_ms: int,
+                     checkpoint: Mapping[str, Any]) -> dict[str, Any]:
+    """``OUT.filters.json``: the query, and each log group's filters and destination with what was captured."""
+    groups = []
+    for plan in plans:
+        state = checkpoint["groups"].get(plan["name"], {})
+        groups.append({**plan, "payloads": state.get("payloads", 0), "events": state.get("events", 0),
+                       "complete": bool(state.get("done"))})
+    return {
+        "captured_at": datetime.fromtimestamp(now_ms / 1000, tz=UTC).isoformat().replace("+00:00", "Z"),
+        "region": region,
+        "query": query.to_json(),
+        "log_groups": groups,
+    }
 
 
 def check_checkpoint(data: Any, query: CaptureQuery, *, source: str) -> dict[str, Any]:

@@ -18,10 +18,10 @@ import zlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from efklab.cloudwatch.schema import CONTROL_MESSAGE, DATA_MESSAGE, LogEvent, Payload, js_type, payload_from_json
 from efklab.errors import InputError, PayloadError
 from efklab.js.compat import parse_json
 from efklab.model import Reject
-from efklab.cloudwatch.schema import CONTROL_MESSAGE, DATA_MESSAGE, LogEvent, Payload, js_type, payload_from_json
 
 GZIP_MAGIC = b"\x1f\x8b"
 _BASE64_JUNK = re.compile(r"[^A-Za-z0-9+/\-_=]")
@@ -254,6 +254,11 @@ def to_lambda_event(p: Payload | Mapping[str, Any]) -> dict[str, Any]:
     return {"awslogs": {"data": base64.b64encode(data).decode("ascii")}}
 
 
+def lambda_event_json(p: Payload | Mapping[str, Any]) -> str:
+    """A Lambda event as one compact line of JSON (what ``--lambda-events`` files hold)."""
+    return json.dumps(to_lambda_event(p), separators=(",", ":"))
+
+
 __all__ = [
     "CONTROL_MESSAGE",
     "DATA_MESSAGE",
@@ -263,6 +268,7 @@ __all__ = [
     "encode_event",
     "encode_payload",
     "iter_records",
+    "lambda_event_json",
     "payload_from_json",
     "payload_json",
     "to_lambda_event",
