@@ -77,7 +77,8 @@ def field_types(client: Any, conn: Connection, pattern: str, fields: Sequence[st
     for index in answer.values():
         for name, mapping in (index.get("mappings") or {}).items():
             leaf = name.rsplit(".", 1)[-1] if name.endswith(".keyword") else name
-            spec = (mapping.get("mapping") or {}).get(leaf) or next(iter((mapping.get("mapping") or {}).values()), {})
+            known: dict[str, Any] = mapping.get("mapping") or {}
+            spec: dict[str, Any] = known.get(leaf) or next(iter(known.values()), {})
             if "type" in spec:
                 types.setdefault(name, str(spec["type"]))
     return types

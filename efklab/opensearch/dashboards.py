@@ -85,6 +85,15 @@ def render_ndjson(objects: Sequence[Mapping[str, Any]]) -> str:
     return "".join(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n" for obj in objects)
 
 
+def saved_objects_ndjson(index_pattern: str, tiebreaker: Sequence[str], *, direction: str = "desc") -> str:
+    """``saved_objects`` as import NDJSON, checked first: a problem here is a bug of ours, so RuntimeError."""
+    text = render_ndjson(saved_objects(index_pattern, tiebreaker, direction=direction))
+    problems = check_saved_objects(text)
+    if problems:
+        raise RuntimeError("saved objects failed their own check: " + "; ".join(problems))
+    return text
+
+
 def check_saved_objects(text: str) -> list[str]:
     """Problems that would make an ``_import`` of this NDJSON fail or produce a broken object (empty: fine)."""
     problems: list[str] = []

@@ -141,7 +141,7 @@ def recommend_fix(measurements: Sequence[Measurement], *, current: str, candidat
     regex = bool(base.totals["split_continuations"]) and (
         grouped is None or grouped.totals["split_continuations"] < base.totals["split_continuations"]
     )
-    grouping = candidate if regex and grouped is not None else current
+    grouping = candidate if regex and grouped is not None and candidate else current
     plain = by_view.get((grouping, ()), base)
     sorted_view = _best_tiebreaker(measurements, grouping)
     tiebreak = (

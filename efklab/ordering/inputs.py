@@ -7,6 +7,7 @@ either fails with an ``InputError`` that names the file and row (or index and do
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,25 @@ def parse_provenance(rows: Iterable[Mapping[str, Any]], *, source: str = "proven
             raise InputError(str(exc), source=source, position=number) from exc
         out[row["id"]] = parsed
     return out
+
+
+def provenance_from_lines(lines: Iterable[tuple[int, str | bytes]], *,
+                          source: str) -> dict[str, tuple[SourceRef, ...]]:
+    """A provenance file's JSON lines ``(number, text)`` -> id -> source lines; rows without an id (lines that
+    made no event) are skipped, a file without event rows is an ``InputError``."""
+    rows = []
+    for number, raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not JSON: {exc.msg}", source=source, position=number) from exc
+        if isinstance(row, dict) and "id" in row:  # reject rows (lines that made no event) carry no id
+            rows.append(row)
+    if not rows:
+        raise InputError("no event rows (id + sources) in the provenance file", source=source)
+    return parse_provenance(rows, source=source)
 
 
 def parse_timestamp_ms(value: Any) -> int:
