@@ -147,25 +147,27 @@ primaries: int = 3  # primary shards per index (Amazon domains had several)
 max_out_of_place: float = 0.0  # share of lines the recommended view may still show out of place
 export_dashboards: str = ""  # write Dashboards saved objects (index pattern + sorted saved search) to this file; empty: none
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
-        ("code", IMPORTS + "\nfrom efklab.reports import plots_ordering as po\nfrom efklab.jobs.ordering_story import tell_ordering_story"),
+        ("code", IMPORTS + "\nfrom efklab.jobs.ordering import tell_ordering_story\nfrom efklab.reports import plots_ordering as po\n"
+                 "from efklab.reports.tables.ordering import before_after_table, causes_table, group_size_table, streams_table, "
+                 "views_table"),
         ("code", "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
                  "files = container_logs(logs)\n"
                  "story = tell_ordering_story(target, files, old=old, new=new, prefix=prefix, primaries=primaries, index_strategy=index_strategy)\n"
                  "print(f\"{story.old.label}: {story.old.pattern}  |  {story.new.label}: {story.new.pattern}\")"),
         ("md", "## Grouping: lines per event under each config"),
-        ("code", "po.group_size_table(story.group_sizes())"),
+        ("code", "group_size_table(story.group_sizes())"),
         ("code", "po.plot_group_sizes(story.group_sizes())"),
         ("md", "## What each view shows\nDiscover's default (`@timestamp` only) and with candidate tiebreakers, for both groupings."),
-        ("code", "po.views_table(story.check)"),
+        ("code", "views_table(story.check)"),
         ("code", "po.plot_out_of_place(story.check)"),
         ("md", "## True vs displayed position\nOne stream (the most disordered one as Discover shows it): the symptom, the regex fix alone, and the recommended view."),
         ("code", "po.plot_order_scatter([story.before, story.regrouped, story.after])"),
-        ("code", "po.streams_table(story.before)"),
+        ("code", "streams_table(story.before)"),
         ("md", "## Why"),
-        ("code", "po.causes_table(story.check)"),
+        ("code", "causes_table(story.check)"),
         ("md", "## The fix, in measured numbers"),
         ("code", "print(f\"recommended fix: {story.check.recommendation.fix}\")\nprint(\"\\n\".join(story.check.recommendation.steps))\n"
-                 "po.before_after_table(story.check.recommendation)"),
+                 "before_after_table(story.check.recommendation)"),
         ("code", "story.export_dashboards(export_dashboards)"),
         ("md", "## Verdicts"),
         ("code", "before, after = story.before.measurement.totals, story.after.measurement.totals\n"

@@ -1,7 +1,7 @@
-"""Tables and figures of the ordering check and of grouping, for notebooks and reports.
+"""Figures of the ordering check and of grouping, for notebooks and reports (tables: ``reports.tables.ordering``).
 
-Tables are pandas DataFrames ready to display; figures are matplotlib ``Figure`` objects built
-with the object API (Agg-safe, no pyplot state), like ``efklab.reports.plots``.
+Figures are matplotlib ``Figure`` objects built with the object API (Agg-safe, no pyplot state),
+like ``efklab.reports.plots``.
 """
 from __future__ import annotations
 
@@ -12,43 +12,11 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg", force=False)
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
-from efklab.ordering.diagnosis import HEADLINE, Recommendation  # noqa: E402
-from efklab.jobs.ordering_views import OrderingCheck, View  # noqa: E402
+from efklab.ordering.check import OrderingCheck, View
 
 _COLOURS = ("#cf222e", "#1a7f37", "#0969da", "#9a6700", "#8250df")
-
-
-def views_table(check: OrderingCheck) -> pd.DataFrame:
-    """One row per view (grouping x sort) with the headline figures."""
-    rows = [{"grouping": v.measurement.grouping, "sort": v.measurement.sort, "primaries": v.measurement.primaries,
-             **{k: v.measurement.totals[k] for k in HEADLINE}} for v in check.views]
-    return pd.DataFrame(rows).set_index(["grouping", "sort"])
-
-
-def before_after_table(recommendation: Recommendation) -> pd.DataFrame:
-    """The headline figures before the fix and after it (after is empty when the fix was not measured)."""
-    after = recommendation.after or {}
-    return pd.DataFrame({"before": recommendation.before, "after": {k: after.get(k) for k in recommendation.before}})
-
-
-def causes_table(check: OrderingCheck) -> pd.DataFrame:
-    """The causes found, their evidence and cure."""
-    rows = [{"cause": c.title, "evidence": ", ".join(f"{k}={v}" for k, v in c.evidence.items() if v is not None), "cure": c.cure}
-            for c in check.causes]
-    return pd.DataFrame(rows, columns=["cause", "evidence", "cure"])
-
-
-def streams_table(view: View, top: int = 10) -> pd.DataFrame:
-    """The most disordered streams of a view."""
-    rows = [{"stream": s.stream.rsplit("/", 1)[-1], "documents": s.documents, "lines": s.lines, "inversions": s.inversions,
-             "kendall_tau_distance": round(s.kendall_tau_distance, 4), "share_out_of_place": round(s.share_out_of_place, 4),
-             "tie_groups": s.tie_groups, "largest_tie": s.largest_tie} for s in view.report.streams]
-    table = pd.DataFrame(rows, columns=["stream", "documents", "lines", "inversions", "kendall_tau_distance",
-                                        "share_out_of_place", "tie_groups", "largest_tie"])
-    return table.sort_values(["share_out_of_place", "inversions"], ascending=False).head(top).reset_index(drop=True)
 
 
 def group_sizes(provenance_rows: Iterable[Mapping[str, Any]]) -> list[int]:
@@ -56,17 +24,8 @@ def group_sizes(provenance_rows: Iterable[Mapping[str, Any]]) -> list[int]:
     return [len(row["sources"]) for row in provenance_rows if "id" in row]
 
 
-def group_size_table(sizes: Mapping[str, Sequence[int]]) -> pd.DataFrame:
-    """Per grouping: events, lines, lines per event (mean, max), events of more than one line."""
-    rows = []
-    for label, values in sizes.items():
-        rows.append({"grouping": label, "events": len(values), "lines": sum(values),
-                     "mean_lines_per_event": round(sum(values) / len(values), 2) if values else 0.0,
-                     "max_lines_per_event": max(values, default=0), "multi_line_events": sum(1 for v in values if v > 1)})
-    return pd.DataFrame(rows).set_index("grouping")
-
-
-def plot_group_sizes(sizes: Mapping[str, Sequence[int]], *, title: str = "Lines per event, before and after grouping") -> Figure:
+def plot_group_sizes(sizes: Mapping[str, Sequence[int]], *,
+                     title: str = "Lines per event, before and after grouping") -> Figure:
     """Histogram of lines per event for each grouping, side by side (log scale: single lines dominate)."""
     figure = Figure(figsize=(9, 3.8))
     axes = figure.subplots()
@@ -75,8 +34,8 @@ def plot_group_sizes(sizes: Mapping[str, Sequence[int]], *, title: str = "Lines 
     for n, (label, values) in enumerate(sizes.items()):
         counts = Counter(values)
         xs = [size + (n - (len(sizes) - 1) / 2) * width for size in range(1, top + 1)]
-        axes.bar(xs, [counts.get(size, 0) for size in range(1, top + 1)], width=width, label=f"{label} ({len(values):,} events)",
-                 color=_COLOURS[n % len(_COLOURS)])
+        axes.bar(xs, [counts.get(size, 0) for size in range(1, top + 1)], width=width,
+                 label=f"{label} ({len(values):,} events)", color=_COLOURS[n % len(_COLOURS)])
     axes.set_yscale("log")
     axes.set_xlabel("lines in the event")
     axes.set_ylabel("events")
@@ -96,11 +55,12 @@ def plot_order_scatter(views: Sequence[View], *, stream: str | None = None, titl
         stream = max(views[0].report.streams, key=lambda s: (s.inversions, s.documents)).stream
     figure = Figure(figsize=(4.2 * max(1, len(views)), 4.2))
     panels = figure.subplots(1, max(1, len(views)), squeeze=False)[0]
-    for axes, view in zip(panels, views):
+    for axes, view in zip(panels, views, strict=False):  # one panel when there is no view
         placed = [p for p in view.report.placed if p.stream == stream]
         tied = Counter(p.timestamp_ms for p in placed)
         t = view.measurement.totals
-        for is_tied, colour, label in ((False, "#0969da", "own millisecond"), (True, "#cf222e", "shares its millisecond")):
+        kinds = ((False, "#0969da", "own millisecond"), (True, "#cf222e", "shares its millisecond"))
+        for is_tied, colour, label in kinds:
             points = [(p.true_rank, p.shown_rank) for p in placed if (tied[p.timestamp_ms] > 1) == is_tied]
             axes.scatter([x for x, _ in points], [y for _, y in points], s=9, color=colour, label=label)
         axes.plot([0, max(1, len(placed) - 1)], [0, max(1, len(placed) - 1)], color="#59636e", linewidth=0.6)
@@ -121,8 +81,9 @@ def plot_out_of_place(check: OrderingCheck, *, title: str = "Share of lines show
     """Bars per view: the symptom (Discover's default sort) and each cure, grouped by grouping."""
     figure = Figure(figsize=(9, 3.6))
     axes = figure.subplots()
-    labels = [f"{v.measurement.grouping}\n{v.measurement.sort.replace('@timestamp, ', '+ ').replace('@timestamp', 'Discover default')}"
-              for v in check.views]
+    sorts = [v.measurement.sort.replace("@timestamp, ", "+ ").replace("@timestamp", "Discover default")
+             for v in check.views]
+    labels = [f"{v.measurement.grouping}\n{sort}" for v, sort in zip(check.views, sorts, strict=True)]
     values = [100 * float(v.measurement.totals["share_out_of_place"]) for v in check.views]
     groupings = list(dict.fromkeys(v.measurement.grouping for v in check.views))
     colours = [_COLOURS[groupings.index(v.measurement.grouping) % len(_COLOURS)] for v in check.views]

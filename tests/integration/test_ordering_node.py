@@ -11,9 +11,10 @@ import pytest
 from efklab.adapters.discover import iter_displayed
 from efklab.adapters.opensearch import delete_indices
 from efklab.cli import main
+from efklab.jobs.ordering import measure_views
 from efklab.opensearch.dashboards import check_saved_objects
+from efklab.ordering.check import check_ordering
 from efklab.ordering.measure import SourceRef
-from efklab.jobs.ordering_views import check_ordering, measure_views
 
 pytestmark = pytest.mark.integration
 

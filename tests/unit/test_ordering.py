@@ -11,9 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from efklab.errors import InputError
+from efklab.jobs.ordering import read_line_times
+from efklab.ordering.diagnosis import Measurement, count_truncated_ties, detect_causes, recommend_fix
 from efklab.ordering.inversions import count_inversions, heaviest_increasing
 from efklab.ordering.measure import OrderReport, Shown, SourceRef, measure_order, parse_provenance, parse_timestamp_ms
-from efklab.ordering.diagnosis import Measurement, count_truncated_ties, detect_causes, recommend_fix
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "ordering" / "views.yaml").read_text())
 CASE_KEYS = {"name", "docs", "shown", "expect", "causes"}
@@ -201,8 +202,6 @@ def test_ties_made_by_millisecond_truncation_are_counted() -> None:
 
 def test_line_times_are_read_from_the_container_logs(tmp_path: Path) -> None:
     """The nanosecond time of each source line the provenance names comes from its docker json-file line."""
-    from efklab.jobs.ordering_views import read_line_times
-
     folder = tmp_path / "containers"
     folder.mkdir()
     lines = ['{"log":"(E) boom\\n","stream":"stdout","time":"2021-04-28T02:09:04.301000100Z"}',

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from efklab.ordering.measure import Shown, SourceRef, measure_order
+from efklab.ordering.check import View, check_ordering
 from efklab.ordering.diagnosis import Measurement
-from efklab.jobs.ordering_views import View, check_ordering
-from efklab.reports.plots_ordering import (
+from efklab.ordering.measure import Shown, SourceRef, measure_order
+from efklab.reports.plots_ordering import plot_group_sizes, plot_order_scatter, plot_out_of_place
+from efklab.reports.tables.ordering import (
     before_after_table,
     causes_table,
     group_size_table,
-    plot_group_sizes,
-    plot_order_scatter,
-    plot_out_of_place,
     streams_table,
     views_table,
 )

@@ -32,7 +32,7 @@ def _share(text: str) -> float:
     return value
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction, summary: str) -> None:
     """Add ``efklab ordering`` to the command parsers."""
     p = sub.add_parser("ordering", help=summary, description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
