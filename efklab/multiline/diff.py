@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from efklab.fluentd.concat.engine import Emitted
 from efklab.fluentd.concat.rule import Matcher
+from efklab.fluentd.eventtime import format_event_time
 
 
 def event_signature(event: Emitted) -> int:
@@ -212,8 +213,6 @@ def side_by_side(clusters: Sequence[set[int]], old_events: Iterable[Emitted], ne
 
 
 def _describe(event: Emitted, key: str, where: LineNames, width: int) -> dict[str, Any]:
-    from efklab.fluentd.eventtime import format_event_time
-
     text = event.record.get(key)
     text = text if isinstance(text, str) else json.dumps(text)
     first, last = event.lines[0], event.lines[-1]
