@@ -23,6 +23,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from efklab.cloudwatch.payloads import payload_json
+from efklab.fluentd.config.find import load_config
+from efklab.fluentd.pipeline import PipelineOptions, run_pipeline
+from efklab.fluentd.routing import plan_routes
+from efklab.jobs.pipeline import read_container_logs
+from efklab.samples.generate import SampleSpec, generate_containers, render_log
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -37,13 +44,6 @@ def _best(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
 
 def run(quick: bool) -> list[dict[str, Any]]:
     """Two rows: pipeline lines/s and generator lines/s, each with its baseline and ratio."""
-    from efklab.jobs.pipeline import read_container_logs
-    from efklab.fluentd.config.find import load_config
-    from efklab.cloudwatch.payloads import payload_json
-    from efklab.fluentd.pipeline import PipelineOptions, run_pipeline
-    from efklab.fluentd.routing import plan_routes
-    from efklab.samples.generate import SampleSpec, generate_containers, render_log
-
     events = 4_000 if quick else 40_000
     spec = SampleSpec(seed=5, events=events, days=3, recent_days=3, old_day_events=0)
     routes = plan_routes(load_config(ROOT / "data" / "samples" / "fluentd.yaml"), {"CLUSTER_NAME": "MyClusterName"})

@@ -10,7 +10,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,16 @@ def container_log_paths(inputs: Iterable[str]) -> list[tuple[str, str]]:
         else:
             raise InputError("no such file" if not os.path.exists(item) else "not a regular file", source=item)
     return found
+
+
+def log_files(logs: str | Sequence[str]) -> list[str]:
+    """Container log files from a folder (its ``*.log`` or ``containers/*.log``) or a list of paths."""
+    items = [logs] if isinstance(logs, (str, Path)) else list(logs)
+    expanded = []
+    for item in map(str, items):
+        inner = Path(item) / "containers"
+        expanded.append(str(inner) if inner.is_dir() else item)
+    return [path for path, _name in container_log_paths(expanded)]
 
 
 def write_text(path: Path, text: str) -> None:

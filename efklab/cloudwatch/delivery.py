@@ -17,6 +17,7 @@ import random
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from efklab.model import Reject
@@ -323,3 +324,17 @@ def control_payload(timestamp: int) -> dict[str, Any]:
         "subscriptionFilters": [],
         "logEvents": [{"id": "", "timestamp": timestamp, "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda function."}],
     }
+
+
+def data_events(deliveries: Iterable[Delivery]) -> int:
+    """Log events in DATA_MESSAGE payloads (the control message's event is not a log line)."""
+    return sum(len(d.payload["logEvents"]) for d in deliveries if d.payload["messageType"] == "DATA_MESSAGE")
+
+
+def by_delivery_day(deliveries: Iterable[Delivery]) -> dict[str, list[Delivery]]:
+    """Payloads grouped by the UTC day (``YYYY-MM-DD``) they were delivered, in delivery order."""
+    days: dict[str, list[Delivery]] = {}
+    for d in deliveries:
+        day = datetime.fromtimestamp(d.deliver_ns // 10**9, tz=UTC).strftime("%Y-%m-%d")
+        days.setdefault(day, []).append(d)
+    return days

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from efklab.adapters.samplefiles import load_pods
+from efklab.adapters.samplefiles import load_pods, log_files
 from efklab.fluentd.config.find import load_config
 from efklab.fluentd.pipeline import PipelineOptions, PipelineResult, SourceRecord, reject_sources, run_pipeline
 from efklab.fluentd.routing import Route, plan_routes, route_for
 from efklab.fluentd.tail.containerlogs import read_records
 from efklab.jobs.defaults import SEED_ENV
-from efklab.jobs.samples import log_files
 from efklab.model import Reject
 
 
@@ -61,7 +60,8 @@ def run_config(logs: str | Sequence[str], config: str, *, seed: int = 1) -> Pipe
     return PipelineRun(config, result, times)
 
 
-def read_container_logs(files: Iterable[tuple[str, str]], routes: list[Route]) -> Iterator[tuple[str, Iterator[SourceRecord | Reject]]]:
+def read_container_logs(files: Iterable[tuple[str, str]],
+                        routes: list[Route]) -> Iterator[tuple[str, Iterator[SourceRecord | Reject]]]:
     """(name, records or read rejects) per (path, name), parsed as the file's source would parse it."""
     for path, name in files:
         route = route_for(routes, os.path.basename(path))
@@ -76,8 +76,8 @@ def _records(items: Iterable[Any], path: str, name: str) -> Iterator[SourceRecor
             yield SourceRecord(name, item.lineno, item.time_ns, item.record)
 
 
-
-def _noting_times(records: Iterable[SourceRecord | Reject], times: dict[tuple[str, int], int]) -> Iterator[SourceRecord | Reject]:
+def _noting_times(records: Iterable[SourceRecord | Reject],
+                  times: dict[tuple[str, int], int]) -> Iterator[SourceRecord | Reject]:
     for record in records:
         if isinstance(record, SourceRecord):
             times[(record.file, record.line)] = record.time_ns
