@@ -72,7 +72,10 @@ prefix: str = "efklab-nb-replay"  # index prefix; its indices are replaced on ev
 mode: str = "opensearch"  # transform mode: opensearch, or seed (the seed's bytes: _type, mydata-* names, so prefix mydata)
 primaries: int = 1  # primary shards per index
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
-        ("code", IMPORTS + "\nfrom efklab.jobs.layout_review import review_layout\nfrom efklab.reports import plots_ordering as po\nfrom efklab.reports.tables.replay import rejects_table, replay_table"),
+        ("code", IMPORTS + "\nfrom efklab.jobs.layout import index_layout\n"
+                 "from efklab.reports import plots_ordering as po\n"
+                 "from efklab.reports.tables.layout import indices_table\n"
+                 "from efklab.reports.tables.replay import rejects_table, replay_table"),
         ("md", "## The pipeline: container lines -> CloudWatch events\nEvery source line lands in exactly one event or one reject."),
         ("code", "files = container_logs(logs)\n"
                  "run = run_config(files, config_path(config, SEED_CONFIG))\n"
@@ -83,8 +86,9 @@ keep_indices: bool = False  # keep the replayed indices on the node after the ru
         ("code", "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
                  "pattern, summary = replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, mode=mode)\n"
                  "replay_table(summary)"),
-        ("code", "review = review_layout(run.payloads, prefix=prefix, mode=mode, primaries=primaries, target=target, replay=summary, pattern=pattern)\n"
-                 "review.indices_table()"),
+        ("code", "review = index_layout(run.payloads, prefix=prefix, mode=mode, primaries=primaries, pattern=pattern, "
+                 "target=target)\n"
+                 "indices_table(review)"),
         ("md", "## Verdicts"),
         ("code", "record_check(\"every source line is in one event or one reject\", "
                  "accounting[\"lines\"] == accounting[\"lines_in_events\"] + accounting[\"lines_rejected\"], **accounting)\n"
@@ -198,28 +202,33 @@ data_nodes: int = 1  # data nodes of the cluster (in the shard projection)
 retention_days: float = 30.0  # days an index lives (in the shard projection)
 max_shards_per_node: int = 1000  # cluster.max_shards_per_node
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
-        ("code", IMPORTS + "\nfrom efklab.jobs.layout_review import review_layout\nfrom efklab.reports.plots import plot_doc_heatmap"),
+        ("code", IMPORTS + "\nfrom efklab.jobs.layout import index_layout\n"
+                 "from efklab.reports.plots import plot_doc_heatmap\n"
+                 "from efklab.reports.tables.layout import doc_counts_table, indices_table, invalid_names_table, "
+                 "shards_table"),
         ("code", "files = container_logs(logs)\n"
                  "run = run_config(files, config_path(config, SEED_CONFIG))\n"
                  "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
                  "pattern, summary = replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, mode=mode, index_strategy=index_strategy)\n"
-                 "review = review_layout(run.payloads, prefix=prefix, mode=mode, index_strategy=index_strategy, primaries=primaries, replicas=replicas,\n"
-                 "                       data_nodes=data_nodes, retention_days=retention_days, max_shards_per_node=max_shards_per_node,\n"
-                 "                       target=target, replay=summary, pattern=pattern)\n"
-                 "review.indices_table()"),
+                 "review = index_layout(run.payloads, prefix=prefix, mode=mode, index_strategy=index_strategy, "
+                 "primaries=primaries,\n"
+                 "                      replicas=replicas, data_nodes=data_nodes, retention_days=retention_days,\n"
+                 "                      max_shards_per_node=max_shards_per_node, pattern=pattern, target=target)\n"
+                 "indices_table(review)"),
         ("md", "## Documents per day and namespace"),
-        ("code", "plot_doc_heatmap(review.heatmap_counts())"),
+        ("code", "plot_doc_heatmap(doc_counts_table(review))"),
         ("md", "## Names OpenSearch refuses"),
-        ("code", "review.invalid_names_table()"),
+        ("code", "invalid_names_table(review)"),
         ("md", "## Shards at steady state, this strategy and coarser ones"),
-        ("code", "review.shards_table()"),
+        ("code", "shards_table(review)"),
         ("md", "## Verdicts"),
         ("code", "figures = review.figures()\n"
                  "record_check(\"every index name is valid\", figures[\"invalid_names\"] == 0, **figures)\n"
                  "record_check(\"no document is refused by a mapping conflict\", figures[\"refused\"] == 0, refused=figures[\"refused\"])\n"
                  "record_check(\"the node matches the expected layout\", review.diff is not None and review.diff.clean, **figures)\n"
-                 "record_check(\"the strategy fits the shard limit\", review.shards_table().loc[\"this strategy\", \"fits\"], "
-                 "**review.shards_table().loc[\"this strategy\"].to_dict())"),
+                 "record_check(\"the strategy fits the shard limit\", "
+                 "shards_table(review).loc[\"this strategy\", \"fits\"], "
+                 "**shards_table(review).loc[\"this strategy\"].to_dict())"),
         ("code", "release(target, [pattern], keep=keep_indices)"),
     ],
     "05-retention": [
@@ -236,16 +245,20 @@ at: str = ""  # moment to read the forecast at (ISO 8601 or epoch ms); empty: th
 job_interval: int = 5  # ISM job interval in minutes (plugins.index_state_management.job_interval)
 jitter: float = 0.6  # ISM job jitter (0..1)
 prefix: str = "mydata"  # index prefix (the ISM template matches mydata-*)'''),
-        ("code", IMPORTS + "\nfrom efklab.jobs.retention_review import review_retention\nfrom efklab.reports.plots import plot_retention_timeline"),
+        ("code", IMPORTS + "\nfrom efklab.jobs.retention import simulate\n"
+                 "from efklab.reports.plots import plot_retention_timeline\n"
+                 "from efklab.reports.tables.retention import generations_table, totals_table, traps_table"),
         ("code", "files = container_logs(logs)\n"
                  "run = run_config(files, config_path(config, SEED_CONFIG))\n"
-                 "review = review_retention(run.payloads, policy=policy, at=at, job_interval=job_interval, jitter=jitter, prefix=prefix)\n"
-                 "review.totals_table()"),
+                 "review = simulate(run.payloads, policy=policy, at=at, job_interval=job_interval, jitter=jitter, "
+                 "prefix=prefix,\n"
+                 "                  at_last_arrival=True)\n"
+                 "totals_table(review)"),
         ("md", "## Index lifetimes"),
-        ("code", "plot_retention_timeline(list(review.generations), now=review.at)"),
-        ("code", "review.indices_table()"),
+        ("code", "plot_retention_timeline(review.generations, now=review.at)"),
+        ("code", "generations_table(review)"),
         ("md", "## Traps"),
-        ("code", "review.traps_table()"),
+        ("code", "traps_table(review)"),
         ("md", "## Verdicts"),
         ("code", "totals = review.summary()[\"totals\"]\n"
                  "record_check(\"indices past the retention period are deleted\", not review.overdue(), overdue=review.overdue(), "
