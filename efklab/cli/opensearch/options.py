@@ -6,7 +6,7 @@ import argparse
 from efklab.cli.common import add_json_option
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction, summary: str) -> None:
     p = sub.add_parser(
         "opensearch",
         help=summary,

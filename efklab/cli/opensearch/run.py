@@ -1,10 +1,15 @@
 """``efklab opensearch up|down|status``: the local OpenSearch node of this checkout.
+
+The node's lifecycle (provision, start, stop, inspect) is the local-node adapter's; these
+handlers only pass the options on and print what it reports.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+
+from efklab.adapters.localnode import lifecycle as node
+from efklab.cli.opensearch.text import status_json, status_text
 
 
 def _say(text: str) -> None:
@@ -12,8 +17,6 @@ def _say(text: str) -> None:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    from efklab.adapters.localnode import lifecycle as node
-
     state, _ = node.up(nodes=args.nodes, port=args.port, fast_ism=args.fast_ism, ism_jitter=args.ism_jitter,
                        refresh=args.refresh_cache, say=_say)
     print(state.url)
@@ -21,8 +24,6 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def run_down(args: argparse.Namespace) -> int:
-    from efklab.adapters.localnode import lifecycle as node
-
     stopped = node.down(wipe=args.wipe, grace=args.grace)
     if stopped is None:
         _say("no node was running" + ("; its data is wiped" if args.wipe else ""))
@@ -32,28 +33,10 @@ def run_down(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    from efklab.adapters.localnode import lifecycle as node
-
     settings = node.load_settings()
     current = node.status(settings)
-    state = current.state
     if args.json:
-        doc = {"running": current.running, "state_dir": str(settings.state_dir), "health": current.health,
-               **(state.to_json() if state else {})}
-        print(json.dumps(doc, indent=2))
+        print(status_json(current, settings))
         return 0 if current.running else 1
-    if state is None:
-        print(f"not running (state folder {settings.state_dir})")
-        return 1
-    health = current.health or {}
-    word = "running" if current.running else "NOT ANSWERING (processes alive)" if current.alive else "NOT RUNNING (stale state)"
-    print(f"{word}  {state.url}  OpenSearch {state.version}  "
-          f"{len(state.nodes)} node{'s' * (len(state.nodes) > 1)}  cluster {health.get('status', 'unreachable')}")
-    for proc in state.nodes:
-        print(f"  {proc.name}: pid {proc.pid}, http {proc.http_port}, transport {proc.transport_port}, log {proc.console_log}")
-    print(f"  plugins: {', '.join(f'{k} {v}' for k, v in state.plugins.items()) or 'none'}")
-    for name, reason in state.missing_plugins.items():
-        print(f"  missing: {name} ({reason})")
-    ism = "on (job interval 1 min)" if state.fast_ism else "off"
-    print(f"  fast ISM: {ism}; Java {state.java_version} at {state.java_home}; started {state.started_at}")
+    print(status_text(current, settings))
     return 0 if current.running else 1

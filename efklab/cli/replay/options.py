@@ -14,7 +14,7 @@ from efklab.opensearch.bulk import BulkSettings
 _BULK = BulkSettings()
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction, summary: str) -> None:
     p = sub.add_parser(
         "replay",
         help=summary,
