@@ -84,7 +84,7 @@ def make_client(session: boto3.Session, service: str, *, max_attempts: int | Non
     retries: dict[str, Any] = {"mode": "standard"}
     if max_attempts is not None:
         retries["total_max_attempts"] = max_attempts
-    config = botocore.config.Config(retries=retries, user_agent_extra="efklab")  # type: ignore[arg-type]
+    config = botocore.config.Config(retries=retries, user_agent_extra="efklab")
     return session.client(service, config=config)
 
 

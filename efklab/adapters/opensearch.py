@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import boto3
 import opensearchpy
 from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth
 
-from efklab.opensearch.batches import RESPONSE_FILTER, BatchAnswer, answer_batch, batch_actions
-from efklab.opensearch.bulk import BulkSettings, RequestFailure
 from efklab.errors import RemoteError, UsageError
 from efklab.model import ItemResult
+from efklab.opensearch.batches import RESPONSE_FILTER, BatchAnswer, answer_batch, batch_actions
+from efklab.opensearch.bulk import BulkSettings, RequestFailure
 from efklab.prefetch import prefetched
 
 USER_ENV, PASSWORD_ENV = "EFKLAB_OPENSEARCH_USER", "EFKLAB_OPENSEARCH_PASSWORD"
@@ -74,8 +75,6 @@ def connection_from_env(url: str, *, aws_region: str | None = None, ca_certs: st
 
 
 def _sigv4_auth(conn: Connection) -> Urllib3AWSV4SignerAuth:
-    import boto3  # only when signing
-
     credentials = boto3.Session(region_name=conn.aws_region).get_credentials()
     if credentials is None:
         raise RemoteError("no AWS credentials found in the boto3 chain (environment, profile, instance role) for SigV4")

@@ -8,7 +8,7 @@ call is the ``post`` function, the clock is ``sleep``.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -71,7 +71,7 @@ def render_body(actions: Sequence[BulkAction]) -> bytes:
     return "\n".join(lines).encode("utf-8", "surrogatepass")
 
 
-def batch_actions(actions: Iterable[BulkAction], *, max_count: int, max_bytes: int) -> Iterator[Batch]:
+def batch_actions(actions: Iterable[BulkAction], *, max_count: int, max_bytes: int) -> Generator[Batch, None, None]:
     """Batches of at most ``max_count`` actions and ``max_bytes`` of body (a larger single action goes alone).
 
     Greedy: each batch takes actions until the next would break a limit.  The usual case, a
