@@ -24,6 +24,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from efklab.fluentd.concat.rule import build_rule
+from efklab.multiline.encoding import write_events
+from efklab.multiline.grouping import group_chunks, read_log_chunks
+
 SEED_START = r"/\((D|E|T|I)\)\s\d{2}[:]\d{2}[:]\d{2}\[\d{3}\]/"
 FILE_NAME = "shop-7d9f8b6c5-x2x9k_default_shop-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef.log"
 LEVELS = ("D", "E", "T", "I")
@@ -79,10 +83,6 @@ def _re_baseline(path: Path) -> int:
 
 
 def _efklab(path: Path) -> int:
-    from efklab.multiline.encoding import write_events
-    from efklab.fluentd.concat.rule import build_rule
-    from efklab.multiline.grouping import group_chunks, read_log_chunks
-
     rule = build_rule({"key": "log", "multiline_start_regexp": SEED_START, "separator": "", "flush_interval": "5",
                        "timeout_label": "@NORMAL"})
     with open(os.devnull, "wb") as sink:

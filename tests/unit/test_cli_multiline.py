@@ -214,12 +214,10 @@ def test_filters_finds_the_60_filters_of_the_shared_corpus(capsys: pytest.Captur
 
 def test_a_directory_of_logs_is_routed_file_by_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     """A directory stands for its *.log files, so each file still gets the concat filter in_tail routes it to."""
-    from efklab.cli import main
-
     assert main(["multiline", "diff", "--old", "data/samples/fluentd-aws-sample.yaml", "--new", "data/samples/fluentd.yaml",
                  "data/samples/containers"]) == 1
     by_dir = capsys.readouterr().out
-    files = sorted(str(p) for p in __import__("pathlib").Path("data/samples/containers").glob("*.log"))
+    files = sorted(str(p) for p in Path("data/samples/containers").glob("*.log"))
     assert main(["multiline", "diff", "--old", "data/samples/fluentd-aws-sample.yaml", "--new", "data/samples/fluentd.yaml",
                  *files]) == 1
     assert capsys.readouterr().out == by_dir
