@@ -16,24 +16,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from efklab.cloudwatch.payloads import decode_payload
+from efklab.lambda_.layout import expect_layout
+from efklab.lambda_.transform import TransformOptions, transform_payload
+from efklab.retention.attachment import IndexFacts, attach_policy
+from efklab.retention.policy import load_policy
+from efklab.retention.schedule import JobSettings, forecast_index
+from efklab.testing import make_event, make_payload
+
 ROOT = Path(__file__).resolve().parents[1]
 START = 1_622_505_600_000  # 2021-06-01T00:00:00Z
 DAY = 86_400_000
 
 
 def _payloads(streams: int, days: int, per_payload: int) -> list[Any]:
-    from efklab.cloudwatch.payloads import decode_payload
-    from efklab.testing import make_event, make_payload
-
     records = []
     for stream in range(streams):
         group = f"/aws/containerinsights/bench/application/ns{stream % 5}/app{stream}"
         for day in range(days):
             at = START + day * DAY
             events = [make_event({"log": f"GET /orders/{k} 200\n", "stream": "stdout", "status": 200, "ms": k * 0.5,
-                                  "kubernetes": {"pod_name": f"app{stream}-x", "host": "ip-10-0-0-1"}, "time": "2021-06-01T00:00:00Z"},
+                                  "kubernetes": {"pod_name": f"app{stream}-x", "host": "ip-10-0-0-1"},
+                                  "time": "2021-06-01T00:00:00Z"},
                                  timestamp=at + k, sequence=k) for k in range(per_payload)]
-            records.append(decode_payload(make_payload(events, log_group=group), source="bench", position=len(records) + 1))
+            payload = make_payload(events, log_group=group)
+            records.append(decode_payload(payload, source="bench", position=len(records) + 1))
     return records
 
 
@@ -48,8 +55,6 @@ def _best(fn: Callable[[], int], repeat: int) -> tuple[float, int]:
 
 
 def _transform_baseline(records: list[Any]) -> int:
-    from efklab.lambda_.transform import TransformOptions, transform_payload
-
     options, loads, n = TransformOptions(), json.loads, 0
     for record in records:
         for action in transform_payload(record, options)[0]:
@@ -59,18 +64,11 @@ def _transform_baseline(records: list[Any]) -> int:
 
 
 def _layout(records: list[Any]) -> int:
-    from efklab.lambda_.layout import expect_layout
-    from efklab.lambda_.transform import TransformOptions
-
     layout = expect_layout(records, TransformOptions(), explicit_mappings={"@timestamp": "date", "@id": "keyword"})
     return sum(i.events for i in layout.indices)
 
 
 def _forecast(indices: int, walk: bool) -> int:
-    from efklab.retention.schedule import JobSettings, forecast_index
-    from efklab.retention.attachment import IndexFacts, attach_policy
-    from efklab.retention.policy import load_policy
-
     policy = load_policy((ROOT / "data" / "samples" / "ism-policy.json").read_bytes())
     settings = JobSettings()
     age = 30 * DAY
@@ -103,10 +101,12 @@ def run(quick: bool) -> list[dict[str, Any]]:
     layout_rate, base_rate = n_layout / t_layout, n_base / t_base
     closed_rate, walk_rate = n_closed / t_closed, n_walk / t_walk
     return [
-        {"benchmark": "layout (transform + fold + mapping prediction) vs transform + json.loads", "efklab": round(layout_rate),
+        {"benchmark": "layout (transform + fold + mapping prediction) vs transform + json.loads",
+         "efklab": round(layout_rate),
          "baseline": round(base_rate), "unit": "docs/s", "ratio": round(layout_rate / base_rate, 3), "target": 0.33,
          "docs": n_layout},
-        {"benchmark": "retention forecast (closed form) vs run-by-run ISM walk, seed policy", "efklab": round(closed_rate),
+        {"benchmark": "retention forecast (closed form) vs run-by-run ISM walk, seed policy",
+         "efklab": round(closed_rate),
          "baseline": round(walk_rate), "unit": "indices/s", "ratio": round(closed_rate / walk_rate, 1), "target": 100.0,
          "indices": indices},
     ]

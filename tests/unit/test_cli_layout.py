@@ -9,6 +9,7 @@ import pytest
 from efklab.cli import main
 from efklab.testing import make_event, make_payload
 from efklab.units import DAY_MS, parse_time
+from tests.conftest import ROOT
 
 JUNE1 = parse_time("2021-06-01T01:00:00Z")
 
@@ -80,8 +81,6 @@ def test_shard_projection_flags_a_per_stream_strategy_over_the_limit(tmp_path: P
 
 def test_retention_days_come_from_the_policy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--policy takes 30 days from the seed policy's min_index_age; --retention-days overrides."""
-    from tests.conftest import ROOT
-
     path = _write(tmp_path, _stream("shop", "api", 1, {"log": "a"}))
     main(["layout", "--json", "--policy", str(ROOT / "data" / "samples" / "ism-policy.json"), path])
     assert json.loads(capsys.readouterr().out)["shards"]["retention_days"] == 30

@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.retention.schedule import JobSettings, forecast_index
 from efklab.retention.attachment import IndexFacts, attach_policy
+from efklab.retention.cron import parse_cron
 from efklab.retention.policy import Policy, load_policy, parse_policy
+from efklab.retention.schedule import JobSettings, forecast_index
 from efklab.units import DAY_MS
 from tests.conftest import ROOT
 
@@ -186,8 +187,6 @@ def test_cron_transition_waits_for_the_first_fire_after_the_transition_starts() 
 @given(every=st.integers(1, 59), interval=st.integers(1, 10), jitter=st.sampled_from([0.0, 0.3, 0.6]), seed=st.integers(0, 2**32))
 def test_real_runs_fall_inside_the_window_for_cron_transitions(every: int, interval: int, jitter: float, seed: int) -> None:
     """A '*/N' cron transition: whatever the delays, the delete lands inside the predicted window."""
-    from efklab.retention.cron import parse_cron
-
     expression = f"*/{every} * * * *"
     policy = _policy([{"name": "hot", "transitions": [{"state_name": "delete",
                                                        "conditions": {"cron": {"cron": {"expression": expression, "timezone": "UTC"}}}}]},
