@@ -22,15 +22,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from efklab.adapters.localnode import lifecycle as node
-from efklab.adapters.opensearch import BulkSettings, connection_from_env, delete_indices, make_client, send_batches
-from efklab.jobs.replay import READ_AHEAD
 from benchmarks import run_cli_measured
-from efklab.cloudwatch.payloads import Payload
+from efklab.adapters.localnode import lifecycle as node
+from efklab.adapters.opensearch import BulkSettings, delete_indices, send_batches
 from efklab.adapters.payloadfiles import iter_payload_records
+from efklab.cloudwatch.payloads import Payload
+from efklab.jobs.connect import connect
+from efklab.jobs.replay import READ_AHEAD
 from efklab.lambda_.replay import replay_records
-from efklab.testing import DEFAULT_TIMESTAMP, make_event, make_payload
 from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload
+from efklab.testing import DEFAULT_TIMESTAMP, make_event, make_payload
 
 CHUNK = BulkSettings().chunk_size  # the replay's default chunk size, used for the baseline's bodies too
 EVENTS_PER_PAYLOAD = 50
@@ -123,8 +124,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
     small, large = (20_000, 100_000) if quick else (100_000, 1_000_000)
     rows: list[dict[str, Any]] = []
     with node.leased_node() as state, tempfile.TemporaryDirectory() as tmp:
-        conn = connection_from_env(state.url, env={})
-        client = make_client(conn)
+        target = connect(state.url)
+        client, conn = target.client, target.conn
         prefixes = ["benchwarm"]
         try:
             data = write_payloads(Path(tmp) / "payloads.jsonl", events)

@@ -20,7 +20,6 @@ from efklab.adapters.opensearch import (
     install_index_template,
     remote_errors,
     send_batches,
-    stream_bulk,
 )
 from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.adapters.replayfiles import DeadLetterFile, fingerprint_inputs, load_checkpoint, save_checkpoint
@@ -114,12 +113,9 @@ def replay_files(
         if checkpoint:
             save_checkpoint(checkpoint, ReplayCheckpoint(fingerprints, option_map, progress, letters.path, complete))
 
-    def send(actions: Iterable[BulkAction]) -> Iterator[BatchAnswer]:
-        return send_batches(target.client, target.conn, actions, settings=settings, sleep=sleep, read_ahead=READ_AHEAD)
-
     try:
         records = _naming_unreadable(iter_payload_records(inputs), start.records_done, on_unreadable)
-        progress = replay_records(records, send, options=options, letters=letters,
+        progress = replay_records(records, _sender(target, settings, sleep), options=options, letters=letters,
                                   start=start, on_checkpoint=save, on_items=on_items)
     except (EfklabError, KeyboardInterrupt):
         on_sent()
@@ -131,6 +127,16 @@ def replay_files(
     on_sent()
     save(progress, complete=True)
     return FileReplay(progress.summary, letters.path if progress.letters_offset else None, checkpoint, target.url)
+
+
+def _sender(target: Connected, settings: BulkSettings,
+            sleep: Callable[[float], None]) -> Callable[[Iterable[BulkAction]], Iterator[BatchAnswer]]:
+    """How every replay sends: batches by count and bytes, the next ones read ahead while a request is in flight."""
+
+    def send(actions: Iterable[BulkAction]) -> Iterator[BatchAnswer]:
+        return send_batches(target.client, target.conn, actions, settings=settings, sleep=sleep, read_ahead=READ_AHEAD)
+
+    return send
 
 
 def _naming_unreadable(records: Iterable[Payload | Reject], skip: int,
@@ -167,11 +173,7 @@ def replay_fresh(target: Connected, payloads: Iterable[dict[str, Any]], *, prefi
     template["settings"] = {"index": {"number_of_shards": primaries, "number_of_replicas": 0}}
     install_index_template(target.client, target.conn, name, {**body, "template": template})
     records = (payload_from_json(p, source="pipeline", position=n) for n, p in enumerate(payloads, start=1))
-
-    def send(actions: Iterable[BulkAction]) -> Iterator[tuple[Any, Any]]:
-        return stream_bulk(target.client, target.conn, actions, settings=BulkSettings(), sleep=time.sleep)
-
-    progress = replay_records(records, send, options=options, letters=_Letters())
+    progress = replay_records(records, _sender(target, BulkSettings(), time.sleep), options=options, letters=_Letters())
     with remote_errors(target.conn):
         target.client.indices.refresh(index=pattern, ignore_unavailable=True, allow_no_indices=True)
     return pattern, progress.summary

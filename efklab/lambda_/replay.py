@@ -2,11 +2,11 @@
 
 Sending is a function (``send``: actions in, answers out in order: ``(action, result)`` pairs
 or a ``BatchAnswer`` per bulk request), and so are the dead-letter sink and the checkpoint
-callback; the CLI wires them to OpenSearch and files.  Answers come back in input order, so a
-payload is complete exactly when its last action is answered; progress is only ever recorded
-at such boundaries (see ``efklab.lambda_.checkpoint``).  A payload is accounted as counts (actions and
-failures per index, documents created), so a batch whose items all succeeded costs no object
-per document.
+callback; ``efklab.jobs.replay`` wires them to OpenSearch and files.  Answers come back in input
+order, so a payload is complete exactly when its last action is answered; progress is only ever
+recorded at such boundaries (see ``efklab.lambda_.checkpoint``).  A payload is accounted as counts
+(actions and failures per index, documents created), so a batch whose items all succeeded costs no
+object per document.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from efklab.prefetch import prefetched
 
 Answer = tuple[BulkAction, ItemResult] | BatchAnswer
 Send = Callable[[Iterable[BulkAction]], Iterator[Answer]]
+_NOTHING_DONE = ReplayProgress()  # where a replay without a checkpoint starts (frozen, so one is enough)
 
 
 class LetterSink(Protocol):
@@ -54,7 +55,7 @@ def replay_records(
     *,
     options: TransformOptions,
     letters: LetterSink,
-    start: ReplayProgress = ReplayProgress(),
+    start: ReplayProgress = _NOTHING_DONE,
     on_checkpoint: Callable[[ReplayProgress], None] = lambda _: None,
     on_items: Callable[[int], None] = lambda _: None,
     checkpoint_every: float = 2.0,
