@@ -1,10 +1,13 @@
 """`efklab replay` against the real node: exact counts, idempotence, real item failures, resume after a crash."""
 from __future__ import annotations
 
+import datetime
 import http.server
+import ipaddress
 import json
 import os
 import signal
+import socket
 import ssl
 import threading
 import uuid
@@ -15,16 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
+import efklab.jobs.replay as replay_job
 from efklab.adapters.localnode import lifecycle as node
 from efklab.adapters.opensearch import Connection, count_per_index, delete_indices, make_client
-import efklab.jobs.replay as replay_job
-from efklab.cli import main
-from efklab.lambda_.indextemplate import pattern_for, template_name
-from efklab.cloudwatch.payloads import Payload
 from efklab.adapters.payloadfiles import iter_payload_records
-from efklab.testing import DEFAULT_TIMESTAMP, lambda_event, make_event, make_payload
+from efklab.cli import main
+from efklab.cloudwatch.payloads import Payload
+from efklab.lambda_.indextemplate import pattern_for, template_name
 from efklab.lambda_.transform import TransformOptions, transform_payload
+from efklab.testing import DEFAULT_TIMESTAMP, lambda_event, make_event, make_payload
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,8 +203,6 @@ def test_killed_node_then_resume_gives_exact_counts(tmp_path: Path, private_node
 
 def test_unreachable_url_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Nothing listens on the port: one line naming the URL, exit 2."""
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -243,14 +248,6 @@ def local_server(tls: Path | None = None) -> Iterator[str]:
 
 def self_signed(folder: Path) -> Path:
     """A throwaway self-signed certificate for 127.0.0.1."""
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "efklab test")])
     now = datetime.datetime.now(datetime.timezone.utc)

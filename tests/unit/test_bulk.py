@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from efklab.errors import RemoteError
+from efklab.model import ItemResult, Reject
 from efklab.opensearch.bulk import (
     IndexTally,
     ReplaySummary,
@@ -16,16 +18,16 @@ from efklab.opensearch.bulk import (
     RetryPolicy,
     dead_letter,
     error_reason,
+    failed_item,
     fold_results,
     item_result,
+    item_status,
     render_bulk_body,
     render_summary,
     retryable_status,
     send_with_retries,
     split_bulk_body,
 )
-from efklab.errors import RemoteError
-from efklab.model import ItemResult, Reject
 
 POLICY = RetryPolicy(max_retries=3, initial_backoff=0.5, max_backoff=1.5)
 
@@ -241,7 +243,5 @@ def test_unreadable_records_are_counted_apart_and_old_checkpoints_still_load() -
 
 def test_item_status_of_a_request_failure_without_status_counts_as_500() -> None:
     """An item made for a connection failure (no HTTP status) reads as 500, not a TypeError."""
-    from efklab.opensearch.bulk import failed_item, item_status
-
     item = failed_item('{"index":{"_index":"i","_id":"1"}}', None, "connection refused")
     assert item_status(item) == 500

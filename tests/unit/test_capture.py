@@ -13,14 +13,15 @@ from typing import Any
 
 import boto3
 import botocore.awsrequest
+import moto.logs.models as logs_models
 import pytest
 from moto import mock_aws
 
 from efklab.adapters import aws
 from efklab.cli import build_parser, main
 from efklab.cli.capture import run as capture_cli
-from efklab.errors import EfklabError, RemoteError
 from efklab.cloudwatch.payloads import decode_payload, to_lambda_event
+from efklab.errors import EfklabError, RemoteError
 from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload
 from tests.conftest import SEED_DOCUMENT
 from tests.differential.oracle import NodeOracle, extract_seed_lambda, find_node
@@ -50,8 +51,6 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def moto_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto's clock starts at START and advances one second per reading, so every put has its own ingestion time."""
-    import moto.logs.models as logs_models
-
     ticks = iter(range(10**9))
     monkeypatch.setattr(logs_models, "utcnow", lambda: START.replace(tzinfo=None) + timedelta(seconds=next(ticks)))
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from efklab.adapters.payloadfiles import read_payload_file
 from efklab.cli import main
+from efklab.cloudwatch.payloads import Payload
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
 GENERATED = ("containers", "payloads", "provenance.jsonl.gz", "truth.jsonl", "pods.json", "manifest.json")
@@ -80,9 +82,6 @@ def test_every_line_is_in_exactly_one_delivered_event(payloads: str, provenance:
 
 def test_payloads_decode_and_ids_carry_their_timestamps() -> None:
     """Every committed payload passes efklab.cloudwatch.payloads; each id is 56 digits with id >> 144 == timestamp."""
-    from efklab.cloudwatch.payloads import Payload
-    from efklab.adapters.payloadfiles import read_payload_file
-
     decoded = [p for f in sorted((SAMPLES / "payloads").glob("*.jsonl.gz")) for p in read_payload_file(str(f))]
     assert all(isinstance(p, Payload) for p in decoded)
     assert all(len(e.id) == 56 and int(e.id) >> 144 == e.timestamp for p in decoded if not p.is_control for e in p.log_events)

@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.samples.applogs import format_app_clock
 from efklab.errors import UsageError
+from efklab.samples.applogs import format_app_clock
 from efklab.samples.generate import (
     RUNTIME_SPLIT_BYTES,
+    Line,
     SampleSpec,
     encode_docker_string,
     format_rfc3339nano,
@@ -216,8 +217,6 @@ def test_long_lines_are_split_into_16k_pieces() -> None:
     pieces = split_runtime_line(text)
     assert "".join(pieces) == text
     assert all(len(p.encode()) <= RUNTIME_SPLIT_BYTES for p in pieces)
-    from efklab.samples.generate import Line
-
     assert render_docker_line(Line(0, "stdout", pieces[0], final=False)).startswith('{"log":"xxx')
     assert '\\n"' not in render_docker_line(Line(0, "stdout", pieces[0], final=False))
     assert render_cri_line(Line(0, "stdout", pieces[0], final=False)).split(" ")[2] == "P"

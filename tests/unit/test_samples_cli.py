@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from efklab.adapters.payloadfiles import read_payload_file
 from efklab.cli import main
-
+from efklab.cloudwatch.payloads import Payload, decode_payload, encode_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 AWS_CONFIG = str(ROOT / "data" / "samples" / "fluentd-aws-sample.yaml")
@@ -49,9 +50,6 @@ def test_generate_writes_the_documented_layout(sample_dir: Path) -> None:
 
 def test_payloads_decode_with_efklab_payloads(sample_dir: Path) -> None:
     """Every payload line decodes and passes the schema; ids carry their timestamp in the top bits."""
-    from efklab.cloudwatch.payloads import Payload
-    from efklab.adapters.payloadfiles import read_payload_file
-
     decoded = [p for f in sorted((sample_dir / "payloads").glob("*.gz")) for p in read_payload_file(str(f))]
     assert decoded and all(isinstance(p, Payload) for p in decoded)
     assert decoded[0].message_type == "CONTROL_MESSAGE"
@@ -61,9 +59,6 @@ def test_payloads_decode_with_efklab_payloads(sample_dir: Path) -> None:
 
 def test_lambda_events_carry_the_same_payloads(sample_dir: Path) -> None:
     """lambda-events/<day> holds {"awslogs":{"data":...}} for the same payloads, in the same order."""
-    from efklab.cloudwatch.payloads import decode_payload, encode_payload
-    from efklab.adapters.payloadfiles import read_payload_file
-
     day = sorted((sample_dir / "payloads").glob("*.gz"))[-1].name
     plain = [encode_payload(p) for p in read_payload_file(str(sample_dir / "payloads" / day))]  # type: ignore[arg-type]
     wrapped = [encode_payload(decode_payload(json.dumps(e))) for e in _jsonl_gz(sample_dir / "lambda-events" / day)]

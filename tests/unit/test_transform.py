@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.errors import UsageError
 from efklab.cloudwatch.payloads import decode_payload
-from efklab.testing import make_event, make_payload, parse_bulk
-from efklab.lambda_.transform import BulkAction, TransformOptions, render_bulk, transform_payload
+from efklab.cloudwatch.schema import LogEvent, _log_event
+from efklab.errors import UsageError
+from efklab.lambda_.transform import BulkAction, TransformOptions, _bulk_action, render_bulk, transform_payload
+from efklab.testing import make_control_payload, make_event, make_payload, parse_bulk
 
 CASES = Path(__file__).parent / "cases" / "transform" / "seed_quirks.yaml"
 SPEC = yaml.safe_load(CASES.read_text(encoding="utf-8"))
@@ -144,8 +146,6 @@ def test_unknown_mode_is_a_usage_error() -> None:
 
 def test_control_messages_yield_nothing() -> None:
     """CONTROL_MESSAGE payloads produce no actions and no rejects."""
-    from efklab.testing import make_control_payload
-
     assert transform_payload(decode_payload(make_control_payload()), SEED) == ([], [])
 
 
@@ -218,11 +218,6 @@ def test_every_event_yields_exactly_one_action_or_reject(payload: dict[str, Any]
 
 def test_fast_constructors_build_the_same_frozen_objects() -> None:
     """The hot loop's constructors give objects equal to the dataclasses' own, still frozen."""
-    import dataclasses
-
-    from efklab.cloudwatch.schema import LogEvent, _log_event
-    from efklab.lambda_.transform import _bulk_action
-
     assert _log_event("1", 2, "m", None, 3) == LogEvent("1", 2, "m", None, 3)
     action = _bulk_action("i", "1", "a", "s", "f", "p")
     assert action == BulkAction("i", "1", "a", "s", "f", "p")
