@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 import matplotlib
 
 matplotlib.use("Agg", force=False)
-import matplotlib.dates as mdates  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-from efklab.retention.forecast import Generation  # noqa: E402
+from efklab.retention.forecast import Generation
 
 
 def _utc(ms: int) -> datetime:
@@ -31,8 +31,10 @@ def plot_doc_heatmap(counts: pd.DataFrame | Sequence[Mapping[str, object]], *,
     ``counts`` has columns (or keys) ``day`` (YYYY-MM-DD), ``namespace`` and ``docs``, as
     ``efklab.lambda_.layout.doc_counts`` returns them.
     """
-    counts = counts if isinstance(counts, pd.DataFrame) else pd.DataFrame(list(counts), columns=["day", "namespace", "docs"])
-    figure = Figure(figsize=(max(6.0, 0.28 * counts["day"].nunique() + 3), max(2.5, 0.4 * counts["namespace"].nunique() + 1.5)))
+    if not isinstance(counts, pd.DataFrame):
+        counts = pd.DataFrame(list(counts), columns=["day", "namespace", "docs"])
+    figure = Figure(figsize=(max(6.0, 0.28 * counts["day"].nunique() + 3),
+                             max(2.5, 0.4 * counts["namespace"].nunique() + 1.5)))
     axes = figure.subplots()
     if counts.empty:
         axes.text(0.5, 0.5, "no documents", ha="center", va="center")
@@ -74,8 +76,8 @@ def plot_retention_timeline(generations: Sequence[Generation], *, now: int | Non
     if now is not None:
         axes.axvline(mdates.date2num(_utc(now)), color="black", linestyle="--", label="now")
         axes.legend(loc="lower right")
-    axes.set_yticks(range(len(rows)), labels=[f"{g.forecast.index}" + (f" (#{g.generation})" if g.generation > 1 else "")
-                                              for g in rows], fontsize=7)
+    labels = [g.forecast.index + (f" (#{g.generation})" if g.generation > 1 else "") for g in rows]
+    axes.set_yticks(range(len(rows)), labels=labels, fontsize=7)
     axes.invert_yaxis()
     axes.xaxis_date()
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
@@ -92,7 +94,7 @@ def plot_shards_over_time(series: Mapping[str, Sequence[tuple[int, int]]], limit
     axes = figure.subplots()
     for name, points in series.items():
         if points:
-            axes.plot([_utc(t) for t, _ in points], [s for _, s in points], label=name)
+            axes.plot([_utc(t) for t, _ in points], [s for _, s in points], label=name)  # type: ignore[arg-type]
     axes.axhline(limit, color="red", linestyle="--", label=f"limit {limit}")
     axes.set_ylabel("open shards")
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))

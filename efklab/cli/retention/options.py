@@ -1,4 +1,4 @@
-"""Options of ``efklab retention validate|simulate|apply|explain``: argparse only, so building the parser loads no engine."""
+"""Options of ``efklab retention validate|simulate|apply|explain``: argparse only, so the parser loads no engine."""
 from __future__ import annotations
 
 import argparse
@@ -32,7 +32,7 @@ examples:
   efklab retention explain 'mydata-*'"""
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction, summary: str) -> None:
     """Add ``efklab retention`` and its actions to the command parser."""
     p = sub.add_parser("retention", help=summary, description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -49,11 +49,16 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
     _policy_option(s)
     s.add_argument("payloads", nargs="*", metavar="PAYLOADS", help="payload files (else: the indices of a cluster)")
     s.add_argument("--at", metavar="TIME", help="report gone/kept/due as of TIME (default: now)")
-    s.add_argument("--job-interval", type=int, metavar="MIN", help="ISM job interval in minutes (default: 5, or the cluster's)")
-    s.add_argument("--jitter", type=float, metavar="J", help="ISM job jitter 0..1, capped at 0.6 (default: 0.6, or the cluster's)")
-    s.add_argument("--applied-at", metavar="TIME", help="when the policy was PUT: indices created before it are not attached")
-    s.add_argument("--replayed-at", metavar="TIME", help="all indices created at TIME (a backfill/replay) instead of on arrival")
-    s.add_argument("--pattern", default="*", help="with a cluster: which indices to read (default: * without dot indices)")
+    s.add_argument("--job-interval", type=int, metavar="MIN",
+                   help="ISM job interval in minutes (default: 5, or the cluster's)")
+    s.add_argument("--jitter", type=float, metavar="J",
+                   help="ISM job jitter 0..1, capped at 0.6 (default: 0.6, or the cluster's)")
+    s.add_argument("--applied-at", metavar="TIME",
+                   help="when the policy was PUT: indices created before it are not attached")
+    s.add_argument("--replayed-at", metavar="TIME",
+                   help="all indices created at TIME (a backfill/replay) instead of on arrival")
+    s.add_argument("--pattern", default="*",
+                   help="with a cluster: which indices to read (default: * without dot indices)")
     s.add_argument("--plot", metavar="PNG", help="also write the retention timeline figure")
     add_transform_options(s)
     add_connection_options(s)
@@ -64,7 +69,8 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ig
     _policy_option(a)
     a.add_argument("--policy-id", metavar="ID", help="policy id (default: the file's policy_id, else its name)")
     a.add_argument("--add", metavar="PATTERN", help="also POST _ism/add/PATTERN: attach to indices that already exist")
-    a.add_argument("--job-interval", type=int, metavar="MIN", help="set plugins.index_state_management.job_interval first")
+    a.add_argument("--job-interval", type=int, metavar="MIN",
+                   help="set plugins.index_state_management.job_interval first")
     a.add_argument("--jitter", type=float, metavar="J", help="set plugins.index_state_management.jitter first")
     a.add_argument("--dry-run", action="store_true",
                    help="change nothing: say what would be PUT and which existing indices would (not) get the policy")
