@@ -39,7 +39,6 @@ def measure_views(
     provenance: Provenance | None,
     tiebreakers: Sequence[Sequence[str]] = DEFAULT_TIEBREAKERS,
     descending: bool = True,
-    on_view: Callable[[View], None] | None = None,
 ) -> list[View]:
     """The Discover view (no tiebreaker) and one view per candidate tiebreaker, each measured against the truth."""
     wanted = sorted({field for tiebreaker in tiebreakers for field in tiebreaker})
@@ -57,8 +56,6 @@ def measure_views(
         view = measure_view([shown_from_hit(hit) for hit in hits], provenance, grouping=grouping, tiebreaker=fields,
                             primaries=max(shards.values()), pattern=pattern, descending=descending)
         views.append(view)
-        if on_view is not None:
-            on_view(view)
     return views
 
 

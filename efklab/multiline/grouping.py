@@ -49,12 +49,8 @@ class Grouper:
         self.timer = flush_timeouts == "event-time" and rule.flush_interval > 0
         self._now: int | None = -_END if self.timer else None
 
-    def push(self, record: Fed) -> list[Emitted]:
-        """The events emitted up to and including this record (timeouts first)."""
-        return self.push_many((record,))
-
     def push_many(self, records: Iterable[Fed]) -> list[Emitted]:
-        """The events emitted up to and including these records, in order (one engine loop)."""
+        """The events emitted up to and including these records, in order, timeouts first (one engine loop)."""
         out: list[Emitted] = []
         self._now = self.engine.run(records, out, self._now, self.timer)
         return out
