@@ -259,7 +259,10 @@ def daily_index_counts(layout: ExpectedLayout) -> dict[str, int]:
             pairs[day].update((ns, c) for ns in index.namespaces for c in index.containers)
     if not pairs:
         return {}
-    busiest = lambda sets: max(len(s) for s in sets)
+
+    def busiest(sets: Iterable[set[Any]]) -> int:
+        return max(len(s) for s in sets)
+
     return {
         "this strategy": busiest(per_day.values()),
         "per namespace+container (seed)": busiest(pairs.values()),

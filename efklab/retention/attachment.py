@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from efklab.opensearch.patterns import simple_match
-from efklab.units import format_time
 from efklab.retention.policy import IsmTemplate, Policy
+from efklab.units import format_time
 
 SWEEP_PERIOD_MS = 10 * 60_000
 

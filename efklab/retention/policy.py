@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from efklab.retention.cron import parse_cron
 from efklab.errors import PolicyError
 from efklab.opensearch.patterns import patterns_overlap, template_pattern_problem
 from efklab.retention.actions import Action, parse_action
+from efklab.retention.cron import parse_cron
 from efklab.units import parse_byte_size, parse_time_value
 
 CONDITION_KINDS = ("min_index_age", "min_doc_count", "min_size", "cron", "min_rollover_age")

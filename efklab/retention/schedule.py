@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from efklab.retention.cron import Cron, parse_cron
 from efklab.retention.attachment import Attachment, IndexFacts
+from efklab.retention.cron import Cron, parse_cron
 from efklab.retention.policy import Policy, Transition
 
 MAX_MILESTONES = 200
@@ -84,7 +84,8 @@ def forecast_index(index: IndexFacts, attachment: Attachment, policy: Policy | N
     start, lag = attachment.attached_at, attachment.attach_delay_ms
     interval, delay = settings.interval_ms, settings.max_delay_ms
     steps, outcome, reason = _cached_walk(index, policy, start, lag, interval, delay)
-    milestones = tuple(Milestone(e, start + e * interval, start + lag + l * interval + delay, *rest) for e, l, *rest in steps)
+    milestones = tuple(Milestone(early, start + early * interval, start + lag + late * interval + delay, *rest)
+                       for early, late, *rest in steps)
     if outcome == "undetermined" and not milestones:
         return IndexForecast(index.name, policy.policy_id, index.creation_date, attachment, (), outcome, reason)
     deletion = (milestones[-1].earliest, milestones[-1].latest) if outcome == "deleted" else None

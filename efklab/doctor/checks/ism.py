@@ -24,7 +24,7 @@ _ONE_CONDITION = "exactly one condition"
 
 
 def _forecast(inputs: DoctorInputs) -> tuple[list[Generation], list[Trap]]:
-    return inputs.derived("ism-forecast", lambda: _forecast_once(inputs))  # type: ignore[no-any-return]
+    return inputs.derived("ism-forecast", lambda: _forecast_once(inputs))
 
 
 def _forecast_once(inputs: DoctorInputs) -> tuple[list[Generation], list[Trap]]:
