@@ -45,8 +45,7 @@ from efklab.samples.generate import (
     truth_rows,
 )
 
-DEFAULT_OWNER = "123456789012"
-DEFAULT_FILTER_NAME = "LambdaStream_LogsToElasticsearch"
+_SUBSCRIPTION = Subscription()  # the account and filter name the payloads carry unless told
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +69,7 @@ def generate_samples(
     *, out: str, events: int = 3000, seed: int = 1, days: int = 40, recent_days: int = 3, old_day_events: int = 6,
     start: str = "2021-03-22", format: str = "docker", lambda_events: bool = False, force: bool = False,
     config: str | None = None, cluster_name: str = "MyClusterName", env: Sequence[str] = (),
-    owner: str = DEFAULT_OWNER, filter_name: str = DEFAULT_FILTER_NAME, no_control_message: bool = False,
+    owner: str = _SUBSCRIPTION.owner, filter_name: str = _SUBSCRIPTION.filter_name, no_control_message: bool = False,
 ) -> GeneratedSamples:
     """Write a complete, reproducible sample set into ``out``: same options, same bytes.
 
@@ -121,7 +120,7 @@ def generate_samples(
 def samples_payloads(
     logs: Sequence[str], *, out: str, config: str, provenance: str | None = None, rejects: str | None = None,
     lambda_events: str | None = None, pods: str | None = None, seed: int = 1, cluster_name: str = "MyClusterName",
-    env: Sequence[str] = (), owner: str = DEFAULT_OWNER, filter_name: str = DEFAULT_FILTER_NAME,
+    env: Sequence[str] = (), owner: str = _SUBSCRIPTION.owner, filter_name: str = _SUBSCRIPTION.filter_name,
     no_control_message: bool = False,
 ) -> SamplePayloads:
     """Payloads (and provenance, rejects, Lambda events) for existing container logs under ``config``.
