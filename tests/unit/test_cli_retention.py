@@ -102,6 +102,15 @@ def test_bad_simulation_options_exit_2(tmp_path: Path, capsys: pytest.CaptureFix
     assert capsys.readouterr().err.count("\n") == 1
 
 
+@pytest.mark.parametrize("option", ["--at", "--applied-at", "--replayed-at"])
+def test_an_empty_time_is_bad_input_not_unset(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str) -> None:
+    """`--at ""` (an unset shell variable, say) is refused in one line with exit 2, not taken as now."""
+    with pytest.raises(SystemExit) as done:
+        main(["retention", "simulate", "--policy", SEED_POLICY, option, "", _payload_file(tmp_path)])
+    assert done.value.code == 2
+    assert "an empty time" in capsys.readouterr().err
+
+
 def test_simulate_writes_the_timeline_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--plot writes a PNG."""
     png = tmp_path / "timeline.png"

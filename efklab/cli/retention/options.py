@@ -32,6 +32,14 @@ examples:
   efklab retention explain 'mydata-*'"""
 
 
+def _time_text(text: str) -> str:
+    """A time as written; an empty one is refused here (for the jobs, empty means unset)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty time: use ISO 8601 such as 2021-06-30T04:48:37Z, epoch seconds "
+                                         "or milliseconds, 'now' or an age such as 15m, 2h, 3d")
+    return text
+
+
 def register(sub: argparse._SubParsersAction, summary: str) -> None:
     """Add ``efklab retention`` and its actions to the command parser."""
     p = sub.add_parser("retention", help=summary, description=DESCRIPTION, epilog=EPILOG,
@@ -48,14 +56,14 @@ def register(sub: argparse._SubParsersAction, summary: str) -> None:
                            description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     _policy_option(s)
     s.add_argument("payloads", nargs="*", metavar="PAYLOADS", help="payload files (else: the indices of a cluster)")
-    s.add_argument("--at", metavar="TIME", help="report gone/kept/due as of TIME (default: now)")
+    s.add_argument("--at", type=_time_text, metavar="TIME", help="report gone/kept/due as of TIME (default: now)")
     s.add_argument("--job-interval", type=int, metavar="MIN",
                    help="ISM job interval in minutes (default: 5, or the cluster's)")
     s.add_argument("--jitter", type=float, metavar="J",
                    help="ISM job jitter 0..1, capped at 0.6 (default: 0.6, or the cluster's)")
-    s.add_argument("--applied-at", metavar="TIME",
+    s.add_argument("--applied-at", type=_time_text, metavar="TIME",
                    help="when the policy was PUT: indices created before it are not attached")
-    s.add_argument("--replayed-at", metavar="TIME",
+    s.add_argument("--replayed-at", type=_time_text, metavar="TIME",
                    help="all indices created at TIME (a backfill/replay) instead of on arrival")
     s.add_argument("--pattern", default="*",
                    help="with a cluster: which indices to read (default: * without dot indices)")
