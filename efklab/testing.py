@@ -15,9 +15,9 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from efklab.model import Reject
 from efklab.cloudwatch.payloads import CONTROL_MESSAGE, DATA_MESSAGE, Payload, decode_payload, to_lambda_event
 from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload
+from efklab.model import Reject
 
 DEFAULT_TIMESTAMP = 1_619_600_944_301  # 2021-04-28T09:09:04.301Z, the day the seed was written
 DEFAULT_OWNER = "123456789012"
@@ -38,7 +38,7 @@ def make_event(
     *,
     timestamp: int = DEFAULT_TIMESTAMP,
     sequence: int = 0,
-    id: str | None = None,  # noqa: A002 - the payload's own field name
+    id: str | None = None,  # the payload's own field name
     extracted_fields: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One ``logEvents`` entry; a mapping message is written as compact JSON, as fluentd ships records."""

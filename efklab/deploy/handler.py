@@ -18,7 +18,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -147,7 +147,7 @@ def _warm_state() -> dict[str, Any]:
 def _dead_letter_sink(config: HandlerConfig, session: Callable[[], Any], request_id: str) -> DeadLetters:
     """Writes one invocation's dead letters to the configured S3 prefix or SQS queue."""
     url = config.dead_letter_url or ""
-    name = f"{datetime.now(timezone.utc):%Y/%m/%d}/{request_id or int(time.time() * 1000)}"
+    name = f"{datetime.now(UTC):%Y/%m/%d}/{request_id or int(time.time() * 1000)}"
     return lambda letters: aws.write_dead_letters(session(), url, letters, name=name)
 
 

@@ -35,7 +35,7 @@ from efklab.reports.params import (
 from efklab.reports.secretscan import SecretFinding, credential_values, scan_text
 from efklab.reports.verdicts import Check, collect_checks, error_check, exit_code, record_check, summarize_checks
 
-__all__ = ["NotebookRun", "ReportResult", "inspect_parameters", "record_check", "run_report", "default_notebook_dir"]
+__all__ = ["NotebookRun", "ReportResult", "default_notebook_dir", "inspect_parameters", "record_check", "run_report"]
 
 _CELL_TIMEOUT = 1800  # seconds per cell: a hung query must not hang a cron job forever
 
@@ -169,7 +169,7 @@ def _execute(
         )
     except papermill.PapermillExecutionError as exc:
         failure = error_check(path.stem, ename=exc.ename, evalue=exc.evalue, cell=exc.exec_count)
-    except Exception as exc:  # noqa: BLE001 - a dead kernel or a timeout is this notebook's verdict, not the run's
+    except Exception as exc:  # a dead kernel or a timeout is this notebook's verdict, not the run's
         failure = error_check(path.stem, ename=type(exc).__name__, evalue=" ".join(str(exc).split())[:500], cell=None)
     if staged.exists():
         notebook = nbformat.read(staged, as_version=4)
