@@ -31,7 +31,7 @@ class Command:
     package: str
     summary: str
 
-    def register(self, sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    def register(self, sub: argparse._SubParsersAction[OneLineParser]) -> None:
         """Add this command's full parser (imports only its ``options`` module)."""
         options = importlib.import_module(f"efklab.cli.{self.package}.options")
         options.register(sub, self.summary)

@@ -16,7 +16,6 @@ from typing import Any
 
 from efklab.adapters.files import check_inputs
 from efklab.adapters.opensearch import (
-    BulkSettings,
     install_index_template,
     remote_errors,
     send_batches,
@@ -33,7 +32,7 @@ from efklab.lambda_.replay import replay_records
 from efklab.lambda_.transform import TransformOptions
 from efklab.model import UNREADABLE_STAGES, Reject
 from efklab.opensearch.batches import BatchAnswer
-from efklab.opensearch.bulk import BulkAction, ReplaySummary, RetryPolicy
+from efklab.opensearch.bulk import BulkAction, BulkSettings, ReplaySummary, RetryPolicy
 
 READ_AHEAD = 2  # bulk requests read, transformed and rendered in the background while one is in flight
 _BULK = BulkSettings()

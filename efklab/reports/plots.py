@@ -6,7 +6,7 @@ never touches pyplot's global state.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import matplotlib
@@ -16,8 +16,13 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter
 
 from efklab.retention.forecast import Generation
+
+# matplotlib.dates carries no annotations: the types these plots rely on.
+_date_number: Callable[[datetime], float] = mdates.date2num
+_date_formatter: Callable[[str], Formatter] = mdates.DateFormatter
 
 
 def _utc(ms: int) -> datetime:
@@ -66,21 +71,21 @@ def plot_retention_timeline(generations: Sequence[Generation], *, now: int | Non
     right = max(ends + ([now] if now else []))
     for y, gen in enumerate(rows):
         forecast = gen.forecast
-        start = mdates.date2num(_utc(forecast.created))
+        start = _date_number(_utc(forecast.created))
         if forecast.deletion:
-            early, late = (mdates.date2num(_utc(t)) for t in forecast.deletion)
+            early, late = (_date_number(_utc(t)) for t in forecast.deletion)
             axes.barh(y, early - start, left=start, color="tab:blue" if gen.generation == 1 else "tab:orange")
             axes.barh(y, max(late - early, 0.02), left=early, color="tab:red")
         else:
-            axes.barh(y, mdates.date2num(_utc(right)) - start, left=start, color="tab:gray", alpha=0.6)
+            axes.barh(y, _date_number(_utc(right)) - start, left=start, color="tab:gray", alpha=0.6)
     if now is not None:
-        axes.axvline(mdates.date2num(_utc(now)), color="black", linestyle="--", label="now")
+        axes.axvline(_date_number(_utc(now)), color="black", linestyle="--", label="now")
         axes.legend(loc="lower right")
     labels = [g.forecast.index + (f" (#{g.generation})" if g.generation > 1 else "") for g in rows]
     axes.set_yticks(range(len(rows)), labels=labels, fontsize=7)
     axes.invert_yaxis()
     axes.xaxis_date()
-    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    axes.xaxis.set_major_formatter(_date_formatter("%Y-%m-%d"))
     figure.autofmt_xdate()
     axes.set_title(title + " (red: deletion window; grey: never deleted)")
     figure.tight_layout()
@@ -97,7 +102,7 @@ def plot_shards_over_time(series: Mapping[str, Sequence[tuple[int, int]]], limit
             axes.plot([_utc(t) for t, _ in points], [s for _, s in points], label=name)  # type: ignore[arg-type]
     axes.axhline(limit, color="red", linestyle="--", label=f"limit {limit}")
     axes.set_ylabel("open shards")
-    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
+    axes.xaxis.set_major_formatter(_date_formatter("%Y-%m-%d"))
     figure.autofmt_xdate()
     axes.legend(loc="upper left")
     axes.set_title(title)

@@ -21,6 +21,7 @@ from typing import Any
 import nbformat
 import papermill
 from nbconvert import HTMLExporter
+from nbformat import NotebookNode
 
 from efklab import __version__
 from efklab.errors import ReportError
@@ -36,6 +37,12 @@ from efklab.reports.secretscan import SecretFinding, credential_values, scan_tex
 from efklab.reports.verdicts import Check, collect_checks, error_check, exit_code, record_check, summarize_checks
 
 __all__ = ["NotebookRun", "ReportResult", "default_notebook_dir", "inspect_parameters", "record_check", "run_report"]
+
+# nbformat and nbconvert carry no annotations: the types the runner relies on.
+_read_notebook: Callable[..., NotebookNode] = nbformat.read
+_parse_notebook: Callable[..., NotebookNode] = nbformat.reads
+_notebook_text: Callable[[NotebookNode], str] = nbformat.writes
+_html_exporter: Callable[..., HTMLExporter] = HTMLExporter
 
 _CELL_TIMEOUT = 1800  # seconds per cell: a hung query must not hang a cron job forever
 
@@ -172,9 +179,9 @@ def _execute(
     except Exception as exc:  # a dead kernel or a timeout is this notebook's verdict, not the run's
         failure = error_check(path.stem, ename=type(exc).__name__, evalue=" ".join(str(exc).split())[:500], cell=None)
     if staged.exists():
-        notebook = nbformat.read(staged, as_version=4)
+        notebook = _read_notebook(staged, as_version=4)
     else:  # the kernel never started: report the unexecuted notebook
-        notebook = nbformat.read(path, as_version=4)
+        notebook = _read_notebook(path, as_version=4)
     checks = collect_checks(notebook, name=path.stem) + ([failure] if failure else [])
     html = _render_html(notebook, hide_code)
     duration = notebook.get("metadata", {}).get("papermill", {}).get("duration")
@@ -183,7 +190,7 @@ def _execute(
         input_path=str(path),
         parameters=parameters,
         checks=checks,
-        ipynb=nbformat.writes(notebook),
+        ipynb=_notebook_text(notebook),
         html=html,
         duration=float(duration) if isinstance(duration, (int, float)) else None,
         failed=failure is not None,
@@ -192,14 +199,14 @@ def _execute(
 
 def _quiet_kernel(path: Path, kernel_name: str | None) -> dict[str, Any]:
     """IPython kernels: silence the start-up warnings they print on our stderr (not the notebook's)."""
-    language = nbformat.read(path, as_version=4).get("metadata", {}).get("kernelspec", {}).get("language", "python")
+    language = _read_notebook(path, as_version=4).get("metadata", {}).get("kernelspec", {}).get("language", "python")
     if kernel_name in (None, "python3") and language == "python":
         return {"extra_arguments": ["--IPKernelApp.log_level=ERROR"]}
     return {}
 
 
-def _render_html(notebook: nbformat.NotebookNode, hide_code: bool) -> str:
-    exporter = HTMLExporter(exclude_input=hide_code, exclude_input_prompt=hide_code)
+def _render_html(notebook: NotebookNode, hide_code: bool) -> str:
+    exporter = _html_exporter(exclude_input=hide_code, exclude_input_prompt=hide_code)
     body, _resources = exporter.from_notebook_node(notebook)
     return str(body)
 
@@ -231,7 +238,7 @@ def _scan(runs: Sequence[NotebookRun], outputs: Mapping[str, str], secrets: Mapp
     """Scan each notebook cell by cell (readable positions) and every file as written."""
     findings: list[SecretFinding] = []
     for run in runs:
-        notebook = nbformat.reads(run.ipynb, as_version=4)
+        notebook = _parse_notebook(run.ipynb, as_version=4)
         for index, cell in enumerate(notebook.cells):
             findings.extend(scan_text(_cell_text(cell), source=f"{run.name}.ipynb cell {index}", secrets=secrets))
     for name, text in outputs.items():

@@ -11,12 +11,13 @@ import datetime as dt
 import html
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, TypedDict
 
 from IPython.display import display
 
 CHECK_MIME = "application/vnd.efklab.check+json"
+_display: Callable[..., None] = display  # IPython's display carries no annotations
 
 Verdict = Literal["pass", "fail", "error"]
 VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "error")
@@ -56,7 +57,7 @@ def check_bundle(name: str, passed: bool, figures: Mapping[str, Any]) -> dict[st
 
 def record_check(name: str, passed: bool, **figures: Any) -> None:
     """Report one check from a notebook: its name, whether it passed, and the figures behind it."""
-    display(check_bundle(name, passed, figures), raw=True)
+    _display(check_bundle(name, passed, figures), raw=True)
 
 
 def collect_checks(notebook: Mapping[str, Any], *, name: str) -> list[Check]:

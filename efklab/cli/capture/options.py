@@ -33,7 +33,7 @@ examples:
       --end 2024-05-07 --profile prod --region ap-northeast-2 --out day.jsonl.gz --resume"""
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     """Add ``efklab capture`` to the command parser."""
     p = sub.add_parser(
         "capture", help=summary, description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -29,7 +29,7 @@ examples:
   efklab test tests/*.yaml -k trace --json"""
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     """Add ``efklab test`` to the command parsers (module ``casetest``; the command is ``test``)."""
     p = sub.add_parser("test", help=summary,
                        description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -34,7 +34,7 @@ examples:
   efklab doctor --list"""
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     """Add ``efklab doctor`` to the command parsers."""
     p = sub.add_parser("doctor", help=summary, description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)

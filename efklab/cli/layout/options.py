@@ -31,7 +31,7 @@ examples:
   efklab layout --local data/samples/payloads/*.jsonl.gz        # after efklab replay"""
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     """Add ``efklab layout`` to the command parser."""
     p = sub.add_parser("layout", help=summary, description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -25,7 +25,7 @@ RULE_OPTIONS = (
 RULE_FLAGS = (("--use-first-timestamp", "use_first_timestamp", "use_first_timestamp true"),)
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     """Add ``efklab multiline`` and its sub-commands."""
     p = sub.add_parser("multiline", help=summary, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = p.add_subparsers(dest="multiline_command", metavar="SUBCOMMAND", parser_class=type(p))
@@ -55,7 +55,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
                    help="container log files (docker json-file, CRI or plain text), or directories of *.log files")
 
 
-def _register_group(commands: argparse._SubParsersAction) -> None:
+def _register_group(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser("group", help="print the events fluentd's concat filter emits for log files",
                             description="Group log lines with a concat filter from a config or with options; one JSON "
                             "object per emitted event on stdout: {time, tag, route (main|timeout|error), record}.")
@@ -67,7 +67,7 @@ def _register_group(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(handler="run_group")
 
 
-def _register_diff(commands: argparse._SubParsersAction) -> None:
+def _register_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser("diff", help="compare the grouping of two rules on the same log files (exit 1 if different)",
                             description="SPEC is a start regexp literal '/.../', a config file, or FILE@GITREV "
                             "(the file at a git revision). Exit 0 identical, 1 different, 2 error.")
@@ -81,7 +81,7 @@ def _register_diff(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(handler="run_diff")
 
 
-def _register_filters(commands: argparse._SubParsersAction) -> None:
+def _register_filters(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = commands.add_parser("filters", help="list the concat filters of fluentd configs (exit 1 if fluentd would refuse one)",
                             description="Every <filter> with @type concat: file, line, label, pattern, @id and parameters "
                             "as written, and whether fluentd would accept it.")

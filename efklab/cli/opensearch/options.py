@@ -6,7 +6,7 @@ import argparse
 from efklab.cli.common import add_json_option
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     p = sub.add_parser(
         "opensearch",
         help=summary,

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from efklab.adapters.localnode.lifecycle import NodeSettings, NodeStatus
+from efklab.adapters.localnode.lifecycle import NodeStatus
+from efklab.opensearch.nodeconfig import NodeSettings
 
 
 def status_json(current: NodeStatus, settings: NodeSettings) -> str:

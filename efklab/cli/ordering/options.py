@@ -32,7 +32,7 @@ def _share(text: str) -> float:
     return value
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     """Add ``efklab ordering`` to the command parsers."""
     p = sub.add_parser("ordering", help=summary, description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -14,7 +14,7 @@ from efklab.opensearch.bulk import BulkSettings
 _BULK = BulkSettings()
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     p = sub.add_parser(
         "replay",
         help=summary,

@@ -26,7 +26,7 @@ output path fields: {date} (the 'date' parameter, else today), {time}, {datetime
 """
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     """Add ``efklab report`` to the command parsers."""
     p = sub.add_parser(
         "report",

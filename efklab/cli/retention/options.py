@@ -40,7 +40,7 @@ def _time_text(text: str) -> str:
     return text
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     """Add ``efklab retention`` and its actions to the command parser."""
     p = sub.add_parser("retention", help=summary, description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)

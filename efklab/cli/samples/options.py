@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 FORMATS = ("docker", "cri")  # efklab.samples.generate.FORMATS (the pipeline loads when a sub-command runs)
 
 
-def register(sub: Any, summary: str) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     """``efklab samples generate|payloads``."""
     p = sub.add_parser("samples", help=summary, description="Generate deterministic sample data for the seed's pipeline, "
                        "or run a fluentd config over your own container logs to get the CloudWatch payloads it would deliver.")

@@ -41,7 +41,7 @@ exit status: 0 all events became actions; 2 something was rejected, or bad input
 """
 
 
-def register(sub: argparse._SubParsersAction, summary: str) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     p = sub.add_parser(
         "transform",
         help=summary,
