@@ -45,9 +45,11 @@ class Command:
 
 # In the order `efklab --help` lists them.
 COMMANDS: tuple[Command, ...] = (
-    Command("transform", "transform", "CloudWatch subscription payloads -> OpenSearch _bulk body (seed-exact or corrected)"),
+    Command("transform", "transform",
+            "CloudWatch subscription payloads -> OpenSearch _bulk body (seed-exact or corrected)"),
     Command("samples", "samples", "generate deterministic container logs and CloudWatch payloads"),
-    Command("multiline", "multiline", "group container log lines exactly as fluent-plugin-concat does; diff regex changes"),
+    Command("multiline", "multiline",
+            "group container log lines exactly as fluent-plugin-concat does; diff regex changes"),
     Command("opensearch", "opensearch", "manage the local OpenSearch node (up/down/status)"),
     Command("replay", "replay", "replay payloads through the transform into OpenSearch"),
     Command("layout", "layout", "expected vs actual index layout, mapping risks, shard projection"),
@@ -69,7 +71,10 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The parser: every command listed, with full options for the one ``argv`` invokes (all of them without ``argv``)."""
+    """The parser: every command listed, with full options for the one ``argv`` invokes.
+
+    Without ``argv`` every command gets its full options.
+    """
     parser = OneLineParser(
         prog="efklab",
         description="Prove what your EFK log pipeline does before production shows you.",

@@ -35,7 +35,9 @@ def add_transform_options(parser: argparse.ArgumentParser) -> None:
         "(cwl-<last log group segment>-YYYY.MM.DD) or a template such as "
         "'{prefix}-{namespace}-{container}-{date:%%Y.%%m.%%d}' (opensearch mode only; default: seed)",
     )
-    group.add_argument("--prefix", default="mydata", help="index name prefix for the seed strategy and templates (default: mydata)")
+    group.add_argument(
+        "--prefix", default="mydata", help="index name prefix for the seed strategy and templates (default: mydata)"
+    )
     group.add_argument(
         "--tz",
         default="UTC",

@@ -36,21 +36,33 @@ examples:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     """Add ``efklab capture`` to the command parser."""
     p = sub.add_parser(
-        "capture", help=summary, description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+        "capture",
+        help=summary,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--log-group", action="append", metavar="NAME", help="a log group to capture (repeatable)")
     which.add_argument("--log-group-prefix", metavar="P", help="capture every log group whose name starts with P")
     p.add_argument("--start", metavar="T", help="first event time (inclusive; default: the oldest event)")
     p.add_argument("--end", metavar="T", help="last event time (inclusive; default: now)")
-    p.add_argument("--filter-pattern", metavar="P", help="CloudWatch filter pattern (default: the subscription filter's)")
+    p.add_argument(
+        "--filter-pattern", metavar="P", help="CloudWatch filter pattern (default: the subscription filter's)"
+    )
     p.add_argument(
         "--subscription-filter",
         metavar="NAME",
         help="capture as delivered to this subscription filter (needed when a log group has two)",
     )
-    p.add_argument("--out", required=True, metavar="FILE", help="payload file to write (JSONL; gzip when it ends in .gz)")
-    p.add_argument("--lambda-events", action="store_true", help='write Lambda events {"awslogs":{"data":...}} instead of payload JSON')
+    p.add_argument(
+        "--out", required=True, metavar="FILE", help="payload file to write (JSONL; gzip when it ends in .gz)"
+    )
+    p.add_argument(
+        "--lambda-events",
+        action="store_true",
+        help='write Lambda events {"awslogs":{"data":...}} instead of payload JSON',
+    )
     p.add_argument("--profile", metavar="P", help="AWS shared-config profile (default: the standard chain)")
     p.add_argument("--region", metavar="R", help="AWS region (default: from the environment or the profile)")
     p.add_argument("--resume", action="store_true", help="continue from OUT.checkpoint.json of an interrupted capture")
@@ -62,7 +74,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
         "PutLogEvents' exact bound, at the cost of memory)",
     )
     p.add_argument(
-        "--page-size", type=int, metavar="N", help="events per filter_log_events call (1-10000; default: the API's 10000)"
+        "--page-size",
+        type=int,
+        metavar="N",
+        help="events per filter_log_events call (1-10000; default: the API's 10000)",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.set_defaults(handler="run")

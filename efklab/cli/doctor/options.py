@@ -30,7 +30,8 @@ examples:
   efklab doctor --config data/samples/fluentd.yaml --policy data/samples/ism-policy.json \\
       --logs data/samples/containers --payloads data/samples/payloads/*.jsonl.gz
   efklab doctor --config fluentd.yaml --logs /var/log/containers --only concat- ordering-
-  efklab doctor --policy policy.json --payloads capture.jsonl.gz --opensearch-url https://domain:443 --aws-region eu-west-1
+  efklab doctor --policy policy.json --payloads capture.jsonl.gz \
+--opensearch-url https://domain:443 --aws-region eu-west-1
   efklab doctor --list"""
 
 
@@ -39,27 +40,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
     p = sub.add_parser("doctor", help=summary, description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     inputs = p.add_argument_group("inputs (give any of them; checks that need a missing one are skipped)")
-    inputs.add_argument("--config", metavar="FILE", help="fluentd config: ConfigMap YAML, fluent.conf, Helm template or filter body")
+    inputs.add_argument("--config", metavar="FILE",
+                        help="fluentd config: ConfigMap YAML, fluent.conf, Helm template or filter body")
     inputs.add_argument("--policy", metavar="FILE", help="ISM policy JSON (as PUT to _plugins/_ism/policies)")
     inputs.add_argument("--logs", nargs="+", default=[], metavar="DIR|FILE",
                         help="container log files, or folders of *.log (docker json-file, CRI or text)")
     inputs.add_argument("--payloads", nargs="+", default=[], metavar="FILE",
-                        help="subscription payloads (JSON lines or Lambda events, .gz ok); default: emulated from --config over --logs")
-    inputs.add_argument("--max-lines", type=int, metavar="N", help="read at most N lines of each log file (default: all)")
+                        help="subscription payloads (JSON lines or Lambda events, .gz ok); "
+                        "default: emulated from --config over --logs")
+    inputs.add_argument("--max-lines", type=int, metavar="N",
+                        help="read at most N lines of each log file (default: all)")
     cluster = p.add_argument_group("cluster shape (read from the node with --opensearch-url)")
     cluster.add_argument("--primaries", type=int, default=1, metavar="N", help="primary shards per index (default 1)")
     cluster.add_argument("--replicas", type=int, default=1, metavar="N", help="replicas per primary (default 1)")
     cluster.add_argument("--data-nodes", type=int, default=1, metavar="N", help="data nodes (default 1)")
-    cluster.add_argument("--max-shards-per-node", type=int, default=1000, metavar="N", help="cluster.max_shards_per_node (default 1000)")
-    cluster.add_argument("--field-limit", type=int, default=1000, metavar="N", help="index.mapping.total_fields.limit (default 1000)")
+    cluster.add_argument("--max-shards-per-node", type=int, default=1000, metavar="N",
+                         help="cluster.max_shards_per_node (default 1000)")
+    cluster.add_argument("--field-limit", type=int, default=1000, metavar="N",
+                         help="index.mapping.total_fields.limit (default 1000)")
     run = p.add_argument_group("what to run and show")
-    run.add_argument("--only", nargs="+", default=[], metavar="CHECK", help="run only these checks (ids or prefixes, e.g. ism- ordering-)")
+    run.add_argument("--only", nargs="+", default=[], metavar="CHECK",
+                     help="run only these checks (ids or prefixes, e.g. ism- ordering-)")
     run.add_argument("--skip", nargs="+", default=[], metavar="CHECK", help="do not run these checks (ids or prefixes)")
-    run.add_argument("--min-severity", choices=("error", "warning", "info"), default="info", help="hide findings below this (default: info)")
+    run.add_argument("--min-severity", choices=("error", "warning", "info"), default="info",
+                     help="hide findings below this (default: info)")
     run.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     run.add_argument("--list", action="store_true", help="list the checks (id, severity, inputs, sources) and exit")
     add_transform_options(p)
     add_connection_options(p)
-    p.add_argument("--local", action="store_true", help="read node facts from this checkout's local node (started when needed)")
+    p.add_argument("--local", action="store_true",
+                   help="read node facts from this checkout's local node (started when needed)")
     add_json_option(p)
     p.set_defaults(handler="run_doctor")

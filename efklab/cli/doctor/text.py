@@ -25,7 +25,8 @@ def describe_header(inputs: dict[str, Any]) -> str:
         lines.append(f"payloads  {p['payloads']:,} payloads, {p['events']:,} events -> {p['indices']:,} indices "
                      f"({p['pattern']}); {p['origin']}")
     if "policy" in inputs:
-        lines.append(f"policy    {inputs['policy']['path']}" + ("" if inputs["policy"]["valid"] else " (refused, see below)"))
+        lines.append(f"policy    {inputs['policy']['path']}"
+                     + ("" if inputs["policy"]["valid"] else " (refused, see below)"))
     if "node" in inputs:
         n = inputs["node"]
         lines.append(f"node      {n['url']}: {n['distribution']} {n['version']}, {n['data_nodes']} data node(s), "

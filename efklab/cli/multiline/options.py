@@ -15,10 +15,12 @@ RULE_OPTIONS = (
     ("--end-regexp", "multiline_end_regexp", "multiline_end_regexp, e.g. '/\\n$/'"),
     ("--continuous-line-regexp", "continuous_line_regexp", "continuous_line_regexp"),
     ("--n-lines", "n_lines", "n_lines (line mode)"),
-    ("--separator", "separator", "separator, taken literally (default: a newline; use '' for docker logs, $'\\n' for a newline)"),
+    ("--separator", "separator",
+     "separator, taken literally (default: a newline; use '' for docker logs, $'\\n' for a newline)"),
     ("--flush-interval", "flush_interval", "flush_interval in fluentd time units (default 60)"),
     ("--timeout-label", "timeout_label", "timeout_label; unset, timeout flushes take the @ERROR route"),
-    ("--stream-identity-key", "stream_identity_key", "stream_identity_key (unset: one buffer per file, stdout and stderr shared)"),
+    ("--stream-identity-key", "stream_identity_key",
+     "stream_identity_key (unset: one buffer per file, stdout and stderr shared)"),
 )
 
 
@@ -27,7 +29,8 @@ RULE_FLAGS = (("--use-first-timestamp", "use_first_timestamp", "use_first_timest
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: str) -> None:
     """Add ``efklab multiline`` and its sub-commands."""
-    p = sub.add_parser("multiline", help=summary, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser("multiline", help=summary, description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = p.add_subparsers(dest="multiline_command", metavar="SUBCOMMAND", parser_class=type(p))
     commands.required = True
     _register_group(commands)
@@ -59,8 +62,10 @@ def _register_group(commands: argparse._SubParsersAction[argparse.ArgumentParser
     p = commands.add_parser("group", help="print the events fluentd's concat filter emits for log files",
                             description="Group log lines with a concat filter from a config or with options; one JSON "
                             "object per emitted event on stdout: {time, tag, route (main|timeout|error), record}.")
-    p.add_argument("--config", metavar="FILE", help="fluentd config: fluent.conf, ConfigMap YAML or a bare filter body")
-    p.add_argument("--filter", metavar="ID|LABEL|N", help="which concat filter of --config (default: the one fluentd applies to each file)")
+    p.add_argument("--config", metavar="FILE",
+                   help="fluentd config: fluent.conf, ConfigMap YAML or a bare filter body")
+    p.add_argument("--filter", metavar="ID|LABEL|N",
+                   help="which concat filter of --config (default: the one fluentd applies to each file)")
     _add_rule_options(p)
     _add_input_options(p)
     p.add_argument("--quiet", action="store_true", help="no notes or summary on stderr")
@@ -68,7 +73,8 @@ def _register_group(commands: argparse._SubParsersAction[argparse.ArgumentParser
 
 
 def _register_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser("diff", help="compare the grouping of two rules on the same log files (exit 1 if different)",
+    p = commands.add_parser("diff",
+                            help="compare the grouping of two rules on the same log files (exit 1 if different)",
                             description="SPEC is a start regexp literal '/.../', a config file, or FILE@GITREV "
                             "(the file at a git revision). Exit 0 identical, 1 different, 2 error.")
     p.add_argument("--old", required=True, metavar="SPEC", help="the rule before the change")
@@ -82,9 +88,10 @@ def _register_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def _register_filters(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser("filters", help="list the concat filters of fluentd configs (exit 1 if fluentd would refuse one)",
-                            description="Every <filter> with @type concat: file, line, label, pattern, @id and parameters "
-                            "as written, and whether fluentd would accept it.")
+    p = commands.add_parser("filters",
+                            help="list the concat filters of fluentd configs (exit 1 if fluentd would refuse one)",
+                            description="Every <filter> with @type concat: file, line, label, pattern, @id and "
+                            "parameters as written, and whether fluentd would accept it.")
     p.add_argument("configs", nargs="+", metavar="CONFIG")
     add_json_option(p)
     p.set_defaults(handler="run_filters")

@@ -18,8 +18,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
     up = actions.add_parser("up", help="start the node in the background (no-op when up) and print its URL",
                             description="Start the local node in the background, wait until it is healthy and "
                             "print its URL on stdout. When it is already up, just print the URL.")
-    up.add_argument("--nodes", type=int, default=1, metavar="N", help="start an N-node cluster on loopback (default: 1)")
-    up.add_argument("--port", type=int, metavar="PORT", help="HTTP port of the first node (default: 9200 if free, else a free one)")
+    up.add_argument("--nodes", type=int, default=1, metavar="N",
+                    help="start an N-node cluster on loopback (default: 1)")
+    up.add_argument("--port", type=int, metavar="PORT",
+                    help="HTTP port of the first node (default: 9200 if free, else a free one)")
     up.add_argument("--fast-ism", action="store_true",
                     help="ISM job interval 1 minute (its minimum) so retention runs finish in minutes")
     up.add_argument("--ism-jitter", type=float, metavar="F", help="ISM job jitter 0..1 with --fast-ism (default: 0)")
@@ -28,7 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
     up.set_defaults(handler="run_up")
     down = actions.add_parser("down", help="stop the node cleanly (SIGTERM, then SIGKILL after a grace period)")
     down.add_argument("--wipe", action="store_true", help="also delete the node's data and logs")
-    down.add_argument("--grace", type=float, default=60.0, metavar="SECONDS", help="wait this long before SIGKILL (default: 60)")
+    down.add_argument("--grace", type=float, default=60.0, metavar="SECONDS",
+                      help="wait this long before SIGKILL (default: 60)")
     down.set_defaults(handler="run_down")
     st = actions.add_parser("status", help="is the node up? URL, version, plugins, health (exit 1 when not running)")
     add_json_option(st)

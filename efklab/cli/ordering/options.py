@@ -37,12 +37,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
     p = sub.add_parser("ordering", help=summary, description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--index", default="mydata-*", metavar="PATTERN", help="indices to check (default: mydata-*)")
-    p.add_argument("--provenance", metavar="FILE", help="event id -> source lines (JSONL, .gz ok); default: event id order is the truth")
+    p.add_argument("--provenance", metavar="FILE",
+                   help="event id -> source lines (JSONL, .gz ok); default: event id order is the truth")
     p.add_argument("--logs", metavar="DIR",
                    help="folder the provenance's file names are relative to, to read the lines' nanosecond times "
                    "(default: the provenance file's folder; skipped when the logs are not there)")
-    p.add_argument("--label", default="as indexed", help="name of this grouping in the output (e.g. 'aws-sample regex')")
-    p.add_argument("--candidate-index", metavar="PATTERN", help="the same lines replayed with a candidate regex, to measure the cure")
+    p.add_argument("--label", default="as indexed",
+                   help="name of this grouping in the output (e.g. 'aws-sample regex')")
+    p.add_argument("--candidate-index", metavar="PATTERN",
+                   help="the same lines replayed with a candidate regex, to measure the cure")
     p.add_argument("--candidate-provenance", metavar="FILE", help="provenance of the candidate replay")
     p.add_argument("--candidate-label", default="candidate regex", help="name of the candidate grouping")
     p.add_argument(
@@ -50,13 +53,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
         help="a tiebreaker to measure (repeatable; default: @id and @log_stream,@id)",
     )
     p.add_argument("--discover-tiebreaker", default="", metavar="FIELD[,FIELD]",
-                   help="the tiebreaker your Dashboards view already uses; the exit code checks that view (default: none)")
-    p.add_argument("--order", choices=("desc", "asc"), default="desc", help="sort direction of the view (default: desc, newest first)")
+                   help="the tiebreaker your Dashboards view already uses; the exit code checks that view "
+                   "(default: none)")
+    p.add_argument("--order", choices=("desc", "asc"), default="desc",
+                   help="sort direction of the view (default: desc, newest first)")
     p.add_argument("--max-out-of-place", type=_share, default=0.0, metavar="SHARE",
                    help="largest share of lines out of place that still passes, 0..1 (default: 0)")
     p.add_argument("--export-dashboards", metavar="FILE",
-                   help="write OpenSearch Dashboards saved objects (index pattern + saved search with the recommended sort)")
-    p.add_argument("--streams", type=int, default=5, metavar="N", help="show the N most disordered streams (default: 5)")
+                   help="write OpenSearch Dashboards saved objects (index pattern + saved search with the "
+                   "recommended sort)")
+    p.add_argument("--streams", type=int, default=5, metavar="N",
+                   help="show the N most disordered streams (default: 5)")
     add_connection_options(p)
     add_json_option(p)
     p.set_defaults(handler="run")

@@ -46,7 +46,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
     group.add_argument("--chunk-bytes", type=int, default=_BULK.chunk_bytes, metavar="BYTES",
                        help=f"maximum bytes per bulk request (default: {_BULK.chunk_bytes})")
     group.add_argument("--max-retries", type=int, default=_BULK.retry.max_retries, metavar="N",
-                       help=f"retries of 429/5xx answers, with exponential backoff (default: {_BULK.retry.max_retries})")
+                       help="retries of 429/5xx answers, with exponential backoff "
+                       f"(default: {_BULK.retry.max_retries})")
     group.add_argument("--initial-backoff", type=float, default=_BULK.retry.initial_backoff, metavar="SECONDS",
                        help=f"first backoff, doubled on each retry up to 60s (default: {_BULK.retry.initial_backoff})")
     add_json_option(p)

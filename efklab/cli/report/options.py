@@ -35,7 +35,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--out", default="reports/{date}", metavar="DIR", help="output folder, a template (default: reports/{date})")
+    p.add_argument("--out", default="reports/{date}", metavar="DIR",
+                   help="output folder, a template (default: reports/{date})")
     p.add_argument(
         "-p",
         "--parameter",
@@ -45,13 +46,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
         metavar=("NAME", "VALUE"),
         help="set a notebook parameter (repeatable); converted to the type the notebook declares",
     )
-    p.add_argument("--only", nargs="+", default=[], metavar="NAME", help="run only these notebooks (e.g. 03-ordering, ordering or 3)")
-    p.add_argument("--notebooks", type=Path, metavar="DIR", help="folder of notebooks to run (default: the shipped notebooks/)")
+    p.add_argument("--only", nargs="+", default=[], metavar="NAME",
+                   help="run only these notebooks (e.g. 03-ordering, ordering or 3)")
+    p.add_argument("--notebooks", type=Path, metavar="DIR",
+                   help="folder of notebooks to run (default: the shipped notebooks/)")
     p.add_argument("--kernel", metavar="NAME", help="Jupyter kernel to execute with (default: the notebook's own)")
-    p.add_argument("--timeout", type=int, default=1800, metavar="SECONDS", help="per-cell execution timeout (default: 1800)")
+    p.add_argument("--timeout", type=int, default=1800, metavar="SECONDS",
+                   help="per-cell execution timeout (default: 1800)")
     p.add_argument("--hide-code", action="store_true", help="leave the code cells out of the HTML pages")
     p.add_argument("--keep-indices", action="store_true",
-                   help="keep the indices the notebooks replay into on the node after the run (default: deleted at the end)")
+                   help="keep the indices the notebooks replay into on the node after the run "
+                   "(default: deleted at the end)")
     p.add_argument("--list", action="store_true", help="list the notebooks and their parameters, run nothing")
     add_connection_options(p)
     add_json_option(p)

@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         for check in summary["checks"]:
             if check["verdict"] != "pass":
-                print(f"{check['verdict'].upper()}: {check['notebook']}: {check['name']}: {json.dumps(check['figures'], default=str)}")
+                print(f"{check['verdict'].upper()}: {check['notebook']}: {check['name']}: "
+                      f"{json.dumps(check['figures'], default=str)}")
     counts = summary["counts"]
     print(
         f"report: {result.out_dir / 'index.html'} ({summary['verdict']}: {counts['pass']} pass, "
@@ -73,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
 def _list(notebooks: list[Path], as_json: bool) -> int:
     listing = {path.stem: inspect_parameters(path) for path in notebooks}
     if as_json:
-        print(json.dumps({nb: {n: vars_of(spec) for n, spec in params.items()} for nb, params in listing.items()}, indent=2))
+        print(json.dumps({nb: {n: vars_of(spec) for n, spec in params.items()} for nb, params in listing.items()},
+                         indent=2))
         return 0
     for name, params in listing.items():
         print(name)

@@ -50,7 +50,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_transform_options(p)
-    p.add_argument("--rejects", metavar="FILE", help="also write every reject as JSON lines (stage, reason, source, position, item)")
+    p.add_argument(
+        "--rejects",
+        metavar="FILE",
+        help="also write every reject as JSON lines (stage, reason, source, position, item)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print only the summary line on stderr, not each reject")
-    p.add_argument("inputs", nargs="*", metavar="INPUT", help="payload files or directories, plain or gzip; - for stdin (default)")
+    p.add_argument(
+        "inputs", nargs="*", metavar="INPUT", help="payload files or directories, plain or gzip; - for stdin (default)"
+    )
     p.set_defaults(handler="run")
