@@ -27,7 +27,10 @@ _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def optional_imports(path: Path) -> set[str]:
-    """Top-level modules a source file imports only inside ``try: ... except ImportError`` (accelerators with a fallback)."""
+    """Top-level modules a source file imports only inside ``try: ... except ImportError``.
+
+    Those are accelerators with a fallback, which the zip may leave out.
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -45,7 +48,8 @@ def optional_imports(path: Path) -> set[str]:
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:
     caught = handler.type
     kinds = caught.elts if isinstance(caught, ast.Tuple) else [caught]
-    return caught is None or any(isinstance(k, ast.Name) and k.id in ("ImportError", "ModuleNotFoundError") for k in kinds)
+    return caught is None or any(isinstance(k, ast.Name) and k.id in ("ImportError", "ModuleNotFoundError")
+                                 for k in kinds)
 
 
 def inspect_handler(root: Path = PACKAGE_ROOT) -> tuple[dict[str, Path], set[str]]:
@@ -62,7 +66,8 @@ def inspect_handler(root: Path = PACKAGE_ROOT) -> tuple[dict[str, Path], set[str
     packages = HANDLER_MODULE.split(".")[:-1]
     for depth in range(1, len(packages) + 1):  # the handler's own packages, which a script run does not import
         modules.setdefault(".".join(packages[:depth]), root.joinpath(*packages[:depth], "__init__.py"))
-    outside = {name.split(".")[0] for name in finder.badmodules} - set(sys.stdlib_module_names) - RUNTIME_PROVIDED - {"efklab", "__main__"}
+    outside = ({name.split(".")[0] for name in finder.badmodules} - set(sys.stdlib_module_names) - RUNTIME_PROVIDED
+               - {"efklab", "__main__"})
     optional = outside & set().union(*(optional_imports(path) for path in modules.values()))
     foreign = sorted(outside - optional)
     if foreign:
@@ -116,7 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"efklab lambda_build: {out}: {exc.strerror}", file=sys.stderr)
         return 2
     size = out.stat().st_size
-    print(f"{out}: {len(names)} files, {size:,} bytes ({size / 1024:.1f} KiB); handler {HANDLER}; runtime python3.11 or later"
+    print(f"{out}: {len(names)} files, {size:,} bytes ({size / 1024:.1f} KiB); handler {HANDLER}; "
+          "runtime python3.11 or later"
           + (f"; optional, not bundled: {', '.join(sorted(optional))} (standard-library fallback)" if optional else ""))
     return 0
 

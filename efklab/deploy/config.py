@@ -8,16 +8,19 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TypeVar
 
 from efklab.errors import ConfigError, EfklabError
 from efklab.lambda_.transform import TransformOptions, compile_options
 from efklab.opensearch import bulk
 
+_Number = TypeVar("_Number", int, float)
+
 _AWS_HOST = re.compile(r"\.([a-z]{2}(?:-[a-z]+)+-\d)\.(es|aoss)\.amazonaws\.com$")
 _BOOLEAN = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 # The transform's error messages name CLI options; the Lambda user sets these variables instead.
-_OPTION_VARIABLES = {"--mode": "EFKLAB_MODE", "--index-strategy": "EFKLAB_INDEX_STRATEGY", "--prefix": "EFKLAB_PREFIX", "--tz": "EFKLAB_TZ"}
+_OPTION_VARIABLES = {"--mode": "EFKLAB_MODE", "--index-strategy": "EFKLAB_INDEX_STRATEGY", "--prefix": "EFKLAB_PREFIX",
+                     "--tz": "EFKLAB_TZ"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,18 +45,22 @@ def load_config(environ: Mapping[str, str]) -> HandlerConfig:
     """The handler's configuration from environment variables; ConfigError names the variable."""
     url = environ.get("EFKLAB_OPENSEARCH_URL", "").strip().rstrip("/")
     if not url:
-        raise ConfigError("set it to the OpenSearch endpoint, e.g. https://search-logs-abc.ap-northeast-2.es.amazonaws.com", source="EFKLAB_OPENSEARCH_URL")
+        raise ConfigError("set it to the OpenSearch endpoint, e.g. https://search-logs-abc.ap-northeast-2.es.amazonaws.com",
+                          source="EFKLAB_OPENSEARCH_URL")
     if "://" not in url:
         url = f"https://{url}"  # the seed's style: a bare domain endpoint
     host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
     matched = _AWS_HOST.search(host)
     signing = _flag(environ, "EFKLAB_SIGNING", "sigv4", {"sigv4": True, "none": False})
-    region = environ.get("EFKLAB_SIGNING_REGION") or (matched.group(1) if matched else None) or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    region = (environ.get("EFKLAB_SIGNING_REGION") or (matched.group(1) if matched else None)
+              or environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"))
     if signing and not region:
-        raise ConfigError("SigV4 needs a region: set EFKLAB_SIGNING_REGION (or AWS_REGION)", source="EFKLAB_SIGNING_REGION")
+        raise ConfigError("SigV4 needs a region: set EFKLAB_SIGNING_REGION (or AWS_REGION)",
+                          source="EFKLAB_SIGNING_REGION")
     dead_letter = environ.get("EFKLAB_DEAD_LETTER_URL") or None
     if dead_letter and not dead_letter.startswith(("s3://", "https://", "http://")):
-        raise ConfigError("expected s3://bucket/prefix/ or an SQS queue URL (https://sqs...)", source="EFKLAB_DEAD_LETTER_URL")
+        raise ConfigError("expected s3://bucket/prefix/ or an SQS queue URL (https://sqs...)",
+                          source="EFKLAB_DEAD_LETTER_URL")
     mode = environ.get("EFKLAB_MODE", "opensearch")
     if mode not in ("seed", "opensearch"):
         raise ConfigError(f"{mode!r} is not one of opensearch, seed", source="EFKLAB_MODE")
@@ -95,7 +102,7 @@ def _flag(environ: Mapping[str, str], name: str, default: str, choices: Mapping[
     return choices[value]
 
 
-def _number(environ: Mapping[str, str], name: str, default: Any, kind: type, minimum: float) -> Any:
+def _number(environ: Mapping[str, str], name: str, default: _Number, kind: type[_Number], minimum: float) -> _Number:
     raw = environ.get(name, "")
     if raw == "":
         return default
@@ -111,7 +118,8 @@ def _number(environ: Mapping[str, str], name: str, default: Any, kind: type, min
 def _culprit(options: TransformOptions) -> str | None:
     """The variable whose value makes the transform options invalid (the first whose default fixes them)."""
     defaults = TransformOptions(mode=options.mode)
-    for name, variable in (("tz", "EFKLAB_TZ"), ("index_strategy", "EFKLAB_INDEX_STRATEGY"), ("prefix", "EFKLAB_PREFIX")):
+    for name, variable in (("tz", "EFKLAB_TZ"), ("index_strategy", "EFKLAB_INDEX_STRATEGY"),
+                           ("prefix", "EFKLAB_PREFIX")):
         try:
             compile_options(replace(options, **{name: getattr(defaults, name)}))
             return variable

@@ -55,7 +55,8 @@ def process_event(
     except PayloadError as exc:
         letters = [{"request_id": request_id, "stage": "payload", "reason": str(exc), "event": dict(event)}]
         return _finish(summary | {"outcome": "undecodable"}, letters, dead_letters, retryable=False)
-    summary.update(log_group=payload.log_group, log_stream=payload.log_stream, message_type=payload.message_type, events=len(payload.log_events) + len(payload.invalid_events))
+    summary.update(log_group=payload.log_group, log_stream=payload.log_stream, message_type=payload.message_type,
+                   events=len(payload.log_events) + len(payload.invalid_events))
     if payload.is_control:
         return summary | {"outcome": "control-message", "dead_lettered": 0}
     actions, rejects = transform_payload(payload, config.options)  # rejects include events that broke the schema
@@ -64,20 +65,24 @@ def process_event(
                for batch in batches.batch_actions(actions, max_count=len(actions) or 1, max_bytes=config.max_bytes)]
     context = {"request_id": request_id, "log_group": payload.log_group, "log_stream": payload.log_stream}
     failed = [(answer.failures[n], answer.actions[n]) for answer in answers for n in sorted(answer.failures)]
-    letters = [context | bulk.reject_letter(r) for r in rejects] + [context | bulk.dead_letter(r, a.source_line) for r, a in failed]
+    letters = ([context | bulk.reject_letter(r) for r in rejects]
+               + [context | bulk.dead_letter(r, a.source_line) for r, a in failed])
     folded = bulk.fold_tallies(
         bulk.ReplaySummary(), sent=Counter(a.index for a in actions), failed=Counter(a.index for _r, a in failed),
-        created=sum(list(answer.statuses).count(batches.CREATED) for answer in answers), rejected=len(rejects), payloads=1,
+        created=sum(list(answer.statuses).count(batches.CREATED) for answer in answers), rejected=len(rejects),
+        payloads=1,
     ).to_json()
     summary.update({k: folded[k] for k in ("attempted", "indexed", "created", "failed", "rejected")})
     summary.update(
         requests=counter.requests,
         retried_items=counter.items - len(actions),
         indices={k: v["indexed"] for k, v in folded["per_index"].items()},
-        failed_items=[{"id": r.get("id"), "index": r.get("index"), "status": r.get("status"), "type": _error_type(r.get("error"))} for r, _ in failed[:20]],
+        failed_items=[{"id": r.get("id"), "index": r.get("index"), "status": r.get("status"),
+                       "type": _error_type(r.get("error"))} for r, _ in failed[:20]],
         outcome="ok" if not letters else "partial",
     )
-    return _finish(summary, letters, dead_letters, retryable=any(bulk.retryable_status(r.get("status")) or not r.get("status") for r, _ in failed))
+    return _finish(summary, letters, dead_letters,
+                   retryable=any(bulk.retryable_status(r.get("status")) or not r.get("status") for r, _ in failed))
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -88,14 +93,17 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         state = _warm_state()
         config: HandlerConfig = state["config"]
         letters = _dead_letter_sink(config, state["session"], request_id) if config.dead_letter_url else None
-        summary = process_event(event, config=config, post=state["post"], sleep=time.sleep, dead_letters=letters, request_id=request_id)
+        summary = process_event(event, config=config, post=state["post"], sleep=time.sleep, dead_letters=letters,
+                                request_id=request_id)
     except EfklabError as exc:
-        print(json.dumps({"efklab_lambda": __version__, "request_id": request_id, "outcome": "error", "error": str(exc)}))
+        print(json.dumps({"efklab_lambda": __version__, "request_id": request_id, "outcome": "error",
+                          "error": str(exc)}))
         raise
     summary["duration_ms"] = int((time.monotonic() - started) * 1000)
     print(json.dumps(summary, ensure_ascii=False))
     if summary["outcome"] == "failed":
-        raise DeliveryFailed(f"{summary['failed']} items still failing after {config.policy.max_retries} retries and no EFKLAB_DEAD_LETTER_URL")
+        raise DeliveryFailed(f"{summary['failed']} items still failing after {config.policy.max_retries} retries "
+                             "and no EFKLAB_DEAD_LETTER_URL")
     return summary
 
 
@@ -113,7 +121,8 @@ class _CountingPost:
         return self._post(body)
 
 
-def _finish(summary: dict[str, Any], letters: list[dict[str, Any]], dead_letters: DeadLetters | None, *, retryable: bool) -> dict[str, Any]:
+def _finish(summary: dict[str, Any], letters: list[dict[str, Any]], dead_letters: DeadLetters | None, *,
+            retryable: bool) -> dict[str, Any]:
     """Hand the dead letters over, or decide whether the invocation must fail to be retried."""
     summary["dead_lettered"] = 0
     if letters and dead_letters is not None:

@@ -3,8 +3,9 @@
 ``make_post`` builds the ``post(body)`` that ``efklab.opensearch.bulk.send_with_retries`` drives: the
 parsed response on a 2xx, else a ``RequestFailure`` (401/403 fatal: retrying cannot fix
 credentials).  The node is asked for only what the accounting reads (``filter_path``:
-``errors`` and each item's status and error), a tenth of the full answer to build and parse.  No retries here (``efklab.opensearch.bulk`` decides), nothing here logs, and a
-connection failure is a failure without a status.
+``errors`` and each item's status and error), a tenth of the full answer to build and parse.
+No retries here (``efklab.opensearch.bulk`` decides), nothing here logs, and a connection
+failure is a failure without a status.
 """
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ def read_answer(status: int, body: bytes) -> Mapping[str, Any] | RequestFailure:
         return RequestFailure(status, f"HTTP {status} without bulk items")
     reason = _error_text(body)
     if status in (401, 403):
-        return RequestFailure(status, f"the endpoint refused the request (HTTP {status}: {reason}); check SigV4 signing, "
-                              "the function's role and the domain's access policy", fatal=True)
+        return RequestFailure(status, f"the endpoint refused the request (HTTP {status}: {reason}); "
+                              "check SigV4 signing, the function's role and the domain's access policy", fatal=True)
     return RequestFailure(status, f"HTTP {status}: {reason}")
 
 
