@@ -12,7 +12,8 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import boto3
@@ -130,8 +131,10 @@ def find_log_groups(
         kwargs: dict[str, Any] = {"logGroupNamePrefix": prefix}
         if token:
             kwargs["nextToken"] = token
-        page = call_with_backoff(lambda: logs.describe_log_groups(**kwargs), what="describe_log_groups", backoff=backoff, sleep=sleep)
-        groups.extend(LogGroup(g["logGroupName"], g.get("logGroupArn") or g["arn"].removesuffix(":*")) for g in page.get("logGroups", []))
+        page = call_with_backoff(partial(logs.describe_log_groups, **kwargs), what="describe_log_groups",
+                                 backoff=backoff, sleep=sleep)
+        groups.extend(LogGroup(g["logGroupName"], g.get("logGroupArn") or g["arn"].removesuffix(":*"))
+                      for g in page.get("logGroups", []))
         token = page.get("nextToken")
         if not token:
             return sorted(groups, key=lambda g: g.name)
@@ -171,7 +174,8 @@ def iter_event_pages(
             kwargs["limit"] = page_size
         if token:
             kwargs["nextToken"] = token
-        page = call_with_backoff(lambda: logs.filter_log_events(**kwargs), what=f"filter_log_events {log_group}", backoff=backoff, sleep=sleep)
+        page = call_with_backoff(partial(logs.filter_log_events, **kwargs), what=f"filter_log_events {log_group}",
+                                 backoff=backoff, sleep=sleep)
         token = page.get("nextToken")
         yield list(page.get("events", [])), token
         if not token:
@@ -187,7 +191,8 @@ def describe_subscription_filters(logs: Any, log_group: str, **retry: Any) -> li
         if token:
             kwargs["nextToken"] = token
         page = call_with_backoff(
-            lambda: logs.describe_subscription_filters(**kwargs), what=f"describe_subscription_filters {log_group}", **retry
+            partial(logs.describe_subscription_filters, **kwargs),
+            what=f"describe_subscription_filters {log_group}", **retry
         )
         filters.extend(page.get("subscriptionFilters", []))
         token = page.get("nextToken")
@@ -195,11 +200,13 @@ def describe_subscription_filters(logs: Any, log_group: str, **retry: Any) -> li
             return filters
 
 
-def get_function_configuration(session: boto3.Session, function_arn: str, *, keep: Sequence[str] = (), **retry: Any) -> dict[str, Any]:
+def get_function_configuration(session: boto3.Session, function_arn: str, *, keep: Sequence[str] = (),
+                               **retry: Any) -> dict[str, Any]:
     """A Lambda function's configuration with its environment values redacted (except the ``keep`` names)."""
     region = function_arn.split(":")[3] if function_arn.count(":") >= 6 else session.region_name
     client = session.client("lambda", region_name=region)
-    config = call_with_backoff(lambda: client.get_function_configuration(FunctionName=function_arn), what="get_function_configuration", **retry)
+    config = call_with_backoff(lambda: client.get_function_configuration(FunctionName=function_arn),
+                               what="get_function_configuration", **retry)
     return redact_function_configuration(config, keep=keep)
 
 
@@ -212,19 +219,16 @@ def destination_kind(arn: str) -> str:
 # --- SigV4 ---------------------------------------------------------------------------------
 
 
-class _ClockedSigV4Auth(botocore.auth.SigV4Auth):
-    """botocore's SigV4Auth with the signing time as a parameter (for test vectors and replays)."""
+def _add_auth_at(auth: botocore.auth.SigV4Auth, request: botocore.awsrequest.AWSRequest, now: datetime) -> None:
+    """``auth.add_auth(request)`` with the signing time as a parameter (for test vectors and replays).
 
-    def __init__(self, credentials: botocore.credentials.Credentials, service: str, region: str, now: datetime) -> None:
-        super().__init__(credentials, service, region)
-        self._now = now
-
-    def add_auth(self, request: botocore.awsrequest.AWSRequest) -> None:
-        request.context["timestamp"] = self._now.astimezone(timezone.utc).strftime(botocore.auth.SIGV4_TIMESTAMP)
-        self._modify_request_before_signing(request)
-        canonical = self.canonical_request(request)
-        signature = self.signature(self.string_to_sign(request, canonical), request)
-        self._inject_signature_to_request(request, signature)
+    The steps of botocore's own ``add_auth``, with ``now`` in place of its clock.
+    """
+    request.context["timestamp"] = now.astimezone(UTC).strftime(botocore.auth.SIGV4_TIMESTAMP)
+    auth._modify_request_before_signing(request)
+    canonical = auth.canonical_request(request)
+    signature = auth.signature(auth.string_to_sign(request, canonical), request)
+    auth._inject_signature_to_request(request, signature)
 
 
 def sign_request(
@@ -251,10 +255,11 @@ def sign_request(
     if service == "aoss" and "x-amz-content-sha256" not in request.headers:
         # OpenSearch Serverless requires the payload hash as a header.
         request.headers["x-amz-content-sha256"] = hashlib.sha256(body).hexdigest()
+    auth = botocore.auth.SigV4Auth(creds, service, region)
     if now is None:
-        botocore.auth.SigV4Auth(creds, service, region).add_auth(request)
+        auth.add_auth(request)
     else:
-        _ClockedSigV4Auth(creds, service, region, now).add_auth(request)
+        _add_auth_at(auth, request, now)
     return [(name, value) for name, value in request.headers.items()]
 
 
@@ -277,21 +282,25 @@ def write_dead_letters(session: boto3.Session, url: str, records: Sequence[Mappi
         key = f"{prefix}{'' if not prefix or prefix.endswith('/') else '/'}{name}.jsonl"
         s3 = session.client("s3")
         call_with_backoff(
-            lambda: s3.put_object(Bucket=bucket, Key=key, Body=("\n".join(lines) + "\n").encode(), ContentType="application/x-ndjson"),
+            lambda: s3.put_object(Bucket=bucket, Key=key, Body=("\n".join(lines) + "\n").encode(),
+                                  ContentType="application/x-ndjson"),
             what=f"dead letters s3://{bucket}/{key}",
         )
         return f"s3://{bucket}/{key}"
     too_big = [i for i, line in enumerate(lines) if len(line.encode()) > SQS_MAX_BYTES]
     if too_big:
         raise RemoteError(
-            f"{len(too_big)} dead letter(s) exceed SQS's {SQS_MAX_BYTES} bytes per message; use an s3:// dead-letter destination",
+            f"{len(too_big)} dead letter(s) exceed SQS's {SQS_MAX_BYTES} bytes per message; "
+            "use an s3:// dead-letter destination",
             source="EFKLAB_DEAD_LETTER_URL",
         )
     sqs = session.client("sqs")
     for start in range(0, len(lines), 10):
         batch = [{"Id": str(i), "MessageBody": line} for i, line in enumerate(lines[start : start + 10], start)]
-        answer = call_with_backoff(lambda: sqs.send_message_batch(QueueUrl=url, Entries=batch), what="dead letters sqs")
+        answer = call_with_backoff(partial(sqs.send_message_batch, QueueUrl=url, Entries=batch),
+                                   what="dead letters sqs")
         if answer.get("Failed"):
             failed = answer["Failed"][0]
-            raise RemoteError(f"SQS refused dead letter {failed.get('Id')}: {failed.get('Code')} {failed.get('Message', '')}", source=url)
+            raise RemoteError(f"SQS refused dead letter {failed.get('Id')}: {failed.get('Code')} "
+                              f"{failed.get('Message', '')}", source=url)
     return url

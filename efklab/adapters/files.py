@@ -80,7 +80,7 @@ def iter_lines(path: str) -> Iterator[tuple[int, bytes]]:
     lineno = 0
     try:
         with open_input(path) as stream:
-            for lineno, line in enumerate(stream, start=1):  # noqa: B007
+            for lineno, line in enumerate(stream, start=1):
                 yield lineno, line.rstrip(b"\r\n")
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise InputError(f"corrupt gzip file ({_gzip_reason(exc)})", source=path, position=lineno + 1) from exc

@@ -26,9 +26,12 @@ class IsmApi:
         self.client, self.conn = client, conn
         self.base = LEGACY_ISM_BASE if legacy else ISM_BASE
 
-    def _call(self, method: str, path: str, body: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+    def _call(self, method: str, path: str, body: Any = None,
+              params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         with remote_errors(self.conn):
-            return self.client.transport.perform_request(method, path, body=body, params=dict(params or {}))
+            answer: dict[str, Any] = self.client.transport.perform_request(method, path, body=body,
+                                                                           params=dict(params or {}))
+        return answer
 
     def get_policy(self, policy_id: str) -> dict[str, Any] | None:
         """The stored policy (with _seq_no/_primary_term), or None when there is none."""

@@ -156,7 +156,8 @@ class _BulkPoster:
 
     def __call__(self, body: str | bytes) -> Mapping[str, Any] | RequestFailure:
         try:
-            return self._client.bulk(body=body, filter_path=RESPONSE_FILTER)
+            answer: Mapping[str, Any] = self._client.bulk(body=body, filter_path=RESPONSE_FILTER)
+            return answer
         except (opensearchpy.ConnectionError, opensearchpy.AuthenticationException,
                 opensearchpy.AuthorizationException) as exc:
             return RequestFailure(_status(exc), str(describe_error(exc, self._conn)), fatal=True)

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from efklab.lambda_.checkpoint import InputFingerprint, ReplayCheckpoint
 from efklab.errors import InputError, UsageError
+from efklab.lambda_.checkpoint import InputFingerprint, ReplayCheckpoint
 
 
 def fingerprint_inputs(paths: Sequence[str]) -> tuple[InputFingerprint, ...]:

@@ -120,7 +120,7 @@ def _prepare(
 
 def fetch_artifact(coordinates: str, out_dir: Path) -> Path | str:
     """Copy one artifact with ``mvn dependency:copy``; returns its path, or why it could not be fetched."""
-    group, artifact, version, packaging = coordinates.split(":")
+    _group, artifact, version, packaging = coordinates.split(":")
     target = out_dir / f"{artifact}-{version}.{packaging}"
     base = ["mvn", "-q", "-B", "dependency:copy", f"-Dartifact={coordinates}", f"-DoutputDirectory={out_dir}"]
     detail = ""

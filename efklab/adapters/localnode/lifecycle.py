@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -221,7 +221,7 @@ def _start(settings: NodeSettings, *, nodes: int, port: int | None, fast_ism: bo
         plugins=dict(dist.plugins), missing_plugins=dict(dist.missing), fast_ism=fast_ism and ism,
         ism_jitter=(0.0 if ism_jitter is None else ism_jitter) if fast_ism and ism else None,
         java_home=str(java_home), java_version=java_version,
-        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     _write_state(settings, state)  # before waiting, so `down` can stop a node that is still starting
     try:

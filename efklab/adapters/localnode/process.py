@@ -5,6 +5,7 @@ OpenSearch refuses to run as root; when we are root the node runs in a user name
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -39,10 +40,8 @@ class NodeProcess:
 
 def process_alive(node: NodeProcess) -> bool:
     """True when the pid is alive and really is this node (guards against reused pids)."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(node.pid, os.WNOHANG)  # reap it if it is our own exited child
-    except ChildProcessError:
-        pass
     try:
         os.kill(node.pid, 0)
     except ProcessLookupError:
@@ -156,7 +155,7 @@ def launch(plan: NodePlan, dist_home: Path, java_home: Path) -> NodeProcess:
     env.update(OPENSEARCH_JAVA_HOME=str(java_home), OPENSEARCH_PATH_CONF=str(plan.config_dir),
                OPENSEARCH_TMPDIR=str(plan.home / "tmp"))
     with open(plan.console_log, "ab") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own distribution's launcher
+        process = subprocess.Popen(
             [*unprivileged_prefix(), str(dist_home / "bin" / "opensearch")], cwd=plan.home, env=env,
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
@@ -190,10 +189,8 @@ def stop_processes(nodes: Sequence[NodeProcess], *, grace: float, sleep: Callabl
         if not living:
             return
         for node in living:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(node.pid, sig)
-            except ProcessLookupError:
-                pass
         deadline = monotonic() + wait
         while any(process_alive(n) for n in living) and monotonic() < deadline:
             sleep(0.2)
