@@ -9,9 +9,9 @@ node reports about itself.  The checks are pure functions over a :class:`DoctorI
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from efklab.errors import EfklabError, PolicyError
 from efklab.fluentd.concat.engine import Emitted
@@ -29,6 +29,7 @@ from efklab.multiline.rulespec import describe_filter, route_filters, rule_from_
 from efklab.retention.attachment import IndexFacts
 from efklab.retention.policy import Policy, load_policy
 
+T = TypeVar("T")
 INPUT_NAMES = ("config", "logs", "payloads", "policy", "node")
 _NO_CHAIN = Chain((), None, "not followed")
 
@@ -166,13 +167,16 @@ class DoctorInputs:
     policy: PolicyFacts | None = None
     node: NodeFacts | None = None
     notes: tuple[str, ...] = field(default=())  # what could not be derived, and why
-    _memo: dict[Any, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    _memo: dict[Hashable, object] = field(default_factory=dict, init=False, compare=False, repr=False)
 
-    def derived(self, key: Any, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per key: several checks share a grouping or a measurement (a cache of pure results)."""
+    def derived(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per key: several checks share a grouping or a measurement (a cache of pure results).
+
+        A key always names the same computation, so what it holds has the type ``compute`` returns.
+        """
         if key not in self._memo:
             self._memo[key] = compute()
-        return self._memo[key]
+        return cast(T, self._memo[key])
 
     def grouped(self, log: LogFacts, rule: ConcatRule, *, flush_timeouts: str = "event-time") -> list[Emitted]:
         """Events ``rule`` emits for ``log`` (``Emitted.lines`` index ``log.records``), computed once."""
@@ -267,7 +271,10 @@ def make_log_facts(path: str, name: str, fmt: str, parse: ParseSpec, parse_origi
     records: list[FluentRecord] = []
     rejects: list[Reject] = []
     for item in items:
-        (rejects if isinstance(item, Reject) else records).append(item)  # type: ignore[arg-type]
+        if isinstance(item, Reject):
+            rejects.append(item)
+        else:
+            records.append(item)
     survey = survey_items(path, fmt, parse, [*records, *rejects])
     return LogFacts(path, name, fmt, parse, parse_origin, tuple(records), tuple(rejects), survey, site)
 

@@ -12,6 +12,7 @@ from collections import Counter
 from efklab.doctor.findings import Finding, Severity, make_finding
 from efklab.doctor.inputs import DoctorInputs, counts_text
 from efklab.errors import EfklabError
+from efklab.lambda_.layout import InvalidName
 from efklab.lambda_.transform import transform_payload
 
 BULK_REF = "OpenSearch BulkRequestParser (2.x): unknown parameter [_type]"
@@ -49,7 +50,7 @@ def check_bulk_type(inputs: DoctorInputs) -> list[Finding]:
         fix="remove action.index._type from the Lambda (the v1.1.2 code has none; efklab transform --mode opensearch)")]
 
 
-def _invalid(inputs: DoctorInputs, lowercase: bool) -> list:
+def _invalid(inputs: DoctorInputs, lowercase: bool) -> list[InvalidName]:
     facts = inputs.payloads
     if facts is None:
         return []

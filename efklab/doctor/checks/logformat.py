@@ -15,6 +15,7 @@ from efklab.fluentd.concat.rule import PartialCriMode
 from efklab.fluentd.tail.containerlogs import default_parse
 from efklab.fluentd.tail.survey import describe_parse
 from efklab.fluentd.tail.timeformat import TimeFormatError, time_reader
+from efklab.model import Reject
 
 PARSE_REF = "fluentd in_tail: a line the parser cannot read is logged as 'pattern not matched' and dropped"
 _TIME_DROP = "invalid time format"
@@ -22,7 +23,7 @@ FRACTION_FIX = ("remove time_format and set time_type string: fluentd then reads
                 "which takes it with or without a fraction")
 
 
-def _parse_drops(log: LogFacts) -> list:
+def _parse_drops(log: LogFacts) -> list[Reject]:
     return [r for r in log.rejects if _TIME_DROP not in r.reason]
 
 
