@@ -117,7 +117,7 @@ def parse_cases(text: str, *, source: str = "<cases>") -> list[Case]:
         raise InputError("a case file is a list of cases or a mapping with 'cases'", source=source, position=1)
     cases: list[Case] = []
     seen: set[str] = set()
-    for item, item_node in zip(items, case_nodes):
+    for item, item_node in zip(items, case_nodes, strict=False):
         line = item_node.start_mark.line + 1
         if not isinstance(item, dict):
             raise InputError("a case must be a mapping", source=source, position=line)
@@ -276,7 +276,7 @@ def _compare(spec: Mapping[str, Any], actual: Sequence[dict[str, Any]], key: str
         n = spec["expected_count"]
         return [] if len(actual) == n else [f"expected {n} events, got {len(actual)}"]
     expected = spec["expected"] or []
-    projected = [_project(a, e, key) for a, e in zip(actual, expected)] + [_project(a, {}, key) for a in actual[len(expected):]]
+    projected = [_project(a, e, key) for a, e in zip(actual, expected, strict=False)] + [_project(a, {}, key) for a in actual[len(expected):]]
     wanted = [_normalise(e, key) for e in expected]
     if projected == wanted:
         return []

@@ -38,9 +38,9 @@ def event_signature(event: Emitted) -> int:
 class GroupingFold:
     """One rule's grouping, folded: line -> event index, and per event its route and signature."""
 
-    group_of: array = field(default_factory=lambda: array("q"))
-    routes: array = field(default_factory=lambda: array("b"))
-    signatures: array = field(default_factory=lambda: array("q"))
+    group_of: array[int] = field(default_factory=lambda: array("q"))
+    routes: array[int] = field(default_factory=lambda: array("b"))
+    signatures: array[int] = field(default_factory=lambda: array("q"))
     route_names: list[str] = field(default_factory=list)
 
     def add(self, event: Emitted) -> None:
