@@ -89,7 +89,7 @@ def parse_timestamp_ms(value: Any) -> int:
         return int(value)
     moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return (int(moment.timestamp()) * 1000) + moment.microsecond // 1000
 
 

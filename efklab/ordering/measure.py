@@ -14,11 +14,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
-from efklab.ordering.inversions import count_inversions, heaviest_increasing
 from efklab.model import Reject
 from efklab.ordering.inputs import Provenance, Shown, SourceRef, parse_provenance, parse_timestamp_ms, shown_from_hit
+from efklab.ordering.inversions import count_inversions, heaviest_increasing
 
 __all__ = ["CONTINUATION", "OrderReport", "Placed", "Provenance", "Shown", "SourceRef", "StreamOrder", "measure_order",
            "parse_provenance", "parse_timestamp_ms", "shown_from_hit"]
@@ -189,7 +190,7 @@ def _measure_stream(
     inversions = count_inversions(true_rank)
     ties = Counter(stamps)
     tie_inv = cross = index_inv = 0
-    for stamp, members in _blocks(stamps).items():
+    for members in _blocks(stamps).values():
         if len(members) < 2:
             continue
         ranks = [true_rank[i] for i in members]
@@ -238,7 +239,7 @@ def _index_order_inversions(ranks: Sequence[int], shards: Sequence[str | int | N
     """
     total = 0
     for shard in set(shards):
-        same = [r for r, s in zip(ranks, shards) if s == shard]
+        same = [r for r, s in zip(ranks, shards, strict=True) if s == shard]
         total += count_inversions([-r for r in same])
     return total
 
@@ -247,14 +248,14 @@ def _cross_shard_inversions(ranks: Sequence[int], shards: Sequence[str | int | N
     """Inversions between different shards = all inversions minus those inside each shard (exact)."""
     inside = 0
     for shard in set(shards):
-        inside += count_inversions([r for r, s in zip(ranks, shards) if s == shard])
+        inside += count_inversions([r for r, s in zip(ranks, shards, strict=True) if s == shard])
     return count_inversions(ranks) - inside
 
 
 def _split_pairs(rows: Sequence[Placed], truth_order: Sequence[int]) -> tuple[int, int]:
     """Adjacent file lines in separate documents with the same ms; how many of the later ones continue a statement."""
     same = cont = 0
-    for earlier, later in zip(truth_order, truth_order[1:]):
+    for earlier, later in pairwise(truth_order):
         a, b = rows[earlier], rows[later]
         adjacent = a.last_line is None or b.first_line is None or b.first_line == a.last_line + 1
         if adjacent and a.timestamp_ms == b.timestamp_ms:
