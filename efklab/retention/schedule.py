@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from efklab.retention.attachment import Attachment, IndexFacts
 from efklab.retention.cron import Cron, parse_cron
@@ -92,11 +91,12 @@ def forecast_index(index: IndexFacts, attachment: Attachment, policy: Policy | N
     return IndexForecast(index.name, policy.policy_id, index.creation_date, attachment, milestones, outcome, reason, deletion)
 
 
-_WALKS: dict[tuple[int, int | None, int, int, int, int | None, int | None], tuple[Policy, Any]] = {}
+# A walk: its steps (early run, late run, state, action, step, what), its outcome and why.
+_Walk = tuple[Sequence[tuple[int, int, str, str, str, str]], str, str]
+_WALKS: dict[tuple[int, int | None, int, int, int, int | None, int | None], tuple[Policy, _Walk]] = {}
 
 
-def _cached_walk(index: IndexFacts, policy: Policy, start: int, lag: int, interval: int,
-                 delay: int) -> tuple[Sequence[tuple[int, int, str, str, str, str]], str, str]:
+def _cached_walk(index: IndexFacts, policy: Policy, start: int, lag: int, interval: int, delay: int) -> _Walk:
     """``_walk``, remembered per policy and index-relative timing when no cron condition makes absolute time matter.
 
     Daily indices attached at creation all walk the same runs, so a forecast of many is one walk."""
@@ -182,7 +182,7 @@ def _first_transition(
 def _first_run_true(
     transition: Transition, run: int, index: IndexFacts, attached: int, interval: int,
     delay: int, start_delay: int,
-) -> int | None | str:
+) -> int | str | None:
     """First run >= ``run`` at which the transition's condition holds; None = never; str = cannot tell."""
     condition = transition.condition
     if condition is None:
