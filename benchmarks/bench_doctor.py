@@ -61,7 +61,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             t_checks = min(t_checks, _cpu(lambda: run_checks(replace(inputs))))
             t_pipeline = min(t_pipeline, _cpu(lambda: run_config([path], CONFIG)))
             t_doctor = min(t_doctor, _cpu(lambda: run_checks(read_inputs(config=CONFIG, logs=[path], policy=POLICY))))
-    rate = lambda seconds: lines / seconds  # noqa: E731
+    rate = lambda seconds: lines / seconds
     return [
         {"benchmark": "doctor checks vs one concat grouping of the same lines", "efklab": round(rate(t_checks)),
          "baseline": round(rate(t_group)), "unit": "lines/s", "ratio": round(t_group / t_checks, 3), "target": 0.1, "lines": lines},

@@ -22,12 +22,12 @@ import boto3
 from efklab.adapters.localnode import lifecycle as node
 from efklab.adapters.opensearch import connection_from_env, delete_indices, make_client
 from efklab.cloudwatch.capture import PayloadAssembler, PayloadHeader, capture_pages
+from efklab.cloudwatch.payloads import decode_payload, payload_json
 from efklab.deploy.config import load_config
 from efklab.deploy.handler import process_event
 from efklab.deploy.transport import make_post
-from efklab.cloudwatch.payloads import decode_payload, payload_json
-from efklab.testing import DEFAULT_TIMESTAMP, lambda_event, make_event, make_payload
 from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload
+from efklab.testing import DEFAULT_TIMESTAMP, lambda_event, make_event, make_payload
 
 EVENTS_PER_PAYLOAD = 500
 
