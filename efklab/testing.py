@@ -93,7 +93,8 @@ def make_control_payload(timestamp: int = DEFAULT_TIMESTAMP) -> dict[str, Any]:
         "logGroup": "",
         "logStream": "",
         "subscriptionFilters": [],
-        "logEvents": [{"id": "", "timestamp": timestamp, "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda function."}],
+        "logEvents": [{"id": "", "timestamp": timestamp,
+                       "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda function."}],
     }
 
 

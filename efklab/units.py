@@ -1,6 +1,7 @@
-"""Times and sizes as users and OpenSearch write them: ``TimeValue``, ``ByteSizeValue`` (parsed exactly), instants, ages.
+"""Times and sizes as users and OpenSearch write them.
 
-Parsers raise ``ValueError`` with OpenSearch's reason; callers wrap it with a location.
+``TimeValue`` and ``ByteSizeValue`` (parsed exactly), instants and ages.  Parsers raise
+``ValueError`` with OpenSearch's reason; callers wrap it with a location.
 """
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-_TIME_UNITS_MS = (("nanos", 1e-6), ("micros", 1e-3), ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000))
+_TIME_UNITS_MS = (("nanos", 1e-6), ("micros", 1e-3), ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000),
+                  ("d", 86_400_000))
 _BYTE_UNITS = (("kb", 1 << 10), ("k", 1 << 10), ("mb", 1 << 20), ("m", 1 << 20), ("gb", 1 << 30), ("g", 1 << 30),
                ("tb", 1 << 40), ("t", 1 << 40), ("pb", 1 << 50), ("p", 1 << 50), ("b", 1))
 DAY_MS = 86_400_000
@@ -114,7 +116,8 @@ def parse_time(text: str, *, now_ms: int | None = None) -> int:
     except ValueError:
         ages = ", 'now' or an age such as 15m, 2h, 3d" if now_ms is not None else ""
         raise ValueError(
-            f"cannot read the time {text!r}: use ISO 8601 such as 2021-06-30T04:48:37Z, epoch seconds or milliseconds{ages}"
+            f"cannot read the time {text!r}: use ISO 8601 such as 2021-06-30T04:48:37Z, epoch seconds or "
+            f"milliseconds{ages}"
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

@@ -14,11 +14,14 @@ from typing import Any
 _COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "error": "#9a6700"}
 
 _STYLE = """
-body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem auto;max-width:72rem;color:#1f2328;padding:0 1rem}
+body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2rem auto;max-width:72rem;\
+color:#1f2328;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem} .meta{color:#59636e;margin-top:0}
 .badge{display:inline-block;padding:.15rem .6rem;border-radius:1rem;color:#fff;font-weight:600;font-size:.9rem}
-table{border-collapse:collapse;width:100%;margin:1rem 0} th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d1d9e0;vertical-align:top}
-th{background:#f6f8fa} code{font-size:.85rem} .figures{font-family:ui-monospace,monospace;font-size:.8rem;color:#59636e;white-space:pre-wrap}
+table{border-collapse:collapse;width:100%;margin:1rem 0} \
+th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d1d9e0;vertical-align:top}
+th{background:#f6f8fa} code{font-size:.85rem} \
+.figures{font-family:ui-monospace,monospace;font-size:.8rem;color:#59636e;white-space:pre-wrap}
 """
 
 
@@ -33,11 +36,13 @@ def render_index(summary: Mapping[str, Any], *, now: dt.datetime) -> str:
     params = summary.get("parameters") or {}
     params_text = ", ".join(f"{k} = {v!r}" for k, v in params.items()) or "defaults"
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>efklab report {html.escape(now.date().isoformat())}: {verdict}</title>
+<html lang="en"><head><meta charset="utf-8">\
+<title>efklab report {html.escape(now.date().isoformat())}: {verdict}</title>
 <style>{_STYLE}</style></head>
 <body>
 <h1>efklab report {_badge(verdict)}</h1>
-<p class="meta">Run {html.escape(now.isoformat(timespec="seconds"))} with efklab {html.escape(str(summary.get("efklab_version", "")))};
+<p class="meta">Run {html.escape(now.isoformat(timespec="seconds"))} \
+with efklab {html.escape(str(summary.get("efklab_version", "")))};
 parameters: {html.escape(params_text)}.
 {counts["pass"]} passed, {counts["fail"]} failed, {counts["error"]} errors.</p>
 <h2>Notebooks</h2>

@@ -87,7 +87,8 @@ def inspect_parameters(path: Path) -> dict[str, ParameterSpec]:
     except (OSError, ValueError, nbformat.ValidationError) as exc:
         raise ReportError(f"cannot read the notebook: {exc}", source=str(path)) from exc
     return {
-        name: ParameterSpec(name=name, type=str(p["inferred_type_name"]), default=str(p["default"]), help=str(p["help"]))
+        name: ParameterSpec(name=name, type=str(p["inferred_type_name"]), default=str(p["default"]),
+                            help=str(p["help"]))
         for name, p in found.items()
     }
 

@@ -36,7 +36,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "AWS secret access key",
         re.compile(rf"(?i)(?:aws[_-]?)?secret[_-]?(?:access[_-]?)?key{_Q}\s*[:=]\s*{_Q}(?-i:[A-Za-z0-9/+]{{40}})(?![A-Za-z0-9/+])"),
     ),
-    ("AWS session token", re.compile(rf"(?i)(?:x-amz-security-token|aws_session_token){_Q}\s*[:=]\s*{_Q}[A-Za-z0-9/+=]{{40,}}")),
+    (
+        "AWS session token",
+        re.compile(rf"(?i)(?:x-amz-security-token|aws_session_token){_Q}\s*[:=]\s*{_Q}[A-Za-z0-9/+=]{{40,}}"),
+    ),
     (
         "Authorization header",
         re.compile(

@@ -9,7 +9,8 @@ from efklab.opensearch.bulk import ReplaySummary
 
 def replay_table(summary: ReplaySummary) -> pd.DataFrame:
     """A replay summary as a table: one row per index (indexed, failed) and a total row."""
-    rows = [{"index": name, "indexed": tally.indexed, "failed": tally.failed} for name, tally in sorted(summary.per_index.items())]
+    rows = [{"index": name, "indexed": tally.indexed, "failed": tally.failed}
+            for name, tally in sorted(summary.per_index.items())]
     rows.append({"index": "total", "indexed": summary.indexed, "failed": summary.failed})
     return pd.DataFrame(rows).set_index("index")
 
