@@ -58,7 +58,7 @@ def compare_with_seed(payloads: list[dict[str, Any]], oracle: NodeOracle) -> Out
                 requests.append({"op": "handler", "event": to_lambda_event(single)})
                 plans.append((n, "throws", reject))
     answers = oracle.batch(requests)
-    for (n, kind, detail), answer in zip(plans, answers):
+    for (n, kind, detail), answer in zip(plans, answers, strict=True):
         body, rejects = results[n]
         if kind == "filtered":
             expected = answer.get("body") or ""

@@ -143,13 +143,13 @@ class Corpus:
         return {
             "log": self.text() + "\n",
             "stream": rng.choice(["stdout", "stderr"]),
-            "docker": {"container_id": "%064x" % rng.getrandbits(256)},
+            "docker": {"container_id": f"{rng.getrandbits(256):064x}"},
             "kubernetes": {
                 "container_name": ctr,
                 "namespace_name": ns,
                 "pod_name": f"{ctr}-{rng.getrandbits(24):06x}",
                 "container_image": f"registry/{ctr}:1.{rng.randint(0, 9)}",
-                "pod_id": "%08x-%04x" % (rng.getrandbits(32), rng.getrandbits(16)),
+                "pod_id": f"{rng.getrandbits(32):08x}-{rng.getrandbits(16):04x}",
                 "host": f"ip-10-0-{rng.randint(0, 255)}-{rng.randint(0, 255)}.ec2.internal",
                 "labels": {"app": ctr, "pod-template-hash": f"{rng.getrandbits(32):x}"},
             },
@@ -168,7 +168,7 @@ class Corpus:
         if kind == 0:
             return rng.choice(FLOATS)
         if kind == 1:
-            return rng.choice(BIG_INTS + [0, 1, -1, 42, 2**31])
+            return rng.choice([*BIG_INTS, 0, 1, -1, 42, 2**31])
         if kind == 2:
             return rng.choice([True, False, None])
         if kind in (3, 4, 5, 6):

@@ -7,7 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.js.compat import format_number, is_numeric, iso_timestamp, parse_json, stringify, time_clip, to_number, utc_date
+from efklab.js.compat import (
+    format_number,
+    is_numeric,
+    iso_timestamp,
+    parse_json,
+    stringify,
+    time_clip,
+    to_number,
+    utc_date,
+)
 from tests.differential.oracle import NodeOracle
 
 pytestmark = pytest.mark.differential

@@ -49,7 +49,7 @@ def run_ruby(pairs: list[tuple[str, list[str]]]) -> list[dict[str, Any]]:
     return json.loads(proc.stdout)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def compiled(value: str) -> RubyRegexp | str:
     """Our compiled regexp for a config value, or the reason we refuse it."""
     try:
@@ -87,7 +87,7 @@ def compare(pairs: list[tuple[str, list[str]]]) -> list[str]:
     """Mismatches between Ruby and us, as readable lines (empty when identical)."""
     ruby = run_ruby(pairs)
     problems = []
-    for (value, texts), theirs in zip(pairs, ruby):
+    for (value, texts), theirs in zip(pairs, ruby, strict=True):
         ours = run_ours(value, texts)
         if "error" in theirs:
             if ours.get("error") != theirs["error"]:
@@ -97,7 +97,7 @@ def compare(pairs: list[tuple[str, list[str]]]) -> list[str]:
             if not ours["error"].startswith("cannot translate"):
                 problems.append(f"{value!r}: ruby accepts it, we raise {ours['error']!r}")
             continue
-        for text, r, o in zip(texts, theirs["ok"], ours["ok"]):
+        for text, r, o in zip(texts, theirs["ok"], ours["ok"], strict=True):
             if r != o:
                 problems.append(f"{value!r} on {text!r}: ruby {r}, ours {o}")
     return problems
@@ -125,7 +125,7 @@ def test_untranslatable_patterns_are_valid_ruby_and_named() -> None:
     """What we refuse to translate is valid Ruby, and the error names the construct."""
     cases = load_cases()
     ruby = run_ruby([(v, ["x"]) for v in cases["untranslatable"]])
-    for value, theirs in zip(cases["untranslatable"], ruby):
+    for value, theirs in zip(cases["untranslatable"], ruby, strict=True):
         assert "ok" in theirs, value
         ours = run_ours(value, ["x"])
         assert ours.get("error", "").startswith("cannot translate"), (value, ours)
@@ -166,7 +166,8 @@ def test_characters_assigned_after_unicode_13_classify_as_in_ruby() -> None:
     assert compare([("/\\p{Alpha}/", ["\U00018d80"])]) == []
 
 
-_SOURCE = st.lists(st.sampled_from(list("ab()[]{}*+?|^$.\\-:,<>=!#'&dswhpPkgxuc0123456789 \n") + [
+_SOURCE = st.lists(st.sampled_from([
+    *"ab()[]{}*+?|^$.\\-:,<>=!#'&dswhpPkgxuc0123456789 \n",
     "(?:", "(?<n>", "\\k<n>", "[[:alpha:]]", "(?m)", "{2,3}", "\\p{L}", "(?=", "(?<=", "(?!", "\\A", "\\z", "\\Z"]),
     min_size=1, max_size=10).map("".join)
 _PROBES = ["", "a", "ab", "aab\n", "b\na", "12", "a-b", "(x)", "[y]", "{2}", "é", "A B", "\n", "x:y", "kn"]
@@ -183,7 +184,7 @@ def run_ruby_sources(sources: list[str]) -> list[dict[str, Any]]:
 def test_random_sources_are_accepted_refused_and_matched_as_ruby_does(sources: list[str]) -> None:
     """Random regexp soup: valid for Ruby => same matches (or an explicit refusal); invalid => refused."""
     problems = []
-    for source, theirs in zip(sources, run_ruby_sources(sources)):
+    for source, theirs in zip(sources, run_ruby_sources(sources), strict=True):
         ours = run_ours("/" + source + "/", _PROBES)
         if "error" in theirs and "error" not in ours:
             problems.append(f"{source!r}: ruby refuses it ({theirs['error']}), we accept it")

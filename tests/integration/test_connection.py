@@ -23,7 +23,7 @@ def recording_server() -> Iterator[tuple[str, list[dict[str, str]]]]:
     seen: list[dict[str, str]] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             seen.append(dict(self.headers))
             body = json.dumps({"version": {"number": "2.19.4", "distribution": "opensearch"}}).encode()
             self.send_response(200)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -17,14 +17,14 @@ import pytest
 from botocore.credentials import Credentials
 from moto import mock_aws
 
-from efklab.deploy import handler as lambda_handler
 from efklab.adapters import aws
 from efklab.adapters.opensearch import count_per_index, delete_indices, iter_hits
-from efklab.opensearch.bulk import RequestFailure
-from efklab.errors import RemoteError
+from efklab.deploy import handler as lambda_handler
 from efklab.deploy.config import HandlerConfig, load_config
 from efklab.deploy.handler import DeliveryFailed, process_event
 from efklab.deploy.transport import make_post
+from efklab.errors import RemoteError
+from efklab.opensearch.bulk import RequestFailure
 from efklab.testing import lambda_event, make_control_payload, make_payload
 from tests.integration.recording_proxy import RecordingProxy
 
@@ -94,7 +94,7 @@ def test_event_in_documents_in_the_index_signed_with_sigv4(function_env: None, i
     assert sent.header("Authorization").startswith(
         f"AWS4-HMAC-SHA256 Credential={KEY}/{date[:8]}/eu-west-1/es/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature="
     )
-    at = datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    at = datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     again = dict(aws.sign_request("POST", f"{proxy.url}{BULK_PATH}", headers=[("Content-Type", sent.header("Content-Type") or "")],
                                   body=sent.body, credentials=Credentials(KEY, SECRET, TOKEN), region="eu-west-1", service="es", now=at))
     assert sent.header("Authorization") == again["Authorization"]  # the signature covers exactly the bytes the node got
@@ -109,7 +109,8 @@ def test_a_mapping_conflict_is_dead_lettered_once_and_not_retried(function_env: 
         boto3.client("s3").create_bucket(Bucket="efklab-dlq", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         with RecordingProxy(opensearch_url) as proxy:
             config = _config(proxy.url, EFKLAB_SIGNING="none", EFKLAB_DEAD_LETTER_URL="s3://efklab-dlq/lambda/")
-            letters = lambda records: aws.write_dead_letters(boto3.Session(), "s3://efklab-dlq/lambda/", records, name="2024/05/06/req-c")  # noqa: E731
+            letters = lambda records: aws.write_dead_letters(boto3.Session(), "s3://efklab-dlq/lambda/", records,
+                                                             name="2024/05/06/req-c")
             summary = process_event(_event("conflict", messages), config=config, post=make_post(config, boto3.Session),
                                     sleep=lambda s: None, dead_letters=letters, request_id="req-c")
         body = boto3.client("s3").get_object(Bucket="efklab-dlq", Key="lambda/2024/05/06/req-c.jsonl")["Body"].read()

@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,5 @@ def test_the_zipped_handler_indexes_a_sample_event_under_plain_python(lambda_zip
 
 
 def _day(payload: dict[str, Any]) -> str:
-    from datetime import datetime, timezone
-
     stamp = payload["logEvents"][0]["timestamp"] / 1000
-    return datetime.fromtimestamp(stamp, tz=timezone.utc).strftime("%Y.%m.%d")
+    return datetime.fromtimestamp(stamp, tz=UTC).strftime("%Y.%m.%d")

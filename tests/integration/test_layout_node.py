@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import uuid
-from dataclasses import replace
 import sys
+import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +14,14 @@ import pytest
 
 from efklab.adapters.ism import read_index_facts
 from efklab.adapters.opensearch import BulkSettings, cat_indices, install_index_template, refresh, stream_bulk
-from efklab.lambda_.indextemplate import MAPPED_FIELDS, index_pattern, replay_template
-from efklab.opensearch.indexnames import compile_index_strategy
-from efklab.retention.schedule import JobSettings, forecast_index
-from efklab.retention.attachment import attach_policy
-from efklab.lambda_.layout import diff_layout, expect_layout, parse_cat_indices
 from efklab.cloudwatch.payloads import decode_payload
-from efklab.retention.policy import load_policy
+from efklab.lambda_.indextemplate import MAPPED_FIELDS, index_pattern, replay_template
+from efklab.lambda_.layout import diff_layout, expect_layout, parse_cat_indices
 from efklab.lambda_.transform import TransformOptions, transform_payload
+from efklab.opensearch.indexnames import compile_index_strategy
+from efklab.retention.attachment import attach_policy
+from efklab.retention.policy import load_policy
+from efklab.retention.schedule import JobSettings, forecast_index
 from efklab.units import DAY_MS, parse_time
 from tests.conftest import ROOT
 

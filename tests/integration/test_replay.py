@@ -215,7 +215,7 @@ def test_unreachable_url_is_one_line_exit_2(tmp_path: Path, capsys: pytest.Captu
 class _Refusing(http.server.BaseHTTPRequestHandler):
     """Answers every request as a secured cluster does to bad credentials."""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:  # http.server's naming
         body = b"Unauthorized"
         self.send_response(401)
         self.send_header("WWW-Authenticate", 'Basic realm="OpenSearch Security"')
@@ -250,7 +250,7 @@ def self_signed(folder: Path) -> Path:
     """A throwaway self-signed certificate for 127.0.0.1."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "efklab test")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=1))

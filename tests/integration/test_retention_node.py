@@ -18,12 +18,12 @@ from typing import Any, TypeVar
 
 import pytest
 
-from efklab.adapters.localnode import lifecycle as node
 from efklab.adapters.ism import IsmApi, read_index_facts
-from efklab.retention.explain import read_explain
-from efklab.retention.schedule import JobSettings, forecast_index
+from efklab.adapters.localnode import lifecycle as node
 from efklab.retention.attachment import attach_policy
+from efklab.retention.explain import read_explain
 from efklab.retention.policy import parse_policy
+from efklab.retention.schedule import JobSettings, forecast_index
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration

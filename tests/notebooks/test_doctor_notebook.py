@@ -11,7 +11,7 @@ from efklab.reports.runner import default_notebook_dir, run_report
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
 
-NOW = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 NOTEBOOK = default_notebook_dir() / "00-doctor.ipynb"
 
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from efklab.jobs.samples import sample_logs
 from efklab.adapters.opensearch import cat_indices, delete_indices
+from efklab.jobs.samples import sample_logs
 from efklab.reports.runner import default_notebook_dir, run_report
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.integration, pytest.mark.slow]
 
-NOW = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 PREFIX = "efklab-test-nb"
 SMALL: dict[str, dict[str, Any]] = {
     "01-replay": {"prefix": f"{PREFIX}-replay"},

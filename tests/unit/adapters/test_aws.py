@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ def test_fixed_time_signs_exactly_as_botocore_sigv4auth_at_that_time() -> None:
     url = "https://search-demo.eu-west-1.es.amazonaws.com/_bulk?refresh=wait_for"
     request = botocore.awsrequest.AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
     botocore.auth.SigV4Auth(creds, "es", "eu-west-1").add_auth(request)
-    at = datetime.strptime(request.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    at = datetime.strptime(request.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
 
     ours = dict(sign_request("POST", url, headers={"Content-Type": "application/json"}, body=body,
                              credentials=creds, region="eu-west-1", service="es", now=at))

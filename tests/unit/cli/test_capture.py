@@ -7,7 +7,7 @@ import json
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from tests.differential.oracle import NodeOracle, extract_seed_lambda, find_node
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's account
 SECRET = "efklab-test-secret-key-never-printed"
-START = datetime(2024, 5, 6, 10, 0, tzinfo=timezone.utc)
+START = datetime(2024, 5, 6, 10, 0, tzinfo=UTC)
 GROUP = "/aws/containerinsights/demo/application/shop/api"
 OTHER_GROUP = "/aws/containerinsights/demo/application/shop/web"
 
@@ -207,7 +207,7 @@ def test_replaying_captured_payloads_gives_the_seed_lambdas_documents(account: A
     finally:
         oracle.close()
     assert all(a["ok"] for a in answers), answers
-    seed_body = {_key(p): a["body"] for p, a in zip(truth, answers)}
+    seed_body = {_key(p): a["body"] for p, a in zip(truth, answers, strict=True)}
     expected = "".join(seed_body[_key(p)] for p in captured)
 
     ours = "".join(render_bulk(transform_payload(decode_payload(p), TransformOptions(mode="seed"))[0]) for p in captured)
@@ -399,7 +399,7 @@ def test_no_region_is_a_usage_error(aws_env: None, monkeypatch: pytest.MonkeyPat
 
 def test_credentials_never_reach_output_files_or_terminal(account: Account, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The secret key is in none of the files written nor in anything printed."""
-    rc, out = _capture(tmp_path, "--log-group", GROUP, "--json")
+    rc, _ = _capture(tmp_path, "--log-group", GROUP, "--json")
     printed = capsys.readouterr()
     assert rc == 0
     for path in tmp_path.iterdir():

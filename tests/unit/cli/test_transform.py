@@ -13,8 +13,8 @@ import pytest
 
 from efklab.cli import main
 from efklab.cloudwatch.payloads import decode_payload, to_lambda_event
-from efklab.testing import make_control_payload, make_event, make_payload
 from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload
+from efklab.testing import make_control_payload, make_event, make_payload
 
 GOOD = make_payload([{"log": "hello\n", "stream": "stdout"}, "plain text", 'x {"n":1.5}'])
 SHORT_GROUP = make_payload(["x"], log_group="/aws/lambda/echo")

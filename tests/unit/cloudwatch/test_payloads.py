@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from efklab.adapters.payloadfiles import iter_payload_records
+from efklab.cloudwatch.payloads import LogEvent, Payload, decode_payload, encode_payload, to_lambda_event
 from efklab.errors import InputError, PayloadError
 from efklab.model import Reject
-from efklab.cloudwatch.payloads import LogEvent, Payload, decode_payload, encode_payload, to_lambda_event
-from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.testing import make_control_payload, make_event, make_payload
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from efklab.errors import UsageError
 from efklab.deploy.build import build_zip, find_handler_modules
+from efklab.errors import UsageError
 
 
 def _tree(root: Path, files: dict[str, str]) -> Path:

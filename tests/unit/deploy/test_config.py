@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from efklab.errors import ConfigError
 from efklab.deploy.config import load_config
+from efklab.errors import ConfigError
 
 ENDPOINT = "https://search-logs-abc123.ap-northeast-2.es.amazonaws.com"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from efklab.doctor.registry import CHECKS
 from efklab.doctor.findings import worst
+from efklab.doctor.registry import CHECKS
 from tests.unit.doctor.doctorcase import load_doctor_cases, run_doctor_case
 
 CASE_DIR = Path(__file__).parent / "cases"

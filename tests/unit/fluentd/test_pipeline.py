@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.fluentd.tail.containerlogs import fluentd_tag
 from efklab.errors import ConfigError
 from efklab.fluentd.config.find import load_config, parse_config_text
 from efklab.fluentd.filters import add_kubernetes_metadata, build_record_transformer, make_pod_facts, transform_record
 from efklab.fluentd.pipeline import PipelineOptions, SourceRecord, run_pipeline
 from efklab.fluentd.routing import matches_pattern, plan_routes
+from efklab.fluentd.tail.containerlogs import fluentd_tag
 from tests.conftest import ROOT
 
 SEED_CONFIG = ROOT / "data" / "samples" / "fluentd.yaml"

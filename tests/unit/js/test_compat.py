@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -159,7 +159,7 @@ def test_iso_timestamps(ms: int, iso: str) -> None:
 @given(st.integers(min_value=-62_135_596_800_000, max_value=253_402_300_799_999))
 def test_dates_agree_with_python_datetime_where_it_reaches(ms: int) -> None:
     """For years 1..9999 the civil calendar matches datetime's."""
-    moment = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=ms)
+    moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
     expected = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
     assert iso_timestamp(ms) == expected
     assert utc_date(ms) == (moment.year, moment.month, moment.day)

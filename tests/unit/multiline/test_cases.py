@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from efklab.multiline.cases import format_failures, load_cases, parse_cases, run_cases
 from efklab.errors import InputError
+from efklab.multiline.cases import format_failures, load_cases, parse_cases, run_cases
 
 GOOD = """
 defaults:

@@ -1,7 +1,6 @@
 """Notebook 00-doctor: parameters named as efklab doctor's options (build.py --check covers its cells)."""
 from __future__ import annotations
 
-
 import papermill
 
 from efklab.cli import build_parser

@@ -1,6 +1,8 @@
 """Bulk batches: chunked by count and bytes, rendered once, answered per batch; accounting equals per-item accounting."""
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -9,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.opensearch.batches import BatchAnswer, answer_batch, batch_actions, render_body
-from efklab.opensearch.bulk import ReplaySummary, RequestFailure, RetryPolicy, fold_results, fold_tallies, item_result
 from efklab.errors import RemoteError
-from efklab.model import ItemResult, Reject
 from efklab.lambda_.replay import replay_records
 from efklab.lambda_.transform import BulkAction, TransformOptions, render_bulk
+from efklab.model import ItemResult, Reject
+from efklab.opensearch.batches import BatchAnswer, answer_batch, batch_actions, render_body
+from efklab.opensearch.bulk import ReplaySummary, RequestFailure, RetryPolicy, fold_results, fold_tallies, item_result
 from tests.unit.lambda_.test_replay import MemoryLetters, node_send, records
 
 POLICY = RetryPolicy(max_retries=2, initial_backoff=0.5, max_backoff=1.0)
@@ -61,7 +63,7 @@ def test_batches_keep_order_and_limits(texts: list[str], count: int, limit: int)
     actions = [action(n, t) for n, t in enumerate(texts)]
     batches = list(batch_actions(actions, max_count=count, max_bytes=limit))
     assert [a for b in batches for a in b.actions] == actions
-    for batch, following in zip(batches, batches[1:] + [None]):
+    for batch, following in itertools.pairwise([*batches, None]):
         assert batch.body == render_bulk(batch.actions).encode()
         assert len(batch.actions) <= count
         assert len(batch.body) <= limit or len(batch.actions) == 1
@@ -133,7 +135,7 @@ def test_results_per_item_match_the_node_answer() -> None:
                        **({"error": answer.failures[n]["error"]} if s == 400 else {})}}
             for n, (s, r) in enumerate([(201, "created"), (200, "updated"), (400, None)])]
     expected = [item_result(200 <= i["index"]["status"] < 300, i, source=a.source, position=a.position)
-                for a, i in zip(actions, full)]
+                for a, i in zip(actions, full, strict=True)]
     assert [r for _a, r in answer.results()] == expected
 
 
@@ -192,11 +194,9 @@ def test_batch_answers_account_like_item_answers(size: int, cut: int, read_ahead
     assert letters.records == whole_letters.records
     saved: list[Any] = []
     first = MemoryLetters()
-    try:
+    with contextlib.suppress(RemoteError):
         replay_records(records(), batch_send(size, fail_after=cut), options=TransformOptions(), letters=first,
                        on_checkpoint=saved.append, read_ahead=read_ahead)
-    except RemoteError:
-        pass
     resumed_letters = first.truncated(saved[-1].letters_offset)
     resumed = replay_records(records(), batch_send(size), options=TransformOptions(), letters=resumed_letters,
                              start=saved[-1])

@@ -135,7 +135,7 @@ def test_dates_follow_the_time_zone() -> None:
 def test_years_beyond_datetime_use_the_seeds_formatting() -> None:
     """UTC default dates print any year as the seed does; other formats report the limit."""
     assert compile_index_strategy("cwl").for_stream("g", "s").name(8_640_000_000_000_000)[0] == "cwl-275760.09.13"
-    name, problem = compile_index_strategy("cwl-{date:%Y}").for_stream("g", "s").name(8_640_000_000_000_000)
+    _, problem = compile_index_strategy("cwl-{date:%Y}").for_stream("g", "s").name(8_640_000_000_000_000)
     assert problem is not None and "outside the years 1-9999" in problem
 
 

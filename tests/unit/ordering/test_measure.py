@@ -114,11 +114,11 @@ def test_inversions_match_the_definition(values: list[int]) -> None:
 def test_heaviest_increasing_subsequence_is_increasing_and_heaviest(values: list[int], weights: list[int]) -> None:
     """The kept positions are in order and no in-order subsequence weighs more (checked exhaustively)."""
     kept = heaviest_increasing(values, weights)
-    assert all(values[a] < values[b] for a, b in zip(kept, kept[1:])) and kept == sorted(kept)
+    assert all(values[a] < values[b] for a, b in itertools.pairwise(kept)) and kept == sorted(kept)
     best = 0
     for mask in range(1 << len(values)):
         chosen = [i for i in range(len(values)) if mask >> i & 1]
-        if all(values[a] < values[b] for a, b in zip(chosen, chosen[1:])):
+        if all(values[a] < values[b] for a, b in itertools.pairwise(chosen)):
             best = max(best, sum(weights[i] for i in chosen))
     assert sum(weights[i] for i in kept) == best
 

@@ -6,11 +6,11 @@ import io
 import pandas as pd
 from matplotlib.figure import Figure
 
-from efklab.retention.schedule import JobSettings
-from efklab.reports.plots import plot_doc_heatmap, plot_retention_timeline, plot_shards_over_time
-from efklab.retention.policy import load_policy
-from efklab.retention.forecast import plan_generations
 from efklab.opensearch.shards import count_shards_over_time
+from efklab.reports.plots import plot_doc_heatmap, plot_retention_timeline, plot_shards_over_time
+from efklab.retention.forecast import plan_generations
+from efklab.retention.policy import load_policy
+from efklab.retention.schedule import JobSettings
 from efklab.units import DAY_MS, parse_time
 from tests.conftest import ROOT
 

@@ -15,7 +15,7 @@ from efklab.cli import main
 from efklab.errors import ReportError
 from efklab.reports.runner import run_report
 
-NOW = dt.datetime(2024, 5, 1, 6, 30, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2024, 5, 1, 6, 30, tzinfo=dt.UTC)
 FAKE_KEY_ID = "AKIAEFKLABTESTKEY123"  # shaped like an AWS access key id, not a real one
 FAKE_TOKEN = "efklab-planted-token-7f3c9a"
 

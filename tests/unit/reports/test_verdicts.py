@@ -11,7 +11,7 @@ from efklab.errors import ReportError
 from efklab.reports.params import ParameterSpec, bind_parameters, coerce_value, expand_out_template, select_notebooks
 from efklab.reports.verdicts import CHECK_MIME, check_bundle, collect_checks, exit_code, summarize_checks
 
-NOW = dt.datetime(2024, 5, 1, 6, 30, 5, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2024, 5, 1, 6, 30, 5, tzinfo=dt.UTC)
 
 
 def notebook_with_outputs(*bundles: dict) -> dict:

@@ -1,10 +1,11 @@
 """The sample generator (efklab.samples.generate): deterministic, realistic container log files with their truth."""
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -81,7 +82,7 @@ def test_truth_partitions_every_file(logs) -> None:  # type: ignore[no-untyped-d
 def test_docker_lines_are_json_file_records(logs) -> None:  # type: ignore[no-untyped-def]
     """log/stream/time in Docker's order; log ends with a newline unless a 16 KiB piece; time is RFC3339Nano UTC."""
     for log in logs:
-        for raw, line in zip(render_log(log).splitlines(), log.lines):
+        for raw, line in zip(render_log(log).splitlines(), log.lines, strict=True):
             record = json.loads(raw)
             assert list(record) == ["log", "stream", "time"]
             assert record["stream"] in ("stdout", "stderr")
@@ -122,7 +123,7 @@ def test_trace_lines_are_written_microseconds_apart(logs) -> None:  # type: igno
             if statement.kind != "stacktrace" or statement.interleaved:
                 continue
             times = [log.lines[n - 1].time_ns for n in statement.lines]
-            assert all(0 < b - a <= 40_000 for a, b in zip(times, times[1:]))
+            assert all(0 < b - a <= 40_000 for a, b in itertools.pairwise(times))
             same_ms += sum(t // 10**6 == times[0] // 10**6 for t in times[1:])
             total += len(times) - 1
     assert same_ms / total > 0.5
@@ -161,7 +162,7 @@ def test_app_clock_is_kst_and_not_after_the_runtime_stamp(logs) -> None:  # type
 def test_set_outlives_a_30_day_retention_with_the_bulk_recent(logs) -> None:  # type: ignore[no-untyped-def]
     """40 days: a handful of statements on every old day, the bulk in the last three days."""
     per_day = Counter(
-        datetime.fromtimestamp(log.lines[s.lines[0] - 1].time_ns // 10**9, tz=timezone.utc).date()
+        datetime.fromtimestamp(log.lines[s.lines[0] - 1].time_ns // 10**9, tz=UTC).date()
         for log in logs for s in log.statements
     )
     assert len(per_day) == 40 and (max(per_day) - min(per_day)).days == 39
@@ -175,7 +176,7 @@ def test_cri_lines_carry_the_same_content_without_json() -> None:
     """CRI: '<time> <stream> <P|F> <content>', content exactly the app's text, no trailing newline inside."""
     logs = generate_containers(SampleSpec(seed=3, events=300, days=2, recent_days=2, format="cri"))
     for log in logs:
-        for raw, line in zip(render_log(log, "cri").splitlines(), log.lines):
+        for raw, line in zip(render_log(log, "cri").splitlines(), log.lines, strict=True):
             time_text, stream, tag, content = raw.split(" ", 3)
             assert (stream, tag, content) == (line.stream, "F" if line.final else "P", line.text)
             assert DOCKER_TIME.match(time_text)

@@ -42,7 +42,7 @@ def files(draw: st.DrawFn) -> list[list[list[tuple[str, int, dict[str, Any]]]]]:
                 record = {"other": "no key"}
             records.append((draw(tags), t, record))
         cuts = sorted(draw(st.lists(st.integers(0, len(records)), max_size=3)))
-        out.append([records[a:b] for a, b in zip([0, *cuts], [*cuts, len(records)])])
+        out.append([records[a:b] for a, b in zip([0, *cuts], [*cuts, len(records)], strict=True)])
     return out
 
 

@@ -53,7 +53,7 @@ def test_filter_included_from_inside_a_label_gets_that_label() -> None:
     """05: the filter in output.filter.conf is @included from <label @CONCAT> of output.conf."""
     entry = next(e for e in FILES if e["file"].startswith("05-"))
     found = find_concat_filters(load_config(FLUENTD_CORPUS / entry["file"]))
-    for want, got in zip(entry["concat_filters"], found):
+    for want, got in zip(entry["concat_filters"], found, strict=True):
         origin = want.get("included_from")
         if origin is None:
             continue

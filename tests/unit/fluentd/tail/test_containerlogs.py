@@ -8,6 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from efklab.errors import ConfigError, InputError
+from efklab.fluentd.config.find import ParseSpec
 from efklab.fluentd.tail.containerlogs import (
     CRI_PARSE,
     SEED_PARSE,
@@ -23,8 +25,6 @@ from efklab.fluentd.tail.containerlogs import (
     read_records,
     ruby_inspect,
 )
-from efklab.errors import ConfigError, InputError
-from efklab.fluentd.config.find import ParseSpec
 from efklab.fluentd.tail.survey import survey_log
 from efklab.model import Reject
 
