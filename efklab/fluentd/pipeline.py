@@ -16,16 +16,32 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from efklab.cloudwatch.delivery import Delivery, Emitted, OutputSettings, PutBatch, Subscription, deliver_payloads, put_batches
+from efklab.cloudwatch.delivery import (
+    Delivery,
+    Emitted,
+    OutputSettings,
+    PutBatch,
+    Subscription,
+    deliver_payloads,
+    put_batches,
+)
 from efklab.fluentd.concat.engine import ROUTE_DROPPED, ROUTE_ERROR, ROUTE_MAIN, ROUTE_TIMEOUT, Concatenator
 from efklab.fluentd.concat.engine import Emitted as ConcatEmitted
-from efklab.fluentd.tail.containerlogs import fluentd_tag
-from efklab.fluentd.filters import FilterError, PodFacts, add_kubernetes_metadata, make_pod_facts, pod_of_tag, transform_record
-from efklab.model import Reject
+from efklab.fluentd.filters import (
+    FilterError,
+    PodFacts,
+    add_kubernetes_metadata,
+    make_pod_facts,
+    pod_of_tag,
+    transform_record,
+)
 from efklab.fluentd.routing import CONTAINER_DIR, Chain, Route, Stage, route_for
+from efklab.fluentd.tail.containerlogs import fluentd_tag
+from efklab.model import Reject
 
 MASTER_URL = "https://10.100.0.1:443/api"  # what kubernetes_metadata reports in-cluster on EKS
 _END = 1 << 126
+_SUBSCRIPTION = Subscription()  # the default of every PipelineOptions (frozen, so one instance serves all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +60,7 @@ class PipelineOptions:
 
     cluster: str = "MyClusterName"
     read_delay_ns: int = 0  # in_tail reads a line this long after the runtime wrote it
-    subscription: Subscription = Subscription()
+    subscription: Subscription = _SUBSCRIPTION
     seed: int = 1
     facts: Callable[[str, str, str], PodFacts | None] | None = None  # (pod, namespace, container) -> known facts
 
@@ -62,7 +78,8 @@ class PipelineResult:
         """One row per delivered event (id -> source lines) and per reject (reason -> source lines)."""
         for delivery in self.deliveries:
             payload = delivery.payload
-            for event, sources in zip(payload["logEvents"], delivery.sources):
+            # a control message's one event has no sources
+            for event, sources in zip(payload["logEvents"], delivery.sources, strict=False):
                 if sources:
                     yield {"id": event["id"], "logGroup": payload["logGroup"], "logStream": payload["logStream"], "sources": list(sources)}
         for reject in self.rejects:

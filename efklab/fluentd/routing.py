@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from efklab.cloudwatch.delivery import OutputSettings
-from efklab.fluentd.concat.rule import ConcatRule, build_rule, convert_size, convert_time
 from efklab.errors import ConfigError
+from efklab.fluentd.concat.rule import ConcatRule, build_rule, convert_size, convert_time
 from efklab.fluentd.config.find import Config, Directive, ParseSpec, SourceSpec, find_sources
 from efklab.fluentd.filters import RecordTransformer, build_record_transformer
 

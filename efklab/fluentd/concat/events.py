@@ -16,11 +16,19 @@ Flushed = tuple[int, dict[str, Any], tuple[int, ...]]  # (time_ns, record, lines
 
 
 class Fed(Protocol):
-    """What the engine reads from an input record (``containerlogs.FluentRecord`` fits)."""
+    """What the engine reads from an input record (``containerlogs.FluentRecord`` fits).
 
-    tag: str
-    time_ns: int
-    record: dict[str, Any]
+    Read-only members, so that a NamedTuple such as ``FluentRecord`` fits as well as a dataclass.
+    """
+
+    @property
+    def tag(self) -> str: ...
+
+    @property
+    def time_ns(self) -> int: ...
+
+    @property
+    def record(self) -> dict[str, Any]: ...
 
 
 class Emitted(NamedTuple):

@@ -178,8 +178,8 @@ def _scan_double_quoted(sc: Scanner) -> tuple[str, tuple[str, ...]]:
             embedded.append(code)
             out.append("#{" + code + "}")
             sc.pos = code_end + 1
-        elif (char := sc.check(_RE_ANY)) is not None:
-            out.append(char)
+        elif (other := sc.check(_RE_ANY)) is not None:
+            out.append(other)
             sc.pos += 1
         else:
             raise sc.error("unexpected end of file in a double quoted string")

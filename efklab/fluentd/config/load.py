@@ -15,9 +15,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from efklab.errors import ConfigError, InputError
+from efklab.fluentd.config.literal import make_line_map
 from efklab.fluentd.config.model import Config, Directive, Include
 from efklab.fluentd.config.parser import as_filter_body, parse_unit
-from efklab.fluentd.config.literal import make_line_map
 from efklab.fluentd.config.yamlscalar import configmap_units, helm_units
 
 _MANIFEST_HINT = re.compile(r"^(?:apiVersion|kind|data)\s*:", re.M)

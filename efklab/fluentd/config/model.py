@@ -80,4 +80,4 @@ class Config:
 def _walk(d: Directive, ancestors: tuple[Directive, ...]) -> Iterator[tuple[Directive, tuple[Directive, ...]]]:
     for child in d.children:
         yield child, ancestors
-        yield from _walk(child, ancestors + (child,))
+        yield from _walk(child, (*ancestors, child))

@@ -92,7 +92,7 @@ def _parse_element(sc: Scanner, name: str | None, body: _Body, notes: list[str],
             if sc.line_end() is None:
                 raise sc.error("expected end of line after tag")
             inner = _Body()
-            inner_labels = labels + (arg,) if elem == "label" else labels
+            inner_labels = (*labels, arg) if elem == "label" else labels
             _parse_element(sc, elem, inner, notes, inner_labels)
             body.includes.extend(inner.includes)  # the unit's ROOT lists every include in it
             body.children.append(Directive(elem, arg, tuple(inner.params), tuple(inner.children),

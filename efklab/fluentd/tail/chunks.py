@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 import orjson
 
 from efklab.fluentd.config.find import ParseSpec
-from efklab.fluentd.tail.timeformat import FRACTION_SCALE, SeedClock, TimeFormatError
 from efklab.fluentd.tail.parsers import (
     LineParser,
     chomp,
@@ -27,6 +26,7 @@ from efklab.fluentd.tail.parsers import (
     time_reader_of,
     time_warning,
 )
+from efklab.fluentd.tail.timeformat import FRACTION_SCALE, SeedClock, TimeFormatError
 from efklab.model import Reject
 
 
@@ -55,7 +55,7 @@ class LogChunk(NamedTuple):
         tag, source, lineno = self.tag, self.source, self.first_lineno
         new = tuple.__new__
         out: list[FluentRecord | Reject] = []
-        pairs = zip(self.times, self.records)
+        pairs = zip(self.times, self.records, strict=True)
         for reject in self.rejects:
             while lineno < reject.position:  # type: ignore[operator]
                 t, record = next(pairs)
@@ -153,7 +153,8 @@ def _json_line(line: str, lineno: int, chunk: LogChunk, *, parse: ParseSpec, to_
     chunk.records.append(record)
 
 
-_SCAN = json.JSONDecoder().scan_once
+# JSONDecoder.__init__ sets scan_once (the C scanner); the stubs do not declare it
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _BLANK = re.compile(r"[ \t\n\r]*").match
 
 
@@ -175,11 +176,11 @@ def _parsed_chunks(chunks: Iterable[list[str]], parse_line: LineParser, source: 
         for line in lines:
             text = chomp(line)
             result = parse_line(text)
-            if type(result) is str:
-                _add_unmatched(chunk, result, text, lineno, unmatched_ns)
-            else:
-                when, record = result  # type: ignore[misc]
+            if isinstance(result, tuple):  # (time_ns, record); a str is the warning for a dropped line
+                when, record = result
                 chunk.times.append(when)
                 chunk.records.append(record)
+            else:
+                _add_unmatched(chunk, result, text, lineno, unmatched_ns)
             lineno += 1
         yield chunk

@@ -23,9 +23,9 @@ from typing import Any
 
 from efklab.errors import InputError
 from efklab.fluentd.config.find import ParseSpec
-from efklab.fluentd.tail.timeformat import SEED_TIME_FORMAT
-from efklab.fluentd.tail.parsers import chomp, make_line_parser, ruby_inspect
 from efklab.fluentd.tail.chunks import FluentRecord, LogChunk, parse_line_chunks
+from efklab.fluentd.tail.parsers import chomp, make_line_parser, ruby_inspect
+from efklab.fluentd.tail.timeformat import SEED_TIME_FORMAT
 from efklab.model import Reject
 
 __all__ = ["AWS_CRI_EXPRESSION", "CRI_PARSE", "FORMATS", "SEED_PARSE", "TEXT_PARSE", "FluentRecord", "K8sFile", "LogChunk",
@@ -164,7 +164,8 @@ def read_chunks(path: str, *, fmt: str = "auto", parse: ParseSpec | None = None,
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} (want {', '.join(FORMATS)})", source=path)
     try:
-        handle = open(path, encoding="utf-8", errors="surrogateescape", newline="\n")
+        # opened here, not in _read, so that a missing file is reported at the call
+        handle = open(path, encoding="utf-8", errors="surrogateescape", newline="\n")  # noqa: SIM115 - _read closes it
     except OSError as exc:
         raise InputError(f"cannot read log file: {exc.strerror or exc}", source=path) from exc
     return _read(handle, path, fmt, parse, tag, now_ns)

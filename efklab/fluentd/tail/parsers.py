@@ -54,7 +54,8 @@ _INSPECT_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\f": "\\f", "\v": "\
                     "\x1b": "\\e"}
 
 
-LineParser = Callable[[str], "tuple[int | None, dict[str, Any]] | str"]
+ParsedLine = tuple[int, dict[str, Any]] | str  # (time_ns, record), or the warning for a dropped line
+LineParser = Callable[[str], ParsedLine]
 
 
 def make_line_parser(parse: ParseSpec, *, now_ns: int = 0) -> LineParser:
@@ -64,7 +65,7 @@ def make_line_parser(parse: ParseSpec, *, now_ns: int = 0) -> LineParser:
         decode = json.JSONDecoder().decode
         to_time = time_reader_of(parse)
 
-        def parse_json(text: str) -> tuple[int | None, dict[str, Any]] | str:
+        def parse_json(text: str) -> ParsedLine:
             try:
                 record = decode(text)
             except ValueError:
@@ -81,7 +82,7 @@ def make_line_parser(parse: ParseSpec, *, now_ns: int = 0) -> LineParser:
             raise ConfigError(f"<parse> expression: {exc.reason}", position=parse.line or None) from exc
         to_time = time_reader_of(parse)
 
-        def parse_regexp(text: str) -> tuple[int | None, dict[str, Any]] | str:
+        def parse_regexp(text: str) -> ParsedLine:
             m = rx.search(text)
             if m is None:
                 return f"pattern not matched: {ruby_inspect(text)}"
@@ -97,7 +98,7 @@ def make_line_parser(parse: ParseSpec, *, now_ns: int = 0) -> LineParser:
     if kind == "multi_format":  # fluent-plugin-multi-format-parser: the first <pattern> that parses wins
         subs = [make_line_parser(p, now_ns=now_ns) for p in parse.patterns]
 
-        def parse_multi(text: str) -> tuple[int | None, dict[str, Any]] | str:
+        def parse_multi(text: str) -> ParsedLine:
             for sub in subs:
                 result = sub(text)
                 if type(result) is not str:
@@ -109,7 +110,7 @@ def make_line_parser(parse: ParseSpec, *, now_ns: int = 0) -> LineParser:
                       position=parse.line or None)
 
 
-def _parse_cri(text: str) -> tuple[int | None, dict[str, Any]] | str:
+def _parse_cri(text: str) -> ParsedLine:
     """fluent-plugin-parser-cri: ``{"stream", "logtag", "message"}`` and the line's time."""
     parts = text.split(" ", 3)
     if len(parts) < 3 or parts[1] not in ("stdout", "stderr"):
@@ -129,7 +130,7 @@ def time_reader_of(parse: ParseSpec) -> Callable[[Any], int]:
 
 
 def _take_time(record: dict[str, Any], parse: ParseSpec, to_time: Callable[[Any], int],
-               now_ns: int) -> tuple[int | None, dict[str, Any]] | str:
+               now_ns: int) -> ParsedLine:
     key = parse.time_key
     if key not in record:
         return now_ns, record  # fluentd stamps the current time (estimate_current_event)

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 
-from efklab.fluentd.tail.containerlogs import FluentRecord, default_parse, detect_format, read_records
 from efklab.errors import InputError
 from efklab.fluentd.config.find import ParseSpec
+from efklab.fluentd.tail.containerlogs import FluentRecord, default_parse, detect_format, read_records
 from efklab.model import Reject
 
 _EXAMPLES = 5

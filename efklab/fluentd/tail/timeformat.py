@@ -169,5 +169,5 @@ def fraction_ns(digits: str) -> int:
     return int(digits) * FRACTION_SCALE[n] if n <= 9 else int(digits[:9])
 
 
-FRACTION_SCALE = (0,) + tuple(10 ** (9 - n) for n in range(1, 10))  # ns per unit of an n-digit fraction
+FRACTION_SCALE = (0, *(10 ** (9 - n) for n in range(1, 10)))  # ns per unit of an n-digit fraction
 _SECONDS = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})T(\d{1,2}):(\d{1,2}):(\d{1,2})\Z", re.ASCII)
