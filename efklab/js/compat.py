@@ -5,7 +5,16 @@ function was checked against node 20 and the differential tests keep checking it
 """
 from __future__ import annotations
 
-from efklab.js.dates import MAX_TIME_MS, MS_PER_DAY, civil_from_days, iso_timestamp, iso_year, time_clip, two_digits, utc_date
+from efklab.js.dates import (
+    MAX_TIME_MS,
+    MS_PER_DAY,
+    civil_from_days,
+    iso_timestamp,
+    iso_year,
+    time_clip,
+    two_digits,
+    utc_date,
+)
 from efklab.js.jsontext import (
     MAX_ARRAY_INDEX,
     JsonScanner,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring as _quote  # the C implementation when available
 from typing import Any
 
@@ -40,12 +40,19 @@ def _lenient_int(text: str) -> int | float:
         return float(text)
 
 
+_c_encoder: Callable[[Any, int], Iterable[str]]  # (value, indent level 0) -> the JSON text in pieces
 try:  # the C encoder json.dumps uses, without its per-call setup
     from _json import make_encoder as _make_encoder
 
-    _c_encoder = _make_encoder(None, None, _quote, None, ":", ",", False, False, True)
+    # ``default`` is never called: plain values hold only JSON types
+    _c_encoder = _make_encoder(None, json.JSONEncoder().default, _quote, None, ":", ",", False, False, True)
 except ImportError:  # pragma: no cover - CPython always has _json
-    _c_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).iterencode
+    _iterencode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).iterencode
+
+    def _py_encoder(value: Any, _indent_level: int) -> Iterable[str]:
+        return _iterencode(value)
+
+    _c_encoder = _py_encoder
 
 _STRICT = json.JSONDecoder(parse_constant=_reject_constant)
 _STRICT_LONG = json.JSONDecoder(parse_constant=_reject_constant, parse_int=_lenient_int)
@@ -81,7 +88,8 @@ class JsonScanner:
         self._decoder = json.JSONDecoder(
             parse_float=self._on_float, parse_int=self._on_int, parse_constant=_reject_constant
         )
-        self._scan_once = self._decoder.scan_once
+        # JSONDecoder.__init__ sets scan_once (the C scanner); the stubs do not declare it
+        self._scan_once: Callable[[str, int], tuple[Any, int]] = self._decoder.scan_once  # type: ignore[attr-defined]
 
     def _on_float(self, text: str) -> float:
         self.exotic = True
