@@ -292,7 +292,7 @@ def deliver_payloads(batches: Iterable[PutBatch], rng: random.Random, subscripti
             "logGroup": batch.log_group,
             "logStream": batch.log_stream,
             "subscriptionFilters": [subscription.filter_name],
-            "logEvents": [{"id": i, "timestamp": e.timestamp, "message": e.message} for i, e in zip(ids, accepted)],
+            "logEvents": [{"id": i, "timestamp": e.timestamp, "message": e.message} for i, e in zip(ids, accepted, strict=True)],
         }
         deliver_ns = (ingest_ms + rng.randint(*subscription.delay_ms)) * 10**6
         if subscription.in_order_per_stream:

@@ -5,7 +5,7 @@ schema becomes a Reject naming ``logEvents[i].field`` while the other events are
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +108,14 @@ def payload_from_json(obj: Mapping[str, Any], *, source: str | None = None, posi
     )
 
 
+# the fields every log event needs: (name, what it must be, its test)
+_EVENT_FIELDS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
+    ("id", "a string", lambda v: isinstance(v, str)),
+    ("timestamp", "a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
+    ("message", "a string", lambda v: isinstance(v, str)),
+)
+
+
 def _event_problem(event: Any, i: int) -> str | None:
     if type(event) is dict:  # the common shape, checked without a loop
         ts = event.get("timestamp")
@@ -121,11 +129,7 @@ def _event_problem(event: Any, i: int) -> str | None:
             return None
     if not isinstance(event, dict):
         return f"logEvents[{i}] must be an object, got {js_type(event)}"
-    for name, kind, ok in (
-        ("id", "a string", lambda v: isinstance(v, str)),
-        ("timestamp", "a number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
-        ("message", "a string", lambda v: isinstance(v, str)),
-    ):
+    for name, kind, ok in _EVENT_FIELDS:
         if name not in event:
             return f"logEvents[{i}].{name} is missing"
         if not ok(event[name]):
