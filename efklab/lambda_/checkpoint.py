@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from efklab.opensearch.bulk import ReplaySummary
 from efklab.errors import UsageError
+from efklab.opensearch.bulk import ReplaySummary
 
 FORMAT = "efklab-replay-checkpoint/1"
 DEFAULT_DEAD_LETTERS = "replay-dead-letters.jsonl"  # where a replay keeps what it could not index, unless told

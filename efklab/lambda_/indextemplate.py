@@ -9,8 +9,8 @@ import hashlib
 import re
 from typing import Any
 
-from efklab.opensearch.indexnames import IndexStrategy, compile_index_strategy
 from efklab.lambda_.transform import SEED, TransformOptions
+from efklab.opensearch.indexnames import IndexStrategy, compile_index_strategy
 
 TEMPLATE_PRIORITY = 50  # above OpenSearch's defaults, below anything a user sets deliberately
 

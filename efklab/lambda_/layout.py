@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from efklab.cloudwatch.schema import Payload
+from efklab.js.dates import time_clip
 from efklab.lambda_.transform import TransformOptions, transform_payload
 from efklab.model import Reject
 from efklab.opensearch.indexnames import index_name_problem, log_group_segment
@@ -173,6 +174,12 @@ def _day(ms: int) -> str:
     return format_time(ms)[:10]
 
 
+def _arrival_ms(payload: Payload) -> int:
+    """When the payload's documents arrive: its newest event time, in the integer ms the documents
+    carry (``new Date`` truncates a float timestamp; an invalid one makes no document)."""
+    return max((ms for e in payload.log_events if (ms := time_clip(e.timestamp)) is not None), default=0)
+
+
 def expect_layout(records: Iterable[Payload | Reject], options: TransformOptions, *,
                   explicit_mappings: Mapping[str, str] | None = None, field_limit: int = 1000) -> ExpectedLayout:
     """Transform payloads (``Payload | Reject`` in input order) and fold the actions into a layout.
@@ -184,7 +191,7 @@ def expect_layout(records: Iterable[Payload | Reject], options: TransformOptions
         if isinstance(record, Reject):
             builder.add_reject(record)
             continue
-        arrival = max((e.timestamp for e in record.log_events), default=0)
+        arrival = _arrival_ms(record)
         actions, rejects = transform_payload(record, options)
         for reject in rejects:
             builder.add_reject(reject)
