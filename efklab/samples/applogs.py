@@ -13,7 +13,7 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from efklab.samples.vocab import (
     ACCESS_PATHS,
@@ -42,12 +42,12 @@ AppWriter = Callable[[random.Random, int, int], Statement]
 
 def format_app_clock(at_ns: int, offset_s: int) -> str:
     """``HH:MM:SS[mmm]`` in the app's local time (the seed's apps print KST, UTC+9)."""
-    local = datetime.fromtimestamp(at_ns // 10**9 + offset_s, tz=timezone.utc)
+    local = datetime.fromtimestamp(at_ns // 10**9 + offset_s, tz=UTC)
     return f"{local:%H:%M:%S}[{(at_ns // 10**6) % 1000:03d}]"
 
 
 def _iso_ms(at_ns: int) -> str:
-    moment = datetime.fromtimestamp(at_ns // 10**9, tz=timezone.utc)
+    moment = datetime.fromtimestamp(at_ns // 10**9, tz=UTC)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{(at_ns // 10**6) % 1000:03d}Z"
 
 
@@ -213,7 +213,7 @@ def write_go_worker(rng: random.Random, at_ns: int, offset_s: int) -> Statement:
 
 def write_nginx(rng: random.Random, at_ns: int, offset_s: int) -> Statement:
     """nginx: combined access log on stdout, error log (``2021/04/28 02:09:04 [error]``) on stderr."""
-    moment = datetime.fromtimestamp(at_ns // 10**9, tz=timezone.utc)
+    moment = datetime.fromtimestamp(at_ns // 10**9, tz=UTC)
     path = _fill(rng, rng.choice(ACCESS_PATHS))
     if rng.random() < 0.04:
         return Statement(

@@ -15,15 +15,15 @@ import random
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from efklab.samples.applogs import APP_WRITERS, AppWriter, Statement
 from efklab.errors import UsageError
 from efklab.fluentd.filters import PodFacts
+from efklab.samples.applogs import APP_WRITERS, AppWriter, Statement
 
 RUNTIME_SPLIT_BYTES = 16384  # Docker and containerd split longer lines into partial records
 FORMATS = ("docker", "cri")
-DEFAULT_START = datetime(2021, 3, 22, tzinfo=timezone.utc)  # 40 days ending 2021-04-30, the seed's week
+DEFAULT_START = datetime(2021, 3, 22, tzinfo=UTC)  # 40 days ending 2021-04-30, the seed's week
 _NS_PER_DAY = 86400 * 10**9
 _POD_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what Kubernetes uses for generated name suffixes
 _HOURLY_WEIGHT_UTC = (9, 10, 10, 9, 9, 8, 8, 9, 10, 8, 6, 5, 4, 3, 2, 2, 1, 1, 1, 2, 3, 5, 7, 8)  # KST business day peaks
@@ -77,7 +77,7 @@ class SampleSpec:
             raise UsageError(f"--events must be at least 1, not {self.events}")
         if self.days < 1 or self.recent_days < 1:
             raise UsageError("--days and --recent-days must be at least 1")
-        if self.start.tzinfo is None or self.start.utcoffset() != timezone.utc.utcoffset(None):
+        if self.start.tzinfo is None or self.start.utcoffset() != UTC.utcoffset(None):
             raise UsageError("--start must be a UTC date or time")
         old = max(0, self.days - self.recent_days) * self.old_day_events
         if old >= self.events:
@@ -135,7 +135,7 @@ def generate_containers(spec: SampleSpec) -> list[ContainerLog]:
     pods = [(w, _pod_name(rng, w), rng.choice(nodes)) for w in spec.workloads for _ in range(w.replicas)]
     counts = _split_counts(spec, [w.weight / w.replicas for w, _, _ in pods])
     logs = []
-    for (workload, pod, node), per_day in zip(pods, counts):
+    for (workload, pod, node), per_day in zip(pods, counts, strict=True):
         crng = random.Random(f"efklab-samples:{spec.seed}:{pod}")
         container_id = f"{crng.getrandbits(256):064x}"
         lines, truth = _write_container(crng, spec, workload.app, per_day)
@@ -160,7 +160,7 @@ def _split_counts(spec: SampleSpec, weights: Sequence[float]) -> list[list[int]]
     recent = range(old_days, spec.days)
     day_weights = [1.0 + 0.5 * i for i in range(len(recent))]  # traffic grows towards the last day
     for pod, share in enumerate(_apportion(recent_total, weights)):
-        for day, n in zip(recent, _apportion(share, day_weights)):
+        for day, n in zip(recent, _apportion(share, day_weights), strict=True):
             per_pod[pod][day] += n
     return per_pod
 
@@ -268,13 +268,13 @@ def _locate(order: Sequence[tuple[int, Line]], statements: Sequence[Statement]) 
         numbers[owner].append(number)
     return tuple(
         StatementTruth(tuple(found), st.kind, st.stream, st.level, found[-1] - found[0] + 1 != len(found))
-        for found, st in zip(numbers, statements)
+        for found, st in zip(numbers, statements, strict=True)
     )
 
 
 def format_rfc3339nano(time_ns: int) -> str:
     """Go's ``time.RFC3339Nano`` in UTC, as Docker and containerd write it: trailing zeros trimmed."""
-    moment = datetime.fromtimestamp(time_ns // 10**9, tz=timezone.utc)
+    moment = datetime.fromtimestamp(time_ns // 10**9, tz=UTC)
     fraction = f"{time_ns % 10**9:09d}".rstrip("0")
     return f"{moment:%Y-%m-%dT%H:%M:%S}{'.' + fraction if fraction else ''}Z"
 
