@@ -108,7 +108,8 @@ def _utf8_size(message: str) -> int:
 def _check_event(event: Mapping[str, Any], position: str) -> str | None:
     """Why an event cannot go into a payload, or None."""
     get = event.get
-    if type(get("logStreamName")) is str and type(get("eventId")) is str and type(get("message")) is str and type(get("timestamp")) is int:
+    if (type(get("logStreamName")) is str and type(get("eventId")) is str and type(get("message")) is str
+            and type(get("timestamp")) is int):
         return None  # the shape the API always returns
     for name, kind in (("logStreamName", str), ("eventId", str), ("message", str), ("timestamp", int)):
         value = event.get(name)
@@ -132,7 +133,8 @@ class PayloadAssembler:
         self._cursor: int | None = None
         self._oldest: int | None = None  # lowest ingestion time among open batches (may be stale low)
 
-    def feed(self, events: Iterable[Mapping[str, Any]], *, source: str = "", page: int = 0) -> tuple[list[dict[str, Any]], list[Reject]]:
+    def feed(self, events: Iterable[Mapping[str, Any]], *, source: str = "",
+             page: int = 0) -> tuple[list[dict[str, Any]], list[Reject]]:
         """Add one page of events; return the payloads it closed and the events it rejected."""
         closed: list[dict[str, Any]] = []
         rejects: list[Reject] = []
@@ -155,7 +157,8 @@ class PayloadAssembler:
         """The open batches and the cursor, JSON-ready."""
         return {
             "cursor": self._cursor,
-            "batches": [{"stream": b.stream, "ingestion": b.ingestion, "events": list(b.events)} for b in self._open.values()],
+            "batches": [{"stream": b.stream, "ingestion": b.ingestion, "events": list(b.events)}
+                        for b in self._open.values()],
         }
 
     def restore(self, pending: Mapping[str, Any]) -> None:
@@ -203,7 +206,8 @@ class PayloadAssembler:
         if self._oldest is None or self._oldest >= horizon:
             return []  # the common case: nothing is old enough, no scan
         done = {k for k, b in self._open.items() if b.ingestion is not None and b.ingestion < horizon}
-        self._oldest = min((b.ingestion for k, b in self._open.items() if b.ingestion is not None and k not in done), default=None)
+        self._oldest = min((b.ingestion for k, b in self._open.items() if b.ingestion is not None and k not in done),
+                           default=None)
         batches = sorted((self._open.pop(k) for k in done), key=_ingestion_order)
         return [self._payload(b) for b in batches]
 
@@ -348,7 +352,8 @@ def new_checkpoint(query: CaptureQuery, groups: Sequence[str]) -> dict[str, Any]
         "format": CHECKPOINT_FORMAT,
         "query": query.to_json(),
         "out_bytes": 0,
-        "groups": {g: {"done": False, "next_token": None, "page": 0, "pending": {}, "payloads": 0, "events": 0} for g in groups},
+        "groups": {g: {"done": False, "next_token": None, "page": 0, "pending": {}, "payloads": 0, "events": 0}
+                   for g in groups},
     }
 
 

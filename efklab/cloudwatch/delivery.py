@@ -165,11 +165,13 @@ def timestamp_ms(time_ns: int) -> int:
     return math.floor(to_f * 1000)
 
 
-def put_batches(emitted: Iterable[Emitted], settings: OutputSettings = OutputSettings()) -> tuple[list[PutBatch], list[Reject]]:
+def put_batches(emitted: Iterable[Emitted],
+                settings: OutputSettings = OutputSettings()) -> tuple[list[PutBatch], list[Reject]]:
     """PutLogEvents requests, in the order the plugin sends them, and the events it cannot send."""
     batches: list[PutBatch] = []
     rejects: list[Reject] = []
-    prepared = [p for p in (_prepare(e, settings, rejects) for e in sorted(emitted, key=lambda e: e.emitted_ns)) if p is not None]
+    prepared = [p for p in (_prepare(e, settings, rejects) for e in sorted(emitted, key=lambda e: e.emitted_ns))
+                if p is not None]
     for flush_ns, chunk in _buffer_chunks(prepared, settings):
         streams: dict[tuple[str, str], list[PutEvent]] = {}  # group_by [group, stream], first-seen order
         for _, key, event, _ in chunk:
@@ -186,14 +188,18 @@ _Prepared = tuple[int, tuple[str, str], PutEvent, int]  # (emitted_ns, (group, s
 def _prepare(event: Emitted, settings: OutputSettings, rejects: list[Reject]) -> _Prepared | None:
     """Group, stream and message of one record as ``write`` computes them; None (and a reject) if unsendable."""
     record = dict(event.record)
-    group = record.pop(settings.log_group_name_key, None) if settings.remove_log_group_name_key else record.get(settings.log_group_name_key)
-    stream = record.pop(settings.log_stream_name_key, None) if settings.remove_log_stream_name_key else record.get(settings.log_stream_name_key)
+    group = (record.pop(settings.log_group_name_key, None) if settings.remove_log_group_name_key
+             else record.get(settings.log_group_name_key))
+    stream = (record.pop(settings.log_stream_name_key, None) if settings.remove_log_stream_name_key
+              else record.get(settings.log_stream_name_key))
     where = event.sources[0] if event.sources else None
     if not isinstance(group, str) or not isinstance(stream, str) or not group or not stream:
-        rejects.append(_reject(f"record has no usable {settings.log_group_name_key!r}/{settings.log_stream_name_key!r}", event, where))
+        rejects.append(_reject(f"record has no usable {settings.log_group_name_key!r}/{settings.log_stream_name_key!r}",
+                               event, where))
         return None
     try:
-        message = " ".join(str(record.get(k, "")) for k in settings.message_keys) if settings.message_keys else dump_record(record)
+        message = (" ".join(str(record.get(k, "")) for k in settings.message_keys) if settings.message_keys
+                   else dump_record(record))
     except ValueError as exc:
         rejects.append(_reject(str(exc), event, where))
         return None
@@ -220,7 +226,8 @@ def _buffer_chunks(prepared: Sequence[_Prepared], settings: OutputSettings) -> I
         yield opened + interval_ns, chunk
 
 
-def _split_requests(events: Sequence[PutEvent], settings: OutputSettings, group: str, rejects: list[Reject]) -> Iterator[list[PutEvent]]:
+def _split_requests(events: Sequence[PutEvent], settings: OutputSettings, group: str,
+                    rejects: list[Reject]) -> Iterator[list[PutEvent]]:
     """``put_events_by_chunk``: close a request before it passes 1 MiB, 10,000 events or a 24 h span."""
     chunk: list[PutEvent] = []
     total = 0
@@ -259,7 +266,8 @@ def _split_source(where: str | None) -> tuple[str | None, str | None]:
     return (source, line) if sep and line.isdigit() else (where, None)
 
 
-def deliver_payloads(batches: Iterable[PutBatch], rng: random.Random, subscription: Subscription = Subscription()) -> tuple[list[Delivery], list[Reject]]:
+def deliver_payloads(batches: Iterable[PutBatch], rng: random.Random,
+                     subscription: Subscription = Subscription()) -> tuple[list[Delivery], list[Reject]]:
     """Subscription payloads in delivery order, ids increasing per stream, and the events CloudWatch refuses."""
     deliveries: list[Delivery] = []
     rejects: list[Reject] = []
@@ -292,7 +300,8 @@ def deliver_payloads(batches: Iterable[PutBatch], rng: random.Random, subscripti
             "logGroup": batch.log_group,
             "logStream": batch.log_stream,
             "subscriptionFilters": [subscription.filter_name],
-            "logEvents": [{"id": i, "timestamp": e.timestamp, "message": e.message} for i, e in zip(ids, accepted, strict=True)],
+            "logEvents": [{"id": i, "timestamp": e.timestamp, "message": e.message}
+                          for i, e in zip(ids, accepted, strict=True)],
         }
         deliver_ns = (ingest_ms + rng.randint(*subscription.delay_ms)) * 10**6
         if subscription.in_order_per_stream:
@@ -322,7 +331,8 @@ def control_payload(timestamp: int) -> dict[str, Any]:
         "logGroup": "",
         "logStream": "",
         "subscriptionFilters": [],
-        "logEvents": [{"id": "", "timestamp": timestamp, "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda function."}],
+        "logEvents": [{"id": "", "timestamp": timestamp,
+                       "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda function."}],
     }
 
 

@@ -31,14 +31,16 @@ _BASE64_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 # --------------------------------------------------------------------------- decoding
 
 
-def decode_payload(raw: bytes | str | Mapping[str, Any], *, source: str | None = None, position: int | None = None) -> Payload:
+def decode_payload(raw: bytes | str | Mapping[str, Any], *, source: str | None = None,
+                   position: int | None = None) -> Payload:
     """Any single form of a payload -> Payload; PayloadError (with source/position) if unusable."""
     if isinstance(raw, Mapping):
         return _from_record(raw, source, position)
     if isinstance(raw, (bytes, bytearray, memoryview)):
         data = bytes(raw)
         if data[:2] == GZIP_MAGIC:
-            return _from_record(_parse_payload_text(_gunzip(data, "input", source, position), source, position), source, position)
+            return _from_record(_parse_payload_text(_gunzip(data, "input", source, position), source, position),
+                                source, position)
         text = data.decode("utf-8", "replace")
     elif isinstance(raw, str):
         text = raw
@@ -49,7 +51,8 @@ def decode_payload(raw: bytes | str | Mapping[str, Any], *, source: str | None =
         return _from_record(_parse_json(text, "record", source, position), source, position)
     if body.startswith("H4sI"):  # base64 of the gzip magic: a bare awslogs.data value
         data = _base64(body, "input", source, position)
-        return _from_record(_parse_payload_text(_gunzip(data, "input", source, position), source, position), source, position)
+        return _from_record(_parse_payload_text(_gunzip(data, "input", source, position), source, position),
+                            source, position)
     raise PayloadError(_not_json(body), source=source, position=position)
 
 
@@ -102,7 +105,8 @@ def _gunzip(data: bytes, what: str, source: str | None, position: int | None) ->
     try:
         return gzip.decompress(data)
     except EOFError as exc:
-        raise PayloadError(f"{what} is truncated gzip data (unexpected end of file)", source=source, position=position) from exc
+        raise PayloadError(f"{what} is truncated gzip data (unexpected end of file)", source=source,
+                           position=position) from exc
     except (gzip.BadGzipFile, zlib.error, OSError) as exc:
         raise PayloadError(f"{what} is corrupt gzip data ({exc})", source=source, position=position) from exc
 
@@ -166,7 +170,8 @@ def _record(line: bytes, path: str, lineno: int) -> Payload | Reject:
         return Reject("payload", exc.reason, path, lineno)
 
 
-def _iter_documents(path: str, first: int, line: bytes, rest: Iterator[tuple[int, bytes]]) -> Iterator[Payload | Reject]:
+def _iter_documents(path: str, first: int, line: bytes,
+                    rest: Iterator[tuple[int, bytes]]) -> Iterator[Payload | Reject]:
     """Pretty-printed JSON: documents one after another, or one array of them."""
     text = b"\n".join([line, *(more for _, more in rest)]).decode("utf-8", "replace")
     decoder = json.JSONDecoder()

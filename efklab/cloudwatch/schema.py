@@ -55,7 +55,8 @@ _set_id, _set_ts, _set_msg, _set_fields, _set_ordinal = (
 )
 
 
-def _log_event(event_id: str, timestamp: int | float, message: str, fields: dict[str, Any] | None, ordinal: int) -> LogEvent:
+def _log_event(event_id: str, timestamp: int | float, message: str, fields: dict[str, Any] | None,
+               ordinal: int) -> LogEvent:
     """``LogEvent(...)`` for already validated values, without the frozen __init__'s per-field checks (2x faster)."""
     event = _new(LogEvent)
     _set_id(event, event_id)
