@@ -13,13 +13,25 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 
-IMPORTS = "%matplotlib inline\nimport pandas as pd\n\nfrom efklab.jobs.connect import connect\nfrom efklab.jobs.defaults import SEED_CONFIG, config_path\nfrom efklab.jobs.pipeline import run_config\nfrom efklab.jobs.replay import release, replay_fresh\nfrom efklab.jobs.samples import container_logs\nfrom efklab.reports.verdicts import record_check\n\npd.set_option(\"display.max_colwidth\", 160)"
+IMPORTS = ("%matplotlib inline\nimport pandas as pd\n\n"
+           "from efklab.jobs.connect import connect\n"
+           "from efklab.jobs.defaults import SEED_CONFIG, config_path\n"
+           "from efklab.jobs.pipeline import run_config\n"
+           "from efklab.jobs.replay import release, replay_fresh\n"
+           "from efklab.jobs.samples import container_logs\n"
+           "from efklab.reports.verdicts import record_check\n\n"
+           "pd.set_option(\"display.max_colwidth\", 160)")
 
-CONNECTION = '''opensearch_url: str = ""  # OpenSearch URL; empty: the local node (started when needed). Basic auth only from the environment
-aws_region: str = ""  # sign requests with SigV4 for Amazon OpenSearch Service (boto3 credential chain); empty: no signing
+# A parameter's comment is its help text (papermill reads it from that line), so it stays on one line of the
+# cell: a long one is continued here with a backslash at the end of the line, which the string leaves out.
+CONNECTION = '''opensearch_url: str = ""  # OpenSearch URL; empty: the local node (started when needed). \
+Basic auth only from the environment
+aws_region: str = ""  # sign requests with SigV4 for Amazon OpenSearch Service (boto3 credential chain); \
+empty: no signing
 ca_certs: str = ""  # CA bundle to verify the endpoint's TLS certificate; empty: the system's
 no_verify_tls: bool = False  # do not verify TLS certificates'''
-SAMPLES = '''logs: str = ""  # container logs: a folder (*.log or containers/*.log) or one file; empty: data/samples, the committed sample set'''
+SAMPLES = '''logs: str = ""  # container logs: a folder (*.log or containers/*.log) or one file; \
+empty: data/samples, the committed sample set'''
 
 NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
     "00-doctor": [
@@ -30,14 +42,18 @@ One look at the fluentd config, the ISM policy, a sample of container logs and o
 your samples, why it matters in production and the fix.  The same checks as `efklab doctor`; by default the
 committed sample set (the seed's corrected setup).  Set `config` to `data/samples/fluentd-aws-sample.yaml`
 to see the seed's setup before its fix."""),
-        ("parameters", '''config: str = ""  # fluentd config (file or FILE@GITREV); empty: data/samples/fluentd.yaml; none: leave it out
+        ("parameters", '''config: str = ""  # fluentd config (file or FILE@GITREV); empty: data/samples/fluentd.yaml; \
+none: leave it out
 policy: str = ""  # ISM policy JSON; empty: data/samples/ism-policy.json; none: leave it out
-logs: str = ""  # container logs: a folder (*.log or containers/*.log) or one file; empty: data/samples; none: leave them out
-payloads: str = ""  # payloads: a file, a folder or a glob; empty: data/samples/payloads; none: emulate them from config + logs
+logs: str = ""  # container logs: a folder (*.log or containers/*.log) or one file; empty: data/samples; \
+none: leave them out
+payloads: str = ""  # payloads: a file, a folder or a glob; empty: data/samples/payloads; \
+none: emulate them from config + logs
 mode: str = "opensearch"  # transform mode: opensearch, or seed (the seed Lambda's bulk actions, with _type)
 index_strategy: str = "seed"  # index naming: seed, cwl, cwl-group or a template such as {prefix}-{date:%Y.%m.%d}
 opensearch_url: str = ""  # read node facts (version, shard limit, ISM, existing indices) from this URL; empty: no node
-aws_region: str = ""  # sign requests with SigV4 for Amazon OpenSearch Service (boto3 credential chain); empty: no signing
+aws_region: str = ""  # sign requests with SigV4 for Amazon OpenSearch Service (boto3 credential chain); \
+empty: no signing
 ca_certs: str = ""  # CA bundle to verify the endpoint's TLS certificate; empty: the system's
 no_verify_tls: bool = False  # do not verify TLS certificates
 only: str = ""  # run only these checks: comma-separated ids or prefixes (e.g. concat-,ordering-); empty: all
@@ -46,13 +62,14 @@ skip: str = ""  # do not run these checks: comma-separated ids or prefixes'''),
                  "from efklab.reports.tables.doctor import checks_table, findings_table, inputs_table\n"
                  "from efklab.reports.verdicts import record_check\n\n"
                  "pd.set_option(\"display.max_colwidth\", 200)"),
-        ("code", "report = diagnose_samples(config=config, policy=policy, logs=logs, payloads=payloads, mode=mode, index_strategy=index_strategy,\n"
-                 "                          opensearch_url=opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls,\n"
-                 "                          only=only, skip=skip)\n"
-                 "pd.Series(report.counts, name=\"findings\").to_frame()"),
+        ("code", """report = diagnose_samples(config=config, policy=policy, logs=logs, payloads=payloads, mode=mode,
+                          index_strategy=index_strategy, opensearch_url=opensearch_url, aws_region=aws_region,
+                          ca_certs=ca_certs, no_verify_tls=no_verify_tls, only=only, skip=skip)
+pd.Series(report.counts, name="findings").to_frame()"""),
         ("md", "## What was read"),
         ("code", "inputs_table(report)"),
-        ("md", "## Findings, errors first\nEach row: what was found, where to change it, the evidence from the samples, why it matters, the fix."),
+        ("md", "## Findings, errors first\n"
+               "Each row: what was found, where to change it, the evidence from the samples, why it matters, the fix."),
         ("code", "findings_table(report)"),
         ("md", "## Every check: clean, found something, or skipped (and which input it needs)"),
         ("code", "checks_table(report)"),
@@ -69,32 +86,41 @@ failed bulk item.  Change the parameters below and run all cells; `efklab report
         ("parameters", CONNECTION + "\n" + SAMPLES + '''
 config: str = ""  # fluentd config (ConfigMap YAML or fluent.conf); empty: data/samples/fluentd.yaml, the seed's
 prefix: str = "efklab-nb-replay"  # index prefix; its indices are replaced on every run
-mode: str = "opensearch"  # transform mode: opensearch, or seed (the seed's bytes: _type, mydata-* names, so prefix mydata)
+mode: str = "opensearch"  # transform mode: opensearch, or seed (the seed's bytes: _type, mydata-* names, \
+so prefix mydata)
 primaries: int = 1  # primary shards per index
-keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
+keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); \
+default: delete them'''),
         ("code", IMPORTS + "\nfrom efklab.jobs.layout import index_layout\n"
                  "from efklab.reports import plots_ordering as po\n"
                  "from efklab.reports.tables.layout import indices_table\n"
                  "from efklab.reports.tables.replay import rejects_table, replay_table"),
-        ("md", "## The pipeline: container lines -> CloudWatch events\nEvery source line lands in exactly one event or one reject."),
+        ("md", "## The pipeline: container lines -> CloudWatch events\n"
+               "Every source line lands in exactly one event or one reject."),
         ("code", "files = container_logs(logs)\n"
                  "run = run_config(files, config_path(config, SEED_CONFIG))\n"
                  "accounting = run.accounting()\npd.Series(accounting, name=\"count\").to_frame()"),
         ("code", "rejects_table(run).head(20)"),
-        ("code", "po.plot_group_sizes({\"this config\": po.group_sizes(run.provenance_rows())}, title=\"Lines per event\")"),
+        ("code", "po.plot_group_sizes({\"this config\": po.group_sizes(run.provenance_rows())}, "
+                 "title=\"Lines per event\")"),
         ("md", "## The replay: events -> documents in the node"),
-        ("code", "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
-                 "pattern, summary = replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, mode=mode)\n"
+        ("code", "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, "
+                 "no_verify_tls=no_verify_tls)\n"
+                 "pattern, summary = replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, "
+                 "mode=mode)\n"
                  "replay_table(summary)"),
         ("code", "review = index_layout(run.payloads, prefix=prefix, mode=mode, primaries=primaries, pattern=pattern, "
                  "target=target)\n"
                  "indices_table(review)"),
         ("md", "## Verdicts"),
-        ("code", "record_check(\"every source line is in one event or one reject\", "
-                 "accounting[\"lines\"] == accounting[\"lines_in_events\"] + accounting[\"lines_rejected\"], **accounting)\n"
-                 "record_check(\"every event was indexed\", summary.failed == 0 and summary.rejected == 0 and summary.attempted == accounting[\"events\"], "
-                 "events=accounting[\"events\"], attempted=summary.attempted, indexed=summary.indexed, failed=summary.failed, rejected=summary.rejected)\n"
-                 "record_check(\"the node holds exactly the expected documents\", review.diff is not None and review.diff.clean, **review.figures())"),
+        ("code", """record_check("every source line is in one event or one reject",
+             accounting["lines"] == accounting["lines_in_events"] + accounting["lines_rejected"], **accounting)
+record_check("every event was indexed",
+             summary.failed == 0 and summary.rejected == 0 and summary.attempted == accounting["events"],
+             events=accounting["events"], attempted=summary.attempted, indexed=summary.indexed,
+             failed=summary.failed, rejected=summary.rejected)
+record_check("the node holds exactly the expected documents", review.diff is not None and review.diff.clean,
+             **review.figures())"""),
         ("code", "release(target, [pattern], keep=keep_indices)"),
     ],
     "02-multiline-regression": [
@@ -105,12 +131,15 @@ file, or `FILE@GITREV` (the config as it was at a git revision), as `efklab mult
 By default the old rule is the AWS sample regex `/^(date:){0,1}\\d{4}[-/]\\d{1,2}[-/]\\d{1,2}/` and the new
 one the seed's `/\\((D|E|T|I)\\)\\s\\d{2}[:]\\d{2}[:]\\d{2}\\[\\d{3}\\]/`."""),
         ("parameters", SAMPLES + '''
-old: str = ""  # the rule in production: /regexp/, config file or FILE@GITREV; empty: data/samples/fluentd-aws-sample.yaml
+old: str = ""  # the rule in production: /regexp/, config file or FILE@GITREV; \
+empty: data/samples/fluentd-aws-sample.yaml
 new: str = ""  # the candidate rule; empty: data/samples/fluentd.yaml (the seed's regex)
 flush_timeouts: str = "event-time"  # emulate concat's flush_interval timer from event time, or "off"
 examples: int = 3  # changed groups shown side by side'''),
-        ("code", IMPORTS + "\nfrom efklab.jobs.multiline import review_regex\nfrom efklab.reports import plots_ordering as po\n"
-                 "from efklab.reports.tables.multiline import changes_table, clusters_table, lone_examples_table, summary_table"),
+        ("code", IMPORTS + "\nfrom efklab.jobs.multiline import review_regex\n"
+                 "from efklab.reports import plots_ordering as po\n"
+                 "from efklab.reports.tables.multiline import changes_table, clusters_table, lone_examples_table, "
+                 "summary_table"),
         ("code", "files = container_logs(logs)\n"
                  "review = review_regex(files, old=old, new=new, flush_timeouts=flush_timeouts, examples=examples)\n"
                  "summary_table(review)"),
@@ -119,18 +148,20 @@ examples: int = 3  # changed groups shown side by side'''),
         ("code", "po.plot_group_sizes(review.sizes(), title=\"Lines per event: old rule vs new rule\")"),
         ("md", "## The first changed groups, side by side"),
         ("code", "clusters_table(review)"),
-        ("md", "## Continuation lines indexed alone\nUnder the AWS sample regex these are the seed's symptom: every stack-trace frame its own document. "
-               "What the new rule still leaves alone belongs to apps whose first lines it does not match (look at them before you ship it)."),
+        ("md", "## Continuation lines indexed alone\n"
+               "Under the AWS sample regex these are the seed's symptom: every stack-trace frame its own document. "
+               "What the new rule still leaves alone belongs to apps whose first lines it does not match "
+               "(look at them before you ship it)."),
         ("code", "lone_examples_table(review)"),
         ("md", "## Verdicts"),
-        ("code", "record_check(\"the new rule leaves fewer continuation lines alone\", "
-                 "review.new.lone_continuations == 0 or review.new.lone_continuations < review.old.lone_continuations, "
-                 "old=review.old.lone_continuations, new=review.new.lone_continuations)\n"
-                 "record_check(\"the new rule loses no line (@ERROR or dropped)\", review.new.lost_lines == 0, "
-                 "old=review.old.lost_lines, new=review.new.lost_lines, routes_new=review.new.routes)\n"
-                 "record_check(\"every line is in exactly one event under both rules\", "
-                 "sum(review.old.sizes) == sum(review.new.sizes) == review.report[\"lines\"], "
-                 "lines=review.report[\"lines\"], old_events=len(review.old.sizes), new_events=len(review.new.sizes))"),
+        ("code", """record_check("the new rule leaves fewer continuation lines alone",
+             review.new.lone_continuations == 0 or review.new.lone_continuations < review.old.lone_continuations,
+             old=review.old.lone_continuations, new=review.new.lone_continuations)
+record_check("the new rule loses no line (@ERROR or dropped)", review.new.lost_lines == 0,
+             old=review.old.lost_lines, new=review.new.lost_lines, routes_new=review.new.routes)
+record_check("every line is in exactly one event under both rules",
+             sum(review.old.sizes) == sum(review.new.sizes) == review.report["lines"],
+             lines=review.report["lines"], old_events=len(review.old.sizes), new_events=len(review.new.sizes))"""),
     ],
     "03-ordering": [
         ("md", """# 03 · Ordering: why do stack-trace lines show up shuffled in Dashboards, and what fixes it?
@@ -143,45 +174,64 @@ shuffled order.  Here the same container logs are replayed with the production c
 candidate, into indices with several primary shards (as Amazon domains had), and measured against the
 truth: the order of the lines in each container log file."""),
         ("parameters", CONNECTION + "\n" + SAMPLES + '''
-old: str = ""  # fluentd config in production (file or FILE@GITREV); empty: data/samples/fluentd-aws-sample.yaml (the AWS sample regex)
+old: str = ""  # fluentd config in production (file or FILE@GITREV); \
+empty: data/samples/fluentd-aws-sample.yaml (the AWS sample regex)
 new: str = ""  # candidate fluentd config (file or FILE@GITREV); empty: data/samples/fluentd.yaml (the seed's regex)
 prefix: str = "efklab-nb-ordering"  # index prefix: <prefix>-old-* and <prefix>-new-* are replaced on every run
 index_strategy: str = "{prefix}-{date:%Y.%m.%d}"  # index naming; one index per day keeps the shard count low
 primaries: int = 3  # primary shards per index (Amazon domains had several)
 max_out_of_place: float = 0.0  # share of lines the recommended view may still show out of place
-export_dashboards: str = ""  # write Dashboards saved objects (index pattern + sorted saved search) to this file; empty: none
-keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
-        ("code", IMPORTS + "\nfrom efklab.jobs.ordering import tell_ordering_story\nfrom efklab.reports import plots_ordering as po\n"
-                 "from efklab.reports.tables.ordering import before_after_table, causes_table, group_size_table, streams_table, "
-                 "views_table"),
-        ("code", "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
+export_dashboards: str = ""  # write Dashboards saved objects (index pattern + sorted saved search) to this file; \
+empty: none
+keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); \
+default: delete them'''),
+        ("code", IMPORTS + "\nfrom efklab.jobs.ordering import tell_ordering_story\n"
+                 "from efklab.reports import plots_ordering as po\n"
+                 "from efklab.reports.tables.ordering import (\n"
+                 "    before_after_table,\n"
+                 "    causes_table,\n"
+                 "    group_size_table,\n"
+                 "    streams_table,\n"
+                 "    views_table,\n"
+                 ")"),
+        ("code", "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, "
+                 "no_verify_tls=no_verify_tls)\n"
                  "files = container_logs(logs)\n"
-                 "story = tell_ordering_story(target, files, old=old, new=new, prefix=prefix, primaries=primaries, index_strategy=index_strategy)\n"
+                 "story = tell_ordering_story(target, files, old=old, new=new, prefix=prefix, primaries=primaries,\n"
+                 "                            index_strategy=index_strategy)\n"
                  "print(f\"{story.old.label}: {story.old.pattern}  |  {story.new.label}: {story.new.pattern}\")"),
         ("md", "## Grouping: lines per event under each config"),
         ("code", "group_size_table(story.group_sizes())"),
         ("code", "po.plot_group_sizes(story.group_sizes())"),
-        ("md", "## What each view shows\nDiscover's default (`@timestamp` only) and with candidate tiebreakers, for both groupings."),
+        ("md", "## What each view shows\n"
+               "Discover's default (`@timestamp` only) and with candidate tiebreakers, for both groupings."),
         ("code", "views_table(story.check)"),
         ("code", "po.plot_out_of_place(story.check)"),
-        ("md", "## True vs displayed position\nOne stream (the most disordered one as Discover shows it): the symptom, the regex fix alone, and the recommended view."),
+        ("md", "## True vs displayed position\n"
+               "One stream (the most disordered one as Discover shows it): the symptom, the regex fix alone, "
+               "and the recommended view."),
         ("code", "po.plot_order_scatter([story.before, story.regrouped, story.after])"),
         ("code", "streams_table(story.before)"),
         ("md", "## Why"),
         ("code", "causes_table(story.check)"),
         ("md", "## The fix, in measured numbers"),
-        ("code", "print(f\"recommended fix: {story.check.recommendation.fix}\")\nprint(\"\\n\".join(story.check.recommendation.steps))\n"
+        ("code", "print(f\"recommended fix: {story.check.recommendation.fix}\")\n"
+                 "print(\"\\n\".join(story.check.recommendation.steps))\n"
                  "before_after_table(story.check.recommendation)"),
         ("code", "story.export_dashboards(export_dashboards)"),
         ("md", "## Verdicts"),
-        ("code", "before, after = story.before.measurement.totals, story.after.measurement.totals\n"
-                 "record_check(\"both groupings replayed completely\", story.old.summary.failed + story.new.summary.failed + "
-                 "story.old.summary.rejected + story.new.summary.rejected == 0, old_indexed=story.old.summary.indexed, new_indexed=story.new.summary.indexed)\n"
-                 "record_check(\"disorder in Discover's default view is explained\", before[\"share_out_of_place\"] == 0 or len(story.check.causes) > 0, "
-                 "share_out_of_place=before[\"share_out_of_place\"], inversions=before[\"inversions\"], causes=story.check.cause_codes())\n"
-                 "record_check(\"the recommended view shows the lines in order\", after[\"share_out_of_place\"] <= max_out_of_place, "
-                 "fix=story.check.recommendation.fix, before=before[\"share_out_of_place\"], after=after[\"share_out_of_place\"], "
-                 "max_out_of_place=max_out_of_place)"),
+        ("code", """before, after = story.before.measurement.totals, story.after.measurement.totals
+record_check("both groupings replayed completely",
+             story.old.summary.failed + story.new.summary.failed
+             + story.old.summary.rejected + story.new.summary.rejected == 0,
+             old_indexed=story.old.summary.indexed, new_indexed=story.new.summary.indexed)
+record_check("disorder in Discover's default view is explained",
+             before["share_out_of_place"] == 0 or len(story.check.causes) > 0,
+             share_out_of_place=before["share_out_of_place"], inversions=before["inversions"],
+             causes=story.check.cause_codes())
+record_check("the recommended view shows the lines in order", after["share_out_of_place"] <= max_out_of_place,
+             fix=story.check.recommendation.fix, before=before["share_out_of_place"],
+             after=after["share_out_of_place"], max_out_of_place=max_out_of_place)"""),
         ("code", "release(target, [story.old.pattern, story.new.pattern], keep=keep_indices)"),
     ],
     "04-index-layout": [
@@ -195,21 +245,25 @@ shows whether the naming strategy fits the cluster's shard limit over the retent
 config: str = ""  # fluentd config; empty: data/samples/fluentd.yaml, the seed's
 prefix: str = "efklab-nb-layout"  # index prefix; its indices are replaced on every run
 mode: str = "opensearch"  # transform mode: opensearch or seed
-index_strategy: str = "seed"  # seed (<prefix>-<namespace>-<container>-<day>) or a template starting with {prefix}, e.g. {prefix}-{date:%Y.%m.%d}
+index_strategy: str = "seed"  # seed (<prefix>-<namespace>-<container>-<day>) or a template starting with {prefix}, \
+e.g. {prefix}-{date:%Y.%m.%d}
 primaries: int = 1  # primary shards per index
 replicas: int = 1  # replicas per primary (in the shard projection)
 data_nodes: int = 1  # data nodes of the cluster (in the shard projection)
 retention_days: float = 30.0  # days an index lives (in the shard projection)
 max_shards_per_node: int = 1000  # cluster.max_shards_per_node
-keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); default: delete them'''),
+keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); \
+default: delete them'''),
         ("code", IMPORTS + "\nfrom efklab.jobs.layout import index_layout\n"
                  "from efklab.reports.plots import plot_doc_heatmap\n"
                  "from efklab.reports.tables.layout import doc_counts_table, indices_table, invalid_names_table, "
                  "shards_table"),
         ("code", "files = container_logs(logs)\n"
                  "run = run_config(files, config_path(config, SEED_CONFIG))\n"
-                 "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
-                 "pattern, summary = replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, mode=mode, index_strategy=index_strategy)\n"
+                 "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, "
+                 "no_verify_tls=no_verify_tls)\n"
+                 "pattern, summary = replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries,\n"
+                 "                                mode=mode, index_strategy=index_strategy)\n"
                  "review = index_layout(run.payloads, prefix=prefix, mode=mode, index_strategy=index_strategy, "
                  "primaries=primaries,\n"
                  "                      replicas=replicas, data_nodes=data_nodes, retention_days=retention_days,\n"
@@ -222,13 +276,12 @@ keep_indices: bool = False  # keep the replayed indices on the node after the ru
         ("md", "## Shards at steady state, this strategy and coarser ones"),
         ("code", "shards_table(review)"),
         ("md", "## Verdicts"),
-        ("code", "figures = review.figures()\n"
-                 "record_check(\"every index name is valid\", figures[\"invalid_names\"] == 0, **figures)\n"
-                 "record_check(\"no document is refused by a mapping conflict\", figures[\"refused\"] == 0, refused=figures[\"refused\"])\n"
-                 "record_check(\"the node matches the expected layout\", review.diff is not None and review.diff.clean, **figures)\n"
-                 "record_check(\"the strategy fits the shard limit\", "
-                 "shards_table(review).loc[\"this strategy\", \"fits\"], "
-                 "**shards_table(review).loc[\"this strategy\"].to_dict())"),
+        ("code", """figures = review.figures()
+record_check("every index name is valid", figures["invalid_names"] == 0, **figures)
+record_check("no document is refused by a mapping conflict", figures["refused"] == 0, refused=figures["refused"])
+record_check("the node matches the expected layout", review.diff is not None and review.diff.clean, **figures)
+record_check("the strategy fits the shard limit", shards_table(review).loc["this strategy", "fits"],
+             **shards_table(review).loc["this strategy"].to_dict())"""),
         ("code", "release(target, [pattern], keep=keep_indices)"),
     ],
     "05-retention": [
@@ -260,11 +313,11 @@ prefix: str = "mydata"  # index prefix (the ISM template matches mydata-*)'''),
         ("md", "## Traps"),
         ("code", "traps_table(review)"),
         ("md", "## Verdicts"),
-        ("code", "totals = review.summary()[\"totals\"]\n"
-                 "record_check(\"indices past the retention period are deleted\", not review.overdue(), overdue=review.overdue(), "
-                 "gone=totals[\"gone\"][\"indices\"], kept=totals[\"kept\"][\"indices\"])\n"
-                 "record_check(\"every index is managed by the policy\", not review.unmanaged(), unmanaged=review.unmanaged(), "
-                 "indices=len(review.generations), traps=len(review.findings))"),
+        ("code", """totals = review.summary()["totals"]
+record_check("indices past the retention period are deleted", not review.overdue(), overdue=review.overdue(),
+             gone=totals["gone"]["indices"], kept=totals["kept"]["indices"])
+record_check("every index is managed by the policy", not review.unmanaged(), unmanaged=review.unmanaged(),
+             indices=len(review.generations), traps=len(review.findings))"""),
     ],
 }
 
