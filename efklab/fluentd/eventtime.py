@@ -47,4 +47,5 @@ def parse_event_time(value: object, *, source: str | None = None, position: str 
                 return (calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0)) - offset) * NS + frac
             except (ValueError, OverflowError) as exc:
                 raise InputError(f"not a valid time: {value!r}", source=source, position=position) from exc
-    raise InputError(f"not a time (want ISO-8601 like 2021-04-28T11:09:05.002Z): {value!r}", source=source, position=position)
+    raise InputError(f"not a time (want ISO-8601 like 2021-04-28T11:09:05.002Z): {value!r}", source=source,
+                     position=position)

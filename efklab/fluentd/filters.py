@@ -26,7 +26,8 @@ KUBERNETES_TAG = re.compile(
 )
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _EMBEDDED = re.compile(r"#\{([^}]*)\}")
-_ENV_CODE = re.compile(r"""\s*ENV(?:\.fetch\(\s*(['"])(\w+)\1\s*(?:,\s*(['"])(.*?)\3\s*)?\)|\[\s*(['"])(\w+)\5\s*\])\s*""")
+_ENV_CODE = re.compile(r"""\s*ENV(?:\.fetch\(\s*(['"])(\w+)\1\s*(?:,\s*(['"])(.*?)\3\s*)?\)"""  # ENV.fetch('X'[, 'd'])
+                       r"""|\[\s*(['"])(\w+)\5\s*\])\s*""")  # or ENV['X']
 _TAG_PART = re.compile(r"\s*tag_parts\[(-?\d+)\]\s*")
 _RECORD_PATH = re.compile(r"""\s*record((?:\[\s*(['"])[^'"\]]*\2\s*\])+)\s*""")
 _RECORD_KEY = re.compile(r"""\[\s*(['"])([^'"\]]*)\1\s*\]""")
@@ -69,7 +70,8 @@ def _uuid(digest: str) -> str:
     return f"{digest[4:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:24]}-{digest[24:36]}"
 
 
-def add_kubernetes_metadata(tag: str, record: Mapping[str, Any], facts: PodFacts | None, *, master_url: str) -> dict[str, Any]:
+def add_kubernetes_metadata(tag: str, record: Mapping[str, Any], facts: PodFacts | None, *,
+                            master_url: str) -> dict[str, Any]:
     """``docker`` and ``kubernetes`` fields as the filter adds them; the record unchanged if the tag does not match."""
     m = KUBERNETES_TAG.search(tag)
     if m is None:
@@ -118,10 +120,13 @@ def build_record_transformer(directive: Directive, env: Mapping[str, str]) -> Re
         for p in section.params:
             text = _expand_embedded(p.value, env, f"{directive.file}", p.line) if p.quote == '"' else p.value
             fields.append((p.name, _parse_template(text, ruby, directive.file, p.line)))
-    remove = tuple(_accessor_path(k.strip(), directive.file, directive.line) for k in (directive.value("remove_keys") or "").split(",") if k.strip())
-    unsupported = [p.name for p in directive.params if p.name in ("keep_keys", "renew_time_key", "auto_typecast") and p.value]
+    remove = tuple(_accessor_path(k.strip(), directive.file, directive.line)
+                   for k in (directive.value("remove_keys") or "").split(",") if k.strip())
+    unsupported = [p.name for p in directive.params
+                   if p.name in ("keep_keys", "renew_time_key", "auto_typecast") and p.value]
     if unsupported:
-        raise ConfigError(f"record_transformer option(s) {', '.join(unsupported)} are not emulated", source=directive.file, position=directive.line)
+        raise ConfigError(f"record_transformer option(s) {', '.join(unsupported)} are not emulated",
+                          source=directive.file, position=directive.line)
     return RecordTransformer(tuple(fields), remove, directive.value("renew_record") == "true", origin)
 
 
@@ -131,7 +136,8 @@ def _expand_embedded(text: str, env: Mapping[str, str], source: str, line: int) 
     def value(m: re.Match[str]) -> str:
         code = _ENV_CODE.fullmatch(m.group(1))
         if code is None:
-            raise ConfigError(f"embedded Ruby #{{{m.group(1)}}} is not emulated (only ENV lookups are)", source=source, position=line)
+            raise ConfigError(f"embedded Ruby #{{{m.group(1)}}} is not emulated (only ENV lookups are)", source=source,
+                              position=line)
         name = code.group(2) or code.group(6)
         if name in env:
             return env[name]
@@ -139,7 +145,8 @@ def _expand_embedded(text: str, env: Mapping[str, str], source: str, line: int) 
             return code.group(4)
         if code.group(6):  # ENV['X'] is nil -> ""
             return ""
-        raise ConfigError(f"key not found: \"{name}\" (fluentd fails at startup; pass it with --env {name}=...)", source=source, position=line)
+        raise ConfigError(f"key not found: \"{name}\" (fluentd fails at startup; pass it with --env {name}=...)",
+                          source=source, position=line)
 
     return _EMBEDDED.sub(value, text)
 
@@ -183,7 +190,8 @@ def _accessor_path(key: str, source: str, line: int) -> tuple[str, ...]:
 
 
 def transform_record(transformer: RecordTransformer, tag: str, record: Mapping[str, Any]) -> dict[str, Any]:
-    """The record after ``reform`` and ``remove_keys``; FilterError where Ruby would raise.  The input is not changed."""
+    """The record after ``reform`` and ``remove_keys``; FilterError where Ruby would raise.  The input is not
+    changed."""
     values = {name: _render(parts, tag, record) for name, parts in transformer.fields}
     new = {} if transformer.renew_record else dict(record)
     new.update(values)
@@ -213,7 +221,8 @@ def _evaluate(kind: str, arg: Any, tag: str, record: Mapping[str, Any]) -> Any:
         if value is None:
             raise FilterError(f"undefined method `[]' for nil:NilClass (record{''.join(f'[{k!r}]' for k in arg)})")
         if not isinstance(value, Mapping):
-            raise FilterError(f"no implicit conversion of String into Integer (record{''.join(f'[{k!r}]' for k in arg)})")
+            raise FilterError("no implicit conversion of String into Integer "
+                              f"(record{''.join(f'[{k!r}]' for k in arg)})")
         value = value.get(key)
     return value
 

@@ -81,7 +81,8 @@ class PipelineResult:
             # a control message's one event has no sources
             for event, sources in zip(payload["logEvents"], delivery.sources, strict=False):
                 if sources:
-                    yield {"id": event["id"], "logGroup": payload["logGroup"], "logStream": payload["logStream"], "sources": list(sources)}
+                    yield {"id": event["id"], "logGroup": payload["logGroup"], "logStream": payload["logStream"],
+                           "sources": list(sources)}
         for reject in self.rejects:
             yield {"reject": reject.reason, "stage": reject.stage, "sources": reject_sources(reject)}
 
@@ -96,7 +97,8 @@ def reject_sources(reject: Reject) -> list[str]:
 
 
 
-def run_pipeline(files: Iterable[tuple[str, Iterable[SourceRecord | Reject]]], routes: list[Route], options: PipelineOptions = PipelineOptions()) -> PipelineResult:
+def run_pipeline(files: Iterable[tuple[str, Iterable[SourceRecord | Reject]]], routes: list[Route],
+                 options: PipelineOptions = PipelineOptions()) -> PipelineResult:
     """Every file through its route; ``files`` yields (file name, its records or read rejects) in any order."""
     result = PipelineResult()
     by_output: dict[OutputSettings, list[Emitted]] = {}
@@ -113,7 +115,8 @@ def run_pipeline(files: Iterable[tuple[str, Iterable[SourceRecord | Reject]]], r
         result.batches += batches
         result.rejects += rejects
     result.batches.sort(key=lambda b: b.put_ns)
-    deliveries, refused = deliver_payloads(result.batches, random.Random(f"efklab-pipeline:{options.seed}"), options.subscription)
+    deliveries, refused = deliver_payloads(result.batches, random.Random(f"efklab-pipeline:{options.seed}"),
+                                           options.subscription)
     result.deliveries, result.rejects = deliveries, result.rejects + refused
     return result
 
@@ -123,7 +126,8 @@ def _run_file(route: Route | None, base: str, records: Iterable[SourceRecord | R
     if route is None:
         for item in records:
             result.lines += 1
-            yield item if isinstance(item, Reject) else Reject("route", f"no in_tail source reads {CONTAINER_DIR}/{base} (path/exclude_path)", item.file, item.line)
+            yield item if isinstance(item, Reject) else Reject(
+                "route", f"no in_tail source reads {CONTAINER_DIR}/{base} (path/exclude_path)", item.file, item.line)
         return
     run = _FileRun(route, fluentd_tag(base, route.source.tag or "*"), options)
     now = -_END
@@ -158,7 +162,8 @@ class _FileRun:
                 try:
                     record = self._apply(stage, record)
                 except FilterError as exc:
-                    return [_group_reject("filter", f"{stage.kind} at {stage.origin} raised ({exc}); fluentd sends the record to @ERROR", sources, time_ns)]
+                    return [_group_reject("filter", f"{stage.kind} at {stage.origin} raised ({exc}); "
+                                                    "fluentd sends the record to @ERROR", sources, time_ns)]
                 continue
             self.fed[i].append(sources)
             out: list[Any] = []
@@ -185,10 +190,12 @@ class _FileRun:
                 try:
                     record = self._apply(stage, record)
                 except FilterError as exc:
-                    return [_group_reject("filter", f"{stage.kind} at {stage.origin} raised ({exc})", sources, event.time_ns)]
+                    return [_group_reject("filter", f"{stage.kind} at {stage.origin} raised ({exc})", sources,
+                                          event.time_ns)]
             return [self._deliver(chain, event.time_ns, record, sources, now)]
         if event.route == ROUTE_ERROR:
-            return [_group_reject("concat", f"{event.note or 'concat failed'}: sent to @ERROR, which drops it unless handled", sources, event.time_ns)]
+            return [_group_reject("concat", f"{event.note or 'concat failed'}: sent to @ERROR, "
+                                            "which drops it unless handled", sources, event.time_ns)]
         assert event.route == ROUTE_DROPPED
         return [_group_reject("concat", f"dropped by buffer_overflow_method ({event.note})", sources, event.time_ns)]
 

@@ -60,7 +60,8 @@ class Route:
         path = f"{CONTAINER_DIR}/{file_name}"
         paths = [p.strip() for p in (self.source.path or "").split(",") if p.strip()]
         excluded = _list_param(self.source.params.get("exclude_path"))
-        return any(fnmatch.fnmatchcase(path, p) for p in paths) and not any(fnmatch.fnmatchcase(path, p) for p in excluded)
+        return (any(fnmatch.fnmatchcase(path, p) for p in paths)
+                and not any(fnmatch.fnmatchcase(path, p) for p in excluded))
 
 
 def route_for(routes: list[Route], file_name: str) -> Route | None:
@@ -84,18 +85,21 @@ def plan_routes(config: Config, env: Mapping[str, str]) -> list[Route]:
         for stage in chain.stages:
             label = stage.rule.timeout_label if stage.rule else None
             if label and label not in timeouts:
-                timeouts[label] = _follow(config, labels, _label_body(config, labels, label, stage.origin, None), env, notes,
-                                          allow_concat=False, seen=(label,))
+                timeouts[label] = _follow(config, labels, _label_body(config, labels, label, stage.origin, None), env,
+                                          notes, allow_concat=False, seen=(label,))
         routes.append(Route(source, source.parse, chain, timeouts, tuple(notes)))
     if not routes:
-        raise ConfigError(f"no in_tail <source> reads {CONTAINER_DIR}/*.log", source=config.files[0] if config.files else None)
+        raise ConfigError(f"no in_tail <source> reads {CONTAINER_DIR}/*.log",
+                          source=config.files[0] if config.files else None)
     return routes
 
 
-def _label_body(config: Config, labels: Mapping[str, Directive], label: str | None, source: str, line: int | None) -> list[Directive]:
+def _label_body(config: Config, labels: Mapping[str, Directive], label: str | None, source: str,
+                line: int | None) -> list[Directive]:
     """The directives records meet in ``label`` (top level when None), in order."""
     if label is None:
-        return [d for d, ancestors in config.walk() if d.name in ("filter", "match") and not any(a.name == "label" for a in ancestors)]
+        return [d for d, ancestors in config.walk()
+                if d.name in ("filter", "match") and not any(a.name == "label" for a in ancestors)]
     if label not in labels:
         raise ConfigError(f"label {label} is not defined", source=source, position=line)
     return [d for d in labels[label].children if d.name in ("filter", "match")]
@@ -117,7 +121,8 @@ def _follow(config: Config, labels: Mapping[str, Directive], body: list[Directiv
                 stages.append(Stage(kind, d.arg, origin, transformer=build_record_transformer(d, env)))
             elif kind == "concat":
                 if not allow_concat:
-                    raise ConfigError("a concat filter inside a timeout_label is not emulated", source=d.file, position=d.line)
+                    raise ConfigError("a concat filter inside a timeout_label is not emulated", source=d.file,
+                                      position=d.line)
                 stages.append(Stage(kind, d.arg, origin, rule=_concat_rule(d)))
             else:
                 notes.append(f"{origin}: filter @type {kind} is not emulated; records pass it unchanged")
@@ -132,13 +137,15 @@ def _follow(config: Config, labels: Mapping[str, Directive], body: list[Directiv
         if kind == "cloudwatch_logs":
             return Chain(tuple(stages), output_settings(d), f"cloudwatch_logs at {origin}")
         return Chain(tuple(stages), None, f"<match {d.arg}> @type {kind} at {origin}")
-    return Chain(tuple(stages), None, "no <match> for container tags (fluentd warns 'no patterns matched' and drops them)")
+    return Chain(tuple(stages), None,
+                 "no <match> for container tags (fluentd warns 'no patterns matched' and drops them)")
 
 
 def _concat_rule(d: Directive) -> ConcatRule:
     written = {p.name: p for p in d.params if p.name not in ("@type", "@id")}
     positions = {p.name: p.line for p in d.params}
-    return build_rule({k: p.value for k, p in written.items()}, source=d.file, positions=positions, position=d.line, written=written)
+    return build_rule({k: p.value for k, p in written.items()}, source=d.file, positions=positions, position=d.line,
+                      written=written)
 
 
 def output_settings(d: Directive) -> OutputSettings:
@@ -148,7 +155,8 @@ def output_settings(d: Directive) -> OutputSettings:
         return default if value is None else value in ("", "true")
 
     if d.value("log_group_name_key") is None or d.value("log_stream_name_key") is None:
-        raise ConfigError("cloudwatch_logs without log_group_name_key/log_stream_name_key is not emulated", source=d.file, position=d.line)
+        raise ConfigError("cloudwatch_logs without log_group_name_key/log_stream_name_key is not emulated",
+                          source=d.file, position=d.line)
     buffer = next((c for c in d.children if c.name == "buffer"), None)
     flush = buffer.value("flush_interval") if buffer is not None else None
     limit = buffer.value("chunk_limit_size") if buffer is not None else None

@@ -100,7 +100,8 @@ def _json_chunks(chunks: Iterable[list[str]], parse: ParseSpec, source: str, tag
         for line in lines:
             try:
                 record = loads(line)
-                if len(record) != size or not (type(record["log"]) is type(record["stream"]) is type(when := record[key]) is str):
+                if len(record) != size \
+                        or not (type(record["log"]) is type(record["stream"]) is type(when := record[key]) is str):
                     raise TypeError("not the docker shape")  # e.g. orjson reads big integers as floats
             except (decode_error, TypeError, KeyError):  # the json module decides (also NaN, lone surrogates)
                 read_one(line, lineno + len(times) + len(rejects), chunk)

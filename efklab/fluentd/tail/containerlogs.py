@@ -28,9 +28,10 @@ from efklab.fluentd.tail.parsers import chomp, make_line_parser, ruby_inspect
 from efklab.fluentd.tail.timeformat import SEED_TIME_FORMAT
 from efklab.model import Reject
 
-__all__ = ["AWS_CRI_EXPRESSION", "CRI_PARSE", "FORMATS", "SEED_PARSE", "TEXT_PARSE", "FluentRecord", "K8sFile", "LogChunk",
-           "chomp", "default_parse", "detect_format", "fluentd_tag", "join_cri_partials", "kubernetes_metadata",
-           "make_line_parser", "parse_line_chunks", "parse_lines", "read_chunks", "read_records", "ruby_inspect"]
+__all__ = ["AWS_CRI_EXPRESSION", "CRI_PARSE", "FORMATS", "SEED_PARSE", "TEXT_PARSE", "FluentRecord", "K8sFile",
+           "LogChunk", "chomp", "default_parse", "detect_format", "fluentd_tag", "join_cri_partials",
+           "kubernetes_metadata", "make_line_parser", "parse_line_chunks", "parse_lines", "read_chunks", "read_records",
+           "ruby_inspect"]
 
 CONTAINER_DIR = "/var/log/containers"
 FORMATS = ("auto", "docker", "cri", "text")

@@ -93,7 +93,8 @@ def _backref(key: str) -> str:
     return _DIRECTIVES[key].replace(f"(?P<{key}>", "(?:")
 
 
-_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:?\d{2})?\Z", re.ASCII)
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:?\d{2})?\Z",
+                      re.ASCII)
 
 
 def parse_rfc3339(text: str) -> int:
