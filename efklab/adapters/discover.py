@@ -16,10 +16,12 @@ from efklab.adapters.opensearch import Connection, refresh, remote_errors
 FIELDS = ["@id", "@timestamp", "@log_stream", "@log_group", "log", "@message"]
 
 
-def discover_sort(tiebreaker: Sequence[str], *, descending: bool = True, time_field: str = "@timestamp") -> list[dict[str, Any]]:
+def discover_sort(tiebreaker: Sequence[str], *, descending: bool = True,
+                  time_field: str = "@timestamp") -> list[dict[str, Any]]:
     """The sort clause of a Discover query: time field, then the tiebreaker fields, one direction."""
     order = "desc" if descending else "asc"
-    return [{time_field: {"order": order}}, *({field: {"order": order, "unmapped_type": "keyword"}} for field in tiebreaker)]
+    return [{time_field: {"order": order}},
+            *({field: {"order": order, "unmapped_type": "keyword"}} for field in tiebreaker)]
 
 
 def iter_displayed(
@@ -32,7 +34,10 @@ def iter_displayed(
     page_size: int = 1000,
     query: Mapping[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every matching hit in display order, each with ``_shard`` (``[index][n]``), ``_index``, ``_id`` and a few fields."""
+    """Every matching hit in display order.
+
+    Each hit has ``_shard`` (``[index][n]``), ``_index``, ``_id`` and a few fields.
+    """
     refresh(client, conn, pattern)
     body = {
         "size": page_size,
@@ -64,7 +69,8 @@ def iter_displayed(
 def primary_shards(client: Any, conn: Connection, pattern: str) -> dict[str, int]:
     """Primary shard count of each index matching ``pattern``."""
     with remote_errors(conn):
-        settings = client.indices.get_settings(index=pattern, name="index.number_of_shards", ignore_unavailable=True, allow_no_indices=True)
+        settings = client.indices.get_settings(index=pattern, name="index.number_of_shards",
+                                               ignore_unavailable=True, allow_no_indices=True)
     return {index: int(value["settings"]["index"]["number_of_shards"]) for index, value in settings.items()}
 
 
@@ -72,7 +78,8 @@ def field_types(client: Any, conn: Connection, pattern: str, fields: Sequence[st
     """Mapped type of each field (and its ``.keyword`` sub-field) over the indices of ``pattern``."""
     wanted = sorted({*fields, *(f"{f}.keyword" for f in fields)})
     with remote_errors(conn):
-        answer = client.indices.get_field_mapping(index=pattern, fields=",".join(wanted), ignore_unavailable=True, allow_no_indices=True)
+        answer = client.indices.get_field_mapping(index=pattern, fields=",".join(wanted),
+                                                  ignore_unavailable=True, allow_no_indices=True)
     types: dict[str, str] = {}
     for index in answer.values():
         for name, mapping in (index.get("mappings") or {}).items():

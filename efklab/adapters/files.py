@@ -64,7 +64,7 @@ def open_input(path: str) -> Iterator[BinaryIO]:
         head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
         if head == GZIP_MAGIC:
             with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
-                yield unzipped  # type: ignore[misc]
+                yield unzipped  # type: ignore[misc]  # a GzipFile is a binary stream, though not typed BinaryIO
         else:
             yield raw
     finally:

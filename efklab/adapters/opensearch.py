@@ -149,7 +149,10 @@ def remote_errors(conn: Connection) -> Iterator[None]:
 
 
 class _BulkPoster:
-    """``post(body)`` for ``efklab.opensearch.batches.answer_batch``: the parsed answer, or a RequestFailure (fatal ones stop the replay)."""
+    """``post(body)`` for ``efklab.opensearch.batches.answer_batch``.
+
+    Returns the parsed answer, or a RequestFailure (fatal ones stop the replay).
+    """
 
     def __init__(self, client: OpenSearch, conn: Connection) -> None:
         self._client, self._conn = client, conn
@@ -236,17 +239,20 @@ def cat_indices(client: OpenSearch, conn: Connection, pattern: str = "*") -> lis
 
 
 def iter_hits(client: OpenSearch, conn: Connection, pattern: str, *, sort: list[Any] | None = None,
-              query: Mapping[str, Any] | None = None, page_size: int = 1000, source: bool | list[str] = True) -> Iterator[dict[str, Any]]:
+              query: Mapping[str, Any] | None = None, page_size: int = 1000,
+              source: bool | list[str] = True) -> Iterator[dict[str, Any]]:
     """Every hit matching ``query``, in ``sort`` order, paged with ``search_after`` (no 10k window)."""
     sort = sort or [{"@timestamp": "asc"}, {"@id": "asc"}]
     refresh(client, conn, pattern)
     after: list[Any] | None = None
     while True:
-        body: dict[str, Any] = {"size": page_size, "sort": sort, "query": dict(query or {"match_all": {}}), "_source": source}
+        body: dict[str, Any] = {"size": page_size, "sort": sort, "query": dict(query or {"match_all": {}}),
+                                "_source": source}
         if after is not None:
             body["search_after"] = after
         with remote_errors(conn):
-            hits = client.search(index=pattern, body=body, ignore_unavailable=True, allow_no_indices=True)["hits"]["hits"]
+            hits = client.search(index=pattern, body=body, ignore_unavailable=True,
+                                 allow_no_indices=True)["hits"]["hits"]
         yield from hits
         if len(hits) < page_size:
             return

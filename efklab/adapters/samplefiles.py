@@ -56,7 +56,8 @@ def write_text(path: Path, text: str) -> None:
 
 def jsonl(rows: Iterable[Mapping[str, Any] | str]) -> str:
     """Compact JSON, one per line; strings are taken as ready-made JSON text."""
-    return "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False, separators=(",", ":"))) + "\n" for r in rows)
+    return "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False, separators=(",", ":"))) + "\n"
+                   for r in rows)
 
 
 def gzip_bytes(text: str) -> bytes:
@@ -97,7 +98,8 @@ def prepare_out_dir(out: Path, force: bool) -> None:
 
 def pods_json(facts: Mapping[tuple[str, str, str], PodFacts]) -> str:
     """``pods.json``: what kubernetes_metadata knows of each pod, keyed ``namespace/pod/container``."""
-    rows = {f"{ns}/{pod}/{container}": {**asdict(f), "labels": dict(f.labels)} for (pod, ns, container), f in sorted(facts.items(), key=lambda kv: kv[0][1:] + kv[0][:1])}
+    rows = {f"{ns}/{pod}/{container}": {**asdict(f), "labels": dict(f.labels)}
+            for (pod, ns, container), f in sorted(facts.items(), key=lambda kv: kv[0][1:] + kv[0][:1])}
     return json.dumps(rows, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 

@@ -41,7 +41,8 @@ def read_distribution(home: Path) -> Distribution | None:
     """The cached distribution at ``home``, or None when absent or not completely prepared."""
     try:
         meta = json.loads((home / MARKER).read_text())
-        return Distribution(home=home, version=meta["version"], plugins=dict(meta["plugins"]), missing=dict(meta["missing"]))
+        return Distribution(home=home, version=meta["version"], plugins=dict(meta["plugins"]),
+                            missing=dict(meta["missing"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

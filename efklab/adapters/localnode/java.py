@@ -66,4 +66,4 @@ def find_java_home(env: Mapping[str, str], explicit: Path | None = None) -> tupl
             f"no Java {JAVA_MIN}-{JAVA_MAX} found for OpenSearch (found: {found}); install one "
             f"(e.g. apt-get install openjdk-17-jre-headless) or set EFKLAB_JAVA_HOME"
         )
-    return chosen, int(seen[chosen])  # type: ignore[arg-type]
+    return chosen, int(seen[chosen])  # type: ignore[arg-type]  # choose_java picks only a home with a version

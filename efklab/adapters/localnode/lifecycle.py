@@ -163,7 +163,8 @@ def up(
             # alive but perhaps busy (or still starting): wait for it, never restart a node that runs
             wait_healthy(recorded.url, recorded.nodes, settings.start_timeout, sleep=sleep, monotonic=monotonic)
             _apply_cluster_defaults(recorded)
-            return _reuse(settings, recorded, nodes=nodes, port=port, fast_ism=fast_ism, ism_jitter=ism_jitter, say=say), False
+            return _reuse(settings, recorded, nodes=nodes, port=port, fast_ism=fast_ism, ism_jitter=ism_jitter,
+                          say=say), False
         if recorded is not None:  # a node died (killed, machine restarted): stop what is left, start again
             say("the recorded node is not running; starting it again")
             stop_processes(recorded.nodes, grace=10.0, sleep=sleep, monotonic=monotonic)
@@ -179,7 +180,8 @@ def _reuse(settings: NodeSettings, state: ClusterState, *, nodes: int, port: int
         raise NodeError(f"a {len(state.nodes)}-node cluster is already up at {state.url}; "
                         "run `efklab opensearch down` before starting another shape")
     if port is not None and state.nodes[0].http_port != port:
-        raise NodeError(f"the node is already up at {state.url}, not on port {port}; run `efklab opensearch down` first")
+        raise NodeError(f"the node is already up at {state.url}, not on port {port}; "
+                        "run `efklab opensearch down` first")
     if fast_ism and not state.ism_installed:
         say("warning: --fast-ism has no effect without opensearch-index-management")
     if fast_ism and state.ism_installed and not state.fast_ism:
@@ -213,8 +215,10 @@ def _start(settings: NodeSettings, *, nodes: int, port: int | None, fast_ism: bo
     cluster = cluster_name(settings.state_dir)
     heap = settings.heap or default_heap(nodes)
     for plan in plans:
-        _write_node_files(plan, plans, dist.home, cluster=cluster, heap=heap, ism=ism, fast_ism=fast_ism, ism_jitter=ism_jitter)
-    say(f"starting OpenSearch {settings.version} ({nodes} node{'s' * (nodes > 1)}, Java {java_version}) in {settings.state_dir}")
+        _write_node_files(plan, plans, dist.home, cluster=cluster, heap=heap, ism=ism, fast_ism=fast_ism,
+                          ism_jitter=ism_jitter)
+    say(f"starting OpenSearch {settings.version} ({nodes} node{'s' * (nodes > 1)}, Java {java_version}) "
+        f"in {settings.state_dir}")
     processes = tuple(launch(plan, dist.home, java_home) for plan in plans)
     state = ClusterState(
         url=node_url(plans[0]), version=settings.version, cluster=cluster, nodes=processes,
@@ -257,7 +261,8 @@ def _write_node_files(plan: NodePlan, plans: tuple[NodePlan, ...], dist_home: Pa
 
 
 def down(settings: NodeSettings | None = None, *, wipe: bool = False, grace: float = 60.0,
-         sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic) -> ClusterState | None:
+         sleep: Callable[[float], None] = time.sleep,
+         monotonic: Callable[[], float] = time.monotonic) -> ClusterState | None:
     """Stop the recorded cluster cleanly; ``wipe`` also deletes its data.  Returns what was stopped."""
     settings = settings or load_settings()
     with _state_lock(settings):
@@ -272,7 +277,8 @@ def down(settings: NodeSettings | None = None, *, wipe: bool = False, grace: flo
 
 
 @contextmanager
-def leased_node(settings: NodeSettings | None = None, *, fast_ism: bool = False, say: Say = _quiet) -> Iterator[ClusterState]:
+def leased_node(settings: NodeSettings | None = None, *, fast_ism: bool = False,
+                say: Say = _quiet) -> Iterator[ClusterState]:
     """Use the node for a while (a test session, a demo): start it if needed, and at the end stop it
     only if a lease started it and no other live process still holds one (pytest-xdist workers)."""
     settings = settings or load_settings()

@@ -176,8 +176,8 @@ def wait_healthy(url: str, nodes: Sequence[NodeProcess], timeout: float, *, slee
         if isinstance(health, dict) and health.get("status") in ("yellow", "green") and not health.get("timed_out"):
             return
         if monotonic() > deadline:
-            raise NodeError(f"the node did not become healthy within {timeout:.0f}s (last answer: {health}); see its log",
-                            source=str(nodes[0].console_log))
+            raise NodeError(f"the node did not become healthy within {timeout:.0f}s (last answer: {health}); "
+                            "see its log", source=str(nodes[0].console_log))
         sleep(0.5)
 
 
