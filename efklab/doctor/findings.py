@@ -44,7 +44,10 @@ def make_finding(check: str, severity: Severity, title: str, *, why: str, fix: s
 
 
 def quote_line(text: Any, width: int = 120) -> str:
-    """A log line as evidence: quoted as Python shows strings (``\\t`` for a tab), newlines as ``⏎``, cut to ``width``."""
+    """A log line as evidence, cut to ``width``.
+
+    Quoted as Python shows strings (``\\t`` for a tab), newlines as ``⏎``.
+    """
     shown = str(text).rstrip("\n").replace("\n", "⏎")
     return repr(shown if len(shown) <= width else shown[: width - 3] + "...")
 

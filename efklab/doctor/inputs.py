@@ -218,7 +218,8 @@ def read_config_facts(path: str, config: Config) -> ConfigFacts:
             sites.append(ConcatSite(f, describe_filter(f), rule_from_filter(f)))
         except EfklabError as exc:
             sites.append(ConcatSite(f, describe_filter(f), None, exc))
-    sources = tuple(s for s in find_sources(config) if s.type == "tail" and (s.path or "").startswith(CONTAINER_DIR + "/"))
+    sources = tuple(s for s in find_sources(config)
+                    if s.type == "tail" and (s.path or "").startswith(CONTAINER_DIR + "/"))
     labels = frozenset(d.arg for d, _ in config.walk() if d.name == "label")
     return ConfigFacts(path, config, tuple(sites), sources, labels)
 

@@ -35,7 +35,8 @@ class CheckSpec:
     run: Callable[[DoctorInputs], list[Finding]] = field(repr=False)
 
 
-def _spec(id: str, severity: Severity, needs: str, summary: str, refs: str, run: Callable[[DoctorInputs], list[Finding]]) -> CheckSpec:
+def _spec(id: str, severity: Severity, needs: str, summary: str, refs: str,
+          run: Callable[[DoctorInputs], list[Finding]]) -> CheckSpec:
     return CheckSpec(id, severity, tuple(needs.split()), summary, tuple(refs.split()), run)
 
 
@@ -48,17 +49,20 @@ CHECKS: tuple[CheckSpec, ...] = (
           f"{CONCAT}/blob/master/lib/fluent/plugin/filter_concat.rb", concatregex.check_regexp_unslashed),
     _spec("concat-regexp-comment", "error", "config", "an unquoted value is cut at ' #'",
           f"{FLUENTD}/blob/master/lib/fluent/config/literal_parser.rb", concatregex.check_regexp_comment),
-    _spec("concat-regexp-escapes", "warning", "config", "escapes in quoted values are processed before concat sees them",
+    _spec("concat-regexp-escapes", "warning", "config",
+          "escapes in quoted values are processed before concat sees them",
           f"{FLUENTD}/blob/master/lib/fluent/config/literal_parser.rb", concatregex.check_regexp_escapes),
     _spec("concat-start-never-matches", "error", "config logs", "a start regexp that never matches the sample logs",
           f"{CONCAT}#usage", concatregex.check_start_never_matches),
-    _spec("concat-start-always-matches", "error", "config logs", "a start regexp that matches every line, continuations too",
+    _spec("concat-start-always-matches", "error", "config logs",
+          "a start regexp that matches every line, continuations too",
           f"{CONCAT}#usage", concatregex.check_start_always_matches),
     _spec("concat-start-unanchored", "warning", "config", "unanchored start patterns matching mid-line",
           "https://docs.ruby-lang.org/en/3.1/Regexp.html", concatregex.check_start_unanchored),
     _spec("concat-timeout-label", "error", "config", "no (or an undefined) timeout_label: last lines go to @ERROR",
           f"{CONCAT}/issues/70 {CONCAT}/issues/108", concattiming.check_timeout_label),
-    _spec("concat-flush-interval", "warning", "config logs", "flush_interval shorter than gaps inside multi-line statements",
+    _spec("concat-flush-interval", "warning", "config logs",
+          "flush_interval shorter than gaps inside multi-line statements",
           f"{CONCAT}#configuration", concattiming.check_flush_interval),
     _spec("concat-rule-warnings", "warning", "config", "parameters fluentd ignores or misreads",
           f"{CONCAT}#configuration", concattiming.check_rule_warnings),
@@ -78,8 +82,10 @@ CHECKS: tuple[CheckSpec, ...] = (
     _spec("bulk-type-field", "error", "payloads", "_type in bulk actions against OpenSearch 2.x",
           f"{OPENSEARCH}/blob/main/server/src/main/java/org/opensearch/action/bulk/BulkRequestParser.java",
           indexnames.check_bulk_type),
-    _spec("payload-rejects", "error", "payloads", "events the Lambda throws on, unreadable payloads, lines the pipeline drops",
-          "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html", indexnames.check_payload_rejects),
+    _spec("payload-rejects", "error", "payloads",
+          "events the Lambda throws on, unreadable payloads, lines the pipeline drops",
+          "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html",
+          indexnames.check_payload_rejects),
     _spec("index-name-invalid", "error", "payloads", "index names OpenSearch refuses",
           f"{OPENSEARCH}/blob/main/server/src/main/java/org/opensearch/cluster/metadata/MetadataCreateIndexService.java",
           indexnames.check_index_names),
@@ -87,7 +93,8 @@ CHECKS: tuple[CheckSpec, ...] = (
           f"{OPENSEARCH}/blob/main/server/src/main/java/org/opensearch/cluster/metadata/MetadataCreateIndexService.java",
           indexnames.check_index_uppercase),
     _spec("index-name-undefined", "warning", "payloads", "'undefined' in index names from short log groups",
-          "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html", indexnames.check_index_undefined),
+          "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html",
+          indexnames.check_index_undefined),
     _spec("mapping-conflict-index", "error", "payloads", "mapping conflicts inside an index",
           "https://opensearch.org/docs/latest/field-types/", mapping.check_mapping_conflicts),
     _spec("mapping-conflict-pattern", "warning", "payloads", "mapping conflicts across an index pattern",
@@ -101,7 +108,8 @@ CHECKS: tuple[CheckSpec, ...] = (
     _spec("ism-multiple-conditions", "error", "policy", "more than one condition in a transition",
           f"{ISM}/blob/main/src/main/kotlin/org/opensearch/indexmanagement/indexstatemanagement/model/Transition.kt",
           ism.check_multiple_conditions),
-    _spec("ism-policy-invalid", "error", "policy", "a policy the ISM plugin refuses", f"{ISM}", ism.check_policy_invalid),
+    _spec("ism-policy-invalid", "error", "policy", "a policy the ISM plugin refuses",
+          f"{ISM}", ism.check_policy_invalid),
     _spec("ism-template", "error", "policy", "no ism_template, or one that matches none of the Lambda's indices",
           "https://opensearch.org/docs/latest/im-plugin/ism/policies/", ism.check_template),
     _spec("ism-existing-indices", "error", "policy node", "existing indices the template will never reach",
@@ -124,7 +132,8 @@ CHECKS: tuple[CheckSpec, ...] = (
 )
 CHECK_IDS = tuple(c.id for c in CHECKS)
 # The ordering checks read grouped logs (config + logs) or payloads: either will do.
-ALTERNATIVES = {"ordering-split-continuations": (("config", "logs"), ("payloads",)), "ordering-ties": (("config", "logs"), ("payloads",))}
+ALTERNATIVES = {"ordering-split-continuations": (("config", "logs"), ("payloads",)),
+                "ordering-ties": (("config", "logs"), ("payloads",))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +164,12 @@ class DoctorReport:
         return 1 if c["error"] or (strict and c["warning"]) else 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"inputs": self.inputs, "summary": {**self.counts, "checks_run": sum(r.status != "skipped" for r in self.runs),
-                                                   "checks_skipped": sum(r.status == "skipped" for r in self.runs)},
+        return {"inputs": self.inputs,
+                "summary": {**self.counts, "checks_run": sum(r.status != "skipped" for r in self.runs),
+                            "checks_skipped": sum(r.status == "skipped" for r in self.runs)},
                 "findings": [f.to_json() for f in self.findings],
-                "checks": [{"id": r.id, "status": r.status, "findings": r.findings, "reason": r.reason} for r in self.runs]}
+                "checks": [{"id": r.id, "status": r.status, "findings": r.findings, "reason": r.reason}
+                           for r in self.runs]}
 
 
 def missing_inputs(spec: CheckSpec, available: frozenset[str]) -> str:
@@ -205,7 +216,8 @@ def describe_inputs(inputs: DoctorInputs) -> dict[str, Any]:
                        "formats": sorted({log.format for log in inputs.logs})}
     if inputs.payloads is not None:
         p = inputs.payloads
-        out["payloads"] = {"origin": p.origin, "payloads": len(p.payloads), "events": sum(len(x.log_events) for x in p.payloads if x.message_type == "DATA_MESSAGE"),
+        out["payloads"] = {"origin": p.origin, "payloads": len(p.payloads),
+                           "events": sum(len(x.log_events) for x in p.payloads if x.message_type == "DATA_MESSAGE"),
                            "indices": len(p.layout.indices), "pattern": p.pattern}
     if inputs.policy is not None:
         out["policy"] = {"path": inputs.policy.path, "valid": inputs.policy.policy is not None}

@@ -209,7 +209,8 @@ def check_start_never_matches(inputs: DoctorInputs) -> list[Finding]:
         if total and not any(r[2] for r in rows):
             found.append(make_finding(
                 "concat-start-never-matches", "error",
-                f"multiline_start_regexp {pattern} matches none of the {total:,} sample lines: the filter joins nothing",
+                f"multiline_start_regexp {pattern} matches none of the {total:,} sample lines: "
+                "the filter joins nothing",
                 where=where, evidence=[f"{log.name}: 0 of {n:,} lines match" for log, n, _h, _c in rows],
                 figures={"lines": total, "matching": 0},
                 why="concat emits every line that comes while no event is open on its own, so multi-line statements "
@@ -250,7 +251,8 @@ def check_start_always_matches(inputs: DoctorInputs) -> list[Finding]:
             f"multiline_start_regexp {ruby_literal(rule.mode.start_source or '')} matches every line of "
             f"{len(always)} log file(s)" + (", continuation lines included" if split else ""),
             where=site.param_where("multiline_start_regexp"),
-            evidence=[f"{log.name}: {n:,} of {n:,} lines match, {c:,} of them look like continuations" for log, n, c in always],
+            evidence=[f"{log.name}: {n:,} of {n:,} lines match, {c:,} of them look like continuations"
+                      for log, n, c in always],
             why="a line that matches the start regexp closes the open event and starts a new one, so continuation "
                 "lines are never appended: each becomes its own document",
             fix="anchor the pattern to what only first lines have (e.g. a timestamp or level at ^)"))

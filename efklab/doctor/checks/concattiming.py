@@ -26,7 +26,8 @@ def check_rule_refused(inputs: DoctorInputs) -> list[Finding]:
         "concat-rule-refused", "error", f"fluentd refuses this concat filter: {site.error.reason}",
         where=f"{site.error.source or site.filter.file}:{site.error.position or site.filter.line}",
         evidence=[site.where],
-        why="the plugin's configure raises, so fluentd (and fluentd --dry-run) stops with an error and no log is shipped",
+        why="the plugin's configure raises, so fluentd (and fluentd --dry-run) stops with an error "
+            "and no log is shipped",
         fix="fix the parameter named in the message")
         for site in inputs.config.sites if site.error is not None]
 
@@ -55,7 +56,8 @@ def check_timeout_label(inputs: DoctorInputs) -> list[Finding]:
                 where=site.param_where("timeout_label"), evidence=evidence, figures=figures,
                 why="concat looks the label up when the first timeout flush happens; fluentd cannot find it, logs the "
                     "error and the flushed event (the last lines of a stream) is lost",
-                fix=f"define <label {label}> (usually relabel to the output's label, e.g. @NORMAL), or point timeout_label at one"))
+                fix=f"define <label {label}> (usually relabel to the output's label, e.g. @NORMAL), "
+                    "or point timeout_label at one"))
             continue
         handled = inputs.config.error_label
         found.append(make_finding(
@@ -111,7 +113,8 @@ def check_flush_interval(inputs: DoctorInputs) -> list[Finding]:
             figures={"statements_split": counts[index], "longest_gap_s": round(worst[index], 3)},
             why="the timer flushes a stream that has been quiet for flush_interval seconds; the rest of the statement "
                 "then arrives as separate events (and, without timeout_label, the flushed part goes to @ERROR)",
-            fix=f"raise flush_interval above {worst[index]:.0f} s, or make sure these apps write a statement in one go"))
+            fix=f"raise flush_interval above {worst[index]:.0f} s, "
+                "or make sure these apps write a statement in one go"))
     return found
 
 
@@ -149,7 +152,8 @@ def check_cri_separator(inputs: DoctorInputs) -> list[Finding]:
         first = glued[0]
         found.append(make_finding(
             "concat-cri-separator", "error",
-            f"{log.name}: CRI lines joined with separator \"\": {len(glued):,} multi-line event(s) run their lines together",
+            f"{log.name}: CRI lines joined with separator \"\": "
+            f"{len(glued):,} multi-line event(s) run their lines together",
             where=site.param_where("separator"),
             evidence=[f"{log.where(log.records[first.lines[0]].lineno)}: {quote_line(first.record.get(rule.key, ''))}"],
             figures={"events": len(glued)},

@@ -63,8 +63,10 @@ def check_index_names(inputs: DoctorInputs) -> list[Finding]:
     if not bad:
         return []
     return [make_finding(
-        "index-name-invalid", "error", f"{len(bad)} index name(s) OpenSearch refuses, {sum(n.events for n in bad):,} event(s) aimed at them",
-        evidence=[f"{n.name}: {n.reason} ({n.events:,} events{', e.g. ' + n.example if n.example else ''})" for n in bad],
+        "index-name-invalid", "error",
+        f"{len(bad)} index name(s) OpenSearch refuses, {sum(n.events for n in bad):,} event(s) aimed at them",
+        evidence=[f"{n.name}: {n.reason} ({n.events:,} events{', e.g. ' + n.example if n.example else ''})"
+                  for n in bad],
         figures={"names": len(bad), "events": sum(n.events for n in bad)},
         why="the bulk item fails (invalid_index_name_exception); the seed Lambda fails the invocation on any failed "
             "item, so CloudWatch retries the whole batch and finally drops it",
@@ -100,7 +102,8 @@ def check_index_undefined(inputs: DoctorInputs) -> list[Finding]:
     evidence += [f"{r.location() or 'payload'}: {r.reason}" for r in refused]
     return [make_finding(
         "index-name-undefined", "warning",
-        f"log groups without the segments the index name is built from: {sum(n.events for n in accepted) + len(refused):,} event(s)",
+        f"log groups without the segments the index name is built from: "
+        f"{sum(n.events for n in accepted) + len(refused):,} event(s)",
         evidence=evidence, figures={"events": sum(n.events for n in accepted) + len(refused)},
         why="the seed Lambda reads logGroup.split('/')[5] and [6]; a shorter log group (e.g. /aws/lambda/x, or the "
             "fluentd/cwagent groups) gives 'undefined', so unrelated logs share one index per day",

@@ -86,8 +86,10 @@ def check_template(inputs: DoctorInputs) -> list[Finding]:
         return []
     if not policy.ism_templates:
         return [make_finding(
-            "ism-template", "warning", f"policy {policy.policy_id} has no ism_template: no index gets it automatically",
-            where=facts.path, why="without a template every new daily index stays unmanaged until someone runs _ism/add",
+            "ism-template", "warning",
+            f"policy {policy.policy_id} has no ism_template: no index gets it automatically",
+            where=facts.path,
+            why="without a template every new daily index stays unmanaged until someone runs _ism/add",
             fix='add "ism_template": [{"index_patterns": ["<prefix>-*"], "priority": 10}]')]
     unmanaged = _traps(inputs, "unmanaged")
     if not unmanaged or inputs.payloads is None:
@@ -117,8 +119,8 @@ def check_existing_indices(inputs: DoctorInputs) -> list[Finding]:
         "ism-existing-indices", "error",
         f"{len(stranded)} existing index(es) on {inputs.node.url} match the template but will never get the policy",
         evidence=[f"{a.index}: {a.reason}" for a in stranded], figures={"indices": len(stranded)},
-        why=f"ISM templates attach only at index creation, to indices created after the template ({ISM_TEMPLATE_ISSUE}); "
-            "these indices are never deleted",
+        why=f"ISM templates attach only at index creation, to indices created after the template "
+            f"({ISM_TEMPLATE_ISSUE}); these indices are never deleted",
         fix=f"attach them once: POST _plugins/_ism/add/<pattern> {{\"policy_id\": \"{policy.policy_id}\"}} "
             "(efklab retention apply --add)")]
 
@@ -129,7 +131,8 @@ def check_backfill_age(inputs: DoctorInputs) -> list[Finding]:
     if not traps:
         return []
     return [make_finding(
-        "ism-creation-date", "warning", f"{len(traps)} index(es) are created more than a day after the day in their name",
+        "ism-creation-date", "warning",
+        f"{len(traps)} index(es) are created more than a day after the day in their name",
         evidence=[f"{t.index}: {t.message}" for t in traps], figures={"indices": len(traps)},
         why="min_index_age counts from index.creation_date: backfilled or delayed data lives a full retention period "
             "after it arrives, not after the day it belongs to (more disk, longer than the retention promise)",

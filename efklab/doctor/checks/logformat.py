@@ -56,7 +56,8 @@ def check_docker_split(inputs: DoctorInputs) -> list[Finding]:
         if log.format != "docker" or not log.survey.unterminated_count:
             continue
         site = inputs.site_of(log)
-        pieces = [i for i, r in enumerate(log.records) if isinstance(r.record.get("log"), str) and not r.record["log"].endswith("\n")]
+        pieces = [i for i, r in enumerate(log.records)
+                  if isinstance(r.record.get("log"), str) and not r.record["log"].endswith("\n")]
         apart = pieces
         if site is not None and site.rule is not None:
             event_of = {n: k for k, e in enumerate(inputs.grouped(log, site.rule)) for n in e.lines}
@@ -67,8 +68,8 @@ def check_docker_split(inputs: DoctorInputs) -> list[Finding]:
             "docker-split-lines", "warning",
             f"{log.name}: {len(apart):,} line(s) longer than 16 KiB, split by Docker, reach OpenSearch in pieces",
             where=site.where.split(" ")[0] if site else log.name,
-            evidence=[f"{log.where(log.records[i].lineno)}: {len(log.records[i].record['log']):,} characters, no trailing newline"
-                      for i in apart],
+            evidence=[f"{log.where(log.records[i].lineno)}: {len(log.records[i].record['log']):,} characters, "
+                      "no trailing newline" for i in apart],
             figures={"pieces_left_apart": len(apart)},
             why="the docker json-file driver splits lines over 16 KiB into records without '\\n'; each piece becomes "
                 "its own event, and a JSON log line split this way is no longer JSON (the Lambda indexes no fields)",
@@ -143,7 +144,8 @@ def check_unrouted_logs(inputs: DoctorInputs) -> list[Finding]:
     if not unread:
         return []
     return [make_finding(
-        "logs-not-tailed", "info", f"{len(unread)} sample log file(s) are read by no in_tail source of {inputs.config.path}",
+        "logs-not-tailed", "info",
+        f"{len(unread)} sample log file(s) are read by no in_tail source of {inputs.config.path}",
         evidence=[log.name for log in unread], figures={"files": len(unread)},
         why="fluentd never reads these files (path/exclude_path), so the other checks used the default parser for them",
         fix="check the source's path and exclude_path if these logs should be shipped")]

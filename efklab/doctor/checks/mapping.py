@@ -32,8 +32,9 @@ def check_mapping_conflicts(inputs: DoctorInputs) -> list[Finding]:
                 continue
             refused += conflict["count"]
             reason = next(iter(conflict["reasons"]))
-            rows.append(f"{mapping.index}: field {name} mapped as {conflict['mapped']}: {conflict['count']:,} document(s) "
-                        f"refused, e.g. {', '.join(str(e) for e in conflict['examples'])}: {reason}")
+            rows.append(f"{mapping.index}: field {name} mapped as {conflict['mapped']}: "
+                        f"{conflict['count']:,} document(s) refused, "
+                        f"e.g. {', '.join(str(e) for e in conflict['examples'])}: {reason}")
     if not rows:
         return []
     return [make_finding(
@@ -70,7 +71,8 @@ def check_field_limit(inputs: DoctorInputs) -> list[Finding]:
         return []
     limit = facts.layout.mappings.field_limit
     over = facts.layout.mappings.over_limit()
-    near = [m for m in facts.layout.mappings.indices.values() if m not in over and m.field_count >= limit * FIELD_LIMIT_WARNING]
+    near = [m for m in facts.layout.mappings.indices.values()
+            if m not in over and m.field_count >= limit * FIELD_LIMIT_WARNING]
     if not over and not near:
         return []
     rows = sorted(over + near, key=lambda m: -m.field_count)
@@ -83,7 +85,8 @@ def check_field_limit(inputs: DoctorInputs) -> list[Finding]:
         figures={"over": len(over), "near": len(near), "refused": refused, "limit": limit},
         why="a document that would add a field past the limit is refused ('Limit of total fields [1000] has been "
             "exceeded'); JSON logs with free-form keys (ids, URLs as keys) get there quickly",
-        fix="stop indexing free-form keys as fields (flattened/object with enabled: false), or raise the limit knowingly")]
+        fix="stop indexing free-form keys as fields (flattened/object with enabled: false), "
+            "or raise the limit knowingly")]
 
 
 def check_shard_projection(inputs: DoctorInputs) -> list[Finding]:
@@ -107,11 +110,16 @@ def check_shard_projection(inputs: DoctorInputs) -> list[Finding]:
     own = next(p for p in projections if p.strategy == "this strategy")
     if own.fits and own.utilisation < SHARDS_WARNING:
         return []
-    source = f"{node.url}: {data_nodes} data node(s), cluster.max_shards_per_node {per_node}, {other:,} other shards open" if node \
-        else f"assumed {data_nodes} data node(s), max_shards_per_node {per_node} (give --opensearch-url to read them)"
+    if node:
+        source = (f"{node.url}: {data_nodes} data node(s), cluster.max_shards_per_node {per_node}, "
+                  f"{other:,} other shards open")
+    else:
+        source = (f"assumed {data_nodes} data node(s), max_shards_per_node {per_node} "
+                  "(give --opensearch-url to read them)")
     return [make_finding(
         "shard-projection", "error" if not own.fits else "warning",
-        f"{own.steady_shards:,} open shards at steady state ({own.indices_per_day} indices/day x {own.live_days} days x "
+        f"{own.steady_shards:,} open shards at steady state "
+        f"({own.indices_per_day} indices/day x {own.live_days} days x "
         f"{own.shards_per_index} shards) against a limit of {own.limit:,}"
         + (f": index creation fails from day {own.full_on_day}" if not own.fits else ""),
         evidence=[source, f"retention {days:g} days" + (" (from the policy)" if inputs.policy else " (default)")]

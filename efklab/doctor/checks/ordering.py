@@ -52,7 +52,8 @@ def sample_events(inputs: DoctorInputs) -> EventSample | None:
                 else:
                     provenance[key] = tuple([refs[i] for i in lines if 0 <= i < size])
                 text = event.record.get(key_field)
-                shown.append(Shown(key, timestamp_ms(event.time_ns), name, "", None, text if isinstance(text, str) else None))
+                shown.append(Shown(key, timestamp_ms(event.time_ns), name, "", None,
+                                   text if isinstance(text, str) else None))
         origin = f"{len(grouped)} log file(s) grouped by {inputs.config.path if inputs.config else 'the config'}"
         return EventSample(origin, _discover_order(shown), provenance, where)
     if inputs.payloads is not None:
@@ -104,16 +105,18 @@ def check_split_continuations(inputs: DoctorInputs) -> list[Finding]:
     ranked = {(p.stream, p.true_rank): p for p in report.placed}
     for placed in sorted(report.placed, key=lambda p: (p.stream, p.true_rank)):
         before = ranked.get((placed.stream, placed.true_rank - 1))
-        tied = before is not None and before.timestamp_ms == placed.timestamp_ms
-        if placed.continuation and placed.lines == 1 and tied and len(examples) < 2:
+        if before is None or len(examples) >= 2:
+            continue
+        if placed.continuation and placed.lines == 1 and before.timestamp_ms == placed.timestamp_ms:
             doc = by_id[placed.id]
             if placed.first_line:
                 examples.append(f"{placed.stream}:{placed.first_line}: {quote_line(doc.text or '', 90)} alone, "
-                                f"same millisecond as line {before.last_line}")  # type: ignore[union-attr]
+                                f"same millisecond as line {before.last_line}")
             else:
                 examples.append(f"{placed.stream} id {placed.id}: {quote_line(doc.text or '', 90)} alone, "
                                 f"@timestamp ms {doc.timestamp_ms}")
-    per_stream = sorted(((s.split_continuations, s.stream) for s in report.streams if s.split_continuations), reverse=True)
+    per_stream = sorted(((s.split_continuations, s.stream) for s in report.streams if s.split_continuations),
+                        reverse=True)
     evidence = [f"events from {sample.origin}",
                 (f"{split:,} of {totals['documents']:,} documents ({share:.1%}) are continuation lines indexed alone "
                  f"on the millisecond of the line before; {totals['documents_in_ties']:,} documents share their "
@@ -121,7 +124,8 @@ def check_split_continuations(inputs: DoctorInputs) -> list[Finding]:
                 *[f"{stream}: {n:,} split continuation line(s)" for n, stream in per_stream[:2]], *examples]
     return [make_finding(
         "ordering-split-continuations", "error" if share >= SPLIT_ERROR_SHARE else "warning",
-        f"continuation lines become separate documents with the same millisecond: {split:,} of {totals['documents']:,} documents",
+        f"continuation lines become separate documents with the same millisecond: "
+        f"{split:,} of {totals['documents']:,} documents",
         where=sample.where, evidence=evidence,
         figures={"split_continuations": split, "documents": totals["documents"], "share": round(share, 4),
                  "documents_in_ties": totals["documents_in_ties"], "tie_groups": totals["tie_groups"]},
@@ -144,7 +148,8 @@ def check_ties(inputs: DoctorInputs) -> list[Finding]:
         "ordering-ties", "warning",
         f"{totals['documents_in_ties']:,} of {totals['documents']:,} documents share their stream and millisecond with "
         f"another ({totals['tie_groups']:,} groups, largest {totals['largest_tie']})",
-        evidence=[f"{s.stream}: {s.documents_in_ties:,} documents in {s.tie_groups:,} tie groups" for s in worst if s.tie_groups],
+        evidence=[f"{s.stream}: {s.documents_in_ties:,} documents in {s.tie_groups:,} tie groups"
+                  for s in worst if s.tie_groups],
         figures={k: totals[k] for k in ("documents", "documents_in_ties", "tie_groups", "largest_tie")},
         why=f"CloudWatch keeps milliseconds only and Discover sorts by @timestamp alone: tied documents come back in "
             f"shard order, not in the order they were written ({KIBANA_TIEBREAK})",
