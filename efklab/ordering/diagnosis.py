@@ -36,7 +36,8 @@ class Measurement:
     primaries: int | None = None  # primary shards of the queried indices (largest), when known
 
     @classmethod
-    def of(cls, grouping: str, tiebreaker: Sequence[str], report: OrderReport, primaries: int | None = None) -> Measurement:
+    def of(cls, grouping: str, tiebreaker: Sequence[str], report: OrderReport,
+           primaries: int | None = None) -> Measurement:
         """A measurement from an order report."""
         return cls(grouping, tuple(tiebreaker), report.totals(), primaries)
 
@@ -81,7 +82,8 @@ def detect_causes(view: Measurement, *, truncated_tie_groups: int | None = None)
         causes.append(Cause(
             "continuation-split",
             "continuation lines indexed as separate documents with the same millisecond",
-            {"split_continuations": t["split_continuations"], "split_same_ms": t["split_same_ms"], "documents_in_ties": t["documents_in_ties"]},
+            {"split_continuations": t["split_continuations"], "split_same_ms": t["split_same_ms"],
+             "documents_in_ties": t["documents_in_ties"]},
             "a multiline_start_regexp that matches the first line of every statement, so stack-trace lines join it "
             "(check it with efklab multiline diff)",
         ))
@@ -90,7 +92,8 @@ def detect_causes(view: Measurement, *, truncated_tie_groups: int | None = None)
             "ns-truncation",
             "distinct nanosecond times collapsed to the same millisecond",
             {"truncated_tie_groups": truncated_tie_groups, "tie_groups": t["tie_groups"]},
-            "a tiebreaker: CloudWatch Logs keeps milliseconds only, so the order inside a millisecond must come from @id",
+            "a tiebreaker: CloudWatch Logs keeps milliseconds only, "
+            "so the order inside a millisecond must come from @id",
         ))
     shards_unknown = not t.get("shards_known", True)
     if t["cross_shard_tie_inversions"] or (t["tie_inversions"] and (view.primaries or 1) > 1 and shards_unknown):
@@ -99,14 +102,16 @@ def detect_causes(view: Measurement, *, truncated_tie_groups: int | None = None)
             "several primary shards return tied documents in shard order",
             {"cross_shard_tie_inversions": t["cross_shard_tie_inversions"] if not shards_unknown else None,
              "tie_inversions": t["tie_inversions"], "primaries": view.primaries},
-            "a tiebreaker in the sort; one primary shard only hides this, tied documents then come back in indexing order",
+            "a tiebreaker in the sort; one primary shard only hides this, "
+            "tied documents then come back in indexing order",
         ))
     if t["index_order_inversions"]:
         causes.append(Cause(
             "delivery-order",
             "batches delivered (indexed) out of order",
             {"index_order_inversions": t["index_order_inversions"]},
-            "a tiebreaker on @id: CloudWatch assigns ids in ingestion order per stream, whatever order the Lambda indexes them in",
+            "a tiebreaker on @id: CloudWatch assigns ids in ingestion order per stream, "
+            "whatever order the Lambda indexes them in",
         ))
     same_shard = t["tie_inversions"] - t["cross_shard_tie_inversions"]
     if same_shard > 0 and not t["index_order_inversions"] and not (shards_unknown and (view.primaries or 1) > 1):
@@ -121,8 +126,8 @@ def detect_causes(view: Measurement, *, truncated_tie_groups: int | None = None)
             "event-times",
             "event times contradict the file order",
             {"time_inversions": t["time_inversions"]},
-            "not a sort setting: concat gives a group the time of the line that closed it and a timeout flush the flush "
-            "time; use_first_timestamp true keeps each event at its first line's time",
+            "not a sort setting: concat gives a group the time of the line that closed it "
+            "and a timeout flush the flush time; use_first_timestamp true keeps each event at its first line's time",
         ))
     return causes
 
@@ -150,7 +155,8 @@ def recommend_fix(measurements: Sequence[Measurement], *, current: str, candidat
         and _disorder(sorted_view) < _disorder(plain)
     )
     final = sorted_view if tiebreak and sorted_view is not None else plain
-    fix = {(False, False): "none", (True, False): "regex", (False, True): "tiebreaker", (True, True): "both"}[(regex, tiebreak)]
+    fix = {(False, False): "none", (True, False): "regex", (False, True): "tiebreaker",
+           (True, True): "both"}[(regex, tiebreak)]
     steps = _steps(base, grouped if regex else None, final if tiebreak else None, candidate, regex)
     if fix == "none":
         after: dict[str, Any] | None = base.headline()
@@ -178,20 +184,22 @@ def _best_tiebreaker(measurements: Sequence[Measurement], grouping: str) -> Meas
     return min(candidates, key=lambda m: (_disorder(m), len(m.tiebreaker)), default=None)
 
 
-def _steps(base: Measurement, grouped: Measurement | None, sorted_view: Measurement | None, candidate: str | None, regex: bool) -> list[str]:
+def _steps(base: Measurement, grouped: Measurement | None, sorted_view: Measurement | None, candidate: str | None,
+           regex: bool) -> list[str]:
     b = base.totals
     steps: list[str] = []
     if regex and grouped is not None:
         g = grouped.totals
         steps.append(
             f"Group continuation lines with the {candidate} multiline_start_regexp: continuation lines indexed alone "
-            f"{b['split_continuations']:,} -> {g['split_continuations']:,}, documents {b['documents']:,} -> {g['documents']:,}, "
+            f"{b['split_continuations']:,} -> {g['split_continuations']:,}, "
+            f"documents {b['documents']:,} -> {g['documents']:,}, "
             f"lines out of place {b['share_out_of_place']:.1%} -> {g['share_out_of_place']:.1%}."
         )
     elif regex:
         steps.append(
-            f"Fix multiline_start_regexp: {b['split_continuations']:,} continuation lines were indexed alone, sharing a "
-            "millisecond with the line before them (replay with a candidate regex to measure the cure)."
+            f"Fix multiline_start_regexp: {b['split_continuations']:,} continuation lines were indexed alone, "
+            "sharing a millisecond with the line before them (replay with a candidate regex to measure the cure)."
         )
     if sorted_view is not None:
         s = sorted_view.totals
@@ -199,7 +207,8 @@ def _steps(base: Measurement, grouped: Measurement | None, sorted_view: Measurem
         fields = " then ".join(sorted_view.tiebreaker)
         steps.append(
             f"Sort by @timestamp then {fields} (descending) in the index pattern / saved search: lines out of place "
-            f"{start['share_out_of_place']:.1%} -> {s['share_out_of_place']:.1%}, inversions {start['inversions']:,} -> {s['inversions']:,}."
+            f"{start['share_out_of_place']:.1%} -> {s['share_out_of_place']:.1%}, "
+            f"inversions {start['inversions']:,} -> {s['inversions']:,}."
         )
     if not steps:
         steps.append(f"Nothing to fix: {b['lines']:,} lines, {b['inversions']:,} inversions in the Discover view.")

@@ -47,13 +47,15 @@ class Shown:
     text: str | None = None  # the line text (``log`` field, else ``@message``)
 
 
-def parse_provenance(rows: Iterable[Mapping[str, Any]], *, source: str = "provenance") -> dict[str, tuple[SourceRef, ...]]:
+def parse_provenance(rows: Iterable[Mapping[str, Any]], *,
+                     source: str = "provenance") -> dict[str, tuple[SourceRef, ...]]:
     """Provenance rows ``{"id": ..., "sources": ["file:line", ...]}`` -> id -> source lines (file order)."""
     out: dict[str, tuple[SourceRef, ...]] = {}
     for number, row in enumerate(rows, start=1):
         refs = row.get("sources", row.get("lines"))
         if not isinstance(row.get("id"), str) or not isinstance(refs, list) or not refs:
-            raise InputError("a provenance row needs an 'id' string and a non-empty 'sources' list", source=source, position=number)
+            raise InputError("a provenance row needs an 'id' string and a non-empty 'sources' list",
+                             source=source, position=number)
         try:
             parsed = tuple(sorted((SourceRef.parse(str(r)) for r in refs), key=lambda r: (r.file, r.line)))
         except ValueError as exc:
@@ -97,7 +99,10 @@ _SHARD = re.compile(r"^\[(?P<index>[^\]]+)\]\[(?P<shard>\d+)\]$")
 
 
 def shown_from_hit(hit: Mapping[str, Any]) -> Shown:
-    """A search hit (``_id``, ``_index``, ``_shard``, ``_source`` with @timestamp, @log_stream, log) as a Shown document."""
+    """A search hit as a Shown document.
+
+    The hit has ``_id``, ``_index``, ``_shard`` and ``_source`` with @timestamp, @log_stream, log.
+    """
     source = hit.get("_source") or {}
     shard_text = str(hit.get("_shard") or "")
     match = _SHARD.match(shard_text)
@@ -105,7 +110,8 @@ def shown_from_hit(hit: Mapping[str, Any]) -> Shown:
     try:
         stamp = parse_timestamp_ms(source["@timestamp"])
     except (KeyError, ValueError) as exc:
-        raise InputError(f"document without a usable @timestamp ({exc})", source=str(hit.get("_index")), position=str(hit.get("_id"))) from exc
+        raise InputError(f"document without a usable @timestamp ({exc})", source=str(hit.get("_index")),
+                         position=str(hit.get("_id"))) from exc
     return Shown(
         id=str(source.get("@id") or hit.get("_id")),
         timestamp_ms=stamp,

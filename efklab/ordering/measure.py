@@ -149,7 +149,8 @@ def measure_order(
             stream, key = refs[0].file, (refs[0].line,)
         else:
             if not doc.id.isdigit():
-                rejects.append(Reject("ordering", "event id is not a CloudWatch id (digits)", doc.index, position, doc.id))
+                rejects.append(Reject("ordering", "event id is not a CloudWatch id (digits)", doc.index, position,
+                                      doc.id))
                 continue
             refs, stream, key = (), doc.stream, (int(doc.id),)
         keyed.setdefault(stream, []).append((doc, key, refs))
@@ -159,7 +160,8 @@ def measure_order(
         order, rows = _measure_stream(stream, keyed[stream], tiebreaker)
         streams.append(order)
         placed.extend(rows)
-    return OrderReport(tuple(streams), tuple(placed), tuple(rejects), missing, "provenance" if provenance is not None else "event-id")
+    return OrderReport(tuple(streams), tuple(placed), tuple(rejects), missing,
+                       "provenance" if provenance is not None else "event-id")
 
 
 def _measure_stream(
