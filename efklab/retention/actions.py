@@ -57,7 +57,10 @@ class Action:
 
 
 def parse_action(raw: Any, path: str, parser: _Parser) -> Action:
-    """One action object (``{"<type>": {...}, "timeout": ..., "retry": ...}``) as the plugin's ISMActionsParser reads it."""
+    """One action object as the plugin's ISMActionsParser reads it.
+
+    The object is ``{"<type>": {...}, "timeout": ..., "retry": ...}``.
+    """
     if not isinstance(raw, Mapping):
         raise parser.fail("an action must be an object", path)
     kinds = [k for k in raw if k not in ("timeout", "retry")]
@@ -67,12 +70,14 @@ def parse_action(raw: Any, path: str, parser: _Parser) -> Action:
         raise parser.fail(f"one action per object, found {kinds}", f"{path}.{kinds[1]}")
     kind = kinds[0]
     if kind not in ACTION_STEPS:
-        raise parser.fail(f"Invalid field: [{kind}] found in Actions (known: {', '.join(sorted(ACTION_STEPS))})", f"{path}.{kind}")
+        raise parser.fail(f"Invalid field: [{kind}] found in Actions (known: {', '.join(sorted(ACTION_STEPS))})",
+                          f"{path}.{kind}")
     config = raw[kind]
     if not isinstance(config, Mapping):
         raise parser.fail(f"the {kind} action takes an object", f"{path}.{kind}")
     if kind in _EMPTY_ACTIONS and config:
-        raise parser.fail(f"Invalid field: [{next(iter(config))}] found in the {kind} action", f"{path}.{kind}.{next(iter(config))}")
+        raise parser.fail(f"Invalid field: [{next(iter(config))}] found in the {kind} action",
+                          f"{path}.{kind}.{next(iter(config))}")
     _check_config(kind, config, f"{path}.{kind}", parser)
     timeout = raw.get("timeout")
     timeout_ms = None

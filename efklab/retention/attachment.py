@@ -69,11 +69,13 @@ def attach_policy(
         return Attachment(index.name, index.managed_by, "managed", index.creation_date, 0, "already managed (explain)")
     if added and index.name in added:
         policy_id, at = added[index.name]
-        return Attachment(index.name, policy_id, "added", max(at, index.creation_date), 0, f"added explicitly ({policy_id})")
+        return Attachment(index.name, policy_id, "added", max(at, index.creation_date), 0,
+                          f"added explicitly ({policy_id})")
     if index.hidden or index.name.startswith("."):
         return Attachment(index.name, None, "none", None, 0, "hidden or dot index: ISM templates skip it")
     if not index.auto_manage:
-        return Attachment(index.name, None, "none", None, 0, "index.plugins.index_state_management.auto_manage is false")
+        return Attachment(index.name, None, "none", None, 0,
+                          "index.plugins.index_state_management.auto_manage is false")
     best: tuple[int, Policy, IsmTemplate] | None = None
     blocked: tuple[Policy, IsmTemplate, int] | None = None
     for policy in policies:
@@ -92,15 +94,18 @@ def attach_policy(
         put_at = applied_at.get(policy.policy_id)
         if put_at is not None and index.creation_date <= put_at:
             return Attachment(index.name, policy.policy_id, "sweep", put_at, SWEEP_PERIOD_MS,
-                              "existed at the PUT, but after the template's last_updated_time: the background sweep attaches it",
+                              "existed at the PUT, but after the template's last_updated_time: "
+                              "the background sweep attaches it",
                               template.path)
         return Attachment(index.name, policy.policy_id, "template", index.creation_date, 0,
-                          f"matches {list(template.index_patterns)} (priority {template.priority}) at creation", template.path)
+                          f"matches {list(template.index_patterns)} (priority {template.priority}) at creation",
+                          template.path)
     if blocked is not None:
         policy, template, since = blocked
         return Attachment(
             index.name, None, "pre-existing", None, 0,
-            f"created before {policy.policy_id}'s template {list(template.index_patterns)} (last updated {format_time(since)}): "
+            f"created before {policy.policy_id}'s template {list(template.index_patterns)} "
+            f"(last updated {format_time(since)}): "
             "templates never attach to existing indices; attach it with `efklab retention apply --add`",
             template.path,
         )

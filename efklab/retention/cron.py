@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-_MONTHS = {m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
+_MONTHS = {m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                       "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
 _DAYS = {d: i for i, d in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])}
 _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day of month", 1, 31, {}), ("month", 1, 12, _MONTHS),
@@ -35,7 +36,8 @@ class Cron:
 
     def next_fire(self, after_ms: int) -> int | None:
         """The first fire time strictly after ``after_ms`` (epoch ms), or None when it never fires."""
-        moment = datetime.fromtimestamp(after_ms / 1000, tz=self.zone).replace(second=0, microsecond=0) + timedelta(minutes=1)
+        moment = (datetime.fromtimestamp(after_ms / 1000, tz=self.zone).replace(second=0, microsecond=0)
+                  + timedelta(minutes=1))
         day = moment.replace(hour=0, minute=0)
         for offset in range(_SEARCH_DAYS):
             candidate = (day + timedelta(days=offset)) if offset else moment
@@ -66,7 +68,8 @@ def parse_cron(expression: str, timezone: str) -> Cron:
         raise ValueError(f"unknown timezone [{timezone}]") from None
     parts = expression.split()
     if len(parts) != 5:
-        raise ValueError(f"cron expression [{expression}] must have 5 fields (minute hour day-of-month month day-of-week)")
+        raise ValueError(f"cron expression [{expression}] must have 5 fields "
+                         "(minute hour day-of-month month day-of-week)")
     sets = [_parse_field(part, *spec) for part, spec in zip(parts, _FIELDS, strict=True)]
     weekdays = frozenset(0 if d == 7 else d for d in sets[4])
     return Cron(sets[0], sets[1], sets[2], sets[3], weekdays, parts[2] != "*", parts[4] != "*", zone, expression)

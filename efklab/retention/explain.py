@@ -44,7 +44,8 @@ def read_explain(answer: Mapping[str, Any]) -> list[ExplainRow]:
         action = details.get("action") or {}
         step = details.get("step") or {}
         info = (details.get("info") or {}).get("message")
-        failed = bool(action.get("failed")) or step.get("step_status") == "failed" or bool((details.get("retry_info") or {}).get("failed"))
+        failed = (bool(action.get("failed")) or step.get("step_status") == "failed"
+                  or bool((details.get("retry_info") or {}).get("failed")))
         row = ExplainRow(index, policy_id is not None, policy_id, state, action.get("name"), step.get("name"),
                          step.get("step_status"), failed, info, "")
         rows.append(replace(row, next=describe_next(row, details)))

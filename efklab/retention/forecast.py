@@ -37,7 +37,8 @@ class Generation:
 class Finding:
     """A retention trap made visible: what, for which index, and the consequence in one line."""
 
-    kind: str  # "creation-date", "recreated", "pre-existing", "unmanaged", "never-deleted", "or-conditions", "undetermined"
+    # "creation-date", "recreated", "pre-existing", "unmanaged", "never-deleted", "or-conditions", "undetermined"
+    kind: str
     index: str
     message: str
 
@@ -116,7 +117,10 @@ def _forecast(facts: IndexFacts, policies: Sequence[Policy], settings: JobSettin
 
 
 def status_at(forecast: IndexForecast, at: int) -> str:
-    """``gone`` (surely deleted by ``at``), ``due`` (inside its deletion window), ``kept``, or ``not-yet`` (created later)."""
+    """Where the index stands at ``at``.
+
+    ``gone`` (surely deleted by ``at``), ``due`` (inside its deletion window), ``kept``, or ``not-yet`` (created later).
+    """
     if at < forecast.created:
         return "not-yet"
     if forecast.deletion is None:
@@ -159,7 +163,8 @@ def find_traps(generations: Sequence[Generation], policies: Sequence[Policy]) ->
                                         f"state {state.name} has {len(state.transitions)} transitions: the first whose "
                                         f"condition holds wins (OR over {sorted(kinds)}), not all of them"))
         if not policy.deletes:
-            findings.append(Finding("never-deleted", policy.policy_id, "the policy has no delete action: its indices are never deleted"))
+            findings.append(Finding("never-deleted", policy.policy_id,
+                                    "the policy has no delete action: its indices are never deleted"))
     unmatched = [g.forecast for g in generations if g.forecast.attachment.how == "none"]
     if unmatched:
         first = unmatched[0]
@@ -169,20 +174,22 @@ def find_traps(generations: Sequence[Generation], policies: Sequence[Policy]) ->
         forecast = gen.forecast
         if gen.generation > 1:
             findings.append(Finding("recreated", forecast.index,
-                                    f"recreated at {format_time(forecast.created)} by {gen.doc_count} late document(s) after "
-                                    f"ISM deleted it; the new index lives another full period"
+                                    f"recreated at {format_time(forecast.created)} by {gen.doc_count} late document(s) "
+                                    f"after ISM deleted it; the new index lives another full period"
                                     + (f" (deleted {_window(forecast)})" if forecast.deletion else "")))
         if forecast.attachment.how == "pre-existing":
             findings.append(Finding("pre-existing", forecast.index, forecast.attachment.reason))
         if forecast.outcome == "undetermined":
             findings.append(Finding("undetermined", forecast.index, forecast.reason))
         logical = name_date(forecast.index)
-        if gen.generation == 1 and logical is not None and forecast.deletion is not None and forecast.created - (logical + DAY_MS) >= DAY_MS:
+        if (gen.generation == 1 and logical is not None and forecast.deletion is not None
+                and forecast.created - (logical + DAY_MS) >= DAY_MS):
             late_by = forecast.created - logical
             findings.append(Finding(
                 "creation-date", forecast.index,
-                f"created {format_time(forecast.created)}, {format_duration(late_by)} after the day in its name: ISM counts age "
-                f"from index.creation_date, so it is deleted {_window(forecast)}, not {format_duration(late_by)} earlier"))
+                f"created {format_time(forecast.created)}, {format_duration(late_by)} after the day in its name: "
+                f"ISM counts age from index.creation_date, so it is deleted {_window(forecast)}, "
+                f"not {format_duration(late_by)} earlier"))
     return findings
 
 

@@ -97,7 +97,10 @@ class Policy:
 
 
 def retention_days(policy: Policy) -> float | None:
-    """Days until deletion: the shortest ``min_index_age`` on a transition into a deleting state (None: never by age)."""
+    """Days until deletion (None: never by age).
+
+    The shortest ``min_index_age`` on a transition into a deleting state.
+    """
     ages = [int(t.condition.value) for s in policy.states for t in s.transitions
             if t.condition and t.condition.kind == "min_index_age" and policy.state(t.state_name).deletes]
     return min(ages) / 86_400_000 if ages else None
@@ -124,7 +127,8 @@ def check_policy_set(policies: Sequence[Policy]) -> None:
                 for b in second.ism_templates:
                     if templates_clash(a, b):
                         raise PolicyError(
-                            f"ISM template {list(b.index_patterns)} overlaps {first.policy_id}'s {list(a.index_patterns)} "
+                            f"ISM template {list(b.index_patterns)} overlaps "
+                            f"{first.policy_id}'s {list(a.index_patterns)} "
                             f"at priority {a.priority}; the plugin refuses this PUT: use a different priority",
                             source=second.source, position=b.path)
 
@@ -143,10 +147,12 @@ def load_policy(text: str | bytes, *, source: str | None = None, policy_id: str 
 def parse_policy(document: Any, *, source: str | None = None, policy_id: str | None = None) -> Policy:
     """Validate a policy document (PUT body ``{"policy": ...}`` or a GET response) into a ``Policy``."""
     if not isinstance(document, Mapping) or "policy" not in document:
-        raise PolicyError('expected an object with a "policy" field, as the _ism/policies API takes it', source=source, position="$")
+        raise PolicyError('expected an object with a "policy" field, as the _ism/policies API takes it',
+                          source=source, position="$")
     extra = sorted(set(document) - {"policy", "_id", "_version", "_seq_no", "_primary_term"})
     if extra:
-        raise PolicyError(f"unexpected top-level field [{extra[0]}] beside \"policy\"", source=source, position=f"$.{extra[0]}")
+        raise PolicyError(f"unexpected top-level field [{extra[0]}] beside \"policy\"", source=source,
+                          position=f"$.{extra[0]}")
     body = document["policy"]
     if not isinstance(body, Mapping):
         raise PolicyError("policy must be an object", source=source, position="$.policy")
@@ -214,7 +220,8 @@ class _PolicyParser:
         names = [s.name for s in states]
         for i, name in enumerate(names):
             if name in names[:i]:
-                raise self.fail(f"Policy cannot have duplicate state names ([{name}] again)", f"{base}.states[{i}].name")
+                raise self.fail(f"Policy cannot have duplicate state names ([{name}] again)",
+                                f"{base}.states[{i}].name")
         for state in states:
             for transition in state.transitions:
                 if transition.state_name not in names:
@@ -223,7 +230,8 @@ class _PolicyParser:
                         f"{transition.path}.state_name",
                     )
         if default_state not in names:
-            raise self.fail(f"default_state [{default_state}] is not one of the states {names}", f"{base}.default_state")
+            raise self.fail(f"default_state [{default_state}] is not one of the states {names}",
+                            f"{base}.default_state")
 
     def parse_state(self, raw: Any, path: str) -> State:
         if not isinstance(raw, Mapping):
@@ -244,7 +252,8 @@ class _PolicyParser:
         transitions = tuple(self.parse_transition(t, f"{path}.transitions[{i}]") for i, t in enumerate(raw_transitions))
         deleted_at = next((i for i, a in enumerate(actions) if a.type == "delete"), None)
         if deleted_at is not None and deleted_at < len(actions) - 1:
-            raise self.fail(f"State={name} must not contain an action after a delete action", f"{path}.actions[{deleted_at + 1}]")
+            raise self.fail(f"State={name} must not contain an action after a delete action",
+                            f"{path}.actions[{deleted_at + 1}]")
         if deleted_at is not None and transitions:
             raise self.fail(f"State={name} cannot contain transitions if using delete action", f"{path}.transitions")
         return State(name=name, actions=actions, transitions=transitions, path=path)
@@ -267,7 +276,8 @@ class _PolicyParser:
             raise self.fail("conditions must be an object with exactly one condition", path)
         for key in raw:
             if key not in CONDITION_KINDS:
-                raise self.fail(f"Invalid field: [{key}] found in Conditions (known: {', '.join(CONDITION_KINDS)})", f"{path}.{key}")
+                raise self.fail(f"Invalid field: [{key}] found in Conditions (known: {', '.join(CONDITION_KINDS)})",
+                                f"{path}.{key}")
         if len(raw) != 1:
             found = ", ".join(raw) or "none"
             raise self.fail(
@@ -290,7 +300,8 @@ class _PolicyParser:
                 raise self.fail("Transition size condition must be greater than 0", where)
             return Condition(kind, size, str(value))
         cron = value.get("cron") if isinstance(value, Mapping) else None
-        if not isinstance(cron, Mapping) or not isinstance(cron.get("expression"), str) or not isinstance(cron.get("timezone"), str):
+        if (not isinstance(cron, Mapping) or not isinstance(cron.get("expression"), str)
+                or not isinstance(cron.get("timezone"), str)):
             raise self.fail('cron must be {"cron": {"expression": "0 0 * * *", "timezone": "UTC"}}', where)
         try:
             parse_cron(cron["expression"], cron["timezone"])
@@ -326,7 +337,8 @@ class _PolicyParser:
                 raise self.fail(f"Invalid field: [{key}] found in ISMTemplate", f"{path}.{key}")
         patterns = raw.get("index_patterns")
         if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
-            raise self.fail("Requires at least one index pattern (index_patterns: a list of strings)", f"{path}.index_patterns")
+            raise self.fail("Requires at least one index pattern (index_patterns: a list of strings)",
+                            f"{path}.index_patterns")
         for i, pattern in enumerate(patterns):
             problem = template_pattern_problem(pattern)
             if problem:

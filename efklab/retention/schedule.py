@@ -76,7 +76,8 @@ class IndexForecast:
     deletion: tuple[int, int] | None = None  # [earliest, latest) of the delete step
 
 
-def forecast_index(index: IndexFacts, attachment: Attachment, policy: Policy | None, settings: JobSettings) -> IndexForecast:
+def forecast_index(index: IndexFacts, attachment: Attachment, policy: Policy | None,
+                   settings: JobSettings) -> IndexForecast:
     """Simulate one index; with no policy the index is kept and the reason says why."""
     if policy is None or attachment.attached_at is None:
         return IndexForecast(index.name, None, index.creation_date, attachment, (), "unmanaged", attachment.reason)
@@ -88,7 +89,8 @@ def forecast_index(index: IndexFacts, attachment: Attachment, policy: Policy | N
     if outcome == "undetermined" and not milestones:
         return IndexForecast(index.name, policy.policy_id, index.creation_date, attachment, (), outcome, reason)
     deletion = (milestones[-1].earliest, milestones[-1].latest) if outcome == "deleted" else None
-    return IndexForecast(index.name, policy.policy_id, index.creation_date, attachment, milestones, outcome, reason, deletion)
+    return IndexForecast(index.name, policy.policy_id, index.creation_date, attachment, milestones, outcome, reason,
+                         deletion)
 
 
 # A walk: its steps (early run, late run, state, action, step, what), its outcome and why.
@@ -127,14 +129,16 @@ def _walk(index: IndexFacts, policy: Policy, start: int, lag: int, interval: int
         for action in state.actions:
             for step in action.steps:
                 if action.type == "rollover":
-                    steps.append((early, late, state_name, action.type, step, "fails: the index has no rollover_alias setting"))
+                    steps.append((early, late, state_name, action.type, step,
+                                  "fails: the index has no rollover_alias setting"))
                     return steps, "failed", "rollover fails without index.plugins.index_state_management.rollover_alias"
                 steps.append((early, late, state_name, action.type, step, ""))
                 if action.type == "delete":
                     return steps, "deleted", f"deleted in state {state_name}"
                 early, late = early + 1, late + 1
         if not state.transitions:
-            steps.append((early, late, state_name, "transition", "attempt_transition", "no transitions: policy completed"))
+            steps.append((early, late, state_name, "transition", "attempt_transition",
+                          "no transitions: policy completed"))
             return steps, "kept", f"policy completes in state {state_name} without deleting"
         first = _first_transition(state.transitions, early, index, start, interval, delay, 0)
         last = _first_transition(state.transitions, late, index, start + lag, interval, 0, delay)
@@ -147,7 +151,8 @@ def _walk(index: IndexFacts, policy: Policy, start: int, lag: int, interval: int
         transition = first[1]
         condition = transition.condition
         label = f"{condition.kind} {condition.text}" if condition else "no condition"
-        steps.append((first[0], last[0], state_name, "transition", "attempt_transition", f"-> {transition.state_name} ({label})"))
+        steps.append((first[0], last[0], state_name, "transition", "attempt_transition",
+                      f"-> {transition.state_name} ({label})"))
         state_name, early, late = transition.state_name, first[0] + 1, last[0] + 1
     return steps, "undetermined", "the policy loops; simulation stopped"
 
@@ -164,7 +169,9 @@ def _first_transition(
         answer = _first_run_true(transitions[0], run, index, attached, interval, delay, start_delay)
         if isinstance(answer, str):
             return f"undetermined: {answer}"
-        return "never: no transition condition can become true (waits forever)" if answer is None else (answer, transitions[0])
+        if answer is None:
+            return "never: no transition condition can become true (waits forever)"
+        return answer, transitions[0]
     first: list[int | None] = []
     for transition in transitions:
         answer = _first_run_true(transition, run, index, attached, interval, delay, start_delay)
