@@ -107,7 +107,8 @@ def parse_cases(text: str, *, source: str = "<cases>") -> list[Case]:
         keys = _key_lines(node)
         for key in data:
             if key not in ("defaults", "cases"):
-                raise InputError(f"unknown top-level key {key!r} (want defaults, cases)", source=source, position=keys.get(key))
+                raise InputError(f"unknown top-level key {key!r} (want defaults, cases)", source=source,
+                                 position=keys.get(key))
         defaults = data.get("defaults") or {}
         items = data.get("cases") or []
         case_nodes = [v for k, v in node.value if k.value == "cases"]
@@ -160,7 +161,8 @@ def _validate(case: Case) -> None:
     spec = case.spec
 
     def fail(reason: str, key: str | None = None) -> InputError:
-        return InputError(f"case {case.name!r}: {reason}", source=case.source, position=case.lines.get(key or "", case.line))
+        return InputError(f"case {case.name!r}: {reason}", source=case.source,
+                          position=case.lines.get(key or "", case.line))
 
     if sum(k in spec for k in RULE_SOURCES) != 1:
         raise fail("give exactly one of 'rule' or 'config' or 'config_file'")
@@ -198,14 +200,18 @@ def case_rule(case: Case, *, compile_regexp: RegexpCompiler | None = None) -> Co
     spec = case.spec
     if "rule" in spec:
         params = {str(k): None if v is None else _param_text(v) for k, v in spec["rule"].items()}
-        return build_rule(params, compile_regexp=compile_regexp, source=case.source, position=case.lines.get("rule", case.line))
+        return build_rule(params, compile_regexp=compile_regexp, source=case.source,
+                          position=case.lines.get("rule", case.line))
     if "config_file" in spec:
         return _rule_from_config_file(case)
     return rule_from_config_text(spec["config"], source=case.where("config"), choose=spec.get("filter"))
 
 
 def _rule_from_config_file(case: Case) -> ConcatRule:
-    """The concat filter of a config file that applies to the case: by ``filter``, or routed by ``input_file``'s name."""
+    """The concat filter of a config file that applies to the case.
+
+    Chosen by ``filter``, or routed by ``input_file``'s name.
+    """
     spec = case.spec
     path = Path(case.source).parent / spec["config_file"]
     if not path.is_file():
@@ -235,7 +241,8 @@ def case_records(case: Case, rule: ConcatRule) -> list[list[Any]]:
             records.append(_Record(tag, BASE_TIME_NS + i * 1_000_000, {rule.key: item}))
         else:
             when = item.get("time")
-            t = BASE_TIME_NS + i * 1_000_000 if when is None else parse_event_time(when, source=case.where("input"), position=f"input[{i}]")
+            t = (BASE_TIME_NS + i * 1_000_000 if when is None
+                 else parse_event_time(when, source=case.where("input"), position=f"input[{i}]"))
             records.append(_Record(item.get("tag", tag), t, dict(item["record"])))
     return [records]
 
@@ -248,14 +255,16 @@ def run_case(case: Case, *, compile_regexp: RegexpCompiler | None = None) -> Cas
     except EfklabError as exc:
         if "expected_error" in spec:
             ok = str(spec["expected_error"]) in str(exc)
-            return CaseResult(case, () if ok else (f"expected error containing {spec['expected_error']!r}, got: {exc}",))
+            return CaseResult(case, () if ok
+                              else (f"expected error containing {spec['expected_error']!r}, got: {exc}",))
         return CaseResult(case, (f"rule refused: {exc}",))
     if "expected_error" in spec:
         return CaseResult(case, (f"expected error containing {spec['expected_error']!r}, but the rule was accepted",))
     failures = [f"expected a warning containing {w!r}; warnings: {list(rule.warnings)}"
                 for w in spec.get("expected_warnings") or [] if not any(w in x for x in rule.warnings)]
     try:
-        events = list(group_records(rule, case_records(case, rule), flush_timeouts=spec.get("flush_timeouts", "event-time")))
+        events = list(group_records(rule, case_records(case, rule),
+                                    flush_timeouts=spec.get("flush_timeouts", "event-time")))
     except EfklabError as exc:
         return CaseResult(case, (*failures, f"run failed: {exc}"))
     actual = tuple(_actual(e) for e in events)
@@ -276,7 +285,8 @@ def _compare(spec: Mapping[str, Any], actual: Sequence[dict[str, Any]], key: str
         n = spec["expected_count"]
         return [] if len(actual) == n else [f"expected {n} events, got {len(actual)}"]
     expected = spec["expected"] or []
-    projected = [_project(a, e, key) for a, e in zip(actual, expected, strict=False)] + [_project(a, {}, key) for a in actual[len(expected):]]
+    projected = ([_project(a, e, key) for a, e in zip(actual, expected, strict=False)]
+                 + [_project(a, {}, key) for a in actual[len(expected):]])
     wanted = [_normalise(e, key) for e in expected]
     if projected == wanted:
         return []

@@ -41,7 +41,8 @@ def describe_filter(f: ConcatFilter) -> str:
     """``file:line <filter PATTERN> in <label @X> (@id Y)``."""
     where = f"{f.file}:{f.directive_line or f.line}" + (f" [{f.unit}]" if f.unit else "")
     label = f.effective_label or f.label
-    return where + f" <filter {f.pattern}>" + (f" in <label {label}>" if label else "") + (f" (@id {f.id})" if f.id else "")
+    return (where + f" <filter {f.pattern}>" + (f" in <label {label}>" if label else "")
+            + (f" (@id {f.id})" if f.id else ""))
 
 
 def rule_from_filter(f: ConcatFilter) -> ConcatRule:
@@ -90,10 +91,12 @@ def choose_filter(config: Config, choose: str | int | None, *, log_file: str | N
                else "none is reached by an in_tail source for this log file" if log_file else "no log file to route")
         raise UsageError(f"{source} has {len(filters)} concat filters and {why}: pick one with --filter ID|LABEL|N; "
                          + _listing(filters))
-    return RuleChoice(rule_from_filter(picked), describe_filter(picked), config, picked, tag if picked in routed else None)
+    return RuleChoice(rule_from_filter(picked), describe_filter(picked), config, picked,
+                      tag if picked in routed else None)
 
 
-def route_filters(config: Config, filters: Sequence[ConcatFilter], log_file: str) -> tuple[list[ConcatFilter], str | None]:
+def route_filters(config: Config, filters: Sequence[ConcatFilter],
+                  log_file: str) -> tuple[list[ConcatFilter], str | None]:
     """The filters fluentd applies to ``/var/log/containers/<name of log_file>``, and the source's tag."""
     name = os.path.basename(log_file)
     path = f"{CONTAINER_DIR}/{name}"
@@ -105,7 +108,8 @@ def route_filters(config: Config, filters: Sequence[ConcatFilter], log_file: str
         if not any(fnmatch.fnmatchcase(path, p) for p in paths) or any(fnmatch.fnmatchcase(path, p) for p in excluded):
             continue
         tag = fluentd_tag(name, src.tag or "*")
-        hits = [f for f in filters if (f.effective_label or f.label) == src.label and matches_pattern(f.pattern or "**", tag)]
+        hits = [f for f in filters
+                if (f.effective_label or f.label) == src.label and matches_pattern(f.pattern or "**", tag)]
         return hits, src.tag
     return [], None
 
@@ -119,7 +123,8 @@ def _array(text: str) -> list[str]:
 
 def rule_from_options(params: Mapping[str, str | None], *, origin: str | None = None) -> RuleChoice:
     """A rule from ``--start-regexp``-style options (values as written in a config)."""
-    origin = origin or "options: " + " ".join(f"{k} {v!r}" if v == "" else f"{k} {v}" for k, v in params.items() if v is not None)
+    origin = origin or "options: " + " ".join(f"{k} {v!r}" if v == "" else f"{k} {v}"
+                                              for k, v in params.items() if v is not None)
     return RuleChoice(build_rule(params, source="command line"), origin)
 
 
