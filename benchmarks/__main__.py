@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small inputs, for CI and a first look")
     parser.add_argument("--only", metavar="TEXT", help="run only modules whose name contains TEXT")
-    parser.add_argument("--out", default=str(HERE / "results.json"), help="where to write the rows (default: benchmarks/results.json)")
+    parser.add_argument("--out", default=str(HERE / "results.json"),
+                        help="where to write the rows (default: benchmarks/results.json)")
     args = parser.parse_args(argv)
     quick = args.quick or os.environ.get("EFKLAB_BENCH_QUICK") == "1"
     rows: list[dict[str, Any]] = []

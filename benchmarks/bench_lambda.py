@@ -37,9 +37,11 @@ def make_events(count: int) -> list[dict[str, Any]]:
     events = []
     for p in range(0, count, EVENTS_PER_PAYLOAD):
         ns = ("shop", "billing")[(p // EVENTS_PER_PAYLOAD) % 2]
-        evs = [make_event({"log": f"(I) 09:09:04[{i % 1000:03d}] request {p + i} handled in {i % 97} ms path=/api/items/{p + i}\n",
+        evs = [make_event({"log": f"(I) 09:09:04[{i % 1000:03d}] request {p + i} handled in {i % 97} ms "
+                                  f"path=/api/items/{p + i}\n",
                            "stream": "stdout", "kubernetes": {"pod_name": f"api-{p % 7}", "host": "ip-10-0-1-2"}},
-                          timestamp=DEFAULT_TIMESTAMP + p + i, sequence=p + i) for i in range(min(EVENTS_PER_PAYLOAD, count - p))]
+                          timestamp=DEFAULT_TIMESTAMP + p + i, sequence=p + i)
+               for i in range(min(EVENTS_PER_PAYLOAD, count - p))]
         events.append(lambda_event(make_payload(evs, log_group=f"/aws/containerinsights/lab/application/{ns}/api")))
     return events
 
@@ -82,7 +84,8 @@ def bench_capture(count: int) -> dict[str, Any]:
         events = []
         for n in range(start, min(start + 1000, count)):
             ts = DEFAULT_TIMESTAMP + n * 180
-            events.append({"logStreamName": f"api-{n % 5}", "eventId": f"{n:056d}", "timestamp": ts, "ingestionTime": ts - ts % 5000 + 5200,
+            events.append({"logStreamName": f"api-{n % 5}", "eventId": f"{n:056d}", "timestamp": ts,
+                           "ingestionTime": ts - ts % 5000 + 5200,
                            "message": f'{{"log":"line {n} of the capture\\n","stream":"stdout"}}'})
         pages.append((events, None))
     header = PayloadHeader("123456789012", "/aws/containerinsights/lab/application/shop/api", ("to-opensearch",))
@@ -97,8 +100,9 @@ def bench_capture(count: int) -> dict[str, Any]:
         base.append(time.process_time() - started)
         assert size and baseline_size
     ours_s, base_s = sorted(ours)[1], sorted(base)[1]
-    return {"benchmark": f"capture: pages -> payload lines ({count} events, median of 3, CPU time)", "efklab": round(count / ours_s),
-            "baseline": round(count / base_s), "unit": "events/s (baseline: one json.dumps line per event)", "ratio": round(base_s / ours_s, 3),
+    return {"benchmark": f"capture: pages -> payload lines ({count} events, median of 3, CPU time)",
+            "efklab": round(count / ours_s), "baseline": round(count / base_s),
+            "unit": "events/s (baseline: one json.dumps line per event)", "ratio": round(base_s / ours_s, 3),
             "target": ">= 0.5"}
 
 
@@ -107,7 +111,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
     count = 10_000 if quick else 100_000
     rounds = 3 if quick else 5
     rows: list[dict[str, Any]] = [bench_capture(count * 2)]
-    prefixes = ["benchlambdawarm"] + [f"benchlambda{k}" for k in range(rounds)] + [f"benchlambdaraw{k}" for k in range(rounds)]
+    prefixes = (["benchlambdawarm"] + [f"benchlambda{k}" for k in range(rounds)]
+                + [f"benchlambdaraw{k}" for k in range(rounds)])
     with node.leased_node() as state:
         conn = connection_from_env(state.url, env={})
         client = make_client(conn)
@@ -116,7 +121,9 @@ def run(quick: bool) -> list[dict[str, Any]]:
             events = make_events(count)
             measured = []
             for k in range(rounds):  # alternate who goes first: the node's background work lands on both
-                bodies = [render_bulk(transform_payload(decode_payload(e), TransformOptions(prefix=f"benchlambdaraw{k}"))[0]).encode() for e in events]
+                bodies = [render_bulk(transform_payload(decode_payload(e),
+                                                        TransformOptions(prefix=f"benchlambdaraw{k}"))[0]).encode()
+                          for e in events]
                 if k % 2:
                     ours_s, docs = run_handler(state.url, events, f"benchlambda{k}")
                     raw_s = post_raw(state.url, bodies)
@@ -125,8 +132,10 @@ def run(quick: bool) -> list[dict[str, Any]]:
                     ours_s, docs = run_handler(state.url, events, f"benchlambda{k}")
                 measured.append((docs / ours_s, docs / raw_s))
             ours_rate, raw_rate = sorted(measured, key=lambda m: m[0] / m[1])[rounds // 2]
-            rows.append({"benchmark": f"lambda handler, SigV4 on ({docs} docs in {len(events)} events, median of {rounds})",
-                         "efklab": round(ours_rate), "baseline": round(raw_rate), "unit": "docs/s (baseline: raw _bulk of the same documents)",
+            rows.append({"benchmark": f"lambda handler, SigV4 on ({docs} docs in {len(events)} events, "
+                                      f"median of {rounds})",
+                         "efklab": round(ours_rate), "baseline": round(raw_rate),
+                         "unit": "docs/s (baseline: raw _bulk of the same documents)",
                          "ratio": round(ours_rate / raw_rate, 3), "target": ">= 0.8"})
         finally:
             for prefix in prefixes:

@@ -49,7 +49,8 @@ def write_log(path: Path, lines: int, seed: int = 29) -> Path:
                     f"order {written} handled in {rng.randrange(1, 900)} ms user=u{rng.randrange(10_000)}\n")
             body = [text] + ([t_ + "\n" for t_ in TRACE[: rng.randrange(1, 5)]] if rng.random() < 0.33 else [])
             for i, piece in enumerate(body[: lines - written]):  # exactly `lines` lines
-                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t // 1_000_000_000)) + f".{t % 1_000_000_000 + i:09d}Z"
+                stamp = (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t // 1_000_000_000))
+                         + f".{t % 1_000_000_000 + i:09d}Z")
                 out.write(json.dumps({"log": piece, "stream": "stdout", "time": stamp}, separators=(",", ":")) + "\n")
                 written += 1
     return path

@@ -49,13 +49,15 @@ def run(quick: bool) -> list[dict[str, Any]]:
     docs, provenance = display(n)
     t_efk = t_sort = float("inf")
     for _ in range(2 if quick else 3):
-        t_sort = min(t_sort, _cpu(lambda: sorted(docs, key=lambda d: (provenance[d.id][0].file, provenance[d.id][0].line))))
+        t_sort = min(t_sort, _cpu(lambda: sorted(docs, key=lambda d: (provenance[d.id][0].file,
+                                                                      provenance[d.id][0].line))))
         t_efk = min(t_efk, _cpu(lambda: measure_order(docs, provenance)))
     report = measure_order(docs, provenance)
     assert len(report.placed) == n and not report.rejects
     efk, base = n / t_efk, n / t_sort
     return [
-        {"benchmark": "ordering measure vs sorting the same documents by truth", "efklab": round(efk), "baseline": round(base),
+        {"benchmark": "ordering measure vs sorting the same documents by truth", "efklab": round(efk),
+         "baseline": round(base),
          "unit": "docs/s", "ratio": round(efk / base, 3), "target": 0.05, "documents": n,
          "inversions": report.totals()["inversions"]},
         {"benchmark": "ordering measure absolute rate", "efklab": round(efk), "baseline": 100_000, "unit": "docs/s",

@@ -49,7 +49,8 @@ def write_payloads(path: Path, events: int) -> Path:
                                "kubernetes": {"namespace_name": ns, "pod_name": f"api-{p % 7}", "container_name": "api",
                                               "labels": {"app": "api", "tier": "backend"}}},
                               timestamp=start + i, sequence=p + i) for i in range(min(EVENTS_PER_PAYLOAD, events - p))]
-            payload = make_payload(evs, log_group=f"/aws/containerinsights/lab/application/{ns}/api", log_stream=f"api-{p % 7}")
+            payload = make_payload(evs, log_group=f"/aws/containerinsights/lab/application/{ns}/api",
+                                   log_stream=f"api-{p % 7}")
             out.write(json.dumps(payload) + "\n")
     return path
 
@@ -102,7 +103,8 @@ def replay_in_process(client: Any, conn: Any, path: Path, prefix: str) -> tuple[
     started = time.perf_counter()
     progress = replay_records(
         iter_payload_records([str(path)]),
-        lambda actions: send_batches(client, conn, actions, settings=BulkSettings(), sleep=time.sleep, read_ahead=READ_AHEAD),
+        lambda actions: send_batches(client, conn, actions, settings=BulkSettings(), sleep=time.sleep,
+                                     read_ahead=READ_AHEAD),
         options=TransformOptions(prefix=prefix), letters=letters,
     )
     if progress.summary.failed or progress.summary.rejected:
@@ -140,15 +142,18 @@ def run(quick: bool) -> list[dict[str, Any]]:
                 for prefix in (f"benchraw{n}", f"benchreplay{n}"):
                     delete_indices(client, conn, f"{prefix}-*")
             raw, replayed = statistics.median(raw_rates), statistics.median(replay_rates)
-            rows.append({"benchmark": f"replay throughput ({events} docs, median of {rounds})", "efklab": round(replayed),
+            rows.append({"benchmark": f"replay throughput ({events} docs, median of {rounds})",
+                         "efklab": round(replayed),
                          "baseline": round(raw), "unit": "docs/s (baseline: raw _bulk of the same bodies)",
                          "ratio": round(replayed / raw, 3), "target": ">= 0.8"})
             rss = {}
             for size in (small, large):
                 prefixes.append(f"benchmem{size}")
-                _, rss[size] = run_replay(state.url, write_payloads(Path(tmp) / f"m{size}.jsonl", size), f"benchmem{size}")
+                _, rss[size] = run_replay(state.url, write_payloads(Path(tmp) / f"m{size}.jsonl", size),
+                                          f"benchmem{size}")
                 delete_indices(client, conn, f"benchmem{size}-*")
-            rows.append({"benchmark": f"replay peak RSS, {large} vs {small} events", "efklab": round(rss[large] / 1024, 1),
+            rows.append({"benchmark": f"replay peak RSS, {large} vs {small} events",
+                         "efklab": round(rss[large] / 1024, 1),
                          "baseline": round(rss[small] / 1024, 1), "unit": "MiB (efklab replay process)",
                          "ratio": round(rss[large] / rss[small], 3), "target": "<= 1.2 and < 300 MiB"})
         finally:

@@ -78,7 +78,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
             n = 0
             for log in logs:
                 for line in log.lines:
-                    json.dumps({"log": line.text + "\n", "stream": line.stream, "time": line.time_ns}, separators=(",", ":"))
+                    json.dumps({"log": line.text + "\n", "stream": line.stream, "time": line.time_ns},
+                               separators=(",", ":"))
                     n += 1
             return n
 
@@ -89,7 +90,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
             t_ours, n_ours = _best(fn, repeat)
             ours, baseline = n_ours / t_ours, n_base / t_base
             rows.append({"benchmark": name, "efklab": ours, "baseline": baseline, "unit": "lines/s",
-                         "ratio": ours / baseline, "target": f">= {target}x", "lines": n_ours, "ok": ours / baseline >= target})
+                         "ratio": ours / baseline, "target": f">= {target}x", "lines": n_ours,
+                         "ok": ours / baseline >= target})
     return rows
 
 

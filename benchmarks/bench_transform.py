@@ -3,8 +3,8 @@
 Both read the same file of Lambda events (base64 gzip payloads of fluentd-shaped container log
 records, some with floats, JSON-in-strings and stack traces) and write the _bulk body to
 /dev/null; rounds alternate between the two and each keeps its best.  ``ratio`` is by wall
-clock; ``cpu_ratio`` by CPU time (node's counts all its threads), steadier on a busy machine.  Memory: peak RSS of ``efklab transform`` on an
-input four times larger must stay flat (streaming).
+clock; ``cpu_ratio`` by CPU time (node's counts all its threads), steadier on a busy machine.
+Memory: peak RSS of ``efklab transform`` on an input four times larger must stay flat (streaming).
 """
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def make_records(rng: random.Random, count: int, start: int) -> list[dict[str, A
         elif roll < 0.10:
             log = json.dumps({"level": "info", "msg": "handled", "path": f"/api/items/{i}", "status": 200}) + "\n"
         else:
-            log = f"(I) 09:09:04[{i % 1000:03d}] GET /api/items/{i} 200 {rng.randint(1, 900)}ms user={rng.getrandbits(32):08x}\n"
+            log = (f"(I) 09:09:04[{i % 1000:03d}] GET /api/items/{i} 200 {rng.randint(1, 900)}ms "
+                   f"user={rng.getrandbits(32):08x}\n")
         record: dict[str, Any] = {
             "log": log,
             "stream": "stdout" if roll > 0.03 else "stderr",
@@ -97,13 +98,15 @@ def seed_module(workdir: Path) -> Path | None:
     if not SEED_DOCUMENT.is_file():
         return None
     module = workdir / "seed-lambda.js"
-    module.write_text(extract_seed_lambda(SEED_DOCUMENT.read_text(encoding="utf-8")) + "module.exports = { transform: transform };\n")
+    module.write_text(extract_seed_lambda(SEED_DOCUMENT.read_text(encoding="utf-8"))
+                      + "module.exports = { transform: transform };\n")
     return module
 
 
 def time_node(module: Path, path: Path) -> tuple[int, float, float]:
     """(events, wall seconds, CPU seconds of all its threads) for the seed's transform under node."""
-    done = subprocess.run(["node", str(HERE / "seed_baseline.js"), str(module), str(path)], capture_output=True, text=True, check=True)
+    done = subprocess.run(["node", str(HERE / "seed_baseline.js"), str(module), str(path)], capture_output=True,
+                          text=True, check=True)
     result = json.loads(done.stdout)
     return int(result["events"]), float(result["seconds"]), float(result["cpu_seconds"])
 
