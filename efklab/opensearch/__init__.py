@@ -1,1 +1,4 @@
-"""OpenSearch's own rules as pure functions: index names and patterns, bulk actions and batches, mappings, shards, Dashboards, node config."""
+"""OpenSearch's own rules as pure functions.
+
+Index names and patterns, bulk actions and batches, mappings, shards, Dashboards, node config.
+"""

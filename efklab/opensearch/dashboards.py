@@ -121,7 +121,8 @@ def check_saved_objects(text: str) -> list[str]:
     for obj in objects:
         for ref in obj.get("references") or []:
             if isinstance(ref, dict) and (ref.get("type"), ref.get("id")) not in known:
-                problems.append(f"{obj.get('type')}:{obj.get('id')}: reference {ref.get('name')} points to a missing {ref.get('type')} {ref.get('id')}")
+                problems.append(f"{obj.get('type')}:{obj.get('id')}: reference {ref.get('name')} "
+                                f"points to a missing {ref.get('type')} {ref.get('id')}")
     return problems
 
 
@@ -131,16 +132,18 @@ def _check_object(obj: Mapping[str, Any]) -> list[str]:
     if not isinstance(ident, str) or not ident:
         problems.append("missing id")
     if not isinstance(attributes, dict):
-        return problems + ["missing attributes"]
+        return [*problems, "missing attributes"]
     if kind not in MIGRATION_VERSIONS:
-        return problems + [f"type {kind!r} is not one this checker knows (index-pattern, search)"]
+        return [*problems, f"type {kind!r} is not one this checker knows (index-pattern, search)"]
     version = (obj.get("migrationVersion") or {}).get(kind)
     if version is not None and _version(version) > _version(MIGRATION_VERSIONS[kind]):
-        problems.append(f"migrationVersion {kind} {version} is newer than OpenSearch Dashboards knows ({MIGRATION_VERSIONS[kind]})")
+        problems.append(f"migrationVersion {kind} {version} is newer than OpenSearch Dashboards knows "
+                        f"({MIGRATION_VERSIONS[kind]})")
     if "coreMigrationVersion" in obj:
         problems.append("coreMigrationVersion is a Kibana field OpenSearch Dashboards does not know")
     references = obj.get("references")
-    if not isinstance(references, list) or not all(isinstance(r, dict) and {"name", "type", "id"} <= r.keys() for r in references):
+    if not isinstance(references, list) or not all(isinstance(r, dict) and {"name", "type", "id"} <= r.keys()
+                                                   for r in references):
         problems.append("references must be a list of {name, type, id}")
         references = []
     if kind == "index-pattern":
@@ -167,7 +170,8 @@ def _check_search(attributes: Mapping[str, Any], references: Sequence[Mapping[st
         problems.append(f"indexRefName {ref_name!r} has no index-pattern reference")
     sort = attributes.get("sort")
     if not isinstance(sort, list) or not sort or not all(
-        isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and pair[1] in ("asc", "desc") for pair in sort
+        isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and pair[1] in ("asc", "desc")
+        for pair in sort
     ):
         problems.append("sort must be a non-empty list of [field, 'asc'|'desc'] pairs")
     if not isinstance(attributes.get("columns"), list):

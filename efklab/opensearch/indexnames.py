@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from efklab.errors import IndexNameError, UsageError
@@ -38,7 +38,7 @@ TEMPLATE_FIELDS: dict[str, str] = {
 }
 _DEFAULT_DATE_FORMAT = "%Y.%m.%d"
 _DATE_ONLY = re.compile(r"(?:[^%]|%[YmdyjbBaAUWGVuw%])*")  # formats that change only at midnight
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def index_name_problem(name: str) -> str | None:
@@ -135,7 +135,7 @@ class IndexStrategy:
 class StreamIndexNamer:
     """Index names for the events of one log stream, cached per day, per minute (--tz) or per instant."""
 
-    __slots__ = ("_strategy", "_values", "problem", "_cache", "_granularity")
+    __slots__ = ("_cache", "_granularity", "_strategy", "_values", "problem")
 
     def __init__(self, strategy: IndexStrategy, values: dict[str, str | None], problem: str | None) -> None:
         self._strategy = strategy
@@ -211,7 +211,7 @@ def compile_index_strategy(spec: str, *, prefix: str = SEED_PREFIX, tz: str = "U
     zone = _load_zone(tz)
     strategy = IndexStrategy(spec, template, prefix, tz, parts, zone)
     sample = strategy.for_stream("/aws/containerinsights/cluster/application/ns/app", "stream")
-    name, problem = sample.name(1_619_600_944_301)
+    _name, problem = sample.name(1_619_600_944_301)
     if problem:
         raise UsageError(f"index strategy {spec!r} with prefix {prefix!r} makes names OpenSearch refuses: {problem}")
     return strategy
@@ -251,9 +251,9 @@ __all__ = [
     "BUILTIN_STRATEGIES",
     "INVALID_FILENAME_CHARS",
     "MAX_INDEX_NAME_BYTES",
+    "TEMPLATE_FIELDS",
     "IndexStrategy",
     "StreamIndexNamer",
-    "TEMPLATE_FIELDS",
     "check_index_name",
     "compile_index_strategy",
     "index_name_problem",

@@ -49,10 +49,12 @@ _TRIVIALLY_ACCEPTED: dict[type, frozenset[str]] = {
     type(None): frozenset({"text", "keyword", "long", "float", "date", "date:slash", "boolean", "object"}),
 }
 DASHBOARDS_FAMILY = {"text": "string", "keyword": "string", "long": "number", "float": "number", "double": "number",
-                     "integer": "number", "date": "date", "date:slash": "date", "boolean": "boolean", "object": "object"}
+                     "integer": "number", "date": "date", "date:slash": "date", "boolean": "boolean",
+                     "object": "object"}
 
 
-def _valid_datetime(year: str, month: str, day: str | None, hour: str | None, minute: str | None, second: str | None) -> bool:
+def _valid_datetime(year: str, month: str, day: str | None, hour: str | None, minute: str | None,
+                    second: str | None) -> bool:
     try:
         datetime(int(year) or 1, int(month), int(day or 1), int(hour or 0), int(minute or 0), int(second or 0))
     except ValueError:
@@ -138,9 +140,9 @@ def _number_refusal(mapped: str, value: Any) -> str | None:
         number = float(text)
     else:
         number = float(value)
-    if mapped == "long" and not (isinstance(value, int) and LONG_MIN <= value <= LONG_MAX):
-        if not math.isfinite(number) or not LONG_MIN <= math.trunc(number) <= LONG_MAX:
-            return "out of range of long"
+    if (mapped == "long" and not (isinstance(value, int) and LONG_MIN <= value <= LONG_MAX)
+            and (not math.isfinite(number) or not LONG_MIN <= math.trunc(number) <= LONG_MAX)):
+        return "out of range of long"
     if mapped == "float" and not abs(number) <= FLOAT_MAX:
         return "[float] supports only finite values"
     return None
@@ -192,7 +194,8 @@ class MappingPredictor:
         self.field_limit = field_limit
         self.indices: dict[str, IndexMapping] = {}
 
-    def feed(self, index: str, doc: Mapping[str, Any], *, doc_id: str | None = None, position: str | None = None) -> RejectedDoc | None:
+    def feed(self, index: str, doc: Mapping[str, Any], *, doc_id: str | None = None,
+             position: str | None = None) -> RejectedDoc | None:
         """Index one document: update the mapping, or return why the node refuses it."""
         mapping = self.indices.get(index)
         if mapping is None:
@@ -211,7 +214,8 @@ class MappingPredictor:
         mapping.fields.update(added)
         return None
 
-    def _walk(self, fields: Mapping[str, str], added: dict[str, str], obj: Mapping[str, Any], prefix: str) -> tuple[str, str] | None:
+    def _walk(self, fields: Mapping[str, str], added: dict[str, str], obj: Mapping[str, Any],
+              prefix: str) -> tuple[str, str] | None:
         for key, value in obj.items():
             if "." not in key and key.strip():  # the common case: a plain field name
                 problem = self._check(fields, added, prefix + key, value)
@@ -253,7 +257,8 @@ class MappingPredictor:
                 added[path] = mapped = new_type
             reason = refusal(mapped, item)
             if reason:
-                return path, f"failed to parse field [{path}] of type [{mapped.split(':')[0]}]: {reason} ({_preview(item)})"
+                return path, (f"failed to parse field [{path}] of type [{mapped.split(':')[0]}]: "
+                              f"{reason} ({_preview(item)})")
             if kind is dict or isinstance(item, Mapping):
                 problem = self._walk(fields, added, item, f"{path}.")
                 if problem:

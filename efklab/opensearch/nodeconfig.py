@@ -72,7 +72,8 @@ def settings_from_env(env: Mapping[str, str], *, package_dir: Path) -> NodeSetti
     """Read the EFKLAB_* overrides; a malformed value is a UsageError naming the variable."""
     version = env.get("EFKLAB_OPENSEARCH_VERSION") or DEFAULT_VERSION
     if not re.fullmatch(r"\d+\.\d+\.\d+", version):
-        raise UsageError(f"expected a version such as {DEFAULT_VERSION}, got {version!r}", source="EFKLAB_OPENSEARCH_VERSION")
+        raise UsageError(f"expected a version such as {DEFAULT_VERSION}, got {version!r}",
+                         source="EFKLAB_OPENSEARCH_VERSION")
     home = Path(env.get("HOME", "~")).expanduser()
     cache = env.get("EFKLAB_CACHE_DIR") or str(Path(env.get("XDG_CACHE_HOME") or home / ".cache") / "efklab")
     state = env.get("EFKLAB_STATE_DIR")
@@ -118,7 +119,8 @@ def cluster_name(state_dir: Path) -> str:
     return "efklab-" + hashlib.sha256(str(state_dir).encode()).hexdigest()[:8]
 
 
-def plan_nodes(state_dir: Path, count: int, http_ports: Sequence[int], transport_ports: Sequence[int]) -> tuple[NodePlan, ...]:
+def plan_nodes(state_dir: Path, count: int, http_ports: Sequence[int],
+               transport_ports: Sequence[int]) -> tuple[NodePlan, ...]:
     """The nodes of an N-node cluster; a topology keeps its own data folder (``n1``, ``n3``...)."""
     if count < 1:
         raise UsageError(f"--nodes must be at least 1, got {count}")

@@ -86,7 +86,8 @@ def project_shards(
                            other_shards)
 
 
-def compare_strategies(indices_per_day: Mapping[str, int], retention_days: float, **limits: int) -> list[ShardProjection]:
+def compare_strategies(indices_per_day: Mapping[str, int], retention_days: float,
+                       **limits: int) -> list[ShardProjection]:
     """Project several strategies (name -> daily index count), finest first."""
     rows = [project_shards(name, count, retention_days, **limits) for name, count in indices_per_day.items()]
     return sorted(rows, key=lambda row: -row.indices_per_day)
@@ -107,4 +108,5 @@ def count_shards_over_time(
 def projection_series(projection: ShardProjection, *, start: int, days: int) -> list[tuple[int, int]]:
     """Open shards day by day from the first daily index: growing until ISM deletes, then flat."""
     per_day = projection.indices_per_day * projection.shards_per_index
-    return [(start + d * DAY_MS, min(d + 1, projection.live_days) * per_day + projection.other_shards) for d in range(days)]
+    return [(start + d * DAY_MS, min(d + 1, projection.live_days) * per_day + projection.other_shards)
+            for d in range(days)]
