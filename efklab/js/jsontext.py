@@ -149,7 +149,8 @@ def is_plain(value: Any) -> bool:
                 return False
         return True
     kind = type(value)
-    return kind is str or value is None or kind is bool or (kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER)
+    return (kind is str or value is None or kind is bool
+            or (kind is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER))
 
 
 def encode_plain(value: Any) -> str:
