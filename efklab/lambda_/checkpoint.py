@@ -82,6 +82,7 @@ def check_resumable(checkpoint: ReplayCheckpoint, inputs: Sequence[InputFingerpr
         what = "the same files, changed since" if was == now else f"{len(was)} other input(s) ({', '.join(was[:3])}...)"
         raise UsageError(f"this checkpoint belongs to {what}; delete it to replay from the start", source=source)
     if dict(options) != dict(checkpoint.options):
-        diff = ", ".join(f"{k} {checkpoint.options.get(k)!r} -> {v!r}" for k, v in options.items() if checkpoint.options.get(k) != v)
+        diff = ", ".join(f"{k} {checkpoint.options.get(k)!r} -> {v!r}" for k, v in options.items()
+                         if checkpoint.options.get(k) != v)
         raise UsageError(f"this checkpoint was written with other transform options ({diff}); "
                          "use the same options or delete it", source=source)

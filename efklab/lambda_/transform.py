@@ -61,10 +61,12 @@ class TransformOptions:
 
 
 _new = object.__new__
-_SETTERS = tuple(getattr(BulkAction, name).__set__ for name in ("index", "id", "action_line", "source_line", "source", "position"))
+_SETTERS = tuple(getattr(BulkAction, name).__set__
+                 for name in ("index", "id", "action_line", "source_line", "source", "position"))
 
 
-def _bulk_action(index: str, event_id: str, action_line: str, source_line: str, source: str | None, position: str) -> BulkAction:
+def _bulk_action(index: str, event_id: str, action_line: str, source_line: str, source: str | None,
+                 position: str) -> BulkAction:
     """``BulkAction(...)`` without the frozen __init__'s per-field checks (the hot loop makes one per event)."""
     action = _new(BulkAction)
     set_index, set_id, set_action, set_source_line, set_source, set_position = _SETTERS
@@ -107,7 +109,8 @@ def compile_options(options: TransformOptions) -> _Plan:
             ("--tz", options.tz, "UTC"),
         ):
             if value != default:
-                raise UsageError(f"{name} applies to --mode opensearch only: --mode seed names indices exactly as the seed Lambda does")
+                raise UsageError(f"{name} applies to --mode opensearch only: "
+                                 "--mode seed names indices exactly as the seed Lambda does")
         return _Plan(SEED, None)
     return _Plan(OPENSEARCH, compile_index_strategy(options.index_strategy, prefix=options.prefix, tz=options.tz))
 
@@ -122,7 +125,8 @@ def _scanner() -> JsonScanner:
     return scanner
 
 
-def transform_payload(p: Payload, options: TransformOptions = TransformOptions()) -> tuple[list[BulkAction], list[Reject]]:
+def transform_payload(p: Payload,
+                      options: TransformOptions = TransformOptions()) -> tuple[list[BulkAction], list[Reject]]:
     """All actions of one payload in event order, and a Reject for every event that yields none."""
     plan = compile_options(options)
     if p.is_control:
@@ -143,7 +147,8 @@ def transform_payload(p: Payload, options: TransformOptions = TransformOptions()
         try:
             source_line = _source_line(event, ms, scanner, tail)
         except _SeedThrows as exc:
-            rejects.append(Reject("transform", exc.reason, p.source, f"{where}logEvents[{ordinal}]", encode_event(event)))
+            rejects.append(Reject("transform", exc.reason, p.source, f"{where}logEvents[{ordinal}]",
+                                  encode_event(event)))
             continue
         except _Unsupported as exc:
             rejects.append(Reject("transform", str(exc), p.source, f"{where}logEvents[{ordinal}]", encode_event(event)))
@@ -165,7 +170,8 @@ def transform_payload(p: Payload, options: TransformOptions = TransformOptions()
             rejects.append(Reject("index-name", problem, p.source, f"{where}logEvents[{ordinal}]", encode_event(event)))
             continue
         id_json = quote_raw(event.id) if event.id.isascii() else quote(event.id)
-        actions.append(_bulk_action(index, event.id, action_head + id_json + "}}", source_line, p.source, f"{where}logEvents[{ordinal}]"))
+        actions.append(_bulk_action(index, event.id, action_head + id_json + "}}", source_line, p.source,
+                                    f"{where}logEvents[{ordinal}]"))
     if p.invalid_events:
         rejects = sorted([*p.invalid_events, *rejects], key=_reject_ordinal)
     return actions, rejects
@@ -229,7 +235,8 @@ def _iso(ms: int) -> str:
 
 
 def _invalid_date(event: LogEvent) -> _SeedThrows:
-    return _SeedThrows(f"timestamp {event.timestamp!r} is not a valid date", "RangeError: Invalid time value (in toISOString)")
+    return _SeedThrows(f"timestamp {event.timestamp!r} is not a valid date",
+                       "RangeError: Invalid time value (in toISOString)")
 
 
 def _extract_json(text: str, scanner: JsonScanner) -> tuple[dict[str, Any] | None, bool]:
@@ -271,7 +278,8 @@ def build_source_from_fields(fields: dict[str, Any], scanner: JsonScanner | None
             _assign(source, key, value)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             if not is_numeric(value):  # Infinity: not numeric, and a number has no indexOf
-                raise _SeedThrows(f"extractedFields[{key!r}] is Infinity: not numeric, so extractJson() gets a number", _NO_INDEX_OF)
+                raise _SeedThrows(f"extractedFields[{key!r}] is Infinity: not numeric, so extractJson() gets a number",
+                                  _NO_INDEX_OF)
             _assign(source, key, value)
         elif isinstance(value, list):
             raise _Unsupported(
