@@ -143,7 +143,7 @@ def send_with_retries(
         if answer.get("errors") is False and len(pending) == len(pairs):  # every item succeeded: nothing to sort out
             return items
         retry: list[int] = []
-        for i, item in zip(pending, items):
+        for i, item in zip(pending, items, strict=True):
             if retryable_status(item_status(item)) and not last_try:
                 retry.append(i)
             else:
