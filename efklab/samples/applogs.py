@@ -130,7 +130,8 @@ def write_java_service(name: str) -> AppWriter:
         if level == "E" and rng.random() < 0.75:
             return Statement((head, *_java_trace(rng, service)), stream, "stacktrace", level)
         if level == "D" and rng.random() < 0.18:
-            return Statement((f"(D) {format_app_clock(at_ns, offset_s)} [{thread}] org.hibernate.SQL - ", *_sql_lines(rng)), stream, "sql", "D")
+            sql_head = f"(D) {format_app_clock(at_ns, offset_s)} [{thread}] org.hibernate.SQL - "
+            return Statement((sql_head, *_sql_lines(rng)), stream, "sql", "D")
         if level == "D" and rng.random() < 0.12:
             return Statement((f"{head} response body:", *_json_body_lines(rng)), stream, "body", "D")
         return Statement((head,), stream, "line", level)
@@ -177,7 +178,8 @@ def write_python_scorer(rng: random.Random, at_ns: int, offset_s: int) -> Statem
         "message": rng.choice(("score computed", "features loaded", "score above threshold", "model reloaded")),
         "score": round(rng.random(), 4),
         "latency_ms": round(rng.uniform(0.4, 90.0), 3),
-        "request": {"id": f"{rng.getrandbits(64):016x}", "amount": rng.choice((12000, 35500, 1250000)), "currency": "KRW"},
+        "request": {"id": f"{rng.getrandbits(64):016x}", "amount": rng.choice((12000, 35500, 1250000)),
+                    "currency": "KRW"},
         "rules": rng.sample(["velocity", "geo", "device", "amount", "night"], rng.randint(0, 3)),
         "trace_id": rng.getrandbits(63),  # beyond 2**53: the Lambda's JSON.parse loses precision
     }
@@ -190,7 +192,8 @@ def write_python_scorer(rng: random.Random, at_ns: int, offset_s: int) -> Statem
         )
     if rng.random() < 0.004:  # a huge line: the runtime splits it into 16 KiB pieces
         record["features"] = [round(rng.random(), 6) for _ in range(rng.randint(2200, 4200))]
-    return Statement((json.dumps(record, ensure_ascii=False),), "stderr" if level == "ERROR" else "stdout", "json", level)
+    return Statement((json.dumps(record, ensure_ascii=False),), "stderr" if level == "ERROR" else "stdout", "json",
+                     level)
 
 
 def write_go_worker(rng: random.Random, at_ns: int, offset_s: int) -> Statement:
@@ -208,7 +211,8 @@ def write_go_worker(rng: random.Random, at_ns: int, offset_s: int) -> Statement:
     if level == "error":
         record["error"] = "context deadline exceeded"
         record["errorVerbose"] = "context deadline exceeded\nmain.(*Dispatcher).send\n\t/app/dispatch/sms.go:91"
-    return Statement((json.dumps(record, ensure_ascii=False, separators=(",", ":")),), "stderr" if level == "error" else "stdout", "json", level)
+    return Statement((json.dumps(record, ensure_ascii=False, separators=(",", ":")),),
+                     "stderr" if level == "error" else "stdout", "json", level)
 
 
 def write_nginx(rng: random.Random, at_ns: int, offset_s: int) -> Statement:
@@ -229,8 +233,10 @@ def write_nginx(rng: random.Random, at_ns: int, offset_s: int) -> Statement:
         )
     status = rng.choices((200, 201, 204, 302, 404, 499, 502), weights=(70, 6, 4, 5, 8, 3, 2))[0]
     line = (
-        f"{_fill(rng, '{host}')} - - [{moment:%d/%b/%Y:%H:%M:%S} +0000] \"{rng.choice(('GET', 'GET', 'POST'))} {path} HTTP/1.1\" "
-        f"{status} {rng.randint(0, 48000)} \"-\" \"{rng.choice(USER_AGENTS)}\" \"{rng.choice(('-', _fill(rng, '{host}')))}\""
+        f"{_fill(rng, '{host}')} - - [{moment:%d/%b/%Y:%H:%M:%S} +0000] "
+        f"\"{rng.choice(('GET', 'GET', 'POST'))} {path} HTTP/1.1\" "
+        f"{status} {rng.randint(0, 48000)} \"-\" \"{rng.choice(USER_AGENTS)}\" "
+        f"\"{rng.choice(('-', _fill(rng, '{host}')))}\""
     )
     return Statement((line,), "stdout", "access")
 

@@ -26,7 +26,8 @@ FORMATS = ("docker", "cri")
 DEFAULT_START = datetime(2021, 3, 22, tzinfo=UTC)  # 40 days ending 2021-04-30, the seed's week
 _NS_PER_DAY = 86400 * 10**9
 _POD_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what Kubernetes uses for generated name suffixes
-_HOURLY_WEIGHT_UTC = (9, 10, 10, 9, 9, 8, 8, 9, 10, 8, 6, 5, 4, 3, 2, 2, 1, 1, 1, 2, 3, 5, 7, 8)  # KST business day peaks
+# KST business day peaks
+_HOURLY_WEIGHT_UTC = (9, 10, 10, 9, 9, 8, 8, 9, 10, 8, 6, 5, 4, 3, 2, 2, 1, 1, 1, 2, 3, 5, 7, 8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +44,21 @@ class Workload:
 
 
 WORKLOADS: tuple[Workload, ...] = (
-    Workload("shop", "order-api", "order-api", "order-api", 2, 0.20, "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/order-api:1.14.2"),
-    Workload("shop", "cart-api", "cart-api", "cart-api", 1, 0.09, "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/cart-api:2.3.0"),
+    Workload("shop", "order-api", "order-api", "order-api", 2, 0.20,
+             "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/order-api:1.14.2"),
+    Workload("shop", "cart-api", "cart-api", "cart-api", 1, 0.09,
+             "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/cart-api:2.3.0"),
     Workload("shop", "web", "nginx", "nginx", 1, 0.17, "nginx:1.19.10"),
-    Workload("payments", "payment-gateway", "payment-gateway", "payment-gateway", 1, 0.14, "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/payment-gateway:3.0.7"),
-    Workload("payments", "fraud-scorer", "fraud-scorer", "fraud-scorer", 1, 0.11, "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/fraud-scorer:0.9.1"),
-    Workload("platform", "notification-worker", "worker", "notification-worker", 1, 0.10, "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/notification-worker:1.2.0"),
-    Workload("platform", "legacy-batch", "batch", "legacy-batch", 1, 0.12, "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/legacy-batch:2019.11"),
-    Workload("kube-system", "coredns", "coredns", "coredns", 1, 0.07, "602401143452.dkr.ecr.ap-northeast-2.amazonaws.com/eks/coredns:v1.8.0-eksbuild.1"),
+    Workload("payments", "payment-gateway", "payment-gateway", "payment-gateway", 1, 0.14,
+             "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/payment-gateway:3.0.7"),
+    Workload("payments", "fraud-scorer", "fraud-scorer", "fraud-scorer", 1, 0.11,
+             "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/fraud-scorer:0.9.1"),
+    Workload("platform", "notification-worker", "worker", "notification-worker", 1, 0.10,
+             "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/notification-worker:1.2.0"),
+    Workload("platform", "legacy-batch", "batch", "legacy-batch", 1, 0.12,
+             "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/legacy-batch:2019.11"),
+    Workload("kube-system", "coredns", "coredns", "coredns", 1, 0.07,
+             "602401143452.dkr.ecr.ap-northeast-2.amazonaws.com/eks/coredns:v1.8.0-eksbuild.1"),
 )
 
 
@@ -81,7 +89,8 @@ class SampleSpec:
             raise UsageError("--start must be a UTC date or time")
         old = max(0, self.days - self.recent_days) * self.old_day_events
         if old >= self.events:
-            raise UsageError(f"--events {self.events} leaves nothing for the recent days after {old} events on older days")
+            raise UsageError(f"--events {self.events} leaves nothing for the recent days "
+                             f"after {old} events on older days")
         if not 0.0 <= self.interleave_rate <= 1.0:
             raise UsageError("interleave rate must be between 0 and 1")
 
@@ -139,7 +148,8 @@ def generate_containers(spec: SampleSpec) -> list[ContainerLog]:
         crng = random.Random(f"efklab-samples:{spec.seed}:{pod}")
         container_id = f"{crng.getrandbits(256):064x}"
         lines, truth = _write_container(crng, spec, workload.app, per_day)
-        logs.append(ContainerLog(workload.namespace, pod, workload.container, container_id, workload.app, workload.image, node, lines, truth))
+        logs.append(ContainerLog(workload.namespace, pod, workload.container, container_id, workload.app,
+                                 workload.image, node, lines, truth))
     return sorted(logs, key=lambda log: log.file_name)
 
 
@@ -192,7 +202,8 @@ def _statement_times(rng: random.Random, spec: SampleSpec, per_day: Sequence[int
     return sorted(times)
 
 
-def _write_container(rng: random.Random, spec: SampleSpec, app: str, per_day: Sequence[int]) -> tuple[tuple[Line, ...], tuple[StatementTruth, ...]]:
+def _write_container(rng: random.Random, spec: SampleSpec, app: str,
+                     per_day: Sequence[int]) -> tuple[tuple[Line, ...], tuple[StatementTruth, ...]]:
     """Statements of one container, framed as runtime records in file order, and where each landed."""
     writer = APP_WRITERS[app]
     offset_s = spec.app_utc_offset_hours * 3600
@@ -202,7 +213,8 @@ def _write_container(rng: random.Random, spec: SampleSpec, app: str, per_day: Se
     clock = 0
     while times:
         at = max(times.popleft(), clock + 1000)
-        statement = writer(rng, at - rng.randint(20_000, 400_000), offset_s)  # the app reads its clock just before writing
+        # the app reads its clock just before writing
+        statement = writer(rng, at - rng.randint(20_000, 400_000), offset_s)
         records = list(_frame(rng, statement, at))
         number = len(statements)
         statements.append(statement)
@@ -220,7 +232,8 @@ def _write_container(rng: random.Random, spec: SampleSpec, app: str, per_day: Se
     return tuple(line for _, line in order), _locate(order, statements)
 
 
-def _write_intruder(rng: random.Random, writer: AppWriter, records: Sequence[Line], offset_s: int) -> tuple[int, Statement, Line] | None:
+def _write_intruder(rng: random.Random, writer: AppWriter, records: Sequence[Line],
+                    offset_s: int) -> tuple[int, Statement, Line] | None:
     """A one-line stdout statement printed by another thread while a stderr trace is being written.
 
     Docker reads stdout and stderr through separate pipes, so such a line can land between
@@ -336,7 +349,8 @@ def truth_rows(logs: Iterable[ContainerLog], directory: str = "containers") -> I
     """One JSON-ready row per logical statement: file, line numbers, kind, stream, level."""
     for log in logs:
         for st in log.statements:
-            row: dict[str, object] = {"file": f"{directory}/{log.file_name}", "lines": list(st.lines), "kind": st.kind, "stream": st.stream}
+            row: dict[str, object] = {"file": f"{directory}/{log.file_name}", "lines": list(st.lines), "kind": st.kind,
+                                      "stream": st.stream}
             if st.level is not None:
                 row["level"] = st.level
             if st.interleaved:

@@ -50,7 +50,8 @@ JAVA_SERVICES: dict[str, JavaService] = {
         errors=(
             ("org.springframework.dao.DataAccessResourceFailureException", "Unable to acquire JDBC Connection"),
             ("java.lang.IllegalStateException", "order {id} is not in state PAID"),
-            ("org.springframework.web.client.ResourceAccessException", "I/O error on POST request for \"http://stock-api:8080/reserve\": Read timed out"),
+            ("org.springframework.web.client.ResourceAccessException",
+             "I/O error on POST request for \"http://stock-api:8080/reserve\": Read timed out"),
         ),
     ),
     "cart-api": JavaService(
@@ -94,14 +95,16 @@ JAVA_SERVICES: dict[str, JavaService] = {
         errors=(
             ("com.example.payment.pg.GatewayException", "PG returned 502 for txid={id}"),
             ("java.net.SocketTimeoutException", "Read timed out"),
-            ("org.springframework.dao.DuplicateKeyException", "PreparedStatementCallback; duplicate key value violates unique constraint \"ledger_pk\""),
+            ("org.springframework.dao.DuplicateKeyException",
+             "PreparedStatementCallback; duplicate key value violates unique constraint \"ledger_pk\""),
         ),
         errors_to_stderr=True,
     ),
 }
 
 CAUSES: tuple[tuple[str, str], ...] = (
-    ("java.sql.SQLTransientConnectionException", "HikariPool-1 - Connection is not available, request timed out after 30000ms."),
+    ("java.sql.SQLTransientConnectionException",
+     "HikariPool-1 - Connection is not available, request timed out after 30000ms."),
     ("java.net.SocketTimeoutException", "Read timed out"),
     ("java.io.IOException", "Broken pipe"),
     ("org.postgresql.util.PSQLException", "ERROR: canceling statement due to lock timeout"),
@@ -151,8 +154,10 @@ ACCESS_PATHS: tuple[str, ...] = (
 )
 
 USER_AGENTS: tuple[str, ...] = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 14_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/14.0.3 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/90.0.4430.85 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 14_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/14.0.3 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/90.0.4430.85 Safari/537.36",
     "kube-probe/1.19+",
     "okhttp/4.9.0",
 )
