@@ -67,7 +67,9 @@ def compare_with_seed(payloads: list[dict[str, Any]], oracle: NodeOracle) -> Out
             outcome.stats["actions"] += body.count("\n") // 2
             outcome.expected_stdout += expected
             if answer.get("threw") or expected != body:
-                outcome.mismatches.append({"payload": n, "node": answer, "efklab": body, "rejects": [r.to_json() for r in rejects]})
+                outcome.mismatches.append({"payload": n, "node": answer, "efklab": body,
+                                           "rejects": [r.to_json() for r in rejects]})
         elif not answer.get("threw"):
-            outcome.mismatches.append({"payload": n, "reject": detail.to_json(), "node": answer, "why": "efklab says the seed throws; it does not"})
+            outcome.mismatches.append({"payload": n, "reject": detail.to_json(), "node": answer,
+                                       "why": "efklab says the seed throws; it does not"})
     return outcome

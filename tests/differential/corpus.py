@@ -26,13 +26,15 @@ LOG_GROUPS_ODD = [
     "/aws/containerinsights/c/application/_hidden/+plus",
     "/aws/containerinsights/c/application/a/b/c/d",
 ]
-WORDS = ["GET", "POST", "/api/orders", "took", "ms", "user", "id", "ok", "error", "retry", "한글", "日本語", "émoji 🚀", "tab\tand", "quote\"d", "back\\slash"]
+WORDS = ["GET", "POST", "/api/orders", "took", "ms", "user", "id", "ok", "error", "retry", "한글", "日本語", "émoji 🚀",
+         "tab\tand", "quote\"d", "back\\slash"]
 NUMERIC_STRINGS = [
     " 42", "1e3", "0x1F", "0X1f", "-0", ".5", "5.", "12abc", "Infinity", "-Infinity", "1e400", "\u00a042",
     "0b101", "0o17", "", "  ", "+5", "-0x10", "1_000", "\ufeff7", "\u180e9", "12345678901234567890",
     "0.1", "1e-7", "123456789.123456789", "NaN", "0", "00012", "4294967295", "9007199254740993",
 ]
-FLOATS = [0.1, 1.5, -2.25, 1e21, 1e-7, 123e-20, 1e16, 2**53 + 2.0, 5e-324, 1.7976931348623157e308, 0.000001, 100.0, -0.0, 3.14159]
+FLOATS = [0.1, 1.5, -2.25, 1e21, 1e-7, 123e-20, 1e16, 2**53 + 2.0, 5e-324, 1.7976931348623157e308, 0.000001, 100.0,
+          -0.0, 3.14159]
 BIG_INTS = [12345678901234567890, 9007199254740993, -9007199254740993, 10**30, 2**64]
 
 
@@ -51,7 +53,8 @@ class Corpus:
     def payload(self, events: int) -> dict[str, Any]:
         rng = self.rng
         if rng.random() < 0.75:
-            group = f"/aws/containerinsights/cluster-{rng.randint(1, 3)}/application/{rng.choice(NAMESPACES)}/{rng.choice(CONTAINERS)}"
+            group = (f"/aws/containerinsights/cluster-{rng.randint(1, 3)}/application/{rng.choice(NAMESPACES)}/"
+                     f"{rng.choice(CONTAINERS)}")
         else:
             group = rng.choice(LOG_GROUPS_ODD)
         start = self.timestamp()
@@ -59,7 +62,8 @@ class Corpus:
             "messageType": "DATA_MESSAGE",
             "owner": rng.choice(["123456789012", "000000000000", "ówner"]),
             "logGroup": group,
-            "logStream": rng.choice(["fluentd-cloudwatch-x2x9z", "kube.var.log.containers.api-7d9_shop_api-0a1b.log", "2019/03/13/[$LATEST]94fa867e"]),
+            "logStream": rng.choice(["fluentd-cloudwatch-x2x9z", "kube.var.log.containers.api-7d9_shop_api-0a1b.log",
+                                     "2019/03/13/[$LATEST]94fa867e"]),
             "subscriptionFilters": ["efklab-filter"],
             "logEvents": [self.event(start, i) for i in range(events)],
         }
@@ -72,7 +76,8 @@ class Corpus:
         roll = rng.random()
         if roll < 0.9:
             return rng.randint(1_600_000_000_000, 1_800_000_000_000)
-        return rng.choice([0, -1, 1.9, -1.5, 8.64e15, -8.64e15, 253_402_300_800_000, -62_198_755_200_000, 1e15 + 0.5, 951_782_400_000])
+        return rng.choice([0, -1, 1.9, -1.5, 8.64e15, -8.64e15, 253_402_300_800_000, -62_198_755_200_000, 1e15 + 0.5,
+                           951_782_400_000])
 
     def event(self, start: int | float, i: int) -> dict[str, Any]:
         rng = self.rng
@@ -130,11 +135,13 @@ class Corpus:
         if roll < 0.8:
             return self.quirky_json()
         if roll < 0.9:
-            return rng.choice(["{", "{}", "{ }", "x {\"a\":1} trailing", "{\"a\":NaN}", "{\"a\":Infinity}", "{\"a\":1,}",
-                               "{\"a\":\"\t\"}", "{'a':1}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":-}", "a{b{\"c\":1}",
-                               "{\"a\":1} {\"b\":2}", "{\"a\":\"\\x41\"}", "{\"a\":\"\\u12\"}", "{\"a\":1}\n", "\ufeff{\"a\":1}",
-                               "{\"a\":[1,2,]}", "{\"a\":true,\"b\":null,\"c\":false}", "{\"a\":1e999}", "{\"a\":-1e999}",
-                               "{\"big\":" + "9" * 400 + "}", "{\"n\":" + "1" * 5000 + "}", "{\"s\":\"\\ud83d\\ude00\"}"])
+            return rng.choice(["{", "{}", "{ }", "x {\"a\":1} trailing", "{\"a\":NaN}", "{\"a\":Infinity}",
+                               "{\"a\":1,}", "{\"a\":\"\t\"}", "{'a':1}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}",
+                               "{\"a\":-}", "a{b{\"c\":1}", "{\"a\":1} {\"b\":2}", "{\"a\":\"\\x41\"}",
+                               "{\"a\":\"\\u12\"}", "{\"a\":1}\n", "\ufeff{\"a\":1}", "{\"a\":[1,2,]}",
+                               "{\"a\":true,\"b\":null,\"c\":false}", "{\"a\":1e999}", "{\"a\":-1e999}",
+                               "{\"big\":" + "9" * 400 + "}", "{\"n\":" + "1" * 5000 + "}",
+                               "{\"s\":\"\\ud83d\\ude00\"}"])
         return self.nested_json()
 
     def fluentd_record(self) -> dict[str, Any]:
@@ -159,7 +166,8 @@ class Corpus:
         rng = self.rng
         words = [rng.choice(WORDS) for _ in range(rng.randint(1, 12))]
         if rng.random() < 0.05:
-            words.append(rng.choice(["\u2028", "\x7f", "\u0000", "\x1b[31m", "\ud800", "\udfff", "\ud83d", "\ufffd", "\ufeff"]))
+            words.append(rng.choice(["\u2028", "\x7f", "\u0000", "\x1b[31m", "\ud800", "\udfff", "\ud83d", "\ufffd",
+                                     "\ufeff"]))
         return f"(T) 11:09:04[{rng.randint(100, 999)}] " + " ".join(words)
 
     def value(self, depth: int) -> Any:
@@ -180,7 +188,8 @@ class Corpus:
     def key(self) -> str:
         rng = self.rng
         return rng.choice(["a", "b", "log", "level", "0", "1", "10", "2", "01", "-1", "4294967294", "4294967295", "1.5",
-                           "__proto__", "constructor", "@id", "@timestamp", "@message", "@log_group", "$a", "", "ключ", "🚀"])
+                           "__proto__", "constructor", "@id", "@timestamp", "@message", "@log_group", "$a", "",
+                           "ключ", "🚀"])
 
     def quirky_json(self) -> str:
         """Object text with duplicate keys, unusual number spellings and escapes (built as text)."""
@@ -190,15 +199,17 @@ class Corpus:
             key = json.dumps(self.key())
             value = rng.choice([
                 "1", "-0", "-0.0", "1E5", "1e+5", "1.0", "1.50", "0.1e1", "123456789012345678", "1e-7", "2e-7", "1e21",
-                "9007199254740993", "\"\\ud800\"", "\"\\udc00\\ud800\"", "\"\\ud83d\\ude00\"", "\"\\u2028\"", "\"\\u0000\"",
-                "\"\\/\"", "[]", "{}", "[1,[2,[3]]]", "{\"0\":{\"b\":1,\"a\":2}}", json.dumps(self.text()),
+                "9007199254740993", "\"\\ud800\"", "\"\\udc00\\ud800\"", "\"\\ud83d\\ude00\"",
+                "\"\\u2028\"", "\"\\u0000\"", "\"\\/\"", "[]", "{}", "[1,[2,[3]]]", "{\"0\":{\"b\":1,\"a\":2}}",
+                json.dumps(self.text()),
             ])
             members.append(f"{key}:{value}")
         prefix = rng.choice(["", "", "INFO ", "{\"unterminated\" ", "{bad} "])
         return prefix + "{" + ",".join(members) + "}"
 
     def nested_json(self) -> str:
-        return json.dumps(self.value(4) if self.rng.random() < 0.3 else {self.key(): self.value(4) for _ in range(4)}, ensure_ascii=False)
+        return json.dumps(self.value(4) if self.rng.random() < 0.3 else {self.key(): self.value(4) for _ in range(4)},
+                          ensure_ascii=False)
 
     # ------------------------------------------------------------------ extracted fields
 

@@ -49,7 +49,8 @@ class NodeOracle:
             args.append(str(code_file))
         self._args = args
         self._proc = subprocess.Popen(
-            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", bufsize=1
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+            bufsize=1
         )
 
     def ask(self, request: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,8 @@ from tests.differential.oracle import NodeOracle
 
 pytestmark = pytest.mark.differential
 
-NUMBER_TOKENS = st.sampled_from([*"0123456789+-.eExXoObBaAfF_ Iinfty", "\u00a0", "\ufeff", "\u2028", "\u180e", "\t", "\x1c", "Infinity", "0x", "1e"])
+NUMBER_TOKENS = st.sampled_from([*"0123456789+-.eExXoObBaAfF_ Iinfty", "\u00a0", "\ufeff", "\u2028", "\u180e", "\t",
+                                 "\x1c", "Infinity", "0x", "1e"])
 NUMBER_LIKE = st.lists(NUMBER_TOKENS, max_size=8).map("".join)
 
 
@@ -38,13 +39,16 @@ def test_numbers_print_as_json_stringify_prints_them(js_oracle: NodeOracle, valu
 def test_is_numeric_and_one_times_value_match_javascript(js_oracle: NodeOracle, texts: list[str]) -> None:
     """The seed's isNumeric(n) and 1 * n agree with node for number-like strings."""
     answer = js_oracle.ask({"op": "numeric", "values": texts})
-    ours = [[is_numeric(t), format_number(to_number(t)) if is_numeric(t) else json.dumps(t, ensure_ascii=False)] for t in texts]
-    theirs = [[flag, text if flag else json.dumps(json.loads(text), ensure_ascii=False)] for flag, text in answer["values"]]
+    ours = [[is_numeric(t), format_number(to_number(t)) if is_numeric(t) else json.dumps(t, ensure_ascii=False)]
+            for t in texts]
+    theirs = [[flag, text if flag else json.dumps(json.loads(text), ensure_ascii=False)]
+              for flag, text in answer["values"]]
     assert ours == theirs
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(min_value=-(9 * 10**15), max_value=9 * 10**15) | st.floats(min_value=-1e16, max_value=1e16), min_size=1, max_size=40))
+@given(st.lists(st.integers(min_value=-(9 * 10**15), max_value=9 * 10**15) | st.floats(min_value=-1e16, max_value=1e16),
+                min_size=1, max_size=40))
 def test_dates_match_new_date_and_to_iso_string(js_oracle: NodeOracle, values: list[int | float]) -> None:
     """new Date(1 * ts): ISO text, UTC year/month/day, and Invalid Date past +-8.64e15 ms."""
     answer = js_oracle.ask({"op": "date", "values": values})

@@ -39,7 +39,8 @@ def test_seed_mode_is_byte_identical_to_the_seed_lambda(seed: int, seed_oracle: 
 def test_the_corpus_exercises_the_quirks(seed_oracle: NodeOracle) -> None:
     """The corpus reaches floats, big integers, integer-like keys, surrogates and extractedFields."""
     body = "".join(ours(p)[0] for p in Corpus(1).payloads(60))
-    for needle in ("e+21", "e-7", "12345678901234567000", '{"0":', "\\ud800", '"$', "undefined-undefined", '"@message"'):
+    for needle in ("e+21", "e-7", "12345678901234567000", '{"0":', "\\ud800", '"$', "undefined-undefined",
+                   '"@message"'):
         assert needle in body, needle
 
 
@@ -80,7 +81,8 @@ def test_payloads_with_invalid_utf8_decode_as_the_handler_does(seed_oracle: Node
 
 # ------------------------------------------------------------------------------ hypothesis
 
-tricky_chars = st.sampled_from(["\ud800", "\udc00", "\ud83d", "\ude00", "{", '"', "\\", "\u2028", "\x00", "\x7f", "\ufeff", "😀", "é"])
+tricky_chars = st.sampled_from(["\ud800", "\udc00", "\ud83d", "\ude00", "{", '"', "\\", "\u2028", "\x00", "\x7f",
+                                "\ufeff", "😀", "é"])
 any_text = st.text(st.one_of(st.characters(blacklist_categories=()), tricky_chars), max_size=12)
 json_scalars = st.one_of(
     st.none(),
@@ -92,7 +94,8 @@ json_scalars = st.one_of(
 json_values = st.recursive(
     json_scalars,
     lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.sampled_from(["a", "b", "0", "7", "10", "01", "__proto__", "@id", "$a", "x y", "😀"]) | st.text(max_size=4), inner, max_size=5),
+    | st.dictionaries(st.sampled_from(["a", "b", "0", "7", "10", "01", "__proto__", "@id", "$a", "x y", "😀"])
+                      | st.text(max_size=4), inner, max_size=5),
     max_leaves=12,
 )
 messages = st.one_of(
@@ -102,7 +105,8 @@ messages = st.one_of(
     st.tuples(st.text(max_size=10), json_values).map(lambda t: t[0] + json.dumps(t[1])),
 )
 field_values = st.one_of(
-    st.sampled_from(["", " 42", "0x1F", "1e3", "-0", "Infinity", "12abc", ".5", "1e400", "\u00a07", "x {\"a\":1.5}", "{bad"]),
+    st.sampled_from(["", " 42", "0x1F", "1e3", "-0", "Infinity", "12abc", ".5", "1e400", "\u00a07", "x {\"a\":1.5}",
+                     "{bad"]),
     st.text(max_size=10),
     st.integers(min_value=-(2**60), max_value=2**60),
     st.floats(allow_nan=False, allow_infinity=False),
@@ -118,7 +122,8 @@ events = st.builds(
     },
     st.integers(min_value=0, max_value=8_640_000_000_000_000),
     messages,
-    st.none() | st.dictionaries(st.sampled_from(["a", "0", "5", "__proto__", "$a", "status"]) | st.text(max_size=5), field_values, max_size=4),
+    st.none() | st.dictionaries(st.sampled_from(["a", "0", "5", "__proto__", "$a", "status"]) | st.text(max_size=5),
+                                field_values, max_size=4),
     st.integers(min_value=0, max_value=2**20),
 )
 payloads = st.builds(
@@ -135,7 +140,8 @@ payloads = st.builds(
 )
 
 
-@settings(max_examples=int(os.environ.get("EFKLAB_DIFF_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=int(os.environ.get("EFKLAB_DIFF_EXAMPLES", "300")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(payloads)
 def test_hypothesis_payloads_match_the_seed_lambda(seed_oracle: NodeOracle, payload: dict[str, Any]) -> None:
     """Any payload hypothesis builds gives the seed's bytes (or a reject only where the seed throws)."""

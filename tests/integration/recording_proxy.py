@@ -51,7 +51,8 @@ class RecordingProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 proxy.requests.append(Recorded(self.command, self.path, list(self.headers.items()), body))
                 if proxy.refuse_with is not None:
-                    status, data = proxy.refuse_with, b'{"message":"The security token included in the request is invalid."}'
+                    status, data = (proxy.refuse_with,
+                                    b'{"message":"The security token included in the request is invalid."}')
                 else:
                     conn = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
                     forwarded = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}

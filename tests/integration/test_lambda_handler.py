@@ -67,7 +67,8 @@ def _event(namespace: str, messages: list[Any]) -> dict[str, Any]:
 
 
 def _config(url: str, **env: str) -> HandlerConfig:
-    prefix = {} if env.get("EFKLAB_MODE") == "seed" else {"EFKLAB_PREFIX": PREFIX}  # seed mode names indices as the seed does
+    # seed mode names indices as the seed does
+    prefix = {} if env.get("EFKLAB_MODE") == "seed" else {"EFKLAB_PREFIX": PREFIX}
     return load_config({"EFKLAB_OPENSEARCH_URL": url, **prefix, "EFKLAB_SIGNING_REGION": "eu-west-1", **env})
 
 
@@ -85,28 +86,36 @@ def test_event_in_documents_in_the_index_signed_with_sigv4(function_env: None, i
                                 sleep=lambda s: None, dead_letters=None, request_id="req-sig")
     assert summary["outcome"] == "ok" and summary["indexed"] == 5 and summary["requests"] == 1
     assert count_per_index(opensearch_client, opensearch_connection, indices) == {f"{PREFIX}-sig-api-2024.05.06": 5}
-    assert [h["_source"]["n"] for h in iter_hits(opensearch_client, opensearch_connection, indices, sort=[{"n": "asc"}])] == list(range(5))
+    assert [h["_source"]["n"] for h in iter_hits(opensearch_client, opensearch_connection, indices,
+                                                 sort=[{"n": "asc"}])] == list(range(5))
 
     (sent,) = proxy.requests
     date = sent.header("X-Amz-Date")
     assert sent.method == "POST" and sent.path == BULK_PATH and date is not None
     assert sent.header("X-Amz-Security-Token") == TOKEN
     assert sent.header("Authorization").startswith(
-        f"AWS4-HMAC-SHA256 Credential={KEY}/{date[:8]}/eu-west-1/es/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature="
+        f"AWS4-HMAC-SHA256 Credential={KEY}/{date[:8]}/eu-west-1/es/aws4_request, "
+        "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature="
     )
     at = datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-    again = dict(aws.sign_request("POST", f"{proxy.url}{BULK_PATH}", headers=[("Content-Type", sent.header("Content-Type") or "")],
-                                  body=sent.body, credentials=Credentials(KEY, SECRET, TOKEN), region="eu-west-1", service="es", now=at))
+    again = dict(aws.sign_request("POST", f"{proxy.url}{BULK_PATH}",
+                                  headers=[("Content-Type", sent.header("Content-Type") or "")],
+                                  body=sent.body, credentials=Credentials(KEY, SECRET, TOKEN), region="eu-west-1",
+                                  service="es", now=at))
     assert sent.header("Authorization") == again["Authorization"]  # the signature covers exactly the bytes the node got
 
 
 def test_a_mapping_conflict_is_dead_lettered_once_and_not_retried(function_env: None, indices: str, opensearch_url: str,
-                                                                  opensearch_client: Any, opensearch_connection: Any) -> None:
-    """A 400 item (the node refuses a string for a long field) goes to the S3 dead letters with the node's reason; nothing is re-sent."""
-    opensearch_client.indices.create(index=f"{PREFIX}-conflict-api-2024.05.06", body={"mappings": {"properties": {"count": {"type": "long"}}}})
+                                                                  opensearch_client: Any,
+                                                                  opensearch_connection: Any) -> None:
+    """A 400 item (the node refuses a string for a long field) goes to the S3 dead letters with the node's reason;
+    nothing is re-sent."""
+    opensearch_client.indices.create(index=f"{PREFIX}-conflict-api-2024.05.06",
+                                     body={"mappings": {"properties": {"count": {"type": "long"}}}})
     messages = [{"log": "a\n", "count": 1}, {"log": "b\n", "count": "many"}, {"log": "c\n", "count": 3}]
     with mock_aws():
-        boto3.client("s3").create_bucket(Bucket="efklab-dlq", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        boto3.client("s3").create_bucket(Bucket="efklab-dlq",
+                                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         with RecordingProxy(opensearch_url) as proxy:
             config = _config(proxy.url, EFKLAB_SIGNING="none", EFKLAB_DEAD_LETTER_URL="s3://efklab-dlq/lambda/")
             letters = lambda records: aws.write_dead_letters(boto3.Session(), "s3://efklab-dlq/lambda/", records,
@@ -120,7 +129,8 @@ def test_a_mapping_conflict_is_dead_lettered_once_and_not_retried(function_env: 
     (letter,) = [json.loads(line) for line in body.decode().splitlines()]
     assert letter["status"] == 400 and letter["error"]["type"] == "mapper_parsing_exception"
     assert letter["document"]["count"] == "many" and letter["request_id"] == "req-c"
-    assert count_per_index(opensearch_client, opensearch_connection, indices) == {f"{PREFIX}-conflict-api-2024.05.06": 2}
+    assert (count_per_index(opensearch_client, opensearch_connection, indices)
+            == {f"{PREFIX}-conflict-api-2024.05.06": 2})
 
 
 class FirstAnswer429:
@@ -135,7 +145,8 @@ class FirstAnswer429:
         if self.calls == 1 and not isinstance(answer, RequestFailure):
             items = [dict(i) for i in answer["items"]]
             items[self.victim] = {"index": {**items[self.victim]["index"], "status": 429,
-                                            "error": {"type": "es_rejected_execution_exception", "reason": "queue full"}}}
+                                            "error": {"type": "es_rejected_execution_exception",
+                                                      "reason": "queue full"}}}
             return {**answer, "errors": True, "items": items}
         return answer
 
@@ -148,7 +159,8 @@ def test_a_429_item_is_retried_alone_after_a_backoff(function_env: None, indices
     with RecordingProxy(opensearch_url) as proxy:
         config = _config(proxy.url, EFKLAB_BACKOFF_BASE="0.25")
         post = FirstAnswer429(make_post(config, boto3.Session), victim=3)
-        summary = process_event(_event("retry", messages), config=config, post=post, sleep=waits.append, dead_letters=None)
+        summary = process_event(_event("retry", messages), config=config, post=post, sleep=waits.append,
+                                dead_letters=None)
     first, second = (_bulk_ids(r.body) for r in proxy.requests)
     assert len(first) == 6 and second == [first[3]]
     assert waits == [0.25]
@@ -156,12 +168,15 @@ def test_a_429_item_is_retried_alone_after_a_backoff(function_env: None, indices
     assert count_per_index(opensearch_client, opensearch_connection, indices) == {f"{PREFIX}-retry-api-2024.05.06": 6}
 
 
-def test_the_entry_point_logs_one_summary_line_without_bodies_or_headers(function_env: None, indices: str, opensearch_url: str,
-                                                                          monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_entry_point_logs_one_summary_line_without_bodies_or_headers(function_env: None, indices: str,
+                                                                         opensearch_url: str,
+                                                                         monkeypatch: pytest.MonkeyPatch,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
     """handler(event, context) reads its environment, indexes, and prints exactly one JSON line with counts only."""
     secret_text = "card=4111-1111-1111-1111"
     with RecordingProxy(opensearch_url) as proxy:
-        for name, value in {"EFKLAB_OPENSEARCH_URL": proxy.url, "EFKLAB_PREFIX": PREFIX, "EFKLAB_MODE": "opensearch"}.items():
+        for name, value in {"EFKLAB_OPENSEARCH_URL": proxy.url, "EFKLAB_PREFIX": PREFIX,
+                            "EFKLAB_MODE": "opensearch"}.items():
             monkeypatch.setenv(name, value)
 
         class Context:
@@ -176,8 +191,10 @@ def test_the_entry_point_logs_one_summary_line_without_bodies_or_headers(functio
         assert forbidden not in line
 
 
-def test_seed_mode_against_opensearch_2_dead_letters_every_item_with_the_nodes_reason(function_env: None, indices: str, opensearch_url: str) -> None:
-    """The seed's `_type` makes OpenSearch 2.x refuse the whole request (400): every item is a dead letter naming why."""
+def test_seed_mode_against_opensearch_2_dead_letters_every_item_with_the_nodes_reason(function_env: None, indices: str,
+                                                                                      opensearch_url: str) -> None:
+    """The seed's `_type` makes OpenSearch 2.x refuse the whole request (400):
+    every item is a dead letter naming why."""
     captured: list[list[dict[str, Any]]] = []
     config = _config(opensearch_url, EFKLAB_SIGNING="none", EFKLAB_MODE="seed")
     summary = process_event(_event("seedmode", [{"log": "a\n"}, {"log": "b\n"}]), config=config,
@@ -189,11 +206,13 @@ def test_seed_mode_against_opensearch_2_dead_letters_every_item_with_the_nodes_r
     assert all("_type" in d["reason"] for d in letters)
 
 
-def test_without_dead_letters_a_node_that_stays_down_fails_the_invocation(function_env: None, capsys: pytest.CaptureFixture[str],
+def test_without_dead_letters_a_node_that_stays_down_fails_the_invocation(function_env: None,
+                                                                          capsys: pytest.CaptureFixture[str],
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """Transient failures that outlast the retries fail the invocation so Lambda retries it (ids keep re-sends idempotent)."""
-    for name, value in {"EFKLAB_OPENSEARCH_URL": "http://127.0.0.1:9", "EFKLAB_SIGNING": "none", "EFKLAB_MAX_RETRIES": "2",
-                        "EFKLAB_BACKOFF_BASE": "0", "EFKLAB_TIMEOUT": "2"}.items():
+    """Transient failures that outlast the retries fail the invocation so Lambda retries it (ids keep re-sends
+    idempotent)."""
+    for name, value in {"EFKLAB_OPENSEARCH_URL": "http://127.0.0.1:9", "EFKLAB_SIGNING": "none",
+                        "EFKLAB_MAX_RETRIES": "2", "EFKLAB_BACKOFF_BASE": "0", "EFKLAB_TIMEOUT": "2"}.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(DeliveryFailed, match="no EFKLAB_DEAD_LETTER_URL"):
         lambda_handler.handler(_event("down", [{"log": "x\n"}]), None)
@@ -218,7 +237,8 @@ def test_sqs_dead_letters_carry_undecodable_events(function_env: None) -> None:
         config = _config("http://127.0.0.1:9", EFKLAB_SIGNING="none", EFKLAB_DEAD_LETTER_URL=url)
         posted: list[str] = []
         summary = process_event({"awslogs": {"data": "bm90IGd6aXA="}}, config=config, post=posted.append,  # type: ignore[arg-type]
-                                sleep=lambda s: None, dead_letters=lambda r: aws.write_dead_letters(boto3.Session(), url, r, name="x"))
+                                sleep=lambda s: None,
+                                dead_letters=lambda r: aws.write_dead_letters(boto3.Session(), url, r, name="x"))
         messages = boto3.client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert posted == [] and summary["outcome"] == "undecodable" and summary["dead_lettered"] == 1
     (letter,) = [json.loads(m["Body"]) for m in messages]

@@ -34,13 +34,15 @@ assert efklab.__file__.startswith(sys.argv[1]), "imported efklab from " + efklab
 class Context:
     aws_request_id = "zip-request-1"
 result = module.handler(json.load(open(sys.argv[3])), Context())
-heavy = sorted({m.split(".")[0] for m, v in sys.modules.items() if v is not None} & {"pandas", "matplotlib", "opensearchpy", "yaml", "regex", "tqdm", "papermill", "numpy", "orjson"})
+heavy = sorted({m.split(".")[0] for m, v in sys.modules.items() if v is not None}
+               & {"pandas", "matplotlib", "opensearchpy", "yaml", "regex", "tqdm", "papermill", "numpy", "orjson"})
 print(json.dumps({"result_outcome": result["outcome"], "heavy_modules": heavy}))
 """
 
 
 def _build(out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "efklab.deploy.build", str(out)], cwd=ROOT, capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "efklab.deploy.build", str(out)], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -48,17 +50,22 @@ def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("zip") / "lambda.zip"
     done = _build(out)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"{out}: ") and "bytes" in done.stdout and "efklab.deploy.handler.handler" in done.stdout
+    assert (done.stdout.startswith(f"{out}: ") and "bytes" in done.stdout
+            and "efklab.deploy.handler.handler" in done.stdout)
     return out
 
 
 def test_the_zip_holds_the_handler_and_only_the_core_it_imports(lambda_zip: Path) -> None:
-    """The handler, the payload codec, transform and bulk core are in; the CLI, opensearch-py adapter and notebooks are not."""
+    """The handler, the payload codec, transform and bulk core are in; the CLI,
+    opensearch-py adapter and notebooks are not."""
     names = set(zipfile.ZipFile(lambda_zip).namelist())
-    for needed in ("efklab/__init__.py", "efklab/deploy/handler.py", "efklab/deploy/config.py", "efklab/deploy/transport.py",
-                   "efklab/cloudwatch/payloads.py", "efklab/lambda_/transform.py", "efklab/opensearch/bulk.py", "efklab/adapters/aws.py"):
+    for needed in ("efklab/__init__.py", "efklab/deploy/handler.py", "efklab/deploy/config.py",
+                   "efklab/deploy/transport.py", "efklab/cloudwatch/payloads.py", "efklab/lambda_/transform.py",
+                   "efklab/opensearch/bulk.py", "efklab/adapters/aws.py"):
         assert needed in names
-    assert not any(n.startswith("efklab/cli/") or n in ("efklab/adapters/opensearch.py", "efklab/adapters/localnode/lifecycle.py", "efklab/reports/runner.py") for n in names)
+    assert not any(n.startswith("efklab/cli/")
+                   or n in ("efklab/adapters/opensearch.py", "efklab/adapters/localnode/lifecycle.py",
+                            "efklab/reports/runner.py") for n in names)
     assert all(n.endswith(".py") for n in names)
 
 
@@ -69,13 +76,16 @@ def test_the_zip_is_reproducible(lambda_zip: Path, tmp_path: Path) -> None:
     assert again.read_bytes() == lambda_zip.read_bytes()
 
 
-def test_the_zipped_handler_indexes_a_sample_event_under_plain_python(lambda_zip: Path, tmp_path: Path, opensearch_url: str,
-                                                                      opensearch_client: Any, opensearch_connection: Any) -> None:
-    """Unzipped alone (python -I -S: no checkout, no site-packages but the runtime's), the handler signs, posts and indexes."""
+def test_the_zipped_handler_indexes_a_sample_event_under_plain_python(lambda_zip: Path, tmp_path: Path,
+                                                                      opensearch_url: str, opensearch_client: Any,
+                                                                      opensearch_connection: Any) -> None:
+    """Unzipped alone (python -I -S: no checkout, no site-packages but the runtime's), the handler signs,
+    posts and indexes."""
     unpacked = tmp_path / "function"
     zipfile.ZipFile(lambda_zip).extractall(unpacked)
     event = tmp_path / "event.json"
-    payload = make_payload([{"log": f"zip line {i}\n", "n": i} for i in range(4)], log_group="/aws/containerinsights/efklab/application/zipped/api")
+    payload = make_payload([{"log": f"zip line {i}\n", "n": i} for i in range(4)],
+                           log_group="/aws/containerinsights/efklab/application/zipped/api")
     event.write_text(json.dumps(lambda_event(payload)))
     env = {
         "PATH": "/usr/bin:/bin",
@@ -93,7 +103,8 @@ def test_the_zipped_handler_indexes_a_sample_event_under_plain_python(lambda_zip
         with RecordingProxy(opensearch_url) as proxy:
             env["EFKLAB_OPENSEARCH_URL"] = proxy.url
             done = subprocess.run(
-                [sys.executable, "-I", "-S", "-c", RUN_HANDLER, str(unpacked), RUNTIME_SITE, str(event), ",".join(inspect_handler()[1])],
+                [sys.executable, "-I", "-S",
+                 "-c", RUN_HANDLER, str(unpacked), RUNTIME_SITE, str(event), ",".join(inspect_handler()[1])],
                 cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=120,
             )
         assert done.returncode == 0, done.stderr

@@ -34,7 +34,8 @@ START = parse_time("2021-06-01T08:00:00Z")
 _ids = iter(range(10**55, 10**56))
 
 
-def _payload(namespace: str, container: str, events: list[tuple[int, dict[str, Any] | str]], *, ids: list[str] | None = None) -> dict:
+def _payload(namespace: str, container: str, events: list[tuple[int, dict[str, Any] | str]], *,
+             ids: list[str] | None = None) -> dict:
     return {
         "messageType": "DATA_MESSAGE", "owner": "123456789012",
         "logGroup": f"/aws/containerinsights/lab/application/{namespace}/{container}",
@@ -116,7 +117,8 @@ def test_predicted_refusals_are_exactly_the_nodes(lab: tuple[Any, Any]) -> None:
     refused = {doc_id for doc_id, result in results.items() if not result["ok"]}
     assert predicted == refused and len(refused) == 7
     for doc_id in refused:
-        assert results[doc_id]["error"]["type"] in ("mapper_parsing_exception", "illegal_argument_exception"), results[doc_id]
+        assert results[doc_id]["error"]["type"] in ("mapper_parsing_exception",
+                                                    "illegal_argument_exception"), results[doc_id]
     actual = parse_cat_indices(cat_indices(client, conn, PATTERN))
     assert diff_layout(layout, actual, PATTERN).clean
 
@@ -146,8 +148,8 @@ def _flatten_mapping(properties: dict[str, Any], prefix: str = "") -> Iterator[t
 def test_node_refuses_to_back_date_creation_date_and_simulation_uses_the_real_one(lab: tuple[Any, Any]) -> None:
     """OpenSearch 2.19 refuses index.creation_date at creation; ISM ages the index from the date it set."""
     client, conn = lab
-    answer = client.indices.create(index=f"{PREFIX}-backdated-2021.06.01", body={"settings": {"index.creation_date": START}},
-                                   ignore=400)
+    answer = client.indices.create(index=f"{PREFIX}-backdated-2021.06.01",
+                                   body={"settings": {"index.creation_date": START}}, ignore=400)
     assert answer["error"]["type"] == "illegal_argument_exception"
     assert "unknown setting [index.creation_date]" in answer["error"]["reason"]
     client.indices.create(index=f"{PREFIX}-fresh-2021.06.01")
@@ -171,14 +173,15 @@ def test_open_shards_match_the_projection_formula(lab: tuple[Any, Any]) -> None:
     assert len(shards) == len(indices) * 1 * (1 + 1)
 
 
-def test_layout_cli_reports_no_differences_after_replay(lab: tuple[Any, Any], tmp_path: Path, opensearch_url: str) -> None:
+def test_layout_cli_reports_no_differences_after_replay(lab: tuple[Any, Any], tmp_path: Path,
+                                                        opensearch_url: str) -> None:
     """`efklab layout --opensearch-url` on replayed payloads: exit 0 and no problems."""
     client, conn = lab
     _index(client, conn, clean_payloads())
     payloads = tmp_path / "payloads.jsonl"
     payloads.write_text("".join(json.dumps(p) + "\n" for p in clean_payloads()[:-1]))
-    done = subprocess.run([sys.executable, "-m", "efklab", "layout", "--opensearch-url", opensearch_url, "--prefix", PREFIX,
-                           str(payloads)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-m", "efklab", "layout", "--opensearch-url", opensearch_url,
+                           "--prefix", PREFIX, str(payloads)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "node: 12 indices as expected" in done.stdout and "no problems found" in done.stdout, done.stdout
 
@@ -191,12 +194,12 @@ def test_sample_set_replayed_with_efklab_replay_matches_the_layout(opensearch_cl
         pytest.skip("data/samples/payloads is not generated in this checkout")
     prefix = f"efklabsamples{uuid.uuid4().hex[:8]}"
     try:
-        replay = subprocess.run([sys.executable, "-m", "efklab", "replay", "--opensearch-url", opensearch_url, "--prefix", prefix,
-                                 "--dead-letters", str(tmp_path / "dead.jsonl"), *payloads],
+        replay = subprocess.run([sys.executable, "-m", "efklab", "replay", "--opensearch-url", opensearch_url,
+                                 "--prefix", prefix, "--dead-letters", str(tmp_path / "dead.jsonl"), *payloads],
                                 capture_output=True, text=True, timeout=600, cwd=tmp_path)
         assert replay.returncode == 0, replay.stderr
-        done = subprocess.run([sys.executable, "-m", "efklab", "layout", "--opensearch-url", opensearch_url, "--prefix", prefix,
-                               "--json", *payloads], capture_output=True, text=True, timeout=600)
+        done = subprocess.run([sys.executable, "-m", "efklab", "layout", "--opensearch-url", opensearch_url,
+                               "--prefix", prefix, "--json", *payloads], capture_output=True, text=True, timeout=600)
         report = json.loads(done.stdout)
         assert done.returncode == 0, report["problems"]
         assert report["diff"]["missing"] == report["diff"]["unexpected"] == report["diff"]["count_mismatches"] == []

@@ -22,7 +22,8 @@ EFKLAB = [sys.executable, "-m", "efklab"]
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*EFKLAB, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+    return subprocess.run([*EFKLAB, *args], capture_output=True, text=True, env={**os.environ, **(env or {})},
+                          timeout=600)
 
 
 @pytest.fixture
@@ -46,7 +47,8 @@ def test_single_node_creates_indices_without_replicas(opensearch_url: str) -> No
     try:
         assert node.http_json(opensearch_url, f"/{name}", method="PUT", timeout=30.0)["acknowledged"]
         settings = node.http_json(opensearch_url, f"/{name}/_settings")[name]["settings"]["index"]
-        health = node.http_json(opensearch_url, f"/_cluster/health/{name}?wait_for_status=green&timeout=20s", timeout=30.0)
+        health = node.http_json(opensearch_url, f"/_cluster/health/{name}?wait_for_status=green&timeout=20s",
+                                timeout=30.0)
         assert (settings["number_of_replicas"], health["status"]) == ("0", "green")
     finally:
         node.http_json(opensearch_url, f"/{name}", method="DELETE")
@@ -106,7 +108,8 @@ def test_unfit_java_is_a_one_line_error(opensearch_url: str, tmp_path: Path, jav
 
 def test_missing_maven_is_a_one_line_error(tmp_path: Path) -> None:
     """An empty cache and no `mvn` on PATH: exit 2, one line saying Maven is needed once."""
-    env = {"EFKLAB_STATE_DIR": str(tmp_path / "state"), "EFKLAB_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/nonexistent"}
+    env = {"EFKLAB_STATE_DIR": str(tmp_path / "state"), "EFKLAB_CACHE_DIR": str(tmp_path / "cache"),
+           "PATH": "/nonexistent"}
     done = run_cli("opensearch", "up", env=env)
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and "Maven (mvn) is needed once" in lines[-1]

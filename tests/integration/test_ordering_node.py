@@ -52,8 +52,8 @@ def grouped() -> list[tuple[list[int], int]]:
     return [([1], 1), ([2, 3, 4, 5, 6, 7], 2), ([8], 2), ([9], 3), ([10], 3)]
 
 
-def index_events(client: Any, index: str, events: list[tuple[list[int], int]], *, shards: int, order: list[int] | None = None,
-                 mapping: bool = True) -> dict[str, tuple[SourceRef, ...]]:
+def index_events(client: Any, index: str, events: list[tuple[list[int], int]], *, shards: int,
+                 order: list[int] | None = None, mapping: bool = True) -> dict[str, tuple[SourceRef, ...]]:
     """Index one document per event (in ``order`` of indexing), return its provenance."""
     body: dict[str, Any] = {"settings": {"number_of_shards": shards, "number_of_replicas": 0}}
     if mapping:
@@ -83,8 +83,10 @@ def indices(opensearch_client: Any, opensearch_connection: Any) -> Iterator[str]
     delete_indices(opensearch_client, opensearch_connection, f"{PREFIX}-*")
 
 
-def test_one_shard_returns_tied_documents_in_indexing_order(opensearch_client: Any, opensearch_connection: Any, indices: str) -> None:
-    """The node fact the delivery-order cause rests on: inside one shard, ties come back as indexed, even newest first."""
+def test_one_shard_returns_tied_documents_in_indexing_order(opensearch_client: Any, opensearch_connection: Any,
+                                                            indices: str) -> None:
+    """The node fact the delivery-order cause rests on: inside one shard, ties come back as indexed,
+    even newest first."""
     order = [3, 0, 2, 1]
     events = [([n], 5) for n in range(1, 5)]
     index_events(opensearch_client, f"{indices}-facts", events, shards=1, order=order)
@@ -92,12 +94,15 @@ def test_one_shard_returns_tied_documents_in_indexing_order(opensearch_client: A
     assert [int(h["_id"]) & 0xFFFF for h in hits] == [4, 1, 3, 2]  # the events' sequence numbers
 
 
-def test_the_seed_symptom_and_its_cure_on_a_multi_shard_node(opensearch_client: Any, opensearch_connection: Any, indices: str) -> None:
-    """Ungrouped lines on 3 primaries show out of place; the seed's grouping and an @id tiebreaker each cut it, both to zero."""
+def test_the_seed_symptom_and_its_cure_on_a_multi_shard_node(opensearch_client: Any, opensearch_connection: Any,
+                                                             indices: str) -> None:
+    """Ungrouped lines on 3 primaries show out of place; the seed's grouping and an @id tiebreaker each cut it,
+    both to zero."""
     aws = index_events(opensearch_client, f"{indices}-aws-2021.04.28", ungrouped(), shards=3)
     seed = index_events(opensearch_client, f"{indices}-seed-2021.04.28", grouped(), shards=3)
     views = measure_views(opensearch_client, opensearch_connection, f"{indices}-aws-*", grouping="aws", provenance=aws)
-    views += measure_views(opensearch_client, opensearch_connection, f"{indices}-seed-*", grouping="seed", provenance=seed)
+    views += measure_views(opensearch_client, opensearch_connection, f"{indices}-seed-*", grouping="seed",
+                           provenance=seed)
     check = check_ordering(views, current="aws", candidate="seed")
     before = check.view("aws").measurement.totals
     assert before["documents"] == 10 and before["lines"] == 10 and before["split_continuations"] == 5
@@ -109,21 +114,24 @@ def test_the_seed_symptom_and_its_cure_on_a_multi_shard_node(opensearch_client: 
     assert check.recommendation.fix in {"regex", "both"} and check.recommendation.grouping == "seed"
 
 
-def test_batches_indexed_out_of_order_are_named_as_the_cause(opensearch_client: Any, opensearch_connection: Any, indices: str) -> None:
+def test_batches_indexed_out_of_order_are_named_as_the_cause(opensearch_client: Any, opensearch_connection: Any,
+                                                             indices: str) -> None:
     """One shard, tied lines indexed in a shuffled order: the delivery-order cause, cured by @id."""
     events = [([n], 7) for n in (1, 2, 8, 9, 10)]  # statements only: no continuation line among them
     provenance = index_events(opensearch_client, f"{indices}-late", events, shards=1, order=[0, 1, 3, 4, 2])
-    views = measure_views(opensearch_client, opensearch_connection, f"{indices}-late", grouping="as indexed", provenance=provenance)
+    views = measure_views(opensearch_client, opensearch_connection, f"{indices}-late", grouping="as indexed",
+                          provenance=provenance)
     check = check_ordering(views, current="as indexed")
     assert "delivery-order" in [c.code for c in check.causes]
     assert check.recommendation.fix == "tiebreaker" and check.recommendation.after["inversions"] == 0
 
 
-def test_dynamic_mapping_sorts_on_the_keyword_sub_field(opensearch_client: Any, opensearch_connection: Any, indices: str) -> None:
+def test_dynamic_mapping_sorts_on_the_keyword_sub_field(opensearch_client: Any, opensearch_connection: Any,
+                                                        indices: str) -> None:
     """Indices created by the Lambda's dynamic mapping (@id text + keyword) are sorted on @id.keyword."""
     provenance = index_events(opensearch_client, f"{indices}-dyn", ungrouped(), shards=2, mapping=False)
-    views = measure_views(opensearch_client, opensearch_connection, f"{indices}-dyn", grouping="g", provenance=provenance,
-                          tiebreakers=[("@id",)])
+    views = measure_views(opensearch_client, opensearch_connection, f"{indices}-dyn", grouping="g",
+                          provenance=provenance, tiebreakers=[("@id",)])
     assert views[1].measurement.tiebreaker == ("@id.keyword",)
     assert views[1].measurement.totals["inversions"] == 0
 
@@ -133,7 +141,8 @@ def test_cli_exit_codes_and_dashboards_export(opensearch_client: Any, opensearch
     """Out of place in Discover's view: exit 1 and a clean saved-objects file; with the @id view checked: exit 0."""
     provenance = index_events(opensearch_client, f"{indices}-cli", ungrouped(), shards=3)
     prov = tmp_path / "provenance.jsonl"
-    prov.write_text("".join(json.dumps({"id": i, "sources": [f"{r.file}:{r.line}" for r in refs]}) + "\n" for i, refs in provenance.items()))
+    prov.write_text("".join(json.dumps({"id": i, "sources": [f"{r.file}:{r.line}" for r in refs]}) + "\n"
+                            for i, refs in provenance.items()))
     ndjson = tmp_path / "ordering.ndjson"
     base = ["ordering", "--opensearch-url", opensearch_url, "--index", f"{indices}-cli", "--provenance", str(prov)]
     assert main([*base, "--export-dashboards", str(ndjson)]) == 1
@@ -147,12 +156,13 @@ def test_cli_exit_codes_and_dashboards_export(opensearch_client: Any, opensearch
     assert summary["check"]["passed"] is False and summary["recommendation"]["fix"] in {"regex", "both"}
 
 
-def test_cli_bad_provenance_is_one_line_exit_2(opensearch_client: Any, opensearch_url: str, indices: str, tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_bad_provenance_is_one_line_exit_2(opensearch_client: Any, opensearch_url: str, indices: str,
+                                               tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Provenance from another replay places nothing: a one-line error, exit 2."""
     index_events(opensearch_client, f"{indices}-other", ungrouped(), shards=1)
     prov = tmp_path / "other.jsonl"
     prov.write_text(json.dumps({"id": "1" * 56, "sources": [f"{FILE}:1"]}) + "\n")
-    assert main(["ordering", "--opensearch-url", opensearch_url, "--index", f"{indices}-other", "--provenance", str(prov)]) == 2
+    assert main(["ordering", "--opensearch-url", opensearch_url, "--index", f"{indices}-other",
+                 "--provenance", str(prov)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is the provenance from the replay into these indices?" in err[0]

@@ -49,14 +49,16 @@ def expected_ids(paths: list[str], options: TransformOptions) -> dict[str, set[s
 
 
 def write_payloads(path: Path, *, payloads: int, events: int, redeliver: bool = True) -> Path:
-    """JSONL of Lambda events over 3 namespaces and 3 days; the first payload is delivered twice, as Lambda retries do."""
+    """JSONL of Lambda events over 3 namespaces and 3 days; the first payload is delivered twice,
+    as Lambda retries do."""
     lines = []
     for p in range(payloads):
         ns = ("shop", "billing", "auth")[p % 3]
         start = DEFAULT_TIMESTAMP + (p % 3) * DAY + p * 1000
         evs = [make_event({"log": f"{ns} line {p}.{i}\n", "stream": "stdout", "kubernetes": {"namespace_name": ns}},
                           timestamp=start + i, sequence=p * 1000 + i) for i in range(events)]
-        payload = make_payload(evs, log_group=f"/aws/containerinsights/lab/application/{ns}/api", log_stream=f"api-{p % 2}")
+        payload = make_payload(evs, log_group=f"/aws/containerinsights/lab/application/{ns}/api",
+                               log_stream=f"api-{p % 2}")
         lines.append(json.dumps(lambda_event(payload)))
     if redeliver:
         lines.append(lines[0])
@@ -92,10 +94,12 @@ def test_replay_gives_exact_counts_twice(source: str, tmp_path: Path, opensearch
                                          opensearch_connection: Connection, prefix: str,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     """Per-index counts equal the transform's distinct ids; a second replay overwrites and changes nothing."""
-    files = [str(write_payloads(tmp_path / "p.jsonl", payloads=30, events=25))] if source == "generated" else sample_files()
+    files = ([str(write_payloads(tmp_path / "p.jsonl", payloads=30, events=25))] if source == "generated"
+             else sample_files())
     options = TransformOptions(prefix=prefix)
     expected = {k: len(v) for k, v in expected_ids(files, options).items()}
-    args = ["--opensearch-url", opensearch_url, "--prefix", prefix, "--dead-letters", str(tmp_path / "dl.jsonl"), *files]
+    args = ["--opensearch-url", opensearch_url, "--prefix", prefix,
+            "--dead-letters", str(tmp_path / "dl.jsonl"), *files]
     first_code, first, _ = replay(capsys, *args)
     assert count_per_index(opensearch_client, opensearch_connection, f"{prefix}-*") == expected
     second_code, second, _ = replay(capsys, *args)
@@ -115,8 +119,8 @@ def test_mapping_conflict_lands_in_dead_letters(tmp_path: Path, opensearch_url: 
     path = tmp_path / "conflict.jsonl"
     path.write_text(json.dumps(make_payload(events)) + "\n")
     letters = tmp_path / "dl.jsonl"
-    code, out, _ = replay(capsys, "--opensearch-url", opensearch_url, "--prefix", prefix, "--dead-letters", str(letters),
-                          "--chunk-size", "1", str(path))
+    code, out, _ = replay(capsys, "--opensearch-url", opensearch_url, "--prefix", prefix,
+                          "--dead-letters", str(letters), "--chunk-size", "1", str(path))
     assert code == 1
     assert (out["summary"]["indexed"], out["summary"]["failed"], out["dead_letters"]) == (1, 1, str(letters))
     (letter,) = [json.loads(line) for line in letters.read_text().splitlines()]
@@ -169,7 +173,8 @@ def test_killed_node_then_resume_gives_exact_counts(tmp_path: Path, private_node
     path = write_payloads(tmp_path / "p.jsonl", payloads=60, events=10)
     options = TransformOptions(prefix="crash")
     expected = {k: len(v) for k, v in expected_ids([str(path)], options).items()}
-    total_actions = sum(len(transform_payload(r, options)[0]) for r in iter_payload_records([str(path)]) if isinstance(r, Payload))
+    total_actions = sum(len(transform_payload(r, options)[0])
+                        for r in iter_payload_records([str(path)]) if isinstance(r, Payload))
     real = replay_job.send_batches
 
     def kill_midway(*args: Any, **kwargs: Any) -> Iterator[Any]:
@@ -254,7 +259,8 @@ def self_signed(folder: Path) -> Path:
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
             .sign(key, hashes.SHA256()))
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -272,7 +278,8 @@ def test_wrong_credentials_are_one_line_exit_2_without_the_password(tmp_path: Pa
         code = main(["replay", "--opensearch-url", url, str(path)])
     out, err = capsys.readouterr()
     assert code == 2 and err.strip().splitlines() == [
-        f"efklab replay: {url} refused the credentials (HTTP 401); set EFKLAB_OPENSEARCH_USER and EFKLAB_OPENSEARCH_PASSWORD"]
+        f"efklab replay: {url} refused the credentials (HTTP 401); set EFKLAB_OPENSEARCH_USER and "
+        "EFKLAB_OPENSEARCH_PASSWORD"]
     assert "s3cret" not in out + err
 
 

@@ -68,10 +68,12 @@ def _managed(api: IsmApi, index: str) -> bool:
     return any(r.managed for r in read_explain(api.explain(index)) if r.index == index)
 
 
-def test_seed_policy_attaches_to_new_indices_only_until_added(ism: IsmApi, opensearch_url: str, opensearch_client: Any) -> None:
+def test_seed_policy_attaches_to_new_indices_only_until_added(ism: IsmApi, opensearch_url: str,
+                                                              opensearch_client: Any) -> None:
     """Accepted as written; a new mydata-* index is managed, an older one is not until --add."""
     opensearch_client.indices.create(index=OLD)
-    done = _cli("retention", "apply", "--policy", str(SEED_POLICY), "--policy-id", SEED_ID, "--opensearch-url", opensearch_url)
+    done = _cli("retention", "apply", "--policy", str(SEED_POLICY), "--policy-id", SEED_ID,
+                "--opensearch-url", opensearch_url)
     assert done.returncode == 0, done.stderr
     assert "will NOT get the policy" in done.stdout and "mydata-*" in done.stdout
     opensearch_client.indices.create(index=NEW)
@@ -81,19 +83,21 @@ def test_seed_policy_attaches_to_new_indices_only_until_added(ism: IsmApi, opens
     rows = {r["index"]: r for r in json.loads(explained.stdout)}
     assert rows[NEW]["policy_id"] == SEED_ID
     assert rows[OLD]["managed"] is False
-    added = _cli("retention", "apply", "--policy", str(SEED_POLICY), "--policy-id", SEED_ID, "--add", OLD, "--opensearch-url",
-                 opensearch_url)
+    added = _cli("retention", "apply", "--policy", str(SEED_POLICY), "--policy-id", SEED_ID, "--add", OLD,
+                 "--opensearch-url", opensearch_url)
     assert added.returncode == 0 and "1 indices attached" in added.stdout, added.stdout + added.stderr
     _eventually(lambda: True if _managed(ism, OLD) else None, deadline_s=60)
 
 
 def test_node_deletes_exactly_the_predicted_indices_inside_the_predicted_window(ism: IsmApi, opensearch_client: Any,
-                                                                                opensearch_connection: Any, tmp_path: Path,
+                                                                                opensearch_connection: Any,
+                                                                                tmp_path: Path,
                                                                                 opensearch_url: str) -> None:
     """A 2-minute policy at the fastest job interval: the node deletes what the simulation says, when it says."""
     body = {"policy": {"description": "fast delete for the test", "default_state": "hot", "states": [
         {"name": "hot", "transitions": [{"state_name": "delete", "conditions": {"min_index_age": "2m"}}]},
-        {"name": "delete", "actions": [{"delete": {}}]}], "ism_template": [{"index_patterns": [f"efklabism{RUN}-*"], "priority": 90}]}}
+        {"name": "delete", "actions": [{"delete": {}}]}],
+        "ism_template": [{"index_patterns": [f"efklabism{RUN}-*"], "priority": 90}]}}
     policy_file = tmp_path / "fast.json"
     policy_file.write_text(json.dumps(body))
     done = _cli("retention", "apply", "--policy", str(policy_file), "--policy-id", FAST_ID, "--job-interval", "1",
@@ -108,7 +112,8 @@ def test_node_deletes_exactly_the_predicted_indices_inside_the_predicted_window(
     facts = read_index_facts(opensearch_client, opensearch_connection, f"efklabism{RUN}-*")
     windows = {}
     for fact in facts:
-        forecast = forecast_index(fact, attach_policy(fact, [policy]), policy, JobSettings(interval_minutes=1, jitter=0.0))
+        forecast = forecast_index(fact, attach_policy(fact, [policy]), policy,
+                                  JobSettings(interval_minutes=1, jitter=0.0))
         assert forecast.outcome == "deleted"
         windows[fact.name] = forecast.deletion
     deleted_at: dict[str, int] = {}
@@ -142,8 +147,8 @@ def test_simulate_from_the_cluster_uses_the_nodes_creation_dates(opensearch_url:
         policy["policy"]["ism_template"][0]["index_patterns"] = [f"efklabsim{RUN}-*"]
         path = tmp_path / "p.json"
         path.write_text(json.dumps(policy))
-        done = _cli("retention", "simulate", "--policy", str(path), "--pattern", f"efklabsim{RUN}-*", "--opensearch-url",
-                    opensearch_url, "--json")
+        done = _cli("retention", "simulate", "--policy", str(path), "--pattern", f"efklabsim{RUN}-*",
+                    "--opensearch-url", opensearch_url, "--json")
         assert done.returncode == 0, done.stderr
         (row,) = json.loads(done.stdout)["indices"]
         (fact,) = read_index_facts(opensearch_client, opensearch_connection, f"efklabsim{RUN}-*")
@@ -154,7 +159,8 @@ def test_simulate_from_the_cluster_uses_the_nodes_creation_dates(opensearch_url:
         opensearch_client.indices.delete(index=f"efklabsim{RUN}-*", ignore_unavailable=True, allow_no_indices=True)
 
 
-def test_apply_dry_run_lists_existing_indices_the_template_will_not_reach(opensearch_url: str, opensearch_client: Any) -> None:
+def test_apply_dry_run_lists_existing_indices_the_template_will_not_reach(opensearch_url: str,
+                                                                          opensearch_client: Any) -> None:
     """--dry-run changes nothing: it names the pre-existing indices and whether ISM is there to take the PUT."""
     name = f"mydata-efklabdry{RUN}-x-2021.06.01"
     opensearch_client.indices.create(index=name)

@@ -16,7 +16,8 @@ NOTEBOOK = default_notebook_dir() / "00-doctor.ipynb"
 
 
 def test_doctor_notebook_on_the_samples_passes(tmp_path: Path) -> None:
-    """Default parameters (the committed, corrected setup): no error, one passing check, HTML with the findings table."""
+    """Default parameters (the committed, corrected setup): no error, one passing check,
+    HTML with the findings table."""
     result = run_report([NOTEBOOK], str(tmp_path), {}, now=NOW, environ={})
     checks = result.summary["checks"]
     assert [(c["name"], c["verdict"]) for c in checks] == [("no error found", "pass")]
@@ -26,7 +27,8 @@ def test_doctor_notebook_on_the_samples_passes(tmp_path: Path) -> None:
 
 
 def test_doctor_notebook_fails_on_the_pre_fix_config(tmp_path: Path) -> None:
-    """config = the AWS sample regexp: the check fails with the errors counted; the executed notebook shows the ordering error."""
+    """config = the AWS sample regexp: the check fails with the errors counted;
+    the executed notebook shows the ordering error."""
     config = str(Path(__file__).resolve().parents[2] / "data" / "samples" / "fluentd-aws-sample.yaml")
     result = run_report([NOTEBOOK], str(tmp_path), {"config": config}, now=NOW, environ={})
     (check,) = result.summary["checks"]

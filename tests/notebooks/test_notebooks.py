@@ -55,9 +55,11 @@ def run_one(name: str, url: str, out: Path, logs: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("name", list(SMALL))
-def test_notebook_runs_and_every_check_passes(name: str, opensearch_url: str, clean_node: None, small_logs: dict[str, str],
-                                              tmp_path: Path, opensearch_client: Any, opensearch_connection: Any) -> None:
-    """The notebook runs to its end on the samples, records only passing checks, writes HTML and leaves no index behind."""
+def test_notebook_runs_and_every_check_passes(name: str, opensearch_url: str, clean_node: None,
+                                              small_logs: dict[str, str], tmp_path: Path, opensearch_client: Any,
+                                              opensearch_connection: Any) -> None:
+    """The notebook runs to its end on the samples, records only passing checks,
+    writes HTML and leaves no index behind."""
     summary = run_one(name, opensearch_url, tmp_path, small_logs[name])
     if "prefix" in SMALL[name]:
         assert cat_indices(opensearch_client, opensearch_connection, f"{SMALL[name]['prefix']}-*") == []
@@ -67,8 +69,8 @@ def test_notebook_runs_and_every_check_passes(name: str, opensearch_url: str, cl
     assert "<img" in (tmp_path / f"{name}.html").read_text(encoding="utf-8")
 
 
-def test_ordering_notebook_shows_the_seed_symptom_and_its_cure(opensearch_url: str, clean_node: None, small_logs: dict[str, str],
-                                                               tmp_path: Path) -> None:
+def test_ordering_notebook_shows_the_seed_symptom_and_its_cure(opensearch_url: str, clean_node: None,
+                                                               small_logs: dict[str, str], tmp_path: Path) -> None:
     """AWS sample regex: lines out of place in Discover's view; the seed's regex and @id: none, in measured numbers."""
     summary = run_one("03-ordering", opensearch_url, tmp_path, small_logs["03-ordering"])
     figures = {c["name"]: c["figures"] for c in summary["checks"]}

@@ -50,7 +50,8 @@ def test_no_efklab_module_is_imported_for_type_checking_only(path: Path) -> None
     """A type-only import of our own code would hide a cycle from the contracts; import it for real."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     hidden = [f"line {inner.lineno}: {ast.unparse(inner)}" for block in _type_checking_blocks(tree)
-              for inner in ast.walk(block) if isinstance(inner, ast.ImportFrom) and (inner.module or "").startswith("efklab")]
+              for inner in ast.walk(block)
+              if isinstance(inner, ast.ImportFrom) and (inner.module or "").startswith("efklab")]
     assert hidden == []
 
 

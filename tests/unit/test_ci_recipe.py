@@ -1,4 +1,5 @@
-"""scripts/ci-fluentd-check.sh, the README's CI step, run in a throw-away git repository with two commits of fluentd.yaml."""
+"""scripts/ci-fluentd-check.sh, the README's CI step, run in a throw-away git repository with two commits of
+fluentd.yaml."""
 from __future__ import annotations
 
 import json
@@ -54,7 +55,8 @@ def run_step(repo: Path, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_seed_fix_passes_and_publishes_the_report(tmp_path: Path) -> None:
-    """AWS sample regexp -> the seed's: doctor clean, cases pass, the diff shows the regrouping, the report passes (exit 0)."""
+    """AWS sample regexp -> the seed's: doctor clean, cases pass, the diff shows the regrouping,
+    the report passes (exit 0)."""
     repo = make_repo(tmp_path, "fluentd-aws-sample.yaml", "fluentd.yaml")
     done = run_step(repo)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -74,7 +76,8 @@ def test_going_back_to_the_aws_sample_regexp_fails_the_step(tmp_path: Path) -> N
     done = run_step(repo, REPORT="00-doctor")
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     found = json.loads((repo / "efklab-report" / "doctor.json").read_text())["findings"]
-    assert {"ordering-split-continuations", "concat-start-never-matches"} <= {f["check"] for f in found if f["severity"] == "error"}
+    assert ({"ordering-split-continuations", "concat-start-never-matches"}
+            <= {f["check"] for f in found if f["severity"] == "error"})
     assert "FAIL  cases.yaml:1  a stack trace stays one event" in done.stdout
     assert "doctor: exit 1" in done.stdout and "test: exit 1" in done.stdout
 

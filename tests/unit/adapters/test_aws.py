@@ -73,7 +73,8 @@ def test_fixed_time_signs_exactly_as_botocore_sigv4auth_at_that_time() -> None:
     creds = Credentials("AKIDEXAMPLE", "secret", "token")
     body = b'{"index":{"_index":"a"}}\n{"x":1}\n'
     url = "https://search-demo.eu-west-1.es.amazonaws.com/_bulk?refresh=wait_for"
-    request = botocore.awsrequest.AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
+    request = botocore.awsrequest.AWSRequest(method="POST", url=url, data=body,
+                                             headers={"Content-Type": "application/json"})
     botocore.auth.SigV4Auth(creds, "es", "eu-west-1").add_auth(request)
     at = datetime.strptime(request.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
 

@@ -25,7 +25,8 @@ def test_redact_url_drops_user_and_password(url: str, shown: str) -> None:
 
 def test_basic_auth_from_environment_and_hidden_in_repr() -> None:
     """User and password come from EFKLAB_OPENSEARCH_USER/PASSWORD; repr never shows the password."""
-    conn = connection_from_env("https://h:9200/", env={"EFKLAB_OPENSEARCH_USER": "u", "EFKLAB_OPENSEARCH_PASSWORD": "pw-123"})
+    conn = connection_from_env("https://h:9200/",
+                               env={"EFKLAB_OPENSEARCH_USER": "u", "EFKLAB_OPENSEARCH_PASSWORD": "pw-123"})
     assert (conn.url, conn.username, conn.password, conn.verify_tls) == ("https://h:9200", "u", "pw-123", True)
     assert "pw-123" not in repr(conn)
 
@@ -35,11 +36,13 @@ def test_basic_auth_from_environment_and_hidden_in_repr() -> None:
     [
         ("search.example:9200", {}, {}, "expected an http"),
         ("https://h", {"EFKLAB_OPENSEARCH_USER": "u"}, {}, "set both"),
-        ("https://h", {"EFKLAB_OPENSEARCH_USER": "u", "EFKLAB_OPENSEARCH_PASSWORD": "p"}, {"aws_region": "eu-west-1"}, "SigV4"),
+        ("https://h", {"EFKLAB_OPENSEARCH_USER": "u", "EFKLAB_OPENSEARCH_PASSWORD": "p"}, {"aws_region": "eu-west-1"},
+         "SigV4"),
         ("https://h", {}, {"ca_certs": "/nonexistent/ca.pem"}, "no such CA bundle"),
     ],
 )
-def test_bad_connection_options_are_usage_errors(url: str, env: dict[str, str], kwargs: dict[str, str], message: str) -> None:
+def test_bad_connection_options_are_usage_errors(url: str, env: dict[str, str], kwargs: dict[str, str],
+                                                 message: str) -> None:
     """Malformed URLs, half-set credentials, basic auth with SigV4, a missing CA file: refused up front."""
     with pytest.raises(UsageError, match=message):
         connection_from_env(url, env=env, **kwargs)
@@ -48,17 +51,22 @@ def test_bad_connection_options_are_usage_errors(url: str, env: dict[str, str], 
 @pytest.mark.parametrize(
     ("exc", "text"),
     [
-        (opensearchpy.ConnectionError("N/A", "<urllib3.connection.HTTPConnection object at 0x7f>: Failed to establish a new "
+        (opensearchpy.ConnectionError("N/A",
+                                      "<urllib3.connection.HTTPConnection object at 0x7f>: Failed to establish a new "
                                       "connection: [Errno 111] Connection refused", None),
          "cannot reach https://search.example:9200: Connection refused"),
-        (opensearchpy.SSLError("N/A", "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)", None),
-         "TLS failure talking to https://search.example:9200: self-signed certificate; pass --ca-certs FILE for a private CA "
-         "(or --no-verify-tls for a throwaway test node)"),
+        (opensearchpy.SSLError("N/A", "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed "
+                                      "certificate (_ssl.c:1006)", None),
+         "TLS failure talking to https://search.example:9200: self-signed certificate; pass --ca-certs FILE for a "
+         "private CA (or --no-verify-tls for a throwaway test node)"),
         (opensearchpy.AuthenticationException(401, "Unauthorized", "Unauthorized"),
-         "https://search.example:9200 refused the credentials (HTTP 401); set EFKLAB_OPENSEARCH_USER and EFKLAB_OPENSEARCH_PASSWORD"),
-        (opensearchpy.AuthorizationException(403, "security_exception", {"error": {"type": "security_exception", "reason": "no permissions"}}),
+         "https://search.example:9200 refused the credentials (HTTP 401); set EFKLAB_OPENSEARCH_USER and "
+         "EFKLAB_OPENSEARCH_PASSWORD"),
+        (opensearchpy.AuthorizationException(403, "security_exception",
+                                             {"error": {"type": "security_exception", "reason": "no permissions"}}),
          "https://search.example:9200 denied access (HTTP 403); the user or role lacks permission for this request"),
-        (opensearchpy.TransportError(400, "illegal_argument_exception", {"error": {"type": "illegal_argument_exception", "reason": "bad"}}),
+        (opensearchpy.TransportError(400, "illegal_argument_exception",
+                                     {"error": {"type": "illegal_argument_exception", "reason": "bad"}}),
          "https://search.example:9200 answered HTTP 400: illegal_argument_exception: bad"),
     ],
 )
@@ -70,4 +78,5 @@ def test_transport_failures_are_one_line(exc: Exception, text: str) -> None:
 def test_sigv4_hint_differs_for_401() -> None:
     """With --aws-region a 401 points at the boto3 credentials, not at the basic-auth variables."""
     signed = Connection(url="https://vpc-x.eu-west-1.es.amazonaws.com", aws_region="eu-west-1")
-    assert "check the boto3 credentials" in str(describe_error(opensearchpy.AuthenticationException(401, "x", "x"), signed))
+    assert ("check the boto3 credentials"
+            in str(describe_error(opensearchpy.AuthenticationException(401, "x", "x"), signed)))

@@ -37,8 +37,9 @@ OTHER_GROUP = "/aws/containerinsights/demo/application/shop/web"
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Fake credentials and region from the environment; no real AWS config is read."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN",
+                 "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                 "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEFKLABTEST")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
@@ -106,7 +107,8 @@ def account(aws_env: None, moto_clock: None) -> Iterator[Account]:
                 events = []
                 for i in range(4):
                     t += 1 if i else 0  # equal timestamps inside a batch happen in real logs
-                    log = f"(I) 10:00:{batch:02d}[{i:03d}] order {batch}-{i} ok é\n" if i != 2 else "\tat com.example.Api.run(Api.java:42)\n"
+                    log = (f"(I) 10:00:{batch:02d}[{i:03d}] order {batch}-{i} ok é\n" if i != 2
+                           else "\tat com.example.Api.run(Api.java:42)\n")
                     events.append({"timestamp": _ms(t), "message": _docker_message(log, count=i, ratio=i / 4)})
                 events.append({"timestamp": _ms(t), "message": f"plain text ERROR line {batch} without json"})
                 acc.put(GROUP, stream, events)
@@ -118,7 +120,8 @@ def account(aws_env: None, moto_clock: None) -> Iterator[Account]:
             "no json here at all { but a brace",
             '{"@timestamp":"overridden by the seed","@message":"too","level":"warn"}',
         ]
-        acc.put(GROUP, "api-7d9f_shop_api-0a1b", [{"timestamp": _ms(100 + i), "message": m} for i, m in enumerate(quirks)])
+        acc.put(GROUP, "api-7d9f_shop_api-0a1b",
+                [{"timestamp": _ms(100 + i), "message": m} for i, m in enumerate(quirks)])
         # Subscriptions are added after the puts: moto would otherwise try to invoke the function.
         for group in (GROUP, OTHER_GROUP):
             acc.logs.put_subscription_filter(
@@ -138,7 +141,8 @@ def _read_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
-def _expected_payloads(account: Account, captured: list[dict[str, Any]], group: str, pattern: Callable[[str], bool] = lambda m: True) -> list[dict[str, Any]]:
+def _expected_payloads(account: Account, captured: list[dict[str, Any]], group: str,
+                       pattern: Callable[[str], bool] = lambda m: True) -> list[dict[str, Any]]:
     """What CloudWatch delivers: one payload per put call, the ids being the ones CloudWatch assigned."""
     ids = {(p["logStream"], e["timestamp"], e["message"]): e["id"] for p in captured for e in p["logEvents"]}
     expected = []
@@ -153,7 +157,8 @@ def _expected_payloads(account: Account, captured: list[dict[str, Any]], group: 
                 "logGroup": group,
                 "logStream": stream,
                 "subscriptionFilters": ["to-opensearch"],
-                "logEvents": [{"id": ids[(stream, e["timestamp"], e["message"])], "timestamp": e["timestamp"], "message": e["message"]} for e in kept],
+                "logEvents": [{"id": ids[(stream, e["timestamp"], e["message"])], "timestamp": e["timestamp"],
+                               "message": e["message"]} for e in kept],
             }
         )
     return expected
@@ -172,8 +177,8 @@ def test_capture_help_documents_the_command(capsys: pytest.CaptureFixture[str]) 
         main(["capture", "--help"])
     assert info.value.code == 0
     text = capsys.readouterr().out
-    for word in ("--log-group", "--log-group-prefix", "--start", "--end", "--filter-pattern", "--out", "--lambda-events",
-                 "--profile", "--region", "--resume", "filters.json", "checkpoint", "Exit codes"):
+    for word in ("--log-group", "--log-group-prefix", "--start", "--end", "--filter-pattern", "--out",
+                 "--lambda-events", "--profile", "--region", "--resume", "filters.json", "checkpoint", "Exit codes"):
         assert word in text
 
 
@@ -192,8 +197,10 @@ def _key(payload: dict[str, Any]) -> tuple[str, str]:
 
 
 @pytest.mark.differential
-def test_replaying_captured_payloads_gives_the_seed_lambdas_documents(account: Account, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`efklab transform --mode seed` over the capture is byte-identical to the seed Lambda (under node) fed what CloudWatch delivers."""
+def test_replaying_captured_payloads_gives_the_seed_lambdas_documents(account: Account, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`efklab transform --mode seed` over the capture is byte-identical to the seed Lambda (under node) fed what
+    CloudWatch delivers."""
     node = find_node()
     if node is None or not SEED_DOCUMENT.exists():
         pytest.skip("needs node and the seed document (../shared, or EFKLAB_SHARED_DIR)")
@@ -210,7 +217,8 @@ def test_replaying_captured_payloads_gives_the_seed_lambdas_documents(account: A
     seed_body = {_key(p): a["body"] for p, a in zip(truth, answers, strict=True)}
     expected = "".join(seed_body[_key(p)] for p in captured)
 
-    ours = "".join(render_bulk(transform_payload(decode_payload(p), TransformOptions(mode="seed"))[0]) for p in captured)
+    ours = "".join(render_bulk(transform_payload(decode_payload(p), TransformOptions(mode="seed"))[0])
+                   for p in captured)
     assert ours == expected  # the Python API
 
     pytest.importorskip("efklab.cli.transform", reason="`efklab transform` is not built yet")
@@ -220,11 +228,15 @@ def test_replaying_captured_payloads_gives_the_seed_lambdas_documents(account: A
 
 
 def test_late_events_stay_in_the_payload_of_their_own_put(account: Account, tmp_path: Path) -> None:
-    """A put whose events are older than an earlier put's (they interleave by time) is still delivered as one payload."""
+    """A put whose events are older than an earlier put's (they interleave by time) is still delivered as one
+    payload."""
     stream = "api-7d9f_shop_api-0a1b"
-    account.logs.delete_subscription_filter(logGroupName=GROUP, filterName="to-opensearch")  # moto would invoke it on put
-    account.put(GROUP, stream, [{"timestamp": _ms(1), "message": "late one"}, {"timestamp": _ms(8), "message": "late two"}])
-    account.logs.put_subscription_filter(logGroupName=GROUP, filterName="to-opensearch", filterPattern="", destinationArn=account.function_arn)
+    # moto would invoke it on put
+    account.logs.delete_subscription_filter(logGroupName=GROUP, filterName="to-opensearch")
+    account.put(GROUP, stream,
+                [{"timestamp": _ms(1), "message": "late one"}, {"timestamp": _ms(8), "message": "late two"}])
+    account.logs.put_subscription_filter(logGroupName=GROUP, filterName="to-opensearch", filterPattern="",
+                                         destinationArn=account.function_arn)
     rc, out = _capture(tmp_path, "--log-group", GROUP)
     captured = _read_lines(out)
     assert rc == 0
@@ -238,7 +250,8 @@ def test_filters_file_names_the_pattern_and_redacts_the_lambda_environment(accou
     assert rc == 0
     doc = json.loads(Path(f"{out}.filters.json").read_text())
     (group,) = doc["log_groups"]
-    assert (group["name"], group["filter_pattern"], group["subscription_filters"], group["complete"]) == (GROUP, "", ["to-opensearch"], True)
+    assert ((group["name"], group["filter_pattern"], group["subscription_filters"], group["complete"])
+            == (GROUP, "", ["to-opensearch"], True))
     (described,) = group["filters"]
     assert described["destinationArn"] == account.function_arn
     config = described["destination"]["configuration"]
@@ -249,7 +262,8 @@ def test_filters_file_names_the_pattern_and_redacts_the_lambda_environment(accou
 
 def test_the_subscription_filter_pattern_selects_the_events_by_default(account: Account, tmp_path: Path) -> None:
     """Payloads hold only what the subscription filter would deliver; --filter-pattern overrides it."""
-    account.logs.put_subscription_filter(logGroupName=GROUP, filterName="to-opensearch", filterPattern="ERROR", destinationArn=account.function_arn)
+    account.logs.put_subscription_filter(logGroupName=GROUP, filterName="to-opensearch", filterPattern="ERROR",
+                                         destinationArn=account.function_arn)
     rc, out = _capture(tmp_path, "--log-group", GROUP)
     captured = _read_lines(out)
     assert rc == 0
@@ -258,9 +272,11 @@ def test_the_subscription_filter_pattern_selects_the_events_by_default(account: 
     assert sum(len(p["logEvents"]) for p in _read_lines(out)) == 34
 
 
-def test_two_subscription_filters_need_a_choice(account: Account, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_two_subscription_filters_need_a_choice(account: Account, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
     """With two filters on a group the user names one; without it the error is one line, exit 2."""
-    account.logs.put_subscription_filter(logGroupName=GROUP, filterName="archive", filterPattern="order", destinationArn=account.function_arn)
+    account.logs.put_subscription_filter(logGroupName=GROUP, filterName="archive", filterPattern="order",
+                                         destinationArn=account.function_arn)
     rc, _ = _capture(tmp_path, "--log-group", GROUP)
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1 and "--subscription-filter" in err
@@ -286,13 +302,15 @@ def test_start_and_end_bound_the_events(account: Account, tmp_path: Path) -> Non
     rc, out = _capture(tmp_path, "--log-group", GROUP, "--start", str(start), "--end", str(end))
     stamps = [e["timestamp"] for p in _read_lines(out) for e in p["logEvents"]]
     assert rc == 0 and stamps
-    want = [e["timestamp"] for g, _, events in account.puts if g == GROUP for e in events if start <= e["timestamp"] <= end]
+    want = [e["timestamp"] for g, _, events in account.puts if g == GROUP
+            for e in events if start <= e["timestamp"] <= end]
     assert sorted(stamps) == sorted(want)
 
 
 def test_lambda_events_carry_the_same_payloads(account: Account, tmp_path: Path) -> None:
     """--lambda-events writes {"awslogs":{"data":base64(gzip(json))}} that decode to the plain capture."""
-    payloads = pytest.importorskip("efklab.cloudwatch.payloads", reason="efklab.cloudwatch.payloads (payload codec) is not built yet")
+    payloads = pytest.importorskip("efklab.cloudwatch.payloads",
+                                   reason="efklab.cloudwatch.payloads (payload codec) is not built yet")
     _, plain = _capture(tmp_path, "--log-group", GROUP)
     rc, events = _capture(tmp_path, "--log-group", GROUP, "--lambda-events", name="events.jsonl")
     assert rc == 0
@@ -313,7 +331,8 @@ class _FailingCalls:
         if self.calls in self.fail:
             status, code = self.fail[self.calls]
             response = botocore.awsrequest.AWSResponse("https://logs", status, {}, None)
-            return response, {"Error": {"Code": code, "Message": f"{code} injected"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+            return response, {"Error": {"Code": code, "Message": f"{code} injected"},
+                              "ResponseMetadata": {"HTTPStatusCode": status}}
         return None
 
 
@@ -363,24 +382,28 @@ def test_interrupted_capture_resumes_without_loss_or_duplicates(account: Account
     assert not Path(f"{out}.checkpoint.json").exists()
 
 
-def test_resume_with_other_options_is_refused(account: Account, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_resume_with_other_options_is_refused(account: Account, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     """A checkpoint only continues the same query; anything else is a one-line error."""
     out = tmp_path / "r.jsonl"
     hook = _FailingCalls({2: (403, "AccessDeniedException")})
     assert _run(["--log-group", GROUP, "--page-size", "4", "--out", str(out)], make_session=_session_with(hook)) == 2
-    rc = main(["capture", "--log-group", GROUP, "--page-size", "4", "--out", str(out), "--resume", "--filter-pattern", "ERROR"])
+    rc = main(["capture", "--log-group", GROUP, "--page-size", "4", "--out", str(out), "--resume",
+               "--filter-pattern", "ERROR"])
     assert rc == 2
     assert "filter_pattern differ" in capsys.readouterr().err
 
 
-def test_missing_log_group_is_one_line_exit_2(account: Account, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_log_group_is_one_line_exit_2(account: Account, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     """A log group that does not exist is named in a one-line error."""
     rc, _ = _capture(tmp_path, "--log-group", "/no/such/group")
     err = capsys.readouterr().err.strip()
     assert rc == 2 and err == "efklab capture: --log-group: log group '/no/such/group' not found in this account/region"
 
 
-def test_no_credentials_is_one_line_exit_2(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_credentials_is_one_line_exit_2(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
     """Without credentials in the chain the user gets one line saying where they are looked for."""
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
@@ -389,7 +412,8 @@ def test_no_credentials_is_one_line_exit_2(aws_env: None, monkeypatch: pytest.Mo
     assert rc == 2 and len(err.splitlines()) == 1 and "no AWS credentials found" in err
 
 
-def test_no_region_is_a_usage_error(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_region_is_a_usage_error(aws_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
     """Without a region the error says how to give one."""
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.delenv("AWS_REGION", raising=False)
@@ -397,7 +421,8 @@ def test_no_region_is_a_usage_error(aws_env: None, monkeypatch: pytest.MonkeyPat
     assert rc == 2 and "--region" in capsys.readouterr().err
 
 
-def test_credentials_never_reach_output_files_or_terminal(account: Account, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_credentials_never_reach_output_files_or_terminal(account: Account, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
     """The secret key is in none of the files written nor in anything printed."""
     rc, _ = _capture(tmp_path, "--log-group", GROUP, "--json")
     printed = capsys.readouterr()
@@ -409,7 +434,8 @@ def test_credentials_never_reach_output_files_or_terminal(account: Account, tmp_
     assert json.loads(printed.out)["events"] == 34
 
 
-def test_an_expired_page_token_on_resume_says_to_start_over(account: Account, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_expired_page_token_on_resume_says_to_start_over(account: Account, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
     """When AWS refuses the checkpoint's page token, the one-line error says to run without --resume."""
     out = tmp_path / "x.jsonl"
     argv = ["capture", "--log-group", GROUP, "--page-size", "4", "--out", str(out)]

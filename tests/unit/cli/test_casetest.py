@@ -47,7 +47,8 @@ def test_the_committed_example_passes(capsys: pytest.CaptureFixture[str]) -> Non
     assert "FAIL" not in out and "6 passed, 0 failed" in out
 
 
-def test_a_wrong_expectation_fails_with_a_readable_diff(beside_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_expectation_fails_with_a_readable_diff(beside_config: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
     """Every case runs; each failure is named with file:line and shows expected (-) vs actual (+) events; exit 1."""
     cases = beside_config / "cases.yaml"
     cases.write_text(WRONG, encoding="utf-8")
@@ -79,7 +80,8 @@ def test_show_actual_and_json_give_the_actual_events(beside_config: Path, capsys
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("- name: a\n  config_file: fluentd.yaml\n  input: [x]\n  expectd: []\n", "cases.yaml:4: unknown key 'expectd'"),
+        ("- name: a\n  config_file: fluentd.yaml\n  input: [x]\n  expectd: []\n",
+         "cases.yaml:4: unknown key 'expectd'"),
         ("cases:\n  - name: a\n    rule: {key: log, n_lines: 1}\n    input: [{recrd: {log: x}}]\n    no_output: true\n",
          "cases.yaml:4: unknown key 'recrd'"),
         ("- name: a\n  config_file: fluentd.yaml\n  rule: {key: log, n_lines: 1}\n  input: [x]\n  no_output: true\n",
@@ -96,7 +98,8 @@ def test_unknown_keys_exit_2_naming_the_key_and_its_position(beside_config: Path
     assert message in captured.err.replace(str(beside_config) + "/", "") and captured.out == ""
 
 
-def test_every_malformed_file_is_reported_before_anything_runs(beside_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_malformed_file_is_reported_before_anything_runs(beside_config: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
     """Two bad files: both errors on stderr, one line each, exit 2."""
     (beside_config / "a.yaml").write_text("- name: a\n  rule: {key: log\n", encoding="utf-8")
     (beside_config / "b.yaml").write_text("cases: []\nextra: 1\n", encoding="utf-8")
@@ -105,31 +108,37 @@ def test_every_malformed_file_is_reported_before_anything_runs(beside_config: Pa
     assert len(err) == 2 and "a.yaml:3: invalid YAML" in err[0] and "b.yaml:2: unknown top-level key 'extra'" in err[1]
 
 
-def test_a_missing_config_file_fails_the_case_not_the_run(beside_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_config_file_fails_the_case_not_the_run(beside_config: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
     """A case naming a config_file that is not there fails with the reason; the other cases still run."""
     cases = beside_config / "cases.yaml"
     cases.write_text("- name: gone\n  config_file: nowhere.yaml\n  input: [x]\n  expected_count: 1\n"
-                     "- name: fine\n  rule: {key: log, n_lines: 1}\n  input: [x]\n  expected_count: 1\n", encoding="utf-8")
+                     "- name: fine\n  rule: {key: log, n_lines: 1}\n  input: [x]\n  expected_count: 1\n",
+                     encoding="utf-8")
     assert main(["test", str(cases)]) == 1
     out = capsys.readouterr().out
     assert "no such config_file 'nowhere.yaml'" in out and "PASS" in out
 
 
-def test_a_config_with_two_filters_and_no_filter_key_names_them(beside_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_config_with_two_filters_and_no_filter_key_names_them(beside_config: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
     """Inline input cannot be routed: without 'filter' the case fails listing the config's concat filters."""
     cases = beside_config / "cases.yaml"
-    cases.write_text("- name: which filter\n  config_file: fluentd.yaml\n  input: [x]\n  expected_count: 1\n", encoding="utf-8")
+    cases.write_text("- name: which filter\n  config_file: fluentd.yaml\n  input: [x]\n  expected_count: 1\n",
+                     encoding="utf-8")
     assert main(["test", str(cases)]) == 1
     out = capsys.readouterr().out
     assert "has 2 concat filters" in out and "pick one with --filter" in out
 
 
-def test_an_input_file_routes_to_its_filter_without_a_filter_key(beside_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """config_file + input_file: the concat filter is the one fluentd applies to that file name (in_tail path, label)."""
+def test_an_input_file_routes_to_its_filter_without_a_filter_key(beside_config: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """config_file + input_file: the concat filter is the one fluentd applies to that file name (in_tail path,
+    label)."""
     log = next((ROOT / "data" / "samples" / "containers").glob("order-api-mj6*.log"))
     (beside_config / "containers").mkdir()
     shutil.copy(log, beside_config / "containers" / log.name)
     cases = beside_config / "cases.yaml"
-    cases.write_text(f"- name: routed\n  config_file: fluentd.yaml\n  input_file: containers/{log.name}\n  expected_count: 302\n",
-                     encoding="utf-8")
+    cases.write_text(f"- name: routed\n  config_file: fluentd.yaml\n  input_file: containers/{log.name}\n"
+                     "  expected_count: 302\n", encoding="utf-8")
     assert main(["test", str(cases)]) == 0, capsys.readouterr().out

@@ -22,7 +22,8 @@ def _write(tmp_path: Path, payloads: list[dict]) -> str:
 
 def _stream(namespace: str, container: str, days: int, message: dict) -> list[dict]:
     group = f"/aws/containerinsights/lab/application/{namespace}/{container}"
-    return [make_payload([make_event(message, timestamp=JUNE1 + d * DAY_MS, sequence=d)], log_group=group) for d in range(days)]
+    return [make_payload([make_event(message, timestamp=JUNE1 + d * DAY_MS, sequence=d)], log_group=group)
+            for d in range(days)]
 
 
 def test_clean_layout_lists_indices_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -40,8 +41,9 @@ def test_clean_layout_lists_indices_and_exits_0(tmp_path: Path, capsys: pytest.C
       "must not contain the following characters")],
     ids=["template-keeps-case", "seed-space-in-namespace"],
 )
-def test_invalid_names_are_listed_with_reasons_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str], mode_args: list[str],
-                                                          log_group: str, index: str, reason: str) -> None:
+def test_invalid_names_are_listed_with_reasons_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          mode_args: list[str], log_group: str, index: str,
+                                                          reason: str) -> None:
     """Names OpenSearch refuses are listed with its reason and the number of events lost; exit 1."""
     path = _write(tmp_path, [make_payload([make_event({"log": "a"}, timestamp=JUNE1)], log_group=log_group)])
     strategy = [] if mode_args else ["--index-strategy", "{log_group_name}-{date:%Y.%m.%d}"]
@@ -54,7 +56,8 @@ def test_invalid_names_are_listed_with_reasons_and_exit_1(tmp_path: Path, capsys
 
 
 def test_mapping_conflicts_and_pattern_conflicts_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """status 200 then "OK" in one index is a refused document; code number vs string across indices a pattern conflict."""
+    """status 200 then "OK" in one index is a refused document; code number vs string across indices a pattern
+    conflict."""
     group = "/aws/containerinsights/lab/application/shop/api"
     payloads = [make_payload([make_event({"status": 200}, timestamp=JUNE1, sequence=1),
                               make_event({"status": "OK"}, timestamp=JUNE1 + 1, sequence=2)], log_group=group)]
@@ -68,7 +71,8 @@ def test_mapping_conflicts_and_pattern_conflicts_exit_1(tmp_path: Path, capsys: 
     assert next(i for i in report["indices"] if i["index"] == "mydata-shop-api-2021.06.01")["docs"] == 1
 
 
-def test_shard_projection_flags_a_per_stream_strategy_over_the_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_shard_projection_flags_a_per_stream_strategy_over_the_limit(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """20 streams x 31 days x 2 shards = 1240 > 1000: the seed strategy fails, one daily index fits."""
     payloads = [p for n in range(20) for p in _stream("ns", f"c{n}", 1, {"log": "x"})]
     code = main(["layout", "--json", _write(tmp_path, payloads)])
@@ -97,8 +101,8 @@ def test_missing_payload_file_is_one_line_exit_2(tmp_path: Path, capsys: pytest.
 @pytest.mark.parametrize(("args", "reason"), [(["--index-strategy", "MyData-{date:%Y.%m.%d}"], "must be lowercase"),
                                               (["--prefix", "_x"], "must not start with '_', '-', or '+'"),
                                               (["--index-strategy", "{nope}-{date}"], "nope")])
-def test_strategy_making_invalid_names_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
-                                                          reason: str) -> None:
+def test_strategy_making_invalid_names_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                          args: list[str], reason: str) -> None:
     """A strategy or prefix that can only make names OpenSearch refuses fails before reading any payload."""
     path = _write(tmp_path, _stream("shop", "api", 1, {"log": "a"}))
     assert main(["layout", *args, path]) == 2
@@ -116,7 +120,8 @@ def test_short_log_group_in_seed_mode_is_an_undefined_index(tmp_path: Path, caps
     assert report["invalid_names"][0]["accepted"] is True
 
 
-def test_short_log_group_in_opensearch_mode_produces_no_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_short_log_group_in_opensearch_mode_produces_no_document(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """The corrected transform rejects the event with the reason; layout counts it as lost, exit 1."""
     path = _write(tmp_path, [make_payload([make_event({"log": "a"}, timestamp=JUNE1)], log_group="/aws/lambda/fn")])
     code = main(["layout", "--json", path])
@@ -127,7 +132,8 @@ def test_short_log_group_in_opensearch_mode_produces_no_document(tmp_path: Path,
 def test_an_unreadable_payload_record_is_named_and_the_layout_marked_partial_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A corrupt record is FILE:LINE on stderr, the readable payloads are still laid out, and exit 2 says it is partial."""
+    """A corrupt record is FILE:LINE on stderr, the readable payloads are still laid out,
+    and exit 2 says it is partial."""
     good = json.dumps(_stream("shop", "api", 1, {"log": "a"})[0])
     path = tmp_path / "mixed.jsonl"
     path.write_text(f"{good}\nnot json\n{good}\n")

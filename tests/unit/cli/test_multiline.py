@@ -40,7 +40,8 @@ def events(out: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines()]
 
 
-def test_group_with_the_seed_config_uses_the_containers_filter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_group_with_the_seed_config_uses_the_containers_filter(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
     """--config on the seed's fluentd.yaml routes an app log to the @containers filter and groups it."""
     log = docker_log(tmp_path / APP_FILE, SEED_LINES)
     code, out, err = run(capsys, "multiline", "group", "--config", str(SEED_CONFIG), str(log))
@@ -69,16 +70,20 @@ def test_group_writes_unicode_unescaped(tmp_path: Path, capsys: pytest.CaptureFi
     assert "결제 실패 ✓" in out
 
 
-def test_group_routes_the_cloudwatch_agent_log_to_its_own_filter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_group_routes_the_cloudwatch_agent_log_to_its_own_filter(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     """A cloudwatch-agent file is read by the @cwagentlogs source, whose filter has the date regexp."""
     log = docker_log(tmp_path / "cloudwatch-agent-abcde_amazon-cloudwatch_cloudwatch-agent-0123.log",
                      ["2021/04/28 11:09:04 start\n", "  detail\n"])
-    code, out, err = run(capsys, "multiline", "group", "--config", str(SEED_CONFIG), "--flush-timeouts", "off", str(log))
+    code, out, err = run(capsys, "multiline", "group", "--config", str(SEED_CONFIG),
+                         "--flush-timeouts", "off", str(log))
     assert code == 0 and "<label @cwagentlogs>" in err
     assert [e["record"]["log"] for e in events(out)] == ["2021/04/28 11:09:04 start\n  detail\n"]
 
 
-def test_group_with_options_and_no_timeout_label_says_where_the_last_group_went(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_group_with_options_and_no_timeout_label_says_where_the_last_group_went(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
     """Without timeout_label the last group takes the error route, and stderr says fluentd drops it."""
     log = docker_log(tmp_path / APP_FILE, SEED_LINES)
     code, out, err = run(capsys, "multiline", "group", "--start-regexp", SEED, "--separator", "",
@@ -88,7 +93,8 @@ def test_group_with_options_and_no_timeout_label_says_where_the_last_group_went(
     assert "@ERROR" in err and "drops" in err
 
 
-def test_group_with_flush_timeouts_off_stamps_the_rest_with_its_first_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_group_with_flush_timeouts_off_stamps_the_rest_with_its_first_time(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
     """--flush-timeouts off flushes what is left as at shutdown: the group's first line's time."""
     log = docker_log(tmp_path / APP_FILE, SEED_LINES)
     _, out, _ = run(capsys, "multiline", "group", "--config", str(SEED_CONFIG), "--flush-timeouts", "off", str(log))
@@ -113,7 +119,8 @@ def test_group_reports_an_invalid_regexp_as_fluentd_would(tmp_path: Path, capsys
 def test_group_picks_a_filter_by_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--filter cwagentlogs applies that label's filter even to an app log."""
     log = docker_log(tmp_path / APP_FILE, SEED_LINES)
-    code, out, err = run(capsys, "multiline", "group", "--config", str(SEED_CONFIG), "--filter", "cwagentlogs", str(log))
+    code, out, err = run(capsys, "multiline", "group", "--config", str(SEED_CONFIG),
+                         "--filter", "cwagentlogs", str(log))
     assert code == 0 and "@cwagentlogs" in err
     assert len(events(out)) == 4
 
@@ -214,10 +221,10 @@ def test_filters_finds_the_60_filters_of_the_shared_corpus(capsys: pytest.Captur
 
 def test_a_directory_of_logs_is_routed_file_by_file(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     """A directory stands for its *.log files, so each file still gets the concat filter in_tail routes it to."""
-    assert main(["multiline", "diff", "--old", "data/samples/fluentd-aws-sample.yaml", "--new", "data/samples/fluentd.yaml",
-                 "data/samples/containers"]) == 1
+    assert main(["multiline", "diff", "--old", "data/samples/fluentd-aws-sample.yaml",
+                 "--new", "data/samples/fluentd.yaml", "data/samples/containers"]) == 1
     by_dir = capsys.readouterr().out
     files = sorted(str(p) for p in Path("data/samples/containers").glob("*.log"))
-    assert main(["multiline", "diff", "--old", "data/samples/fluentd-aws-sample.yaml", "--new", "data/samples/fluentd.yaml",
-                 *files]) == 1
+    assert main(["multiline", "diff", "--old", "data/samples/fluentd-aws-sample.yaml",
+                 "--new", "data/samples/fluentd.yaml", *files]) == 1
     assert capsys.readouterr().out == by_dir

@@ -38,9 +38,11 @@ def test_validate_seed_policy(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     ("policy", "where"),
     [({"policy": {"description": "d", "default_state": "hot", "states": [
-        {"name": "hot", "transitions": [{"state_name": "hot", "conditions": {"min_index_age": "30d", "min_doc_count": 1}}]}]}},
+        {"name": "hot",
+         "transitions": [{"state_name": "hot", "conditions": {"min_index_age": "30d", "min_doc_count": 1}}]}]}},
       "$.policy.states[0].transitions[0].conditions"),
-     ({"policy": {"description": "d", "default_state": "warm", "states": [{"name": "hot"}]}}, "$.policy.default_state")],
+     ({"policy": {"description": "d", "default_state": "warm", "states": [{"name": "hot"}]}},
+      "$.policy.default_state")],
 )
 def test_invalid_policy_is_one_line_with_the_json_path_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                                   policy: dict, where: str) -> None:
@@ -52,7 +54,8 @@ def test_invalid_policy_is_one_line_with_the_json_path_and_exit_2(tmp_path: Path
     assert err.count("\n") == 1 and err.startswith(f"efklab retention: {path}:{where}: ")
 
 
-def test_two_policies_overlapping_at_one_priority_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_two_policies_overlapping_at_one_priority_are_refused(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
     """A second policy whose template overlaps at the same priority would be refused by the plugin."""
     other = json.loads(Path(SEED_POLICY).read_text())
     other["policy"]["policy_id"] = "other"
@@ -65,7 +68,8 @@ def test_two_policies_overlapping_at_one_priority_are_refused(tmp_path: Path, ca
 
 def test_simulate_prints_when_each_index_is_deleted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Per index the deletion window; as of --at what is gone; the late event's recreated index is a trap."""
-    code = main(["retention", "simulate", "--policy", SEED_POLICY, "--at", "2021-07-03T00:00:00Z", _payload_file(tmp_path)])
+    code = main(["retention", "simulate", "--policy", SEED_POLICY,
+                 "--at", "2021-07-03T00:00:00Z", _payload_file(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0
     assert "mydata-shop-api-2021.06.01" in out and "2021-07-01T01:05:00Z .. 2021-07-01T01:08:00Z" in out
@@ -87,8 +91,8 @@ def test_simulate_json_and_replayed_backfill(tmp_path: Path, capsys: pytest.Capt
 
 def test_simulate_with_policy_applied_after_the_indices(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """--applied-at later than the indices: none are attached; each is listed as pre-existing."""
-    main(["retention", "simulate", "--policy", SEED_POLICY, "--applied-at", "2021-08-01", "--at", "2021-09-01", "--json",
-          _payload_file(tmp_path)])
+    main(["retention", "simulate", "--policy", SEED_POLICY, "--applied-at", "2021-08-01", "--at", "2021-09-01",
+          "--json", _payload_file(tmp_path)])
     report = json.loads(capsys.readouterr().out)
     assert all(i["outcome"] == "unmanaged" for i in report["indices"])
     assert report["summary"]["totals"]["gone"]["indices"] == 0
@@ -96,7 +100,8 @@ def test_simulate_with_policy_applied_after_the_indices(tmp_path: Path, capsys: 
 
 
 @pytest.mark.parametrize(("option", "value"), [("--job-interval", "0"), ("--jitter", "1.5"), ("--at", "yesterday-ish")])
-def test_bad_simulation_options_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str) -> None:
+def test_bad_simulation_options_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str,
+                                       value: str) -> None:
     """Job interval below the plugin's minimum, jitter outside 0..1, unreadable times: exit 2, one line."""
     assert main(["retention", "simulate", "--policy", SEED_POLICY, option, value, _payload_file(tmp_path)]) == 2
     assert capsys.readouterr().err.count("\n") == 1

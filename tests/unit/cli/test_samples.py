@@ -88,13 +88,15 @@ def test_payloads_command_reproduces_generate(sample_dir: Path, tmp_path: Path) 
     code = main(["samples", "payloads", "--config", str(ROOT / "data" / "samples" / "fluentd.yaml"), "--pods",
                  str(sample_dir / "pods.json"), "--seed", "11", "--out", str(out), str(sample_dir / "containers")])
     assert code == 0
-    generated = [line for f in sorted((sample_dir / "payloads").glob("*.gz")) for line in gzip.decompress(f.read_bytes()).decode().splitlines()]
+    generated = [line for f in sorted((sample_dir / "payloads").glob("*.gz"))
+                 for line in gzip.decompress(f.read_bytes()).decode().splitlines()]
     assert out.read_text(encoding="utf-8").splitlines() == generated
 
 
 def test_aws_sample_config_sends_many_more_single_line_events(sample_dir: Path, tmp_path: Path) -> None:
     """The seed's symptom: with the AWS sample's regex every line becomes its own event."""
-    seed = sum(len(p["logEvents"]) for f in (sample_dir / "payloads").glob("*.gz") for p in _jsonl_gz(f) if p["messageType"] == "DATA_MESSAGE")
+    seed = sum(len(p["logEvents"]) for f in (sample_dir / "payloads").glob("*.gz")
+               for p in _jsonl_gz(f) if p["messageType"] == "DATA_MESSAGE")
     out = tmp_path / "aws.jsonl.gz"
     assert main(["samples", "payloads", "--config", AWS_CONFIG, "--out", str(out), str(sample_dir / "containers")]) == 0
     aws = sum(len(p["logEvents"]) for p in _jsonl_gz(out) if p["messageType"] == "DATA_MESSAGE")
@@ -102,10 +104,13 @@ def test_aws_sample_config_sends_many_more_single_line_events(sample_dir: Path, 
     assert seed < aws and aws > 0.95 * lines
 
 
-def test_cri_logs_under_the_seeds_json_parser_are_all_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """After a containerd switch the seed's <parse> @type json drops every line: nothing delivered, every line a reject."""
+def test_cri_logs_under_the_seeds_json_parser_are_all_rejected(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """After a containerd switch the seed's <parse> @type json drops every line: nothing delivered,
+    every line a reject."""
     out = tmp_path / "cri"
-    assert main(["samples", "generate", "--out", str(out), "--events", "60", "--days", "2", "--recent-days", "2", "--format", "cri"]) == 0
+    assert main(["samples", "generate", "--out", str(out), "--events", "60", "--days", "2", "--recent-days", "2",
+                 "--format", "cri"]) == 0
     rejects = [json.loads(line) for line in (out / "rejects.jsonl").read_text(encoding="utf-8").splitlines()]
     lines = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in (out / "containers").glob("*.log"))
     assert len(rejects) == lines and {r["stage"] for r in rejects} == {"parse"}
@@ -131,7 +136,8 @@ def test_non_empty_out_is_refused_without_force(sample_dir: Path, capsys: pytest
         ["samples", "payloads", "--config", AWS_CONFIG, "--env", "JUSTANAME", "--out", "-", "x.log"],
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_input_is_one_line_and_exit_2(argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Usage and input errors: exit 2, a single line on stderr, nothing written."""
     monkeypatch.chdir(tmp_path)
     try:

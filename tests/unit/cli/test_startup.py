@@ -12,8 +12,9 @@ from efklab.cli import COMMANDS, Command, build_parser
 HEAVY = ("opensearchpy", "boto3", "botocore", "tqdm", "yaml", "pandas", "matplotlib", "papermill", "regex")
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["multiline", "--help"], ["multiline", "group", "--help"], ["replay", "--help"],
-                                  ["layout", "--help"], ["retention", "simulate", "--help"], ["doctor", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["multiline", "--help"], ["multiline", "group", "--help"],
+                                  ["replay", "--help"], ["layout", "--help"], ["retention", "simulate", "--help"],
+                                  ["doctor", "--help"]])
 def test_help_loads_no_heavy_library(argv: list[str]) -> None:
     """Building the parser and printing help imports none of the adapters' libraries."""
     code = ("import sys\nfrom efklab.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
@@ -37,7 +38,8 @@ def test_help_imports_only_the_invoked_commands_options() -> None:
     """`efklab --help` imports no command module; `efklab layout --help` only layout's options."""
     code = ("import sys\nfrom efklab.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.startswith('efklab.cli.')), file=sys.stderr)")
-    for argv, expected in ((["--help"], []), (["layout", "--help"], ["efklab.cli.common", "efklab.cli.layout", "efklab.cli.layout.options"])):
+    for argv, expected in ((["--help"], []), (["layout", "--help"],
+                                              ["efklab.cli.common", "efklab.cli.layout", "efklab.cli.layout.options"])):
         done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True)
         assert done.stderr.strip().splitlines()[-1] == repr(expected)
 

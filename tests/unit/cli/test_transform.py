@@ -45,7 +45,8 @@ def test_seed_mode_writes_the_seeds_bulk_body(tmp_path: Path, capfdbinary: pytes
     assert err == ["efklab transform: 2 payloads (0 control messages), 6 events -> 6 actions, 0 rejects"]
 
 
-def test_default_mode_writes_actions_opensearch_accepts(tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+def test_default_mode_writes_actions_opensearch_accepts(tmp_path: Path,
+                                                        capfdbinary: pytest.CaptureFixture[bytes]) -> None:
     """The default mode has no _type and validated index names."""
     code, out, _ = _run(capfdbinary, str(_write(tmp_path / "in.jsonl", GOOD)))
     assert code == 0 and out == _expected(GOOD, "opensearch") and b'"_type"' not in out
@@ -54,12 +55,14 @@ def test_default_mode_writes_actions_opensearch_accepts(tmp_path: Path, capfdbin
 def test_stdin_is_read_with_a_dash() -> None:
     """`-` reads stdin (a pipe), gzip or not."""
     data = gzip.compress((json.dumps(GOOD) + "\n").encode())
-    done = subprocess.run([sys.executable, "-m", "efklab", "transform", "--mode", "seed", "-"], input=data, capture_output=True, check=False)
+    done = subprocess.run([sys.executable, "-m", "efklab", "transform", "--mode", "seed", "-"], input=data,
+                          capture_output=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout == _expected(GOOD, "seed")
 
 
-def test_bad_records_are_reported_by_file_and_line_and_skipped(tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+def test_bad_records_are_reported_by_file_and_line_and_skipped(tmp_path: Path,
+                                                               capfdbinary: pytest.CaptureFixture[bytes]) -> None:
     """Every bad-input class is one FILE:LINE: reason line; the good payloads are still transformed; exit 2."""
     gz = gzip.compress(json.dumps(GOOD).encode())
     path = _write(
@@ -104,7 +107,8 @@ def test_a_truncated_gzip_file_keeps_what_was_read(tmp_path: Path, capfdbinary: 
     assert err[0].startswith(f"{path}:") and "corrupt gzip file (truncated" in err[0]
 
 
-def test_event_rejects_name_the_event_and_go_to_the_rejects_file(tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+def test_event_rejects_name_the_event_and_go_to_the_rejects_file(tmp_path: Path,
+                                                                 capfdbinary: pytest.CaptureFixture[bytes]) -> None:
     """FILE:LINE:logEvents[i]: reason on stderr; every reject as JSON in --rejects."""
     throwing = make_payload([make_event("x", extracted_fields={"hasOwnProperty": "y"}), "fine"])
     path = _write(tmp_path / "in.jsonl", throwing, SHORT_GROUP)
@@ -135,7 +139,8 @@ def test_many_rejects_are_capped_on_stderr(tmp_path: Path, capfdbinary: pytest.C
     assert code == 2 and len(err) == 22
     assert err[20] == "... 5 more rejects not shown (write them all with --rejects FILE)"
     code, _, err = _run(capfdbinary, "--quiet", str(path))
-    assert code == 2 and err == ["efklab transform: 0 payloads (0 control messages), 0 events -> 0 actions, 25 rejects (25 payload)"]
+    assert code == 2 and err == ["efklab transform: 0 payloads (0 control messages), 0 events -> 0 actions, 25 rejects "
+                                 "(25 payload)"]
 
 
 @pytest.mark.parametrize(
@@ -148,7 +153,8 @@ def test_many_rejects_are_capped_on_stderr(tmp_path: Path, capfdbinary: pytest.C
         (["--prefix", "MyData"], "must be lowercase"),
     ],
 )
-def test_usage_errors_are_one_line(tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes], argv: list[str], message: str) -> None:
+def test_usage_errors_are_one_line(tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes], argv: list[str],
+                                   message: str) -> None:
     """Bad options exit 2 with one line naming the problem, before reading input."""
     code, out, err = _run(capfdbinary, *argv, str(_write(tmp_path / "in.jsonl", GOOD)))
     assert (code, out, len(err)) == (2, b"", 1)
@@ -160,5 +166,6 @@ def test_help_describes_forms_modes_and_fields(capsys: pytest.CaptureFixture[str
     with pytest.raises(SystemExit):
         main(["transform", "--help"])
     text = capsys.readouterr().out
-    for needle in ("awslogs", "--mode seed", "--index-strategy", "{prefix}-{namespace}", "log_group_name", "--rejects", "exit status"):
+    for needle in ("awslogs", "--mode seed", "--index-strategy", "{prefix}-{namespace}", "log_group_name",
+                   "--rejects", "exit status"):
         assert needle in text

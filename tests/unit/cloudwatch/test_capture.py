@@ -32,7 +32,8 @@ HEADER = PayloadHeader("123456789012", "/aws/containerinsights/c/application/sho
 NOW = 1_714_989_600_000  # 2024-05-06T10:00:00Z
 
 
-def ev(stream: str, n: int, *, ts: int | None = None, put: int = 0, ingestion: int | None = None, message: str | None = None) -> dict[str, Any]:
+def ev(stream: str, n: int, *, ts: int | None = None, put: int = 0, ingestion: int | None = None,
+       message: str | None = None) -> dict[str, Any]:
     """A filter_log_events event; ``put`` numbers the PutLogEvents call (ingested a minute after NOW, one ms apart)."""
     return {
         "logStreamName": stream,
@@ -120,12 +121,14 @@ def test_one_payload_per_put_batch_of_one_stream() -> None:
 
 def test_puts_of_one_stream_that_overlap_in_time_stay_apart() -> None:
     """Late events interleave two puts of a stream in the time-ordered listing; each put is still one payload."""
-    streams = [[e["id"][-1] for e in p["logEvents"]] for p in _assemble([ev("a", 1), ev("a", 2, put=1), ev("a", 3), ev("a", 4, put=1)])]
+    streams = [[e["id"][-1] for e in p["logEvents"]]
+               for p in _assemble([ev("a", 1), ev("a", 2, put=1), ev("a", 3), ev("a", 4, put=1)])]
     assert streams == [["1", "3"], ["2", "4"]]
 
 
 def test_a_batch_closes_once_the_listing_has_settled_past_its_ingestion() -> None:
-    """With settle = 2 h (PutLogEvents' bound on future events) the payload is emitted once the listing passes ingestion + 2 h."""
+    """With settle = 2 h (PutLogEvents' bound on future events) the payload is emitted once the listing passes
+    ingestion + 2 h."""
     assembler = PayloadAssembler(HEADER, CaptureLimits(settle_ms=2 * 3_600_000))
     closed, _ = assembler.feed([ev("a", 1), ev("b", 2, ts=NOW + 60_000 + 2 * 3_600_000, put=7_200_000)])
     assert closed == []
@@ -173,7 +176,8 @@ def test_malformed_events_are_rejects_with_their_position() -> None:
     del bad["eventId"]
     assembler = PayloadAssembler(HEADER)
     _, rejects = assembler.feed([ev("s", 1), bad], source="/g", page=3)
-    assert [(r.position, r.reason) for r in rejects] == [("page[3].events[1]", "page[3].events[1].eventId: missing or not a str")]
+    assert [(r.position, r.reason) for r in rejects] == [
+        ("page[3].events[1]", "page[3].events[1].eventId: missing or not a str")]
     assert len(assembler.flush()[0]["logEvents"]) == 1
 
 
@@ -217,7 +221,8 @@ def _pages(raw: list[tuple[str, int, int, str]], page_size: int) -> list[tuple[l
 
 @given(events_strategy, st.integers(1, 7))
 @settings(max_examples=200, deadline=None)
-def test_every_event_lands_once_in_stream_order_within_limits(raw: list[tuple[str, int, int, str]], page_size: int) -> None:
+def test_every_event_lands_once_in_stream_order_within_limits(raw: list[tuple[str, int, int, str]],
+                                                              page_size: int) -> None:
     """Conservation: every event lands once; per put the payloads hold its events in listing order; limits hold."""
     pages = _pages(raw, page_size)
     payloads = [p for r in capture_pages(pages, PayloadAssembler(HEADER, SMALL)) for p in r.payloads]
@@ -238,7 +243,8 @@ def test_every_event_lands_once_in_stream_order_within_limits(raw: list[tuple[st
 
 @given(events_strategy, st.integers(1, 5), st.data())
 @settings(max_examples=200, deadline=None)
-def test_resuming_from_any_page_gives_the_same_payloads(raw: list[tuple[str, int, int, str]], page_size: int, data: st.DataObject) -> None:
+def test_resuming_from_any_page_gives_the_same_payloads(raw: list[tuple[str, int, int, str]], page_size: int,
+                                                        data: st.DataObject) -> None:
     """Stopping after any page and resuming from the JSON checkpoint yields exactly the uninterrupted payloads."""
     pages = _pages(raw, page_size)
     whole = [p for r in capture_pages(pages, PayloadAssembler(HEADER, SMALL)) for p in r.payloads]
@@ -267,12 +273,14 @@ def test_redaction_replaces_environment_values_and_drops_api_metadata() -> None:
     }
     before = copy.deepcopy(config)
     redacted = redact_function_configuration(config, keep=["EFKLAB_MODE"])
-    assert redacted == {"FunctionName": "f", "Environment": {"Variables": {"EFKLAB_MODE": "seed", "ES_PASSWORD": "<redacted>"}}}
+    assert redacted == {"FunctionName": "f",
+                        "Environment": {"Variables": {"EFKLAB_MODE": "seed", "ES_PASSWORD": "<redacted>"}}}
     assert config == before
     assert "hunter2" not in json.dumps(redacted)
 
 
-@pytest.mark.parametrize(("pattern", "extracts"), [("[ip, user, ...]", True), ("  [a]", True), ("ERROR", False), ('{ $.level = "error" }', False), ("", False)])
+@pytest.mark.parametrize(("pattern", "extracts"), [("[ip, user, ...]", True), ("  [a]", True), ("ERROR", False),
+                                                   ('{ $.level = "error" }', False), ("", False)])
 def test_space_delimited_patterns_are_flagged_as_extracting_fields(pattern: str, extracts: bool) -> None:
     """Only space-delimited patterns make CloudWatch add extractedFields."""
     assert extracts_fields(pattern) is extracts
@@ -288,7 +296,8 @@ def test_checkpoint_advances_per_group_and_records_output_length() -> None:
     result = PageResult((), (), 5, "tok", pending, False)
     after = advance_checkpoint(cp, "/g", result, 1234)
     assert after["out_bytes"] == 1234
-    assert after["groups"]["/g"] == {"done": False, "next_token": "tok", "page": 1, "pending": pending, "payloads": 0, "events": 5}
+    assert after["groups"]["/g"] == {"done": False, "next_token": "tok", "page": 1, "pending": pending, "payloads": 0,
+                                     "events": 5}
     assert cp["groups"]["/g"]["page"] == 0  # not mutated
 
 

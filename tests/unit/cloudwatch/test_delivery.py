@@ -1,4 +1,5 @@
-"""CloudWatch emulation (efklab.cloudwatch.delivery): fluent-plugin-cloudwatch-logs batching and subscription payloads."""
+"""CloudWatch emulation (efklab.cloudwatch.delivery): fluent-plugin-cloudwatch-logs batching and subscription
+payloads."""
 from __future__ import annotations
 
 import json
@@ -27,13 +28,15 @@ T0 = 1619575744_301123456  # 2021-04-28T02:09:04.301123456Z
 GROUP = "/aws/containerinsights/MyClusterName/application/shop/order-api"
 
 
-def _record(log: str = "(I) 11:09:04[301] hello\n", stream: str = "order-api-x_shop_order-api-abc", group: str = GROUP) -> dict:
+def _record(log: str = "(I) 11:09:04[301] hello\n", stream: str = "order-api-x_shop_order-api-abc",
+            group: str = GROUP) -> dict:
     return {"log": log, "stream": "stdout", "kubernetes": {"pod_name": "order-api-x", "host": "ip-10-0-1-23"},
             "stream_name": stream, "group_name": group}
 
 
 def _emitted(n: int, *, step_ns: int = 1000, arrive_ns: int = 0, **kwargs) -> list[Emitted]:  # type: ignore[no-untyped-def]
-    return [Emitted(T0 + i * step_ns, T0 + i * step_ns + arrive_ns, _record(**kwargs), (f"containers/a.log:{i + 1}",)) for i in range(n)]
+    return [Emitted(T0 + i * step_ns, T0 + i * step_ns + arrive_ns, _record(**kwargs), (f"containers/a.log:{i + 1}",))
+            for i in range(n)]
 
 
 def test_message_is_the_record_dumped_without_stream_name() -> None:
@@ -97,7 +100,8 @@ def test_requests_stay_under_one_mebibyte_counting_26_bytes_per_event() -> None:
     batches, rejects = put_batches(emitted)
     assert not rejects and sum(len(b.events) for b in batches) == 40
     assert all(b.byte_size <= MAX_BATCH_BYTES for b in batches)
-    assert len(batches) > 1 and batches[0].byte_size + len(batches[1].events[0].message.encode()) + EVENT_OVERHEAD_BYTES > MAX_BATCH_BYTES
+    assert len(batches) > 1 and (batches[0].byte_size + len(batches[1].events[0].message.encode())
+                                 + EVENT_OVERHEAD_BYTES > MAX_BATCH_BYTES)
 
 
 def test_requests_hold_at_most_10000_events() -> None:
@@ -143,7 +147,8 @@ def test_payload_has_cloudwatch_schema_and_key_order() -> None:
     (delivery,), _ = _deliver(batches, owner="210987654321", filter_name="f")
     payload = delivery.payload
     assert list(payload) == ["messageType", "owner", "logGroup", "logStream", "subscriptionFilters", "logEvents"]
-    assert (payload["messageType"], payload["owner"], payload["subscriptionFilters"]) == ("DATA_MESSAGE", "210987654321", ["f"])
+    assert ((payload["messageType"], payload["owner"], payload["subscriptionFilters"])
+            == ("DATA_MESSAGE", "210987654321", ["f"]))
     assert list(payload["logEvents"][0]) == ["id", "timestamp", "message"]
     assert delivery.sources == (("containers/a.log:1",), ("containers/a.log:2",))
 
@@ -213,7 +218,8 @@ def test_payloads_of_a_stream_arrive_in_order_by_default() -> None:
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.integers(0, 3 * 10**10), st.integers(0, 10**10), st.sampled_from(["a", "b", None]), st.integers(0, 300_000)),
+        st.tuples(st.integers(0, 3 * 10**10), st.integers(0, 10**10), st.sampled_from(["a", "b", None]),
+                  st.integers(0, 300_000)),
         min_size=1,
         max_size=60,
     )
@@ -232,7 +238,8 @@ def test_every_event_ends_in_one_payload_event_or_one_reject(items: list[tuple[i
 
 
 def _yajl_reference(text: str) -> str:
-    """yajl_string_encode, character by character: \\r \\n \\\\ \\" \\f \\b \\t short, other C0 as upper-case \\u00XX."""
+    """yajl_string_encode, character by character: \\r \\n \\\\ \\" \\f \\b \\t short,
+    other C0 as upper-case \\u00XX."""
     short = {"\r": "\\r", "\n": "\\n", "\\": "\\\\", '"': '\\"', "\f": "\\f", "\b": "\\b", "\t": "\\t"}
     return '"' + "".join(short.get(c) or (f"\\u00{ord(c):02X}" if ord(c) < 0x20 else c) for c in text) + '"'
 

@@ -42,25 +42,34 @@ def test_every_form_decodes_to_the_same_payload(form: Any) -> None:
     """Lambda event, decoded JSON, base64, gzip: one Payload."""
     payload = decode_payload(form)
     assert encode_payload(payload) == PAYLOAD
-    assert payload.log_events[0] == LogEvent(PAYLOAD["logEvents"][0]["id"], PAYLOAD["logEvents"][0]["timestamp"], '{"log":"hello\\n"}', None, 0)
+    assert payload.log_events[0] == LogEvent(PAYLOAD["logEvents"][0]["id"], PAYLOAD["logEvents"][0]["timestamp"],
+                                             '{"log":"hello\\n"}', None, 0)
 
 
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        pytest.param({"awslogs": {"data": "H4sI!!!!"}}, "awslogs.data is not base64 (character '!' at offset 4)", id="bad base64"),
-        pytest.param({"awslogs": {"data": base64.b64encode(b"{}").decode()}}, "awslogs.data is not gzip data (starts with bytes 7b7d, expected 1f8b)", id="not gzip"),
-        pytest.param({"awslogs": {"data": base64.b64encode(gzip.compress(PAYLOAD_TEXT.encode())[:-12]).decode()}}, "awslogs.data is truncated gzip data", id="truncated gzip"),
-        pytest.param(_event_for(b'{"messageType": '), "payload is not valid JSON (Expecting value at line 1 column 17)", id="invalid JSON inside"),
-        pytest.param(_event_for(b'{"a":NaN}'), "payload is not valid JSON (Unexpected token 'N' (NaN is not JSON))", id="NaN inside"),
+        pytest.param({"awslogs": {"data": "H4sI!!!!"}}, "awslogs.data is not base64 (character '!' at offset 4)",
+                     id="bad base64"),
+        pytest.param({"awslogs": {"data": base64.b64encode(b"{}").decode()}},
+                     "awslogs.data is not gzip data (starts with bytes 7b7d, expected 1f8b)", id="not gzip"),
+        pytest.param({"awslogs": {"data": base64.b64encode(gzip.compress(PAYLOAD_TEXT.encode())[:-12]).decode()}},
+                     "awslogs.data is truncated gzip data", id="truncated gzip"),
+        pytest.param(_event_for(b'{"messageType": '), "payload is not valid JSON (Expecting value at line 1 column 17)",
+                     id="invalid JSON inside"),
+        pytest.param(_event_for(b'{"a":NaN}'), "payload is not valid JSON (Unexpected token 'N' (NaN is not JSON))",
+                     id="NaN inside"),
         pytest.param(_event_for(b"\xef\xbb\xbf" + PAYLOAD_TEXT.encode()), "payload is not valid JSON", id="UTF-8 BOM"),
         pytest.param(_event_for(b"[1]"), "payload must be a JSON object, got array", id="array payload"),
         pytest.param('{"awslogs": 1}', "awslogs.data must be a base64 string", id="awslogs not an object"),
         pytest.param("{not json", "record is not valid JSON", id="invalid JSON record"),
-        pytest.param(b"\x00\x01\x02\xff\xfebinary", "binary data, not a JSON record or base64 gzip payload", id="binary garbage"),
-        pytest.param("hello", "not a JSON object, Lambda event or base64 gzip payload (starts with 'hello')", id="text"),
+        pytest.param(b"\x00\x01\x02\xff\xfebinary", "binary data, not a JSON record or base64 gzip payload",
+                     id="binary garbage"),
+        pytest.param("hello", "not a JSON object, Lambda event or base64 gzip payload (starts with 'hello')",
+                     id="text"),
         pytest.param("", "empty record", id="empty"),
-        pytest.param(gzip.compress(b"{}")[:-8] + b"\0\0\0\0\2\0\0\0", "input is corrupt gzip data (CRC check failed", id="corrupt gzip bytes"),
+        pytest.param(gzip.compress(b"{}")[:-8] + b"\0\0\0\0\2\0\0\0", "input is corrupt gzip data (CRC check failed",
+                     id="corrupt gzip bytes"),
     ],
 )
 def test_bad_inputs_raise_payload_errors_with_a_reason(raw: Any, reason: str) -> None:
@@ -108,7 +117,8 @@ def test_missing_payload_fields_are_named(field: str) -> None:
         ({"id": "1", "timestamp": True, "message": "x"}, "logEvents[1].timestamp must be a number, got boolean"),
         ({"id": "1", "timestamp": 1}, "logEvents[1].message is missing"),
         ({"id": "1", "timestamp": 1, "message": None}, "logEvents[1].message must be a string, got null"),
-        ({"id": "1", "timestamp": 1, "message": "x", "extractedFields": "a=1"}, "logEvents[1].extractedFields must be an object, got string"),
+        ({"id": "1", "timestamp": 1, "message": "x", "extractedFields": "a=1"},
+         "logEvents[1].extractedFields must be an object, got string"),
     ],
 )
 def test_event_schema_errors_become_rejects_naming_the_field(event: Any, reason: str) -> None:
@@ -204,7 +214,8 @@ def test_pretty_printed_documents_and_arrays(tmp_path: Path) -> None:
     records = _records(docs, array)
     assert all(isinstance(r, Payload) and encode_payload(r) == PAYLOAD for r in records) and len(records) == 4
     first_doc_lines = json.dumps(PAYLOAD, indent=2).count("\n") + 1
-    assert [r.position for r in records] == [1, first_doc_lines + 1, 2, 2 + json.dumps(PAYLOAD, indent=2).count("\n") + 1]
+    assert [r.position for r in records] == [1, first_doc_lines + 1, 2,
+                                             2 + json.dumps(PAYLOAD, indent=2).count("\n") + 1]
 
 
 def test_a_broken_pretty_document_is_a_reject_at_its_line(tmp_path: Path) -> None:
@@ -222,10 +233,12 @@ def test_a_directory_stands_for_its_files_in_order(tmp_path: Path) -> None:
     (tmp_path / ".hidden").write_text("junk\n")
     (tmp_path / "sub").mkdir()
     records = _records(tmp_path)
-    assert [(Path(str(r.source)).name, r.log_events[0].message) for r in records] == [("a.jsonl", "first"), ("b.jsonl", "second")]  # type: ignore[union-attr]
+    assert [(Path(str(r.source)).name, r.log_events[0].message) for r in records] == [  # type: ignore[union-attr]
+        ("a.jsonl", "first"), ("b.jsonl", "second")]
 
 
-@pytest.mark.parametrize(("make", "reason"), [(lambda p: p / "missing.jsonl", "no such file"), (lambda p: p / "empty", "is a directory without files")])
+@pytest.mark.parametrize(("make", "reason"), [(lambda p: p / "missing.jsonl", "no such file"),
+                                              (lambda p: p / "empty", "is a directory without files")])
 def test_unopenable_inputs_fail_before_anything_is_read(tmp_path: Path, make: Any, reason: str) -> None:
     """A missing file or an empty directory is an InputError naming it, before any record."""
     good = tmp_path / "good.jsonl"

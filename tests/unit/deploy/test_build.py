@@ -22,14 +22,16 @@ def test_lazy_imports_inside_functions_are_found(tmp_path: Path) -> None:
     root = _tree(tmp_path, {
         "efklab/__init__.py": "",
         "efklab/deploy/__init__.py": "",
-        "efklab/deploy/handler.py": "import json\ndef handler(e, c):\n    from efklab.sub import helper\n    return helper.x\n",
+        "efklab/deploy/handler.py": "import json\ndef handler(e, c):\n    from efklab.sub import helper\n"
+                                    "    return helper.x\n",
         "efklab/sub/__init__.py": "",
         "efklab/sub/helper.py": "x = 1\n",
         "efklab/unused.py": "import pandas\n",
     })
     names, optional = build_zip(tmp_path / "out.zip", root)
     assert optional == set()
-    assert names == ["efklab/__init__.py", "efklab/deploy/__init__.py", "efklab/deploy/handler.py", "efklab/sub/__init__.py", "efklab/sub/helper.py"]
+    assert names == ["efklab/__init__.py", "efklab/deploy/__init__.py", "efklab/deploy/handler.py",
+                     "efklab/sub/__init__.py", "efklab/sub/helper.py"]
 
 
 def test_a_library_the_runtime_lacks_is_refused_by_name(tmp_path: Path) -> None:
@@ -51,7 +53,8 @@ def test_an_accelerator_imported_with_a_fallback_is_left_out_and_reported(tmp_pa
         "efklab/deploy/handler.py": "try:\n    import orjson\nexcept ImportError:\n    orjson = None\nimport json\n",
     })
     names, optional = build_zip(tmp_path / "out.zip", root)
-    assert optional == {"orjson"} and names == ["efklab/__init__.py", "efklab/deploy/__init__.py", "efklab/deploy/handler.py"]
+    assert optional == {"orjson"} and names == ["efklab/__init__.py", "efklab/deploy/__init__.py",
+                                                "efklab/deploy/handler.py"]
 
 
 def test_a_library_imported_outside_try_is_still_refused_even_if_optional_elsewhere(tmp_path: Path) -> None:
@@ -69,5 +72,6 @@ def test_a_library_imported_outside_try_is_still_refused_even_if_optional_elsewh
 def test_the_real_handler_needs_only_the_runtime() -> None:
     """The project's own handler passes the check and pulls in no CLI module."""
     modules = find_handler_modules()
-    assert {"efklab.deploy.handler", "efklab.deploy.config", "efklab.deploy.transport", "efklab.lambda_.transform"} <= set(modules)
+    assert {"efklab.deploy.handler", "efklab.deploy.config", "efklab.deploy.transport",
+            "efklab.lambda_.transform"} <= set(modules)
     assert not any(name.startswith("efklab.cli") for name in modules)

@@ -40,7 +40,8 @@ from efklab.samples.generate import format_rfc3339nano
 from efklab.testing import make_event, make_payload
 from efklab.units import parse_time
 
-CASE_KEYS = {"name", "check", "config", "logs", "payloads", "policy", "settings", "node", "expect", "title", "evidence", "where"}
+CASE_KEYS = {"name", "check", "config", "logs", "payloads", "policy", "settings", "node", "expect", "title", "evidence",
+             "where"}
 LOG_KEYS = {"docker", "cri", "raw", "start", "step_ms"}
 EXPECT = {"error", "warning", "info", "none"}
 DEFAULT_START = "2021-04-28T11:09:04.301Z"
@@ -53,22 +54,26 @@ def load_doctor_cases(path: Path) -> list[dict[str, Any]]:
     for case in cases:
         unknown = set(case) - CASE_KEYS
         assert not unknown, f"{path.name}: case {case.get('name')!r}: unknown keys {sorted(unknown)}"
-        assert case.get("check") in known, f"{path.name}: case {case.get('name')!r}: unknown check {case.get('check')!r}"
+        assert case.get("check") in known, (f"{path.name}: case {case.get('name')!r}: "
+                                            f"unknown check {case.get('check')!r}")
         assert case.get("expect") in EXPECT, f"{path.name}: case {case['name']!r}: expect one of {sorted(EXPECT)}"
         for name, spec in (case.get("logs") or {}).items():
-            assert not set(spec) - LOG_KEYS, f"{path.name}: case {case['name']!r}: log {name}: unknown keys {sorted(set(spec) - LOG_KEYS)}"
+            assert not set(spec) - LOG_KEYS, (f"{path.name}: case {case['name']!r}: log {name}: "
+                                               f"unknown keys {sorted(set(spec) - LOG_KEYS)}")
     return cases
 
 
 def _docker_line(item: Any, when: int) -> str:
     entry = item if isinstance(item, Mapping) else {"log": item}
     text = str(entry["log"]) + ("\n" if entry.get("newline", True) else "")
-    return json.dumps({"log": text, "stream": entry.get("stream", "stdout"), "time": entry.get("time") or format_rfc3339nano(when)})
+    return json.dumps({"log": text, "stream": entry.get("stream", "stdout"),
+                       "time": entry.get("time") or format_rfc3339nano(when)})
 
 
 def _cri_line(item: Any, when: int) -> str:
     entry = item if isinstance(item, Mapping) else {"log": item}
-    return f"{entry.get('time') or format_rfc3339nano(when)} {entry.get('stream', 'stdout')} {entry.get('tag', 'F')} {entry['log']}"
+    return (f"{entry.get('time') or format_rfc3339nano(when)} {entry.get('stream', 'stdout')} "
+            f"{entry.get('tag', 'F')} {entry['log']}")
 
 
 def render_log(spec: Mapping[str, Any]) -> str:
@@ -85,7 +90,8 @@ def _payload(spec: Mapping[str, Any]) -> dict[str, Any]:
     start = parse_time(str(spec.get("start", DEFAULT_START)))
     extra = {k: spec[k] for k in ("log_group", "log_stream") if k in spec}
     if "events" in spec:
-        events = [make_event(e["message"], timestamp=parse_time(str(e["timestamp"])), sequence=i) for i, e in enumerate(spec["events"])]
+        events = [make_event(e["message"], timestamp=parse_time(str(e["timestamp"])), sequence=i)
+                  for i, e in enumerate(spec["events"])]
         return make_payload(events, **extra)
     return make_payload(spec.get("messages", []), start=start, **extra)
 
@@ -94,7 +100,8 @@ def _node(spec: Mapping[str, Any]) -> NodeFacts:
     indices = tuple(IndexFacts(i["name"], parse_time(str(i["creation_date"])), managed_by=i.get("managed_by"))
                     for i in spec.get("indices", []))
     values = {"url": "http://node:9200", "version": "2.19.1", "distribution": "opensearch", "data_nodes": 1,
-              "max_shards_per_node": 1000, "open_shards": 0, "pattern_shards": 0, "ism": True, "read_at_ms": parse_time("2024-05-01")}
+              "max_shards_per_node": 1000, "open_shards": 0, "pattern_shards": 0, "ism": True,
+              "read_at_ms": parse_time("2024-05-01")}
     values.update({k: v for k, v in spec.items() if k != "indices"})
     if isinstance(values["read_at_ms"], str):
         values["read_at_ms"] = parse_time(values["read_at_ms"])

@@ -29,7 +29,8 @@ def test_doctor_check_case(case: dict[str, Any], tmp_path: Path) -> None:
         if key in case:
             assert any(case[key] in (f[field] or "") for f in found), f"no {field} contains {case[key]!r}:\n{shown}"
     if "evidence" in case:
-        assert any(case["evidence"] in line for f in found for line in f["evidence"]), f"no evidence line contains {case['evidence']!r}:\n{shown}"
+        assert any(case["evidence"] in line for f in found for line in f["evidence"]), (
+            f"no evidence line contains {case['evidence']!r}:\n{shown}")
     assert all(f["why"] and f["fix"] and f["check"] == case["check"] for f in found)
 
 

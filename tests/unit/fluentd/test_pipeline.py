@@ -1,4 +1,5 @@
-"""The pipeline recipe (efklab.fluentd.pipeline, efklab.fluentd.routing, efklab.fluentd.filters): records -> filters -> concat -> payloads."""
+"""The pipeline recipe (efklab.fluentd.pipeline, efklab.fluentd.routing, efklab.fluentd.filters):
+records -> filters -> concat -> payloads."""
 from __future__ import annotations
 
 import json
@@ -37,7 +38,8 @@ SEED_STORY = [  # the seed's four shapes, then a head with a stack trace, then a
 
 def _records(lines: list[str], name: str = FILE, step_ns: int = 20_000) -> tuple[str, list[SourceRecord]]:
     path = f"containers/{name}"
-    return path, [SourceRecord(path, n, T0 + (n - 1) * step_ns, {"log": text, "stream": "stdout"}) for n, text in enumerate(lines, start=1)]
+    return path, [SourceRecord(path, n, T0 + (n - 1) * step_ns, {"log": text, "stream": "stdout"})
+                  for n, text in enumerate(lines, start=1)]
 
 
 def _run(config: Path, *files: tuple[str, list[SourceRecord]]):  # type: ignore[no-untyped-def]
@@ -81,7 +83,8 @@ def test_log_group_and_stream_follow_the_record_transformer() -> None:
 
 
 def test_message_keeps_only_pod_name_and_host_of_the_metadata() -> None:
-    """remove_keys strips docker and all kubernetes fields but pod_name and host; stream_name is removed by the output."""
+    """remove_keys strips docker and all kubernetes fields but pod_name and host;
+    stream_name is removed by the output."""
     result = _run(SEED_CONFIG, _records(SEED_STORY))
     message = json.loads(result.deliveries[0].payload["logEvents"][0]["message"])
     assert list(message) == ["log", "stream", "kubernetes", "group_name"]
@@ -119,7 +122,8 @@ def test_read_rejects_pass_through_to_the_result() -> None:
     from efklab.model import Reject
 
     path, records = _records(SEED_STORY[:1])
-    result = run_pipeline([(path, [*records, Reject("parse", "pattern not matched", path, 2)])], plan_routes(load_config(SEED_CONFIG), ENV))
+    result = run_pipeline([(path, [*records, Reject("parse", "pattern not matched", path, 2)])],
+                          plan_routes(load_config(SEED_CONFIG), ENV))
     assert [r.location() for r in result.rejects] == [f"{path}:2"] and result.lines == 2
 
 
@@ -146,7 +150,8 @@ def test_config_without_container_source_is_refused() -> None:
 def test_match_without_cloudwatch_output_rejects_with_the_route() -> None:
     """Records that end in a null output are reported as not reaching CloudWatch."""
     text = (
-        "<source>\n  @type tail\n  path /var/log/containers/*.log\n  tag *\n  <parse>\n    @type json\n  </parse>\n</source>\n"
+        "<source>\n  @type tail\n  path /var/log/containers/*.log\n  tag *\n  <parse>\n    @type json\n  </parse>\n"
+        "</source>\n"
         "<match **>\n  @type null\n</match>\n"
     )
     routes = plan_routes(parse_config_text(text, file="t.conf"), ENV)
@@ -158,7 +163,8 @@ def test_match_without_cloudwatch_output_rejects_with_the_route() -> None:
 @pytest.mark.parametrize(
     ("pattern", "tag", "expected"),
     [("**", "var.log.containers.a.log", True), ("a.**", "a", True), ("a.**", "ab", False), ("*", "a.b", False),
-     ("{a,b}.*", "b.c", True), ("fluent.**", "var.log.x", False), ("**.log", "log", True), ("host.** var.**", "var.x", True)],
+     ("{a,b}.*", "b.c", True), ("fluent.**", "var.log.x", False), ("**.log", "log", True),
+     ("host.** var.**", "var.x", True)],
 )
 def test_fluentd_match_patterns(pattern: str, tag: str, expected: bool) -> None:
     """<match>/<filter> patterns: * one part, ** any parts, {a,b}, several patterns."""
@@ -172,7 +178,9 @@ def test_record_transformer_evaluates_env_and_record_placeholders() -> None:
                      and anc and anc[-1].arg == "@containers")
     transformer = build_record_transformer(directive, {"CLUSTER_NAME": "c1"})
     tag = fluentd_tag(FILE)
-    record = add_kubernetes_metadata(tag, {"log": "x"}, make_pod_facts("c1", "order-api-7d9f8b6c5d-x2k9p", "shop", "order-api"), master_url="m")
+    record = add_kubernetes_metadata(tag, {"log": "x"},
+                                     make_pod_facts("c1", "order-api-7d9f8b6c5d-x2k9p", "shop", "order-api"),
+                                     master_url="m")
     out = transform_record(transformer, tag, record)
     assert out["group_name"] == "/aws/containerinsights/c1/application/shop/order-api"
     assert out["stream_name"] == FILE[: -len(".log")]
@@ -182,7 +190,8 @@ def test_record_transformer_evaluates_env_and_record_placeholders() -> None:
 
 def test_unsupported_ruby_in_a_placeholder_is_refused_at_build_time() -> None:
     """efklab does not guess what arbitrary Ruby would do."""
-    text = "<filter **>\n  @type record_transformer\n  enable_ruby\n  <record>\n    x ${record['a'].upcase}\n  </record>\n</filter>\n"
+    text = ("<filter **>\n  @type record_transformer\n  enable_ruby\n  <record>\n    x ${record['a'].upcase}\n"
+            "  </record>\n</filter>\n")
     directive = next(d for d, _ in parse_config_text(text, file="t.conf").walk() if d.name == "filter")
     with pytest.raises(ConfigError, match="not emulated"):
         build_record_transformer(directive, {})
@@ -190,7 +199,8 @@ def test_unsupported_ruby_in_a_placeholder_is_refused_at_build_time() -> None:
 
 def test_pod_facts_are_deterministic() -> None:
     """Made-up metadata depends only on the names."""
-    assert make_pod_facts("c", "p-abcdefghij-klmno", "ns", "app") == make_pod_facts("c", "p-abcdefghij-klmno", "ns", "app")
+    assert (make_pod_facts("c", "p-abcdefghij-klmno", "ns", "app")
+            == make_pod_facts("c", "p-abcdefghij-klmno", "ns", "app"))
     assert make_pod_facts("c", "p-abcdefghij-klmno", "ns", "app").host.endswith(".compute.internal")
 
 
@@ -203,7 +213,8 @@ _NAME = st.sampled_from([FILE, "cart-api-65n27kpvbg-tk5b4_shop_cart-api-" + "cd"
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(_NAME, st.lists(st.tuples(_LINE, st.integers(0, 8 * 10**9)), max_size=25)), min_size=1, max_size=3))
+@given(st.lists(st.tuples(_NAME, st.lists(st.tuples(_LINE, st.integers(0, 8 * 10**9)), max_size=25)),
+                min_size=1, max_size=3))
 def test_every_line_ends_in_exactly_one_event_or_reject(files: list[tuple[str, list[tuple[str, int]]]]) -> None:
     """Conservation over any lines, gaps and file names: each source line is in one provenance row."""
     inputs, expected = [], Counter()

@@ -33,7 +33,8 @@ def test_corrected_setup_has_no_error_and_exits_0(capsys: pytest.CaptureFixture[
 
 
 def test_corrected_setup_still_shows_what_is_left() -> None:
-    """The seed's regexp leaves the Python warnings of fraud-scorer alone and Docker's split line apart: warnings, with evidence."""
+    """The seed's regexp leaves the Python warnings of fraud-scorer alone and Docker's split line apart: warnings,
+    with evidence."""
     report = diagnose(config=CONFIG, policy=POLICY, logs=LOGS, payloads=PAYLOADS)
     by_check = {f.check: f for f in report.findings}
     assert report.counts["error"] == 0
@@ -84,7 +85,8 @@ def test_the_notebook_front_end_defaults_to_the_samples() -> None:
 
 
 def test_seed_mode_payloads_carry_type(capsys: pytest.CaptureFixture[str]) -> None:
-    """--mode seed (the first payload is a CONTROL_MESSAGE): the bulk actions carry _type, a warning naming OpenSearch 2.x."""
+    """--mode seed (the first payload is a CONTROL_MESSAGE): the bulk actions carry _type,
+    a warning naming OpenSearch 2.x."""
     report = diagnose(payloads=PAYLOADS[:2], mode="seed")
     (typed,) = [f for f in report.findings if f.check == "bulk-type-field"]
     assert typed.severity == "warning" and "OpenSearch 2.x" in typed.title
@@ -122,7 +124,8 @@ def test_list_shows_every_check_with_its_inputs_and_sources(capsys: pytest.Captu
     assert main(["doctor", "--list"]) == 0
     out = capsys.readouterr().out
     assert all(check in out for check in CHECK_IDS)
-    assert "needs config + logs, or payloads" in out and "https://github.com/opensearch-project/index-management/issues/264" in out
+    assert ("needs config + logs, or payloads" in out
+            and "https://github.com/opensearch-project/index-management/issues/264" in out)
 
 
 def test_only_and_skip_select_checks_by_prefix(capsys: pytest.CaptureFixture[str]) -> None:

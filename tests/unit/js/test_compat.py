@@ -36,7 +36,8 @@ def test_numbers_print_as_javascript_prints_them(text: str, expected: str) -> No
     assert format_number(parse_json(text)) == expected
 
 
-@pytest.mark.parametrize(("text", "numeric", "printed"), NUMBERS["numeric"], ids=[repr(c[0]) for c in NUMBERS["numeric"]])
+@pytest.mark.parametrize(("text", "numeric", "printed"), NUMBERS["numeric"],
+                         ids=[repr(c[0]) for c in NUMBERS["numeric"]])
 def test_is_numeric_and_one_times_value(text: str, numeric: bool, printed: str | None) -> None:
     """The seed's isNumeric and the number 1 * value gives."""
     assert is_numeric(text) is numeric
@@ -58,7 +59,8 @@ def test_safe_integers_print_exactly(value: int) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ['{"a":NaN}', '{"a":Infinity}', '{"a":-Infinity}', '{"a":"\t"}', "{'a':1}", '{"a":01}', '{"a":1.}', '{"a":.5}', "\ufeff{}", '{"a":1} x', "[1,]"],
+    ['{"a":NaN}', '{"a":Infinity}', '{"a":-Infinity}', '{"a":"\t"}', "{'a':1}", '{"a":01}', '{"a":1.}', '{"a":.5}',
+     "\ufeff{}", '{"a":1} x', "[1,]"],
 )
 def test_json_parse_refuses_what_javascript_refuses(text: str) -> None:
     """Python's json accepts NaN and Infinity; JSON.parse does not."""
@@ -89,8 +91,10 @@ def test_scanner_reports_when_python_would_print_differently(text: str, plain: b
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "0", "01", "7", "@id"]) | st.text(max_size=3), inner, max_size=3),
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(["a", "0", "01", "7", "@id"]) | st.text(max_size=3), inner, max_size=3),
     max_leaves=10,
 )
 
@@ -106,7 +110,8 @@ def test_plain_values_print_the_same_through_the_fast_encoder(value: object) -> 
 
 @pytest.mark.parametrize(
     ("key", "index"),
-    [("0", True), ("7", True), ("4294967294", True), ("4294967295", False), ("01", False), ("-1", False), ("1.5", False), ("", False), ("٣", False)],
+    [("0", True), ("7", True), ("4294967294", True), ("4294967295", False), ("01", False), ("-1", False),
+     ("1.5", False), ("", False), ("٣", False)],
 )
 def test_array_index_keys(key: str, index: bool) -> None:
     """Canonical numeric strings below 2**32 - 1 are array indices."""
@@ -132,7 +137,8 @@ def test_fix_surrogates_joins_a_pair_split_across_escapes() -> None:
 
 @pytest.mark.parametrize(
     ("value", "clipped"),
-    [(1.9, 1), (-1.5, -1), (-0.0, 0), (8.64e15, 8_640_000_000_000_000), (8.64e15 + 1, None), (10**400, None), (math.nan, None)],
+    [(1.9, 1), (-1.5, -1), (-0.0, 0), (8.64e15, 8_640_000_000_000_000), (8.64e15 + 1, None), (10**400, None),
+     (math.nan, None)],
 )
 def test_time_clip(value: float | int, clipped: int | None) -> None:
     """new Date(1 * value): truncation toward zero, Invalid Date past +-8.64e15."""

@@ -20,7 +20,8 @@ from efklab.testing import make_control_payload, make_event, make_payload, parse
 
 CASES = Path(__file__).parent / "cases" / "seed_quirks.yaml"
 SPEC = yaml.safe_load(CASES.read_text(encoding="utf-8"))
-CASE_KEYS = {"name", "message", "extractedFields", "timestamp", "source", "source_is_prefix", "reject", "index", "at_timestamp"}
+CASE_KEYS = {"name", "message", "extractedFields", "timestamp", "source", "source_is_prefix", "reject", "index",
+             "at_timestamp"}
 SEED = TransformOptions(mode="seed")
 OPENSEARCH = TransformOptions()
 
@@ -42,7 +43,8 @@ def _case_event(case: dict[str, Any]) -> dict[str, Any]:
 def _at_fields(event: dict[str, Any], iso: str) -> str:
     p = SPEC["payload"]
     return (
-        f'"@id":{json.dumps(event["id"])},"@timestamp":"{iso}","@message":{json.dumps(event["message"], ensure_ascii=False)},'
+        f'"@id":{json.dumps(event["id"])},"@timestamp":"{iso}",'
+        f'"@message":{json.dumps(event["message"], ensure_ascii=False)},'
         f'"@owner":{json.dumps(p["owner"])},"@log_group":{json.dumps(p["logGroup"])},"@log_stream":{json.dumps(p["logStream"])}}}'
     )
 
@@ -74,7 +76,8 @@ def test_seed_quirk(case: dict[str, Any]) -> None:
 
 def test_seed_action_line_has_the_seed_index_type_and_id() -> None:
     """_index mydata-<ns>-<container>-YYYY.MM.DD from the lower-cased group, _type the group as is."""
-    actions, _ = transform_payload(decode_payload(_payload({"id": "49", "timestamp": 1_619_600_944_301, "message": "x"})), SEED)
+    actions, _ = transform_payload(decode_payload(_payload({"id": "49", "timestamp": 1_619_600_944_301,
+                                                            "message": "x"})), SEED)
     assert actions[0].action_line == (
         '{"index":{"_index":"mydata-shop-api-2021.04.28","_type":"/aws/containerinsights/MyCluster/application/Shop/API","_id":"49"}}'
     )
@@ -95,7 +98,8 @@ def test_opensearch_mode_writes_the_same_documents_without_type() -> None:
     assert rejects == []
     assert [a.source_line for a in os_actions] == [a.source_line for a in seed_actions]
     assert all('"_type"' not in a.action_line for a in os_actions)
-    assert json.loads(os_actions[0].action_line) == {"index": {"_index": "mydata-default-app-2021.04.28", "_id": os_actions[0].id}}
+    assert json.loads(os_actions[0].action_line) == {"index": {"_index": "mydata-default-app-2021.04.28",
+                                                               "_id": os_actions[0].id}}
 
 
 def test_opensearch_mode_rejects_undefined_segments() -> None:
@@ -119,7 +123,8 @@ def test_opensearch_mode_rejects_names_opensearch_refuses() -> None:
         ("seed", "UTC", "mydata-default-app-2021.04.28"),
         ("cwl", "UTC", "cwl-2021.04.28"),
         ("cwl-group", "UTC", "cwl-app-2021.04.28"),
-        ("{prefix}-{log_group}-{date:%Y.%m}", "UTC", "mydata-aws-containerinsights-efklab-application-default-app-2021.04"),
+        ("{prefix}-{log_group}-{date:%Y.%m}", "UTC",
+         "mydata-aws-containerinsights-efklab-application-default-app-2021.04"),
         ("seed", "Asia/Seoul", "mydata-default-app-2021.04.29"),
         ("logs-{namespace}-{date:%Y.%m.%d.%H}", "Asia/Seoul", "logs-default-2021.04.29.08"),
     ],
@@ -185,13 +190,16 @@ def test_render_bulk_writes_two_lines_per_action() -> None:
 event_shapes = st.fixed_dictionaries(
     {
         "id": st.one_of(st.text(max_size=5), st.integers()),
-        "timestamp": st.one_of(st.integers(min_value=-(10**17), max_value=10**17), st.floats(allow_nan=False), st.text(max_size=3)),
+        "timestamp": st.one_of(st.integers(min_value=-(10**17), max_value=10**17), st.floats(allow_nan=False),
+                               st.text(max_size=3)),
         "message": st.one_of(st.text(max_size=30), st.just('{"a":[1.5,{"0":2}]}'), st.none()),
     },
     optional={
         "extractedFields": st.one_of(
             st.none(),
-            st.dictionaries(st.sampled_from(["a", "0", "hasOwnProperty", "__proto__"]), st.one_of(st.text(max_size=5), st.integers(), st.booleans(), st.none(), st.lists(st.integers(), max_size=2)), max_size=3),
+            st.dictionaries(st.sampled_from(["a", "0", "hasOwnProperty", "__proto__"]),
+                            st.one_of(st.text(max_size=5), st.integers(), st.booleans(), st.none(),
+                                      st.lists(st.integers(), max_size=2)), max_size=3),
             st.text(max_size=3),
         )
     },
@@ -210,7 +218,8 @@ def test_every_event_yields_exactly_one_action_or_reject(payload: dict[str, Any]
     before = copy.deepcopy(payload)
     actions, rejects = transform_payload(decode_payload(payload), options)
     assert payload == before
-    seen = sorted([a.position for a in actions] + [str(r.position) for r in rejects], key=lambda p: int(p.split("[")[1][:-1]))
+    seen = sorted([a.position for a in actions] + [str(r.position) for r in rejects],
+                  key=lambda p: int(p.split("[")[1][:-1]))
     assert seen == [f"logEvents[{i}]" for i in range(len(payload["logEvents"]))]
     assert all(r.reason for r in rejects)
     assert len(parse_bulk(render_bulk(actions))) == len(actions)

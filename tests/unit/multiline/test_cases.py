@@ -29,11 +29,12 @@ cases:
     ("text", "message", "line"),
     [
         ("- name: a\n  rule: {key: log, n_lines: 1}\n  input: [x]\n  expectd: []\n", "unknown key 'expectd'", 4),
-        ("- name: a\n  rule: {key: log, n_lines: 1}\n  input: [x]\n  no_output: true\n- name: a\n  rule: {key: log, n_lines: 1}\n  input: [x]\n  no_output: true\n",
-         "duplicate case name 'a'", 5),
+        ("- name: a\n  rule: {key: log, n_lines: 1}\n  input: [x]\n  no_output: true\n- name: a\n"
+         "  rule: {key: log, n_lines: 1}\n  input: [x]\n  no_output: true\n", "duplicate case name 'a'", 5),
         ("- name: a\n  input: [x]\n  no_output: true\n", "exactly one of 'rule' or 'config'", 1),
         ("- name: a\n  rule: {key: log, n_lines: 1}\n  input: [x]\n", "exactly one of expected, expected_count", 1),
-        ("- name: a\n  rule: {key: log, n_lines: 1}\n  input: [{recrd: {log: x}}]\n  no_output: true\n", "unknown key 'recrd'", 3),
+        ("- name: a\n  rule: {key: log, n_lines: 1}\n  input: [{recrd: {log: x}}]\n  no_output: true\n",
+         "unknown key 'recrd'", 3),
         ("cases: []\nextra: 1\n", "unknown top-level key 'extra'", 2),
         ("- name: a\n  rule: {key: log\n", "invalid YAML", 3),
     ],

@@ -27,8 +27,8 @@ class Rec:
 
 
 def _records(texts: list[str], source: str = "app.log") -> list[list[Rec]]:
-    return [[Rec("var.log.containers.app.log", 1_619_608_144_000_000_000 + i * 1_000_000, {"log": t, "stream": "stdout"},
-                 source, i + 1) for i, t in enumerate(texts)]]
+    return [[Rec("var.log.containers.app.log", 1_619_608_144_000_000_000 + i * 1_000_000,
+                 {"log": t, "stream": "stdout"}, source, i + 1) for i, t in enumerate(texts)]]
 
 
 def _rule(start: str, **extra: str) -> ConcatRule:

@@ -79,11 +79,13 @@ def test_write_events_counts_routes_and_lines_and_skips_dropped() -> None:
     out = io.BytesIO()
     counts, lines = write_events([events[:2], [], events[2:]], out)
     assert (dict(counts), lines) == ({"main": 1, "dropped": 1, "timeout": 1}, 4)
-    assert out.getvalue().decode().splitlines() == [json.dumps(event_to_json(e), ensure_ascii=False) for e in (events[0], events[2])]
+    assert out.getvalue().decode().splitlines() == [json.dumps(event_to_json(e), ensure_ascii=False)
+                                                    for e in (events[0], events[2])]
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=8,
 )
@@ -92,7 +94,8 @@ json_values = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(record=st.dictionaries(st.text(max_size=8), json_values, max_size=5), tag=st.text(max_size=30),
        time_ns=st.integers(0, 4_102_444_800 * 10**9), route=st.sampled_from(["main", "timeout", "error"]))
-def test_the_fast_encoder_writes_exactly_what_json_dumps_writes(record: dict, tag: str, time_ns: int, route: str) -> None:
+def test_the_fast_encoder_writes_exactly_what_json_dumps_writes(record: dict, tag: str, time_ns: int,
+                                                                route: str) -> None:
     """EventEncoder output is identical to json.dumps of the event shape (unicode unescaped)."""
     event = Emitted(time_ns, tag, route, record, (0,))
     assert EventEncoder()(event) == json.dumps(event_to_json(event), ensure_ascii=False)

@@ -22,7 +22,8 @@ SCALARS = {"str", "int", "float", "bool"}
 
 
 def cli_names() -> set[str]:
-    """Every option and positional name of every efklab command, as Python names (--max-out-of-place -> max_out_of_place)."""
+    """Every option and positional name of every efklab command,
+    as Python names (--max-out-of-place -> max_out_of_place)."""
     names: set[str] = set()
     pending = [build_parser()]
     while pending:
@@ -48,7 +49,8 @@ def test_the_notebooks_exist() -> None:
 def test_title_then_one_parameters_cell(path: Path) -> None:
     """The first cell is a markdown title asking the question; exactly one cell is tagged parameters, the second."""
     cells = nbformat.read(path, as_version=4).cells
-    assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# ") and "?" in cells[0].source.splitlines()[0]
+    assert (cells[0].cell_type == "markdown" and cells[0].source.startswith("# ")
+            and "?" in cells[0].source.splitlines()[0])
     tagged = [i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])]
     assert tagged == [1]
 
@@ -80,8 +82,9 @@ def test_no_logic_in_notebooks(path: Path) -> None:
                      ast.SetComp, ast.DictComp, ast.GeneratorExp)
         found = [type(node).__name__ for node in ast.walk(tree) if isinstance(node, forbidden)]
         assert not found, (cell.id, found)
-        imported = {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
-                    for alias in node.names} | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        imported = ({alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                     for alias in node.names}
+                    | {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)})
         assert not imported & {"re", "regex"}, (cell.id, "regexes belong in efklab")
         assert not any(line.lstrip().startswith(("%pip", "!pip", "%conda", "!")) for line in cell.source.splitlines())
 

@@ -1,4 +1,5 @@
-"""Bulk batches: chunked by count and bytes, rendered once, answered per batch; accounting equals per-item accounting."""
+"""Bulk batches: chunked by count and bytes, rendered once, answered per batch;
+accounting equals per-item accounting."""
 from __future__ import annotations
 
 import contextlib
@@ -50,8 +51,8 @@ class Node:
             status = step(int(i[2:]))
             info: dict[str, Any] = {"status": status}
             if not 200 <= status < 300:
-                info["error"] = {"type": "mapper_parsing_exception" if status == 400 else "es_rejected_execution_exception",
-                                 "reason": f"r{i}"}
+                info["error"] = {"type": "mapper_parsing_exception" if status == 400
+                                 else "es_rejected_execution_exception", "reason": f"r{i}"}
             items.append({"index": info})
         return {"errors": any(not 200 <= i["index"]["status"] < 300 for i in items), "items": items}
 
@@ -59,7 +60,8 @@ class Node:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(TEXT, max_size=40), st.integers(min_value=1, max_value=7), st.integers(min_value=1, max_value=400))
 def test_batches_keep_order_and_limits(texts: list[str], count: int, limit: int) -> None:
-    """Batches hold every action once, in order, as full as the count and byte limits allow (a lone big action excepted)."""
+    """Batches hold every action once, in order, as full as the count and byte limits allow (a lone big action
+    excepted)."""
     actions = [action(n, t) for n, t in enumerate(texts)]
     batches = list(batch_actions(actions, max_count=count, max_bytes=limit))
     assert [a for b in batches for a in b.actions] == actions
@@ -139,7 +141,8 @@ def test_results_per_item_match_the_node_answer() -> None:
     assert [r for _a, r in answer.results()] == expected
 
 
-RESULT = st.builds(lambda index, ok, created: {"ok": ok, "index": index, "id": "x", "status": 201 if ok and created else 200 if ok else 400,
+RESULT = st.builds(lambda index, ok, created: {"ok": ok, "index": index, "id": "x",
+                                               "status": 201 if ok and created else 200 if ok else 400,
                                                **({"result": "created" if created else "updated"} if ok else {})},
                    st.sampled_from(["a", "b", "c"]), st.booleans(), st.booleans())
 

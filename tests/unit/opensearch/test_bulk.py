@@ -69,7 +69,8 @@ def test_backoff_doubles_and_is_capped(attempt: int, delay: float) -> None:
     assert POLICY.delay(attempt) == delay
 
 
-@pytest.mark.parametrize(("status", "retry"), [(429, True), (500, True), (503, True), (400, False), (404, False), (409, False), (None, False)])
+@pytest.mark.parametrize(("status", "retry"), [(429, True), (500, True), (503, True), (400, False), (404, False),
+                                               (409, False), (None, False)])
 def test_retryable_statuses(status: int | None, retry: bool) -> None:
     """Only 429 and 5xx are worth waiting for."""
     assert retryable_status(status) is retry
@@ -101,7 +102,8 @@ def test_item_5xx_gives_up_after_max_retries() -> None:
     """An item that keeps failing with 503 is retried max_retries times, then reported with its last answer."""
     post, sleeps = ScriptedNode([lambda n: bad(n, 503, "unavailable_shards_exception")] * 4), []
     items = send_with_retries([pair(0)], post, policy=POLICY, sleep=sleeps.append)
-    assert items == [bad(0, 503, "unavailable_shards_exception")] and sleeps == [0.5, 1.0, 1.5] and len(post.bodies) == 4
+    assert (items == [bad(0, 503, "unavailable_shards_exception")] and sleeps == [0.5, 1.0, 1.5]
+            and len(post.bodies) == 4)
 
 
 def test_request_429_retried_then_ok() -> None:
@@ -156,7 +158,8 @@ def test_short_response_is_an_error() -> None:
 
 
 @given(st.lists(st.tuples(st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",))),
-                          st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)))), max_size=20))
+                          st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",)))),
+                max_size=20))
 def test_split_undoes_render(pairs: list[tuple[str, str]]) -> None:
     """Rendering pairs as a bulk body and splitting it back gives the same pairs."""
     assert split_bulk_body(render_bulk_body(pairs)) == pairs
@@ -233,8 +236,10 @@ def test_summary_json_round_trip_and_text() -> None:
 
 
 def test_unreadable_records_are_counted_apart_and_old_checkpoints_still_load() -> None:
-    """Of the rejects, those whose input could not be read are counted too; summaries saved before that count read as 0."""
-    summary = fold_results(ReplaySummary(), [], [Reject("payload", "x"), Reject("input", "gzip"), Reject("transform", "y")])
+    """Of the rejects, those whose input could not be read are counted too;
+    summaries saved before that count read as 0."""
+    summary = fold_results(ReplaySummary(), [],
+                           [Reject("payload", "x"), Reject("input", "gzip"), Reject("transform", "y")])
     assert (summary.rejected, summary.unreadable) == (3, 2)
     saved = summary.to_json()
     del saved["unreadable"]

@@ -15,7 +15,8 @@ def exported(tiebreaker: tuple[str, ...] = ("@id",)) -> list[dict]:
 def test_an_index_pattern_and_a_saved_search_sorted_by_time_then_tiebreaker() -> None:
     """Two objects: the pattern with @timestamp as time field, the search sorted @timestamp then @id, descending."""
     pattern, search = exported(("@log_stream", "@id"))
-    assert (pattern["type"], pattern["attributes"]) == ("index-pattern", {"title": "mydata-*", "timeFieldName": "@timestamp"})
+    assert (pattern["type"], pattern["attributes"]) == ("index-pattern",
+                                                        {"title": "mydata-*", "timeFieldName": "@timestamp"})
     assert search["type"] == "search"
     assert search["attributes"]["sort"] == [["@timestamp", "desc"], ["@log_stream", "desc"], ["@id", "desc"]]
 
@@ -69,7 +70,8 @@ def broken(change) -> str:  # type: ignore[no-untyped-def]
         (lambda o: o.append(dict(o[0])), "non-unique objects"),
         (lambda o: o[1]["attributes"]["kibanaSavedObjectMeta"].update(searchSourceJSON="{"), "searchSourceJSON"),
     ],
-    ids=["too new", "kibana field", "dangling reference", "flat sort", "no index ref", "no time field", "duplicate", "bad source"],
+    ids=["too new", "kibana field", "dangling reference", "flat sort", "no index ref", "no time field", "duplicate",
+         "bad source"],
 )
 def test_structures_an_import_would_refuse_are_reported(change, problem: str) -> None:  # type: ignore[no-untyped-def]
     """Each defect that makes an import fail or a search break is named."""

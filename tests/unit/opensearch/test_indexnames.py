@@ -65,7 +65,8 @@ def test_log_group_segment_is_none_where_js_says_undefined() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("/aws/lambda/Echo", "aws-lambda-echo"), ("2019/03/13/[$LATEST]94fa", "2019-03-13-[$latest]94fa"), ("a b,c#d:e", "a-b-c-d-e")],
+    [("/aws/lambda/Echo", "aws-lambda-echo"), ("2019/03/13/[$LATEST]94fa", "2019-03-13-[$latest]94fa"),
+     ("a b,c#d:e", "a-b-c-d-e")],
 )
 def test_sanitize_name_part(text: str, expected: str) -> None:
     """Lower case, forbidden characters (and # :) replaced by '-', no leading or trailing '-'."""
@@ -94,7 +95,8 @@ def test_sanitized_log_groups_make_valid_names(text: str) -> None:
 )
 def test_bad_strategies_are_usage_errors(spec: str, message: str) -> None:
     """Template problems fail at compile time, naming the field or the rule."""
-    with pytest.raises(UsageError, match=message.replace("{", r"\{").replace("}", r"\}").replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(UsageError,
+                       match=message.replace("{", r"\{").replace("}", r"\}").replace("(", r"\(").replace(")", r"\)")):
         compile_index_strategy(spec)
 
 
@@ -143,7 +145,8 @@ def test_zone_dates_are_cached_per_minute_only_where_that_is_exact() -> None:
     """Seoul's midnight falls on a minute boundary; 1920 Amsterdam (+1:19:32) inside one."""
     seoul = compile_index_strategy("cwl", tz="Asia/Seoul").for_stream("g", "s")
     midnight = 1_619_708_400_000  # 2021-04-29T15:00:00Z = 2021-04-30 00:00 in Seoul
-    assert [seoul.name(midnight + d)[0] for d in (-1, 0, 59_999)] == ["cwl-2021.04.29", "cwl-2021.04.30", "cwl-2021.04.30"]
+    assert [seoul.name(midnight + d)[0] for d in (-1, 0, 59_999)] == ["cwl-2021.04.29", "cwl-2021.04.30",
+                                                                      "cwl-2021.04.30"]
     amsterdam = compile_index_strategy("cwl", tz="Europe/Amsterdam").for_stream("g", "s")
     before = -1_564_795_173_000  # 1920-05-31T22:40:27Z, 23:59:59 local
     assert [amsterdam.name(before + d)[0] for d in (0, 2_000)] == ["cwl-1920.05.31", "cwl-1920.06.01"]

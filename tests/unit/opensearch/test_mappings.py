@@ -103,8 +103,10 @@ def test_explicit_template_mappings_take_precedence() -> None:
     assert predictor.indices["i"].fields["@id"] == "keyword"
 
 
-_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**62), 2**62), st.floats(-1e30, 1e30), st.text(max_size=12))
-_DOCS = st.dictionaries(st.sampled_from(["a", "b", "c.d", "e"]), st.one_of(_SCALARS, st.lists(_SCALARS, max_size=3)), max_size=4)
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**62), 2**62), st.floats(-1e30, 1e30),
+                     st.text(max_size=12))
+_DOCS = st.dictionaries(st.sampled_from(["a", "b", "c.d", "e"]), st.one_of(_SCALARS, st.lists(_SCALARS, max_size=3)),
+                        max_size=4)
 
 
 @given(st.lists(_DOCS, max_size=30))

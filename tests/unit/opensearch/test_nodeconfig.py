@@ -91,7 +91,8 @@ def test_settings_overrides() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("EFKLAB_OPENSEARCH_VERSION", "latest"), ("EFKLAB_OPENSEARCH_HEAP", "lots"), ("EFKLAB_NODE_START_TIMEOUT", "soon")],
+    [("EFKLAB_OPENSEARCH_VERSION", "latest"), ("EFKLAB_OPENSEARCH_HEAP", "lots"),
+     ("EFKLAB_NODE_START_TIMEOUT", "soon")],
 )
 def test_settings_reject_malformed_values(name: str, value: str) -> None:
     """A malformed override is a one-line UsageError naming the variable."""
@@ -102,7 +103,8 @@ def test_settings_reject_malformed_values(name: str, value: str) -> None:
 def test_single_node_yml() -> None:
     """One node: single-node discovery on loopback, its own data/logs, disk thresholds off, no ISM keys."""
     (plan,) = plan_nodes(Path("/s"), 1, [9200], [9300])
-    doc = yaml.safe_load(render_node_yml(plan, (plan,), cluster="efklab-x", ism_installed=False, fast_ism=True, ism_jitter=None))
+    doc = yaml.safe_load(render_node_yml(plan, (plan,), cluster="efklab-x", ism_installed=False, fast_ism=True,
+                                         ism_jitter=None))
     assert doc == {
         "cluster.name": "efklab-x",
         "node.name": "node-0",
@@ -120,7 +122,8 @@ def test_single_node_yml() -> None:
 def test_fast_ism_settings_only_with_the_plugin() -> None:
     """--fast-ism sets the minimum job interval and the jitter, which only exist with ISM installed."""
     (plan,) = plan_nodes(Path("/s"), 1, [9200], [9300])
-    doc = yaml.safe_load(render_node_yml(plan, (plan,), cluster="c", ism_installed=True, fast_ism=True, ism_jitter=0.25))
+    doc = yaml.safe_load(render_node_yml(plan, (plan,), cluster="c", ism_installed=True, fast_ism=True,
+                                         ism_jitter=0.25))
     assert doc["plugins.index_state_management.job_interval"] == 1
     assert doc["plugins.index_state_management.jitter"] == 0.25
 
@@ -128,7 +131,8 @@ def test_fast_ism_settings_only_with_the_plugin() -> None:
 def test_three_node_cluster_discovers_itself() -> None:
     """N nodes: distinct ports, seed hosts on every transport port, all nodes bootstrap the cluster."""
     plans = plan_nodes(Path("/s"), 3, [9200, 9201, 9202], [9300, 9301, 9302])
-    doc = yaml.safe_load(render_node_yml(plans[1], plans, cluster="c", ism_installed=False, fast_ism=False, ism_jitter=None))
+    doc = yaml.safe_load(render_node_yml(plans[1], plans, cluster="c", ism_installed=False, fast_ism=False,
+                                         ism_jitter=None))
     assert doc["http.port"] == 9201 and doc["path.data"] == "/s/n3/node-1/data"
     assert doc["discovery.seed_hosts"] == ["127.0.0.1:9300", "127.0.0.1:9301", "127.0.0.1:9302"]
     assert doc["cluster.initial_cluster_manager_nodes"] == ["node-0", "node-1", "node-2"]

@@ -43,7 +43,8 @@ def test_shards_over_time_follow_creations_and_deletions() -> None:
 
 
 @given(st.integers(1, 200), st.integers(0, 90), st.integers(1, 5), st.integers(0, 2), st.integers(1, 5))
-def test_full_day_is_the_first_day_over_the_limit(per_day: int, days: int, primaries: int, replicas: int, nodes: int) -> None:
+def test_full_day_is_the_first_day_over_the_limit(per_day: int, days: int, primaries: int, replicas: int,
+                                                  nodes: int) -> None:
     """On full_on_day the next day's indices no longer fit; the day before they did."""
     row = project_shards("x", per_day, days, primaries=primaries, replicas=replicas, data_nodes=nodes)
     if row.fits:

@@ -26,7 +26,8 @@ def build_view(case: dict[str, Any]) -> tuple[list[Shown], dict[str, tuple[Sourc
     assert not unknown, f"{case['name']}: unknown keys {unknown}"
     docs = {d["id"]: d for d in case["docs"]}
     provenance = {d["id"]: tuple(SourceRef(FILE, n) for n in d["lines"]) for d in case["docs"]}
-    shown = [Shown(i, docs[i]["ms"], stream="app", index="mydata-x", shard=docs[i]["shard"], text=docs[i]["text"]) for i in case["shown"]]
+    shown = [Shown(i, docs[i]["ms"], stream="app", index="mydata-x", shard=docs[i]["shard"], text=docs[i]["text"])
+             for i in case["shown"]]
     return shown, provenance
 
 
@@ -56,13 +57,15 @@ def test_every_shown_document_is_placed_or_rejected() -> None:
     shown = [Shown("b", 2), Shown("zz", 2), Shown("a", 1), Shown("a", 1)]
     report = measure_order(shown, provenance)
     assert len(report.placed) + len(report.rejects) == len(shown)
-    assert sorted(r.reason for r in report.rejects) == ["event id shown more than once", "no provenance for this event id"]
+    assert sorted(r.reason for r in report.rejects) == ["event id shown more than once",
+                                                        "no provenance for this event id"]
     assert report.missing == 1
 
 
 def test_without_provenance_the_event_id_order_is_the_truth() -> None:
     """Per stream, CloudWatch event ids (increasing in ingestion order) stand in for file order."""
-    shown = [Shown("0003", 5, stream="s1"), Shown("0001", 5, stream="s1"), Shown("0002", 5, stream="s1"), Shown("0009", 5, stream="s2")]
+    shown = [Shown("0003", 5, stream="s1"), Shown("0001", 5, stream="s1"), Shown("0002", 5, stream="s1"),
+             Shown("0009", 5, stream="s2")]
     report = measure_order(shown)
     assert report.truth == "event-id"
     assert [(s.stream, s.documents, s.inversions) for s in report.streams] == [("s1", 3, 1), ("s2", 1, 0)]
@@ -70,7 +73,8 @@ def test_without_provenance_the_event_id_order_is_the_truth() -> None:
 
 def test_streams_are_measured_separately() -> None:
     """Interleaving two files in the display is not disorder; disorder inside one is."""
-    provenance = {"a1": (SourceRef("a.log", 1),), "a2": (SourceRef("a.log", 2),), "b1": (SourceRef("b.log", 1),), "b2": (SourceRef("b.log", 2),)}
+    provenance = {"a1": (SourceRef("a.log", 1),), "a2": (SourceRef("a.log", 2),), "b1": (SourceRef("b.log", 1),),
+                  "b2": (SourceRef("b.log", 2),)}
     shown = [Shown("b2", 4), Shown("a2", 3), Shown("b1", 2), Shown("a1", 1)]
     assert [s.inversions for s in measure_order(shown, provenance).streams] == [0, 0]
 
@@ -78,7 +82,8 @@ def test_streams_are_measured_separately() -> None:
 @pytest.mark.parametrize(
     ("rows", "expected"),
     [
-        ([{"id": "1", "sources": ["containers/a.log:3", "containers/a.log:2"]}], {"1": (SourceRef("containers/a.log", 2), SourceRef("containers/a.log", 3))}),
+        ([{"id": "1", "sources": ["containers/a.log:3", "containers/a.log:2"]}],
+         {"1": (SourceRef("containers/a.log", 2), SourceRef("containers/a.log", 3))}),
         ([{"id": "1", "lines": ["c:d/x.log:7"]}], {"1": (SourceRef("c:d/x.log", 7),)}),
     ],
 )
@@ -96,7 +101,8 @@ def test_bad_provenance_rows_fail_with_their_row_number(row: dict) -> None:
 
 @pytest.mark.parametrize(
     ("value", "ms"),
-    [("2021-04-28T02:09:04.301Z", 1619575744301), ("2021-04-28T11:09:04.301+09:00", 1619575744301), (1619575744301, 1619575744301)],
+    [("2021-04-28T02:09:04.301Z", 1619575744301), ("2021-04-28T11:09:04.301+09:00", 1619575744301),
+     (1619575744301, 1619575744301)],
 )
 def test_timestamps_as_returned_become_epoch_ms(value: object, ms: int) -> None:
     """ISO text (Z or offset) and epoch ms mean the same instant."""
@@ -134,8 +140,9 @@ def test_no_inversions_exactly_when_nothing_is_out_of_place(order: list[int], st
 
 
 def view(grouping: str, tiebreaker: tuple[str, ...], **figures: Any) -> Measurement:
-    base = {key: 0 for key in ("documents", "lines", "inversions", "tie_groups", "documents_in_ties", "split_continuations",
-                               "split_same_ms", "tie_inversions", "time_inversions", "cross_shard_tie_inversions", "index_order_inversions")}
+    base = {key: 0 for key in ("documents", "lines", "inversions", "tie_groups", "documents_in_ties",
+                               "split_continuations", "split_same_ms", "tie_inversions", "time_inversions",
+                               "cross_shard_tie_inversions", "index_order_inversions")}
     base.update({"share_out_of_place": 0.0, "kendall_tau_distance": 0.0, "shards_known": True})
     base.update(figures)
     return Measurement(grouping, tiebreaker, base, primaries=2)
@@ -170,8 +177,10 @@ AWS, SEED = "aws-sample regex", "seed regex"
     ],
     ids=["nothing to fix", "ties only", "regex cures it", "regex then tiebreaker", "regex unmeasured"],
 )
-def test_the_recommended_fix_follows_the_measurements(views: list[Measurement], candidate: str | None, fix: str, tiebreaker: tuple, grouping: str) -> None:
-    """Regex when continuation lines are split (and the candidate helps), a tiebreaker when ties still disorder lines."""
+def test_the_recommended_fix_follows_the_measurements(views: list[Measurement], candidate: str | None, fix: str,
+                                                      tiebreaker: tuple, grouping: str) -> None:
+    """Regex when continuation lines are split (and the candidate helps),
+    a tiebreaker when ties still disorder lines."""
     rec = recommend_fix(views, current=AWS, candidate=candidate)
     assert (rec.fix, rec.tiebreaker, rec.grouping) == (fix, tiebreaker, grouping)
     assert rec.steps and rec.before == views[0].headline()
@@ -185,14 +194,15 @@ def test_an_unmeasured_regex_fix_has_no_after_figures() -> None:
 
 def test_a_candidate_regex_that_does_not_group_is_not_recommended() -> None:
     """If the candidate leaves as many continuation lines alone, the regex is not the fix."""
-    views = [view(AWS, (), split_continuations=4, inversions=4, share_out_of_place=0.2), view(SEED, (), split_continuations=4),
-             view(AWS, ("@id",))]
+    views = [view(AWS, (), split_continuations=4, inversions=4, share_out_of_place=0.2),
+             view(SEED, (), split_continuations=4), view(AWS, ("@id",))]
     assert recommend_fix(views, current=AWS, candidate=SEED).fix == "tiebreaker"
 
 
 def test_ties_made_by_millisecond_truncation_are_counted() -> None:
     """Documents tied at one ms whose lines had distinct nanosecond times: a truncated tie group."""
-    provenance = {"a": (SourceRef(FILE, 1),), "b": (SourceRef(FILE, 2),), "c": (SourceRef(FILE, 3),), "d": (SourceRef(FILE, 4),)}
+    provenance = {"a": (SourceRef(FILE, 1),), "b": (SourceRef(FILE, 2),), "c": (SourceRef(FILE, 3),),
+                  "d": (SourceRef(FILE, 4),)}
     report: OrderReport = measure_order([Shown("d", 7), Shown("c", 7), Shown("b", 5), Shown("a", 5)], provenance)
     times = {(FILE, 1): 5_000_100, (FILE, 2): 5_000_900, (FILE, 3): 7_000_000, (FILE, 4): 7_000_000}
     assert count_truncated_ties(report, times) == 1

@@ -25,7 +25,8 @@ def _png(figure: Figure) -> bytes:
 
 def test_heatmap_has_one_row_per_namespace_and_one_column_per_day() -> None:
     """Rows are namespaces, columns days; the figure saves as PNG."""
-    counts = pd.DataFrame({"day": ["2021-06-01", "2021-06-02", "2021-06-01"], "namespace": ["app", "app", "web"], "docs": [5, 7, 1]})
+    counts = pd.DataFrame({"day": ["2021-06-01", "2021-06-02", "2021-06-01"], "namespace": ["app", "app", "web"],
+                           "docs": [5, 7, 1]})
     figure = plot_doc_heatmap(counts)
     axes = figure.axes[0]
     assert [t.get_text() for t in axes.get_yticklabels()] == ["app", "web"]

@@ -19,7 +19,8 @@ FILE = "containers/app.log"
 TEXTS = ["(I) a", "(E) boom", "\tat x.y(Z.java:1)", "\tat x.y(Z.java:2)", "(I) b"]
 
 
-def view(grouping: str, tiebreaker: tuple[str, ...], order: list[int], groups: list[list[int]], stamps: list[int]) -> View:
+def view(grouping: str, tiebreaker: tuple[str, ...], order: list[int], groups: list[list[int]],
+         stamps: list[int]) -> View:
     provenance = {str(i): tuple(SourceRef(FILE, n) for n in lines) for i, lines in enumerate(groups)}
     shown = [Shown(str(i), stamps[i], shard=i % 2, text=TEXTS[groups[i][0] - 1]) for i in order]
     report = measure_order(shown, provenance, tiebreaker=tiebreaker)
@@ -41,8 +42,10 @@ def test_tables_hold_one_row_per_view_cause_and_stream() -> None:
     """Views indexed by grouping and sort; causes with evidence; streams sorted by disorder; before/after columns."""
     check = story_check()
     table = views_table(check)
-    assert list(table.index) == [("aws", "@timestamp"), ("aws", "@timestamp, @id"), ("seed", "@timestamp"), ("seed", "@timestamp, @id")]
-    assert table.loc[("aws", "@timestamp"), "share_out_of_place"] > 0 == table.loc[("aws", "@timestamp, @id"), "inversions"]
+    assert list(table.index) == [("aws", "@timestamp"), ("aws", "@timestamp, @id"), ("seed", "@timestamp"),
+                                 ("seed", "@timestamp, @id")]
+    assert (table.loc[("aws", "@timestamp"), "share_out_of_place"] > 0
+            == table.loc[("aws", "@timestamp, @id"), "inversions"])
     assert "continuation" in causes_table(check)["cause"].iloc[0]
     assert list(before_after_table(check.recommendation).columns) == ["before", "after"]
     assert streams_table(check.views[0]).iloc[0]["stream"] == "app.log"
@@ -51,8 +54,8 @@ def test_tables_hold_one_row_per_view_cause_and_stream() -> None:
 def test_group_size_table_counts_events_lines_and_multi_line_events() -> None:
     """Lines per event summarised per grouping."""
     table = group_size_table({"aws": [1, 1, 1, 1, 1], "seed": [1, 3, 1]})
-    assert table.loc["seed"].to_dict() == {"events": 3, "lines": 5, "mean_lines_per_event": 1.67, "max_lines_per_event": 3,
-                                           "multi_line_events": 1}
+    assert table.loc["seed"].to_dict() == {"events": 3, "lines": 5, "mean_lines_per_event": 1.67,
+                                           "max_lines_per_event": 3, "multi_line_events": 1}
 
 
 def test_figures_are_built_for_every_plot() -> None:

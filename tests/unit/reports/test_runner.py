@@ -32,12 +32,14 @@ def write_notebook(path: Path, parameters: str, *cells: str) -> Path:
     return path
 
 
-CHECKS = "from efklab.reports.runner import record_check\nrecord_check('under limit', count <= limit, count=count, limit=limit)"
+CHECKS = ("from efklab.reports.runner import record_check\n"
+          "record_check('under limit', count <= limit, count=count, limit=limit)")
 
 
 @pytest.fixture
 def threshold_notebook(tmp_path: Path) -> Path:
-    return write_notebook(tmp_path / "nb" / "01-threshold.ipynb", "count: int = 3  # how many\nlimit: int = 5  # most allowed", CHECKS)
+    return write_notebook(tmp_path / "nb" / "01-threshold.ipynb",
+                          "count: int = 3  # how many\nlimit: int = 5  # most allowed", CHECKS)
 
 
 def test_passing_checks_write_the_whole_report_and_exit_0(threshold_notebook: Path, tmp_path: Path) -> None:
@@ -78,7 +80,8 @@ def test_a_notebook_that_raises_is_an_error_verdict_and_is_kept(tmp_path: Path) 
     assert "RuntimeError" in kept and result.exit_code == 1
 
 
-def test_an_unknown_parameter_is_refused_naming_notebook_and_parameter(threshold_notebook: Path, tmp_path: Path) -> None:
+def test_an_unknown_parameter_is_refused_naming_notebook_and_parameter(threshold_notebook: Path,
+                                                                       tmp_path: Path) -> None:
     """``-p limt 3`` (a typo) is an error before anything runs, not papermill's warning."""
     with pytest.raises(ReportError) as caught:
         run_report([threshold_notebook], str(tmp_path / "out"), {"limt": "3"}, now=NOW, environ={})
@@ -95,8 +98,10 @@ def test_a_value_of_the_wrong_type_is_refused(threshold_notebook: Path, tmp_path
 
 def test_output_path_is_templated_from_parameters_and_run_date(threshold_notebook: Path, tmp_path: Path) -> None:
     """``{date}`` comes from the run time unless a ``date`` parameter is given; other fields are parameters."""
-    by_time = run_report([threshold_notebook], str(tmp_path / "r" / "{date}-{count}"), {"count": "4"}, now=NOW, environ={})
-    by_param = run_report([threshold_notebook], str(tmp_path / "r" / "{date}"), {"date": "2023-12-31"}, now=NOW, environ={})
+    by_time = run_report([threshold_notebook], str(tmp_path / "r" / "{date}-{count}"), {"count": "4"}, now=NOW,
+                         environ={})
+    by_param = run_report([threshold_notebook], str(tmp_path / "r" / "{date}"), {"date": "2023-12-31"}, now=NOW,
+                          environ={})
     assert by_time.out_dir == tmp_path / "r" / "2024-05-01-4"
     assert by_param.out_dir == tmp_path / "r" / "2023-12-31"
     assert (by_param.out_dir / "summary.json").exists()
@@ -144,7 +149,8 @@ def test_only_runs_the_named_notebooks(threshold_notebook: Path, tmp_path: Path)
     assert [entry["name"] for entry in result.summary["notebooks"]] == ["01-threshold"]
 
 
-def test_cli_exit_codes_follow_the_verdict(threshold_notebook: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exit_codes_follow_the_verdict(threshold_notebook: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
     """``efklab report``: 0 when checks pass, 1 when one fails, 2 for an unknown parameter (one line)."""
     base = ["report", "--notebooks", str(threshold_notebook.parent), "--out", str(tmp_path / "o")]
     assert main(base) == 0

@@ -27,7 +27,8 @@ def test_a_recorded_check_survives_the_notebook_round_trip() -> None:
     nb = notebook_with_outputs(check_bundle("ties resolved", True, {"inversions": 0, "share": 0.0}))
     again = nbformat.reads(nbformat.writes(nb), as_version=4)
     assert collect_checks(again, name="03-ordering") == [
-        {"notebook": "03-ordering", "name": "ties resolved", "verdict": "pass", "figures": {"inversions": 0, "share": 0.0}}
+        {"notebook": "03-ordering", "name": "ties resolved", "verdict": "pass",
+         "figures": {"inversions": 0, "share": 0.0}}
     ]
 
 
@@ -68,7 +69,8 @@ PATHS = [Path("notebooks/01-replay.ipynb"), Path("notebooks/03-ordering.ipynb"),
 
 @pytest.mark.parametrize(
     ("only", "chosen"),
-    [([], ["01-replay", "03-ordering", "05-retention"]), (["ordering"], ["03-ordering"]), (["5", "01-replay"], ["01-replay", "05-retention"]), (["03"], ["03-ordering"])],
+    [([], ["01-replay", "03-ordering", "05-retention"]), (["ordering"], ["03-ordering"]),
+     (["5", "01-replay"], ["01-replay", "05-retention"]), (["03"], ["03-ordering"])],
 )
 def test_notebooks_are_selected_by_name_number_or_stem(only: list[str], chosen: list[str]) -> None:
     """--only accepts the stem, the name without its number, or the number; order stays the folder's."""
@@ -77,30 +79,35 @@ def test_notebooks_are_selected_by_name_number_or_stem(only: list[str], chosen: 
 
 def test_an_unknown_notebook_name_lists_the_available_ones() -> None:
     """--only with a typo fails naming what exists."""
-    with pytest.raises(ReportError, match="no notebook named 'orderin'; available: 01-replay, 03-ordering, 05-retention"):
+    with pytest.raises(ReportError,
+                       match="no notebook named 'orderin'; available: 01-replay, 03-ordering, 05-retention"):
         select_notebooks(PATHS, ["orderin"])
 
 
 DECLARED = {
     "01-replay": {"events": ParameterSpec("events", "int", "2000", "")},
-    "03-ordering": {"events": ParameterSpec("events", "int", "2000", ""), "max_out_of_place": ParameterSpec("max_out_of_place", "float", "0.0", "")},
+    "03-ordering": {"events": ParameterSpec("events", "int", "2000", ""),
+                    "max_out_of_place": ParameterSpec("max_out_of_place", "float", "0.0", "")},
 }
 
 
 def test_parameters_go_only_to_the_notebooks_that_declare_them() -> None:
-    """A supplied value reaches every notebook declaring it, converted to its type; optional ones only where declared."""
+    """A supplied value reaches every notebook declaring it, converted to its type;
+    optional ones only where declared."""
     bound = bind_parameters(DECLARED, {"max_out_of_place": "0.01", "events": "50"}, optional={"opensearch_url": "http://x"})
     assert bound == {"01-replay": {"events": 50}, "03-ordering": {"events": 50, "max_out_of_place": 0.01}}
 
 
 def test_a_parameter_used_only_by_the_output_template_is_accepted() -> None:
     """``-p date 2024-01-01`` with ``--out reports/{date}`` is not an unknown parameter."""
-    assert bind_parameters(DECLARED, {"date": "2024-01-01"}, template_fields=frozenset({"date"})) == {"01-replay": {}, "03-ordering": {}}
+    assert (bind_parameters(DECLARED, {"date": "2024-01-01"}, template_fields=frozenset({"date"}))
+            == {"01-replay": {}, "03-ordering": {}})
 
 
 @pytest.mark.parametrize(
     ("type_", "raw", "value"),
-    [("int", "42", 42), ("float", "0.5", 0.5), ("bool", "no", False), ("bool", "TRUE", True), ("str", "007", "007"), ("None", "7", 7), ("None", "abc", "abc")],
+    [("int", "42", 42), ("float", "0.5", 0.5), ("bool", "no", False), ("bool", "TRUE", True), ("str", "007", "007"),
+     ("None", "7", 7), ("None", "abc", "abc")],
 )
 def test_values_are_converted_to_the_declared_type(type_: str, raw: str, value: object) -> None:
     """Declared types decide; undeclared ones are guessed as papermill's CLI would."""

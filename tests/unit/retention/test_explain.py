@@ -4,16 +4,19 @@ from __future__ import annotations
 from efklab.retention.explain import read_explain
 
 ANSWER = {
-    "mydata-a-2021.06.01": {"index.plugins.index_state_management.policy_id": "delete_policy", "index": "mydata-a-2021.06.01",
-                            "policy_id": "delete_policy", "enabled": True},
-    "mydata-b-2021.06.01": {"index.plugins.index_state_management.policy_id": "delete_policy", "policy_id": "delete_policy",
-                            "state": {"name": "hot", "start_time": 1}, "action": {"name": "transition", "failed": False},
+    "mydata-a-2021.06.01": {"index.plugins.index_state_management.policy_id": "delete_policy",
+                            "index": "mydata-a-2021.06.01", "policy_id": "delete_policy", "enabled": True},
+    "mydata-b-2021.06.01": {"index.plugins.index_state_management.policy_id": "delete_policy",
+                            "policy_id": "delete_policy", "state": {"name": "hot", "start_time": 1},
+                            "action": {"name": "transition", "failed": False},
                             "step": {"name": "attempt_transition", "step_status": "condition_not_met"},
                             "info": {"message": "Evaluating transition conditions [index=mydata-b-2021.06.01]"}},
-    "mydata-c-2021.06.01": {"policy_id": "delete_policy", "state": {"name": "delete"}, "action": {"name": "delete", "failed": True},
-                            "step": {"name": "attempt_delete", "step_status": "failed"}, "info": {"message": "Failed to delete index"}},
-    "old-2021.05.01": {"index.plugins.index_state_management.policy_id": None, "index.opendistro.index_state_management.policy_id": None,
-                       "enabled": None},
+    "mydata-c-2021.06.01": {"policy_id": "delete_policy", "state": {"name": "delete"},
+                            "action": {"name": "delete", "failed": True},
+                            "step": {"name": "attempt_delete", "step_status": "failed"},
+                            "info": {"message": "Failed to delete index"}},
+    "old-2021.05.01": {"index.plugins.index_state_management.policy_id": None,
+                       "index.opendistro.index_state_management.policy_id": None, "enabled": None},
     "total_managed_indices": 3,
 }
 

@@ -60,7 +60,8 @@ def test_backfilled_index_outlives_the_day_in_its_name() -> None:
 
 def test_pre_existing_index_is_listed_with_the_fix() -> None:
     """An index older than the policy's PUT is not managed, and the finding says to add it."""
-    (gen,) = plan_generations("mydata-a-b-2021.06.01", [JUNE1], [SEED], JOB, applied_at={"delete_policy": JUNE1 + DAY_MS})
+    (gen,) = plan_generations("mydata-a-b-2021.06.01", [JUNE1], [SEED], JOB,
+                              applied_at={"delete_policy": JUNE1 + DAY_MS})
     assert gen.forecast.outcome == "unmanaged"
     (finding,) = find_traps([gen], [SEED])
     assert finding.kind == "pre-existing" and "--add" in finding.message
@@ -101,7 +102,8 @@ def test_every_document_lands_in_exactly_one_generation(offsets: list[int]) -> N
 
 def test_index_lifetimes_end_when_deletion_is_certain() -> None:
     """A managed index ends at the end of its window; an unmanaged one never ends."""
-    gens = plan_generations("mydata-a-b-2021.06.01", [JUNE1], [SEED], JOB) + plan_generations("cwl-2021.06.01", [JUNE1], [SEED], JOB)
+    gens = (plan_generations("mydata-a-b-2021.06.01", [JUNE1], [SEED], JOB)
+            + plan_generations("cwl-2021.06.01", [JUNE1], [SEED], JOB))
     assert index_lifetimes(gens) == [(JUNE1, gens[0].forecast.deletion[1]), (JUNE1, None)]
 
 

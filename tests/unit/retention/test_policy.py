@@ -102,7 +102,8 @@ def test_time_values_opensearch_refuses(text: str) -> None:
         parse_time_value(text, "x")
 
 
-@pytest.mark.parametrize(("text", "size"), [("50gb", 50 << 30), ("1.5kb", 1536), ("10B", 10), ("2T", 2 << 40), ("0", 0)])
+@pytest.mark.parametrize(("text", "size"),
+                         [("50gb", 50 << 30), ("1.5kb", 1536), ("10B", 10), ("2T", 2 << 40), ("0", 0)])
 def test_byte_sizes_parse_like_opensearch(text: str, size: int) -> None:
     """ByteSizeValue strings become bytes; fractions are allowed for sizes."""
     assert parse_byte_size(text, "x") == size

@@ -40,7 +40,8 @@ def test_seed_policy_deletes_between_5_and_8_minutes_after_30_days() -> None:
     forecast = forecast_index(index, attachment, SEED, JobSettings())
     assert forecast.outcome == "deleted"
     assert forecast.deletion == (T0 + 30 * DAY_MS + 5 * MIN, T0 + 30 * DAY_MS + 8 * MIN)
-    assert [(m.run, m.action) for m in forecast.milestones] == [(1, "initialise"), (8640, "transition"), (8641, "delete")]
+    assert [(m.run, m.action) for m in forecast.milestones] == [(1, "initialise"), (8640, "transition"),
+                                                                (8641, "delete")]
 
 
 def test_first_run_only_initialises_so_three_runs_are_needed() -> None:
@@ -174,7 +175,8 @@ def test_real_runs_always_fall_inside_the_predicted_window(age_min: int, interva
 def test_cron_transition_waits_for_the_first_fire_after_the_transition_starts() -> None:
     """Created 10:00, a midnight cron: the transition holds at the run at 00:00, the delete runs at 00:01."""
     policy = _policy([{"name": "hot", "transitions": [{"state_name": "delete",
-                                                       "conditions": {"cron": {"cron": {"expression": "0 0 * * *", "timezone": "UTC"}}}}]},
+                                                       "conditions": {"cron": {"cron": {"expression": "0 0 * * *",
+                                                                                        "timezone": "UTC"}}}}]},
                       {"name": "delete", "actions": [{"delete": {}}]}], [{"index_patterns": ["*"]}])
     created = T0 + 10 * 3_600_000
     index = IndexFacts("x", created)
@@ -184,12 +186,15 @@ def test_cron_transition_waits_for_the_first_fire_after_the_transition_starts() 
 
 
 @settings(max_examples=40, deadline=None)
-@given(every=st.integers(1, 59), interval=st.integers(1, 10), jitter=st.sampled_from([0.0, 0.3, 0.6]), seed=st.integers(0, 2**32))
-def test_real_runs_fall_inside_the_window_for_cron_transitions(every: int, interval: int, jitter: float, seed: int) -> None:
+@given(every=st.integers(1, 59), interval=st.integers(1, 10), jitter=st.sampled_from([0.0, 0.3, 0.6]),
+       seed=st.integers(0, 2**32))
+def test_real_runs_fall_inside_the_window_for_cron_transitions(every: int, interval: int, jitter: float,
+                                                               seed: int) -> None:
     """A '*/N' cron transition: whatever the delays, the delete lands inside the predicted window."""
     expression = f"*/{every} * * * *"
     policy = _policy([{"name": "hot", "transitions": [{"state_name": "delete",
-                                                       "conditions": {"cron": {"cron": {"expression": expression, "timezone": "UTC"}}}}]},
+                                                       "conditions": {"cron": {"cron": {"expression": expression,
+                                                                                        "timezone": "UTC"}}}}]},
                       {"name": "delete", "actions": [{"delete": {}}]}], [{"index_patterns": ["*"]}])
     job = JobSettings(interval_minutes=interval, jitter=jitter)
     index = IndexFacts("x", T0 + 7_777)
@@ -219,5 +224,6 @@ def test_forecasts_of_indices_with_equal_timing_agree_and_differ_when_counts_dif
     again = IndexFacts("c", T0 + 2 * DAY_MS, doc_count=1)
     assert forecast_index(again, attach_policy(again, [policy]), policy, job).outcome == "kept"
     first = forecast_index(IndexFacts("mydata-d", T0), attach_policy(IndexFacts("mydata-d", T0), [SEED]), SEED, job)
-    later = forecast_index(IndexFacts("mydata-e", T0 + 7), attach_policy(IndexFacts("mydata-e", T0 + 7), [SEED]), SEED, job)
+    later = forecast_index(IndexFacts("mydata-e", T0 + 7), attach_policy(IndexFacts("mydata-e", T0 + 7), [SEED]),
+                           SEED, job)
     assert later.deletion == (first.deletion[0] + 7, first.deletion[1] + 7)

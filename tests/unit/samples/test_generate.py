@@ -213,7 +213,8 @@ def test_rfc3339nano_trims_trailing_zeros(ns: int, expected: str) -> None:
 
 
 def test_long_lines_are_split_into_16k_pieces() -> None:
-    """Lines over 16 KiB become pieces of at most 16 KiB; Docker omits the newline and CRI tags P on all but the last."""
+    """Lines over 16 KiB become pieces of at most 16 KiB; Docker omits the newline and CRI tags P on all but the
+    last."""
     text = "x" * 40000
     pieces = split_runtime_line(text)
     assert "".join(pieces) == text

@@ -49,9 +49,9 @@ def test_generate_command_reproduces_the_committed_bytes(tmp_path: Path, monkeyp
 def test_payloads_command_reproduces_the_aws_sample_payloads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The README's payloads command (AWS sample regexp) writes byte-identical payloads and provenance."""
     monkeypatch.chdir(SAMPLES.parents[1])
-    code = main(["samples", "payloads", "--config", "data/samples/fluentd-aws-sample.yaml", "--pods", "data/samples/pods.json",
-                 "--seed", "1", "--provenance", str(tmp_path / "prov.jsonl.gz"), "--out", str(tmp_path / "pay.jsonl.gz"),
-                 "data/samples/containers"])
+    code = main(["samples", "payloads", "--config", "data/samples/fluentd-aws-sample.yaml",
+                 "--pods", "data/samples/pods.json", "--seed", "1", "--provenance", str(tmp_path / "prov.jsonl.gz"),
+                 "--out", str(tmp_path / "pay.jsonl.gz"), "data/samples/containers"])
     assert code == 0
     assert _content(tmp_path / "pay.jsonl.gz") == _content(SAMPLES / "payloads-aws-sample.jsonl.gz")
     assert _content(tmp_path / "prov.jsonl.gz") == _content(SAMPLES / "provenance-aws-sample.jsonl.gz")
@@ -69,15 +69,17 @@ def test_manifest_counts_match_the_files() -> None:
     assert manifest["events"] == sum(len(p["logEvents"]) for p in payloads if p["messageType"] == "DATA_MESSAGE")
 
 
-@pytest.mark.parametrize(("payloads", "provenance"), [("payloads/*.jsonl.gz", "provenance.jsonl.gz"),
-                                                      ("payloads-aws-sample.jsonl.gz", "provenance-aws-sample.jsonl.gz")])
+@pytest.mark.parametrize(("payloads", "provenance"),
+                         [("payloads/*.jsonl.gz", "provenance.jsonl.gz"),
+                          ("payloads-aws-sample.jsonl.gz", "provenance-aws-sample.jsonl.gz")])
 def test_every_line_is_in_exactly_one_delivered_event(payloads: str, provenance: str) -> None:
     """Provenance covers each container log line once, and names exactly the delivered event ids."""
     rows = _jsonl_gz(SAMPLES / provenance)
     expected = Counter(f"containers/{f.name}:{n}" for f in (SAMPLES / "containers").glob("*.log")
                        for n in range(1, len(f.read_text(encoding="utf-8").splitlines()) + 1))
     assert Counter(s for row in rows for s in row["sources"]) == expected
-    delivered = {e["id"] for f in sorted(SAMPLES.glob(payloads)) for p in _jsonl_gz(f) if p["messageType"] == "DATA_MESSAGE" for e in p["logEvents"]}
+    delivered = {e["id"] for f in sorted(SAMPLES.glob(payloads))
+                 for p in _jsonl_gz(f) if p["messageType"] == "DATA_MESSAGE" for e in p["logEvents"]}
     assert {row["id"] for row in rows} == delivered
 
 
@@ -85,22 +87,27 @@ def test_payloads_decode_and_ids_carry_their_timestamps() -> None:
     """Every committed payload passes efklab.cloudwatch.payloads; each id is 56 digits with id >> 144 == timestamp."""
     decoded = [p for f in sorted((SAMPLES / "payloads").glob("*.jsonl.gz")) for p in read_payload_file(str(f))]
     assert all(isinstance(p, Payload) for p in decoded)
-    assert all(len(e.id) == 56 and int(e.id) >> 144 == e.timestamp for p in decoded if not p.is_control for e in p.log_events)
+    assert all(len(e.id) == 56 and int(e.id) >> 144 == e.timestamp for p in decoded if not p.is_control
+               for e in p.log_events)
 
 
 def test_lines_span_more_than_the_30_day_retention() -> None:
     """The first line is more than 30 days before the last, so retention has something to delete."""
-    days = {json.loads(line)["time"][:10] for f in (SAMPLES / "containers").glob("*.log") for line in f.read_text(encoding="utf-8").splitlines()}
+    days = {json.loads(line)["time"][:10] for f in (SAMPLES / "containers").glob("*.log")
+            for line in f.read_text(encoding="utf-8").splitlines()}
     assert (min(days), max(days), len(days)) == ("2021-03-22", "2021-04-30", 40)
 
 
 def test_seed_regex_groups_what_the_aws_sample_regex_splits() -> None:
     """The seed's symptom in numbers: the AWS sample regexp gives about twice the events, most sharing a millisecond."""
-    seed = [(p["logStream"], e) for f in (SAMPLES / "payloads").glob("*.jsonl.gz") for p in _jsonl_gz(f) if p["messageType"] == "DATA_MESSAGE" for e in p["logEvents"]]
-    aws = [(p["logStream"], e) for p in _jsonl_gz(SAMPLES / "payloads-aws-sample.jsonl.gz") if p["messageType"] == "DATA_MESSAGE" for e in p["logEvents"]]
+    seed = [(p["logStream"], e) for f in (SAMPLES / "payloads").glob("*.jsonl.gz")
+            for p in _jsonl_gz(f) if p["messageType"] == "DATA_MESSAGE" for e in p["logEvents"]]
+    aws = [(p["logStream"], e) for p in _jsonl_gz(SAMPLES / "payloads-aws-sample.jsonl.gz")
+           if p["messageType"] == "DATA_MESSAGE" for e in p["logEvents"]]
     assert len(aws) > 1.9 * len(seed)
     assert sum(json.loads(e["message"])["log"].count("\n") > 1 for _, e in seed) > 300
     multi = [json.loads(e["message"])["log"] for _, e in aws if json.loads(e["message"])["log"].count("\n") > 1]
-    assert all(re.match(r"(date:)?\d{4}[-/]\d{1,2}[-/]\d{1,2}", log) for log in multi)  # only date-led lines start a group
+    # only date-led lines start a group
+    assert all(re.match(r"(date:)?\d{4}[-/]\d{1,2}[-/]\d{1,2}", log) for log in multi)
     shared = Counter((stream, e["timestamp"]) for stream, e in aws)
     assert sum(n for n in shared.values() if n > 1) > len(aws) / 2

@@ -14,9 +14,12 @@ MAVEN = Path(__file__).parent / "cases" / "maven"
 @pytest.mark.parametrize(
     ("log", "line"),
     [
-        ("not-found.log", "org.opensearch.plugin:opensearch-index-management:zip:2.19.4.0 not found in the configured Maven repositories"),
-        ("not-found-cached.log", "org.opensearch.plugin:opensearch-index-management:zip:2.19.4.0 not found in the configured Maven repositories"),
-        ("offline.log", "org.opensearch.plugin:opensearch-nothing:zip:2.19.4.0 is not in the local Maven repository and Maven is offline"),
+        ("not-found.log", "org.opensearch.plugin:opensearch-index-management:zip:2.19.4.0 not found in the configured "
+                          "Maven repositories"),
+        ("not-found-cached.log", "org.opensearch.plugin:opensearch-index-management:zip:2.19.4.0 not found in the "
+                                 "configured Maven repositories"),
+        ("offline.log", "org.opensearch.plugin:opensearch-nothing:zip:2.19.4.0 is not in the local Maven repository "
+                        "and Maven is offline"),
     ],
 )
 def test_maven_failures_become_one_line(log: str, line: str) -> None:

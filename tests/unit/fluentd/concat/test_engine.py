@@ -87,7 +87,8 @@ def test_regexp_mode_conserves_every_line_in_order(rule: ConcatRule, files: list
 @settings(max_examples=200, deadline=None)
 @given(n=st.integers(1, 5), sid=st.sampled_from(["stream", None]), files=record_streams(),
        timeouts=st.sampled_from(["event-time", "off"]), fi=st.sampled_from(["0", "2", "60"]))
-def test_line_mode_never_exceeds_n_lines(n: int, sid: str | None, files: list[list[Rec]], timeouts: str, fi: str) -> None:
+def test_line_mode_never_exceeds_n_lines(n: int, sid: str | None, files: list[list[Rec]], timeouts: str,
+                                         fi: str) -> None:
     """No n_lines event holds more than n_lines records; every record is kept, in order."""
     rule = build_rule({"key": "log", "n_lines": str(n), "stream_identity_key": sid, "flush_interval": fi})
     events = _run(rule, files, timeouts)
@@ -101,8 +102,8 @@ def files_flat(files: list[list[Rec]]) -> list[Rec]:
 
 
 @settings(max_examples=200, deadline=None)
-@given(method=st.sampled_from(["new", "truncate", "drop"]), limit=st.integers(5, 40), files=record_streams(partial=True),
-       timeouts=st.sampled_from(["event-time", "off"]))
+@given(method=st.sampled_from(["new", "truncate", "drop"]), limit=st.integers(5, 40),
+       files=record_streams(partial=True), timeouts=st.sampled_from(["event-time", "off"]))
 def test_partial_mode_respects_buffer_limit(method: str, limit: int, files: list[list[Rec]], timeouts: str) -> None:
     """With an overflow method, no joined event exceeds buffer_limit_size unless one record alone does."""
     rule = build_rule({"key": "log", "partial_key": "p", "partial_value": "true", "separator": "",

@@ -47,7 +47,8 @@ def test_docker_line_becomes_log_and_stream_with_time_removed(tmp_path: Path) ->
     """The seed's <parse> @type json: `time` becomes the event time and leaves the record."""
     path = write(tmp_path, [docker("(T) 11:09:04[301] logdata\n")])
     assert list(read_records(path)) == [FluentRecord(TAG, 1619608145002000000,
-                                                     {"log": "(T) 11:09:04[301] logdata\n", "stream": "stdout"}, path, 1)]
+                                                     {"log": "(T) 11:09:04[301] logdata\n", "stream": "stdout"},
+                                                     path, 1)]
 
 
 @pytest.mark.parametrize(("time", "ns"), [("2021-04-28T11:09:05.64792455Z", 1619608145647924550),
@@ -162,7 +163,8 @@ def test_kubernetes_metadata_from_the_file_name() -> None:
 
 
 @pytest.mark.parametrize(("tag", "expected"), [("*", TAG), ("kube.*", f"kube.{TAG}"), ("fixed", "fixed"),
-                                             ("*.app", f"{TAG}.app"), ("a.*.b.*.c", f"a.{TAG}.b."), ("k8s.**", f"k8s.{TAG}")])
+                                               ("*.app", f"{TAG}.app"), ("a.*.b.*.c", f"a.{TAG}.b."),
+                                               ("k8s.**", f"k8s.{TAG}")])
 def test_tail_tag_expands_star_with_the_container_path(tag: str, expected: str) -> None:
     """`tag *` under /var/log/containers gives var.log.containers.<file name>; prefix/suffix as Ruby's split('*')."""
     assert fluentd_tag(f"some/local/dir/{FILE}", tag) == expected
@@ -240,24 +242,28 @@ _VALUES = st.one_of(st.text(max_size=8), st.integers(-2**70, 2**70), st.floats(a
 @st.composite
 def _docker_lines(draw: st.DrawFn) -> str:
     """Docker-like lines, mostly well formed, with the traps orjson and json read differently."""
-    record = {"log": draw(st.one_of(st.text(max_size=12), _VALUES)), "stream": draw(st.sampled_from(["stdout", "stderr", 7])),
-              "time": draw(_TIMES)}
+    record = {"log": draw(st.one_of(st.text(max_size=12), _VALUES)),
+              "stream": draw(st.sampled_from(["stdout", "stderr", 7])), "time": draw(_TIMES)}
     if draw(st.booleans()):
         record = dict(draw(st.permutations(list(record.items()))))
     if draw(st.integers(0, 4)) == 0:
         record[draw(st.sampled_from(["attrs", "time", "log", "x"]))] = draw(_VALUES)
     if draw(st.integers(0, 6)) == 0:
         del record[draw(st.sampled_from(["time", "log", "stream"]))]
-    text = json.dumps(record, ensure_ascii=draw(st.booleans()), separators=draw(st.sampled_from([(",", ":"), (", ", ": ")])))
+    text = json.dumps(record, ensure_ascii=draw(st.booleans()),
+                      separators=draw(st.sampled_from([(",", ":"), (", ", ": ")])))
     text = draw(st.sampled_from(["", " ", "\t"])) + text + draw(st.sampled_from(["", " ", "\r", "\x0c", "}", " x"]))
-    return draw(st.one_of(st.just(text), st.just(text[: len(text) // 2]), st.just('{"log":"a","stream":"b","time":NaN}'),
+    return draw(st.one_of(st.just(text), st.just(text[: len(text) // 2]),
+                          st.just('{"log":"a","stream":"b","time":NaN}'),
                           st.just('{"log":"\\ud800","stream":"s","time":"2021-04-28T11:09:05.1Z"}'),
-                          st.just('{"log":"a\udc80","stream":"s","time":"2021-04-28T11:09:05.1Z"}'), st.text(max_size=10))
+                          st.just('{"log":"a\udc80","stream":"s","time":"2021-04-28T11:09:05.1Z"}'),
+                          st.text(max_size=10))
                 .map(lambda line: line.replace("\n", "")))
 
 
 @settings(max_examples=400, deadline=None)
-@given(lines=st.lists(_docker_lines(), max_size=12), keep=st.booleans(), fmt=st.sampled_from([SEED_PARSE.time_format, None]))
+@given(lines=st.lists(_docker_lines(), max_size=12), keep=st.booleans(),
+       fmt=st.sampled_from([SEED_PARSE.time_format, None]))
 def test_docker_lines_read_as_the_json_module_reads_them(lines: list[str], keep: bool, fmt: str | None) -> None:
     """The orjson fast path gives the same records, times and rejects as fluentd's json parser via the json module."""
     parse = ParseSpec(type="json", time_format=fmt, keep_time_key=keep)
@@ -274,7 +280,8 @@ def test_docker_lines_read_as_the_json_module_reads_them(lines: list[str], keep:
 
 def test_a_non_ascii_digit_in_the_fraction_is_a_bad_time_not_a_crash(tmp_path: Path) -> None:
     """`.²Z` or `.٣Z` do not fit %N (ASCII digits): fluentd drops the line with its warning."""
-    items = list(read_records(write(tmp_path, [docker("x\n", "2021-04-28T11:09:05.²Z"), docker("y\n", "2021-04-28T11:09:05.٣Z")])))
+    items = list(read_records(write(tmp_path, [docker("x\n", "2021-04-28T11:09:05.²Z"),
+                                               docker("y\n", "2021-04-28T11:09:05.٣Z")])))
     assert [type(i) for i in items] == [Reject, Reject]
     assert all("invalid time format" in i.reason for i in items if isinstance(i, Reject))
 
@@ -283,6 +290,7 @@ def test_chunks_hold_records_and_rejects_in_columns(tmp_path: Path) -> None:
     """A chunk's records keep their line numbers beside the rejects; items() restores file order."""
     path = write(tmp_path, [docker("a\n"), "junk\n", docker("b\n"), docker("c\n", "bad")])
     [chunk] = read_chunks(path)
-    assert (chunk.first_lineno, [r["log"] for r in chunk.records], [r.position for r in chunk.rejects]) == (1, ["a\n", "b\n"], [2, 4])
+    assert ((chunk.first_lineno, [r["log"] for r in chunk.records], [r.position for r in chunk.rejects])
+            == (1, ["a\n", "b\n"], [2, 4]))
     assert [(type(i).__name__, i.lineno if isinstance(i, FluentRecord) else i.position) for i in chunk.items()] == [
         ("FluentRecord", 1), ("Reject", 2), ("FluentRecord", 3), ("Reject", 4)]
