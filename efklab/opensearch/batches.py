@@ -45,7 +45,7 @@ class BatchAnswer:
     def results(self) -> Iterator[tuple[BulkAction, ItemResult]]:
         """``(action, result)`` for every action, as opensearch-py's streaming bulk would report them."""
         failures = self.failures
-        for n, (action, status) in enumerate(zip(self.actions, self.statuses)):
+        for n, (action, status) in enumerate(zip(self.actions, self.statuses, strict=True)):
             failed = failures.get(n)
             if failed is not None:
                 yield action, failed
