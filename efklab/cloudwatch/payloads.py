@@ -20,7 +20,7 @@ from typing import Any
 
 from efklab.cloudwatch.schema import CONTROL_MESSAGE, DATA_MESSAGE, LogEvent, Payload, js_type, payload_from_json
 from efklab.errors import InputError, PayloadError
-from efklab.js.compat import parse_json
+from efklab.js.jsontext import parse_json
 from efklab.model import Reject
 
 GZIP_MAGIC = b"\x1f\x8b"

@@ -1,6 +1,6 @@
 """JavaScript's numbers as the seed meets them: ``parseFloat``, ``isFinite``, ``1 * value``, printing.
 
-Checked against node 20 (tests/differential/test_jscompat_node.py keeps checking).
+Checked against node 20 (tests/differential/test_js_node.py keeps checking).
 """
 from __future__ import annotations
 

@@ -23,20 +23,9 @@ from typing import Any
 
 from efklab.cloudwatch.payloads import LogEvent, Payload, encode_event
 from efklab.errors import UsageError
-from efklab.js.compat import (
-    MS_PER_DAY,
-    JsonScanner,
-    civil_from_days,
-    encode_plain,
-    is_numeric,
-    iso_timestamp,
-    property_order,
-    quote,
-    quote_raw,
-    stringify,
-    time_clip,
-    to_number,
-)
+from efklab.js.dates import MS_PER_DAY, civil_from_days, iso_timestamp, time_clip
+from efklab.js.jsontext import JsonScanner, encode_plain, property_order, quote, quote_raw, stringify
+from efklab.js.numbers import is_numeric, to_number
 from efklab.model import Reject
 from efklab.opensearch.bulk import BulkAction
 from efklab.opensearch.indexnames import SEED_PREFIX, IndexStrategy, compile_index_strategy, seed_index_name

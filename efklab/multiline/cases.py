@@ -109,16 +109,24 @@ def parse_cases(text: str, *, source: str = "<cases>") -> list[Case]:
             if key not in ("defaults", "cases"):
                 raise InputError(f"unknown top-level key {key!r} (want defaults, cases)", source=source,
                                  position=keys.get(key))
+        seen_keys: set[str] = set()
+        for key_node, _ in node.value:
+            if key_node.value in seen_keys:
+                raise InputError(f"top-level key {key_node.value!r} appears twice", source=source,
+                                 position=key_node.start_mark.line + 1)
+            seen_keys.add(key_node.value)
         defaults = data.get("defaults") or {}
         items = data.get("cases") or []
-        case_nodes = [v for k, v in node.value if k.value == "cases"]
-        case_nodes = list(case_nodes[0].value) if case_nodes and isinstance(case_nodes[0], yaml.SequenceNode) else []
+        cases_node = next((v for k, v in node.value if k.value == "cases"), None)
+        if items and not isinstance(cases_node, yaml.SequenceNode):
+            raise InputError("'cases' must be a list of cases", source=source, position=keys.get("cases"))
+        case_nodes = list(cases_node.value) if isinstance(cases_node, yaml.SequenceNode) else []
         _check_keys(defaults, CASE_KEYS - {"name"}, "defaults", source, keys.get("defaults"))
     else:
         raise InputError("a case file is a list of cases or a mapping with 'cases'", source=source, position=1)
     cases: list[Case] = []
     seen: set[str] = set()
-    for item, item_node in zip(items, case_nodes, strict=False):
+    for item, item_node in zip(items, case_nodes, strict=True):
         line = item_node.start_mark.line + 1
         if not isinstance(item, dict):
             raise InputError("a case must be a mapping", source=source, position=line)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from efklab.errors import IndexNameError, UsageError
-from efklab.js.compat import MS_PER_DAY, civil_from_days, two_digits
+from efklab.js.dates import MS_PER_DAY, civil_from_days, two_digits
 
 MAX_INDEX_NAME_BYTES = 255
 # OpenSearch's Strings.INVALID_FILENAME_CHARS, in the order its HashSet prints in error messages.

@@ -1,1 +1,1 @@
-"""Report notebooks: the papermill runner, parameters, verdicts, the report page, secret scanning, plots."""
+"""The notebook front end: tables and plots of job results, check verdicts, the papermill report runner and its page."""

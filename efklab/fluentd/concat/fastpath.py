@@ -8,7 +8,7 @@ a group, open a group, close it on the next start line, pass a line alone) inlin
 names and everything else delegated to ``step``, the engine's general regexp step.  The loop
 works on the engine's ``EngineState`` and receives the engine's behaviour as plain callables, so
 it knows nothing of the engine class.  The equivalence is a property test
-(tests/unit/test_concat_fastpath.py).
+(tests/unit/fluentd/concat/test_fastpath.py).
 """
 from __future__ import annotations
 

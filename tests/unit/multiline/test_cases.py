@@ -36,6 +36,8 @@ cases:
         ("- name: a\n  rule: {key: log, n_lines: 1}\n  input: [{recrd: {log: x}}]\n  no_output: true\n",
          "unknown key 'recrd'", 3),
         ("cases: []\nextra: 1\n", "unknown top-level key 'extra'", 2),
+        ("cases:\n  name: a\n  input: [x]\n", "'cases' must be a list of cases", 1),
+        ("cases: []\ncases:\n  - name: a\n", "top-level key 'cases' appears twice", 2),
         ("- name: a\n  rule: {key: log\n", "invalid YAML", 3),
     ],
 )

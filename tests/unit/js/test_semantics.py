@@ -11,21 +11,17 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from efklab.js.compat import (
+from efklab.js.dates import iso_timestamp, time_clip, utc_date
+from efklab.js.jsontext import (
     JsonScanner,
     encode_plain,
     fix_surrogates,
-    format_number,
     is_array_index,
-    is_numeric,
-    iso_timestamp,
     parse_json,
     property_order,
     stringify,
-    time_clip,
-    to_number,
-    utc_date,
 )
+from efklab.js.numbers import format_number, is_numeric, to_number
 
 NUMBERS = yaml.safe_load((Path(__file__).parent / "cases" / "numbers.yaml").read_text(encoding="utf-8"))
 

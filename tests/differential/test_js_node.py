@@ -1,4 +1,4 @@
-"""efklab.js.compat against JavaScript itself: numbers, isNumeric, dates, JSON round trips."""
+"""efklab.js (numbers, dates, JSON text) against JavaScript itself: numbers, isNumeric, dates, JSON round trips."""
 from __future__ import annotations
 
 import json
@@ -7,16 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from efklab.js.compat import (
-    format_number,
-    is_numeric,
-    iso_timestamp,
-    parse_json,
-    stringify,
-    time_clip,
-    to_number,
-    utc_date,
-)
+from efklab.js.dates import iso_timestamp, time_clip, utc_date
+from efklab.js.jsontext import parse_json, stringify
+from efklab.js.numbers import format_number, is_numeric, to_number
 from tests.differential.oracle import NodeOracle
 
 pytestmark = pytest.mark.differential
