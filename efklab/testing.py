@@ -15,7 +15,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from efklab.cloudwatch.payloads import CONTROL_MESSAGE, DATA_MESSAGE, Payload, decode_payload, to_lambda_event
+from efklab.cloudwatch.delivery import control_payload
+from efklab.cloudwatch.payloads import DATA_MESSAGE, Payload, decode_payload, to_lambda_event
 from efklab.lambda_.transform import TransformOptions, render_bulk, transform_payload
 from efklab.model import Reject
 
@@ -87,15 +88,7 @@ def make_payload(
 
 def make_control_payload(timestamp: int = DEFAULT_TIMESTAMP) -> dict[str, Any]:
     """The CONTROL_MESSAGE CloudWatch sends to check a destination (it yields no documents)."""
-    return {
-        "messageType": CONTROL_MESSAGE,
-        "owner": "CloudwatchLogs",
-        "logGroup": "",
-        "logStream": "",
-        "subscriptionFilters": [],
-        "logEvents": [{"id": "", "timestamp": timestamp,
-                       "message": "CWL CONTROL MESSAGE: Checking health of destination Lambda function."}],
-    }
+    return control_payload(timestamp)
 
 
 def lambda_event(payload: Payload | Mapping[str, Any]) -> dict[str, Any]:
