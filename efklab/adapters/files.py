@@ -123,6 +123,14 @@ def reject_json(reject: Reject) -> str:
         return json.dumps(data)
 
 
+def read_file_bytes(path: str, *, what: str) -> bytes:
+    """The bytes of a named input file (a policy); one that cannot be read is an InputError naming ``what``."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror}", source=path) from exc
+
+
 def read_json_file(path: Path, *, what: str) -> Any:
     """A small JSON file (a checkpoint); unreadable or not JSON is an InputError naming ``what``."""
     try:

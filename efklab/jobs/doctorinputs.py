@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from itertools import islice
 from pathlib import Path
 
+from efklab.adapters.files import read_file_bytes
 from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.adapters.samplefiles import container_log_paths
 from efklab.cloudwatch.payloads import payload_from_json
@@ -121,10 +122,7 @@ def emulate_payloads(config: str, logs: Sequence[str], settings: DoctorSettings,
 
 def read_policy(path: str) -> PolicyFacts:
     """An ISM policy file: its JSON, and the policy or the error the plugin would answer with."""
-    try:
-        text = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read policy: {exc.strerror}", source=path) from exc
+    text = read_file_bytes(path, what="policy")
     try:
         json.loads(text)
     except ValueError as exc:  # not JSON at all: bad input; a JSON policy ISM refuses is a finding

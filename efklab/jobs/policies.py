@@ -7,9 +7,8 @@ it would not hold together fail the same way everywhere.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-from efklab.errors import InputError
+from efklab.adapters.files import read_file_bytes
 from efklab.retention.policy import Policy, check_policy_set, load_policy
 
 
@@ -17,10 +16,6 @@ def read_policies(paths: Sequence[str]) -> list[Policy]:
     """Load and validate policy files; two with one id, or templates overlapping at one priority, are refused."""
     policies = []
     for path in paths:
-        try:
-            text = Path(path).read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read policy: {exc.strerror}", source=path) from exc
-        policies.append(load_policy(text, source=path))
+        policies.append(load_policy(read_file_bytes(path, what="policy"), source=path))
     check_policy_set(policies)
     return policies

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from efklab.adapters.files import read_file_bytes
 from efklab.adapters.ism import (
     IsmApi,
     ism_installed,
@@ -177,7 +178,7 @@ def apply_policy(policy: Sequence[str], *, policy_id: str | None = None, add: st
         raise UsageError("apply takes one --policy")
     (parsed,) = read_policies(policy)
     policy_id = policy_id or (parsed.policy_id if parsed.policy_id != "policy" else Path(policy[0]).stem)
-    body = {"policy": json.loads(Path(policy[0]).read_bytes())["policy"]}
+    body = {"policy": json.loads(read_file_bytes(policy[0], what="policy"))["policy"]}
     target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls, say=say)
     client, conn = target.client, target.conn
     api = IsmApi(client, conn, legacy=legacy_api)

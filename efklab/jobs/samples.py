@@ -17,7 +17,6 @@ from typing import Any
 
 from efklab.adapters.samplefiles import (
     container_log_paths,
-    gzip_bytes,
     jsonl,
     load_pods,
     log_files,
@@ -87,24 +86,18 @@ def generate_samples(
     logs = generate_containers(spec)
     target = Path(out)
     prepare_out_dir(target, force)
-    for log in logs:
-        write_text(target / "containers" / log.file_name, render_log(log, spec.format))
-    facts = {(log.pod, log.namespace, log.container): pod_facts(log) for log in logs}
-    write_text(target / "pods.json", pods_json(facts))
+    facts = _write_logs(target, logs, spec.format)
     write_text(target / "truth.jsonl", jsonl(truth_rows(logs)))
     files = [(str(target / "containers" / log.file_name), f"containers/{log.file_name}") for log in logs]
     options = _pipeline_options(cluster_name, owner, filter_name, no_control_message, seed,
                                 lambda pod, ns, c: facts.get((pod, ns, c)))
     result = run_pipeline(read_container_logs(files, routes), routes, options)
     for day, deliveries in by_delivery_day(result.deliveries).items():
-        (target / "payloads").mkdir(exist_ok=True)
-        (target / "payloads" / f"{day}.jsonl.gz").write_bytes(
-            gzip_bytes(jsonl(payload_json(d.payload) for d in deliveries)))
+        write_output(str(target / "payloads" / f"{day}.jsonl.gz"), jsonl(payload_json(d.payload) for d in deliveries))
         if lambda_events:
-            (target / "lambda-events").mkdir(exist_ok=True)
-            (target / "lambda-events" / f"{day}.jsonl.gz").write_bytes(
-                gzip_bytes(jsonl(to_lambda_event(d.payload) for d in deliveries)))
-    (target / "provenance.jsonl.gz").write_bytes(gzip_bytes(jsonl(result.provenance())))
+            write_output(str(target / "lambda-events" / f"{day}.jsonl.gz"),
+                         jsonl(to_lambda_event(d.payload) for d in deliveries))
+    write_output(str(target / "provenance.jsonl.gz"), jsonl(result.provenance()))
     rejects_path = target / "rejects.jsonl"
     if result.rejects:
         write_text(rejects_path, jsonl(r.to_json() for r in result.rejects))
@@ -154,12 +147,17 @@ def sample_logs(out: str | Path, *, events: int = 300, seed: int = 1, days: int 
                       start=last - timedelta(days=days - 1))
     spec.validate()
     logs = generate_containers(spec)
-    folder = Path(out) / "containers"
+    _write_logs(Path(out), logs, spec.format)
+    return [str(Path(out) / "containers" / log.file_name) for log in logs]
+
+
+def _write_logs(out: Path, logs: Sequence[ContainerLog], log_format: str) -> dict[tuple[str, str, str], PodFacts]:
+    """``out/containers/*.log`` and ``out/pods.json`` (what kubernetes_metadata knows); returns those pod facts."""
     for log in logs:
-        write_text(folder / log.file_name, render_log(log, spec.format))
+        write_text(out / "containers" / log.file_name, render_log(log, log_format))
     facts = {(log.pod, log.namespace, log.container): pod_facts(log) for log in logs}
-    write_text(Path(out) / "pods.json", pods_json(facts))
-    return [str(folder / log.file_name) for log in logs]
+    write_text(out / "pods.json", pods_json(facts))
+    return facts
 
 
 def container_logs(logs: str = "") -> list[str]:
