@@ -2,8 +2,11 @@
 
 One cluster per state folder (``<checkout>/.efklab/node`` by default).  ``up`` prepares the
 cached distribution, writes each node's config, starts the processes in the background, waits
-until the cluster is healthy and records pids, ports and plugins in ``node.json``.  Everything
-that is decided rather than done (settings, ports, file contents) lives in ``efklab.opensearch.nodeconfig``.
+until the cluster is healthy and records pids, ports, plugins and the cluster's identity (name,
+UUID, node ids) in ``node.json``.  Every later use checks that what answers on the recorded port
+is that cluster, never just a healthy status: another OpenSearch may hold the port.  Ports are
+chosen and bound under a machine-wide lock.  Everything that is decided rather than done
+(settings, ports, file contents, identity, archived settings) lives in ``efklab.opensearch``.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from efklab.adapters.localnode.distribution import ensure_distribution
 from efklab.adapters.localnode.java import find_java_home
 from efklab.adapters.localnode.lockfile import locked
 from efklab.adapters.localnode.process import (
+    PORTS_LOCK,
     NodeProcess,
     choose_ports,
     http_json,
@@ -33,6 +37,7 @@ from efklab.adapters.localnode.process import (
     wait_healthy,
 )
 from efklab.errors import NodeError, UsageError
+from efklab.opensearch.archivedsettings import known_settings, plan_archived_settings
 from efklab.opensearch.nodeconfig import (
     HTTP_BASE_PORT,
     INDEX_MANAGEMENT,
@@ -49,10 +54,11 @@ from efklab.opensearch.nodeconfig import (
     settings_from_env,
     validate_jitter,
 )
+from efklab.opensearch.nodeidentity import identity_problem, node_ids
 
 __all__ = ["ClusterState", "NodeProcess", "NodeStatus", "down", "ensure_local_node", "http_json", "installed_plugins",
            "ism_available", "ism_missing_reason", "leased_node", "load_settings", "process_alive", "read_state",
-           "status", "up"]
+           "status", "up", "verify_identity"]
 STATE_FILE = "node.json"
 Say = Callable[[str], None]
 
@@ -76,6 +82,8 @@ class ClusterState:
     java_home: str = ""
     java_version: int = 0
     started_at: str = ""
+    cluster_uuid: str = ""  # recorded once the cluster answers; "" in a state file of an older efklab
+    node_ids: dict[str, str] = field(default_factory=dict)  # node name -> node id
 
     @property
     def ism_installed(self) -> bool:
@@ -98,6 +106,7 @@ class NodeStatus:
     running: bool  # every process alive and the cluster answering
     health: dict[str, Any] | None
     alive: bool = False  # every process alive (it may be busy or still starting)
+    foreign: str | None = None  # what answers on the recorded URL when it is not this cluster
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> NodeSettings:
@@ -135,9 +144,37 @@ def status(settings: NodeSettings | None = None) -> NodeStatus:
     if state is None:
         return NodeStatus(None, False, None)
     alive = all(process_alive(n) for n in state.nodes)
-    health = http_json(state.url, "/_cluster/health", timeout=10.0) if alive else None
-    running = alive and isinstance(health, dict) and "status" in health
-    return NodeStatus(state, running, health if running else None, alive)
+    answer = http_json(state.url, "/", timeout=5.0)
+    foreign = _problem(state, answer) if answer is not None else None
+    health = http_json(state.url, "/_cluster/health", timeout=10.0) if alive and foreign is None else None
+    running = alive and foreign is None and isinstance(health, dict) and "status" in health
+    return NodeStatus(state, running, health if running else None, alive, foreign)
+
+
+def _problem(state: ClusterState, answer: Any) -> str | None:
+    return identity_problem(state.url, answer, cluster=state.cluster, cluster_uuid=state.cluster_uuid,
+                            node_names=tuple(n.name for n in state.nodes))
+
+
+def verify_identity(state: ClusterState) -> None:
+    """Raise unless what answers at ``state.url`` is the recorded cluster (name, UUID, node)."""
+    problem = _problem(state, http_json(state.url, "/", timeout=10.0))
+    if problem is not None:
+        raise NodeError(problem)
+
+
+def _record_identity(settings: NodeSettings, state: ClusterState) -> ClusterState:
+    """Check who answers and record its UUID and node ids (a state file of an older efklab has none)."""
+    answer = http_json(state.url, "/", timeout=10.0)
+    problem = _problem(state, answer)
+    if problem is not None:
+        raise NodeError(problem)
+    ids = node_ids(http_json(state.url, "/_nodes?filter_path=nodes.*.name", timeout=10.0))
+    uuid = str(answer.get("cluster_uuid") or "")
+    if (uuid, ids) != (state.cluster_uuid, state.node_ids) and ids:
+        state = replace(state, cluster_uuid=uuid, node_ids=ids)
+        _write_state(settings, state)
+    return state
 
 
 def up(
@@ -160,13 +197,23 @@ def up(
         if recorded is not None and all(process_alive(n) for n in recorded.nodes):
             if refresh:
                 raise UsageError("--refresh-cache needs the node down first: run `efklab opensearch down`")
-            # alive but perhaps busy (or still starting): wait for it, never restart a node that runs
-            wait_healthy(recorded.url, recorded.nodes, settings.start_timeout, sleep=sleep, monotonic=monotonic)
+            # alive but perhaps busy (or still starting): wait for it, never restart a node that runs;
+            # but another cluster answering on its port is refused at once
+            answer = http_json(recorded.url, "/", timeout=10.0)
+            if answer is not None and (problem := _problem(recorded, answer)) is not None:
+                raise NodeError(problem)
+            wait_healthy(recorded.url, recorded.nodes, settings.start_timeout, cluster=recorded.cluster,
+                         sleep=sleep, monotonic=monotonic)
+            recorded = _record_identity(settings, recorded)
+            _settle_archived_settings(recorded, say)
             _apply_cluster_defaults(recorded)
             return _reuse(settings, recorded, nodes=nodes, port=port, fast_ism=fast_ism, ism_jitter=ism_jitter,
                           say=say), False
         if recorded is not None:  # a node died (killed, machine restarted): stop what is left, start again
-            say("the recorded node is not running; starting it again")
+            answer = http_json(recorded.url, "/", timeout=5.0)
+            taken = f"; {problem} (left alone)" if answer is not None and (
+                problem := _problem(recorded, answer)) is not None else ""
+            say(f"the recorded node is not running; starting it again{taken}")
             stop_processes(recorded.nodes, grace=10.0, sleep=sleep, monotonic=monotonic)
             (settings.state_dir / STATE_FILE).unlink(missing_ok=True)
         state = _start(settings, nodes=nodes, port=port, fast_ism=fast_ism, ism_jitter=ism_jitter,
@@ -205,37 +252,60 @@ def _start(settings: NodeSettings, *, nodes: int, port: int | None, fast_ism: bo
         say(f"warning: {name} is not installed ({reason}); the node runs without it")
     if fast_ism and not ism:
         say("warning: --fast-ism has no effect without opensearch-index-management")
-    ports_file = settings.state_dir / f"n{nodes}" / "ports.json"
-    previous = json.loads(ports_file.read_text()) if ports_file.is_file() else {"http": [], "transport": []}
-    http_ports = choose_ports(nodes, HTTP_BASE_PORT, previous["http"], port)
-    transport_ports = choose_ports(nodes, TRANSPORT_BASE_PORT, previous["transport"])
-    plans = plan_nodes(settings.state_dir, nodes, http_ports, transport_ports)
-    ports_file.parent.mkdir(parents=True, exist_ok=True)
-    ports_file.write_text(json.dumps({"http": http_ports, "transport": transport_ports}))
     cluster = cluster_name(settings.state_dir)
     heap = settings.heap or default_heap(nodes)
-    for plan in plans:
-        _write_node_files(plan, plans, dist.home, cluster=cluster, heap=heap, ism=ism, fast_ism=fast_ism,
-                          ism_jitter=ism_jitter)
-    say(f"starting OpenSearch {settings.version} ({nodes} node{'s' * (nodes > 1)}, Java {java_version}) "
-        f"in {settings.state_dir}")
-    processes = tuple(launch(plan, dist.home, java_home) for plan in plans)
-    state = ClusterState(
-        url=node_url(plans[0]), version=settings.version, cluster=cluster, nodes=processes,
-        plugins=dict(dist.plugins), missing_plugins=dict(dist.missing), fast_ism=fast_ism and ism,
-        ism_jitter=(0.0 if ism_jitter is None else ism_jitter) if fast_ism and ism else None,
-        java_home=str(java_home), java_version=java_version,
-        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
-    _write_state(settings, state)  # before waiting, so `down` can stop a node that is still starting
-    try:
-        wait_healthy(state.url, state.nodes, settings.start_timeout, sleep=sleep, monotonic=monotonic)
-    except BaseException:
-        stop_processes(state.nodes, grace=10.0, sleep=sleep, monotonic=monotonic)
-        (settings.state_dir / STATE_FILE).unlink(missing_ok=True)
-        raise
+    ports_file = settings.state_dir / f"n{nodes}" / "ports.json"
+    previous = json.loads(ports_file.read_text()) if ports_file.is_file() else {"http": [], "transport": []}
+    # Machine-wide: no other efklab chooses ports until ours are bound (the cluster answers) or the start failed.
+    with locked(PORTS_LOCK):
+        http_ports = choose_ports(nodes, HTTP_BASE_PORT, previous["http"], port)
+        transport_ports = choose_ports(nodes, TRANSPORT_BASE_PORT, previous["transport"], avoid=frozenset(http_ports))
+        plans = plan_nodes(settings.state_dir, nodes, http_ports, transport_ports)
+        ports_file.parent.mkdir(parents=True, exist_ok=True)
+        ports_file.write_text(json.dumps({"http": http_ports, "transport": transport_ports}))
+        for plan in plans:
+            _write_node_files(plan, plans, dist.home, cluster=cluster, heap=heap, ism=ism, fast_ism=fast_ism,
+                              ism_jitter=ism_jitter)
+        say(f"starting OpenSearch {settings.version} ({nodes} node{'s' * (nodes > 1)}, Java {java_version}) "
+            f"in {settings.state_dir} on ports {', '.join(f'{h}/{t}' for h, t in zip(http_ports, transport_ports))}")
+        processes = tuple(launch(plan, dist.home, java_home) for plan in plans)
+        state = ClusterState(
+            url=node_url(plans[0]), version=settings.version, cluster=cluster, nodes=processes,
+            plugins=dict(dist.plugins), missing_plugins=dict(dist.missing), fast_ism=fast_ism and ism,
+            ism_jitter=(0.0 if ism_jitter is None else ism_jitter) if fast_ism and ism else None,
+            java_home=str(java_home), java_version=java_version,
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        _write_state(settings, state)  # before waiting, so `down` can stop a node that is still starting
+        try:
+            wait_healthy(state.url, state.nodes, settings.start_timeout, cluster=cluster, sleep=sleep,
+                         monotonic=monotonic)
+            state = _record_identity(settings, state)
+        except BaseException:
+            stop_processes(state.nodes, grace=10.0, sleep=sleep, monotonic=monotonic)
+            (settings.state_dir / STATE_FILE).unlink(missing_ok=True)
+            raise
+    _settle_archived_settings(state, say)
     _apply_cluster_defaults(state)
     return state
+
+
+def _settle_archived_settings(state: ClusterState, say: Say) -> None:
+    """Migrate or clear ``archived.*`` settings of our plugins (left by a start without them), and say so."""
+    if not state.plugins:
+        return
+    current = http_json(state.url, "/_cluster/settings?flat_settings=true&include_defaults=true", timeout=30.0)
+    if not isinstance(current, dict) or "persistent" not in current:
+        raise NodeError(f"cannot read the cluster settings of {state.url}: {current}")
+    efklab_sets = {"plugins.index_state_management.job_interval", "plugins.index_state_management.jitter",
+                   "opendistro.index_state_management.job_interval"} if state.fast_ism else set()
+    plan = plan_archived_settings(current, known=known_settings(current), set_by_efklab=efklab_sets)
+    if not plan.decisions:
+        return
+    answer = http_json(state.url, "/_cluster/settings", method="PUT", body=plan.body, timeout=30.0)
+    if not (isinstance(answer, dict) and answer.get("acknowledged")):
+        raise NodeError(f"could not clear the archived settings on {state.url} ({plan.summary()}): {answer}")
+    say(plan.summary())
 
 
 def _apply_cluster_defaults(state: ClusterState) -> None:

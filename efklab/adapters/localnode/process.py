@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -21,6 +22,10 @@ from typing import Any
 
 from efklab.errors import NodeError
 from efklab.opensearch.nodeconfig import NodePlan, summarize_startup_log
+
+# Ports are a machine-wide resource: every efklab on the machine (other checkouts, other state
+# folders, pytest-xdist workers) chooses and binds them under this one lock.
+PORTS_LOCK = Path(tempfile.gettempdir()) / "efklab-ports.lock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +111,7 @@ def port_free(port: int) -> bool:
 
 
 def _free_port(avoid: set[int]) -> int:
+    """A port the kernel hands out as free, not among ``avoid``."""
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.bind(("127.0.0.1", 0))
@@ -114,21 +120,26 @@ def _free_port(avoid: set[int]) -> int:
             return candidate
 
 
-def choose_ports(count: int, base: int, previous: list[int], explicit: int | None = None) -> list[int]:
-    """``count`` free ports: the explicit one, else last time's, else the first free from ``base+i`` on, else any."""
+def choose_ports(count: int, base: int, previous: list[int], explicit: int | None = None,
+                 avoid: frozenset[int] = frozenset()) -> list[int]:
+    """``count`` free ports: the explicit one, else last time's, else the first free from ``base+i`` on, else any.
+
+    ``avoid``: ports already chosen for something else (the HTTP ports, when choosing transport
+    ports).  Call it under :data:`PORTS_LOCK` and keep holding it until the nodes have bound them.
+    """
     chosen: list[int] = []
     for i in range(count):
         if i == 0 and explicit is not None:
-            if not port_free(explicit):
+            if explicit in avoid or not port_free(explicit):
                 raise NodeError(f"port {explicit} on 127.0.0.1 is taken by another process; choose another --port")
             chosen.append(explicit)
             continue
         for wanted in ([previous[i]] if i < len(previous) else []) + list(range(base + i, base + 20)):
-            if wanted not in chosen and port_free(wanted):
+            if wanted not in chosen and wanted not in avoid and port_free(wanted):
                 chosen.append(wanted)
                 break
         else:
-            chosen.append(_free_port(set(chosen)))
+            chosen.append(_free_port({*chosen, *avoid}))
     return chosen
 
 
@@ -162,22 +173,33 @@ def launch(plan: NodePlan, dist_home: Path, java_home: Path) -> NodeProcess:
     return NodeProcess(plan.name, process.pid, plan.http_port, plan.transport_port, str(plan.home))
 
 
-def wait_healthy(url: str, nodes: Sequence[NodeProcess], timeout: float, *, sleep: Callable[[float], None],
-                 monotonic: Callable[[], float]) -> None:
-    """Until the cluster at ``url`` is yellow or green with every node joined; a node that dies is an error."""
+def wait_healthy(url: str, nodes: Sequence[NodeProcess], timeout: float, *, cluster: str,
+                 sleep: Callable[[float], None], monotonic: Callable[[], float]) -> None:
+    """Until ``cluster`` answers at ``url`` yellow or green with every node joined; a node that dies is an error.
+
+    A healthy answer from another cluster on the port is not success: our node cannot bind a
+    port someone else holds, so it is waited for until it exits and its log says why.
+    """
     deadline = monotonic() + timeout
     wanted = f"/_cluster/health?wait_for_status=yellow&wait_for_nodes={len(nodes)}&timeout=2s"
+    foreign = ""
     while True:
         for node in nodes:
             if startup_exited(node):
-                raise NodeError(f"{node.name} exited during startup: {describe_startup_failure(node.console_log)}",
-                                source=str(node.console_log))
+                also = f" ({url} answers as cluster '{foreign}')" if foreign else ""
+                raise NodeError(f"{node.name} exited during startup: {describe_startup_failure(node.console_log)}"
+                                + also, source=str(node.console_log))
         health = http_json(url, wanted, timeout=5.0)
-        if isinstance(health, dict) and health.get("status") in ("yellow", "green") and not health.get("timed_out"):
+        answered = health.get("cluster_name") if isinstance(health, dict) else None
+        if isinstance(answered, str) and answered != cluster:
+            foreign = answered
+        elif (isinstance(health, dict) and health.get("status") in ("yellow", "green")
+              and not health.get("timed_out")):
             return
         if monotonic() > deadline:
-            raise NodeError(f"the node did not become healthy within {timeout:.0f}s (last answer: {health}); "
-                            "see its log", source=str(nodes[0].console_log))
+            last = f"{url} answers as cluster '{foreign}', not ours '{cluster}'" if foreign else f"last answer: {health}"
+            raise NodeError(f"the node did not become healthy within {timeout:.0f}s ({last}); see its log",
+                            source=str(nodes[0].console_log))
         sleep(0.5)
 
 
