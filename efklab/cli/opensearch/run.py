@@ -10,6 +10,7 @@ import sys
 
 from efklab.adapters.localnode import lifecycle as node
 from efklab.cli.opensearch.text import status_json, status_text
+from efklab.errors import NodeError
 
 
 def _say(text: str) -> None:
@@ -35,6 +36,8 @@ def run_down(args: argparse.Namespace) -> int:
 def run_status(args: argparse.Namespace) -> int:
     settings = node.load_settings()
     current = node.status(settings)
+    if current.alive and current.foreign:  # our processes run, yet another cluster answers on the recorded port
+        raise NodeError(current.foreign)
     if args.json:
         print(status_json(current, settings))
         return 0 if current.running else 1

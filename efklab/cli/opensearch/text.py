@@ -10,7 +10,7 @@ from efklab.opensearch.nodeconfig import NodeSettings
 
 def status_json(current: NodeStatus, settings: NodeSettings) -> str:
     doc: dict[str, Any] = {"running": current.running, "state_dir": str(settings.state_dir), "health": current.health,
-                           **(current.state.to_json() if current.state else {})}
+                           "foreign": current.foreign, **(current.state.to_json() if current.state else {})}
     return json.dumps(doc, indent=2)
 
 
@@ -23,6 +23,8 @@ def status_text(current: NodeStatus, settings: NodeSettings) -> str:
             else "NOT RUNNING (stale state)")
     lines = [f"{word}  {state.url}  OpenSearch {state.version}  "
              f"{len(state.nodes)} node{'s' * (len(state.nodes) > 1)}  cluster {health.get('status', 'unreachable')}"]
+    if current.foreign:
+        lines.append(f"  not ours: {current.foreign}")
     for proc in state.nodes:
         lines.append(f"  {proc.name}: pid {proc.pid}, http {proc.http_port}, transport {proc.transport_port}, "
                      f"log {proc.console_log}")
