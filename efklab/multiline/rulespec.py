@@ -168,6 +168,8 @@ def resolve_spec(spec: str, *, params: Mapping[str, str | None], choose: str | i
         return choose_filter(config, choose, log_file=log_file, source=spec)
     if "@" in spec:
         path, _, revision = spec.rpartition("@")
+        if not revision or revision.startswith("-"):  # never let git read a revision as an option
+            raise UsageError(f"{which} {spec}: the revision after '@' must not be empty or start with '-'")
         text = read_at_revision(path, revision)
         config = load_config_text(text, name=f"{path}@{revision}", suffix=Path(path).suffix)
         return choose_filter(config, choose, log_file=log_file, source=spec)
