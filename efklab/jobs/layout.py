@@ -9,6 +9,7 @@ inputs, asks the node and says what is wrong.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +25,6 @@ from efklab.lambda_.layout import (
     ActualIndex,
     ExpectedLayout,
     LayoutDiff,
-    daily_index_counts,
     diff_layout,
     expect_layout,
     parse_cat_indices,
@@ -33,7 +33,7 @@ from efklab.lambda_.transform import TransformOptions
 from efklab.model import Reject
 from efklab.opensearch.indexnames import compile_index_strategy
 from efklab.opensearch.mappings import PatternConflict, find_pattern_conflicts
-from efklab.opensearch.shards import ShardProjection, compare_strategies
+from efklab.opensearch.shards import COMPARED_STRATEGIES, ShardProjection, compare_strategies, indices_per_busiest_day
 from efklab.retention.policy import retention_days as policy_retention_days
 
 DEFAULT_RETENTION_DAYS = 30.0
@@ -94,7 +94,8 @@ def index_layout(payloads: Iterable[str | Mapping[str, Any]], *, mode: str = "op
     pattern = pattern or index_pattern(compile_index_strategy("seed" if mode == "seed" else index_strategy,
                                                               prefix=prefix, tz=tz))
     explicit = None if no_template else {k: v["type"] for k, v in MAPPED_FIELDS.items()}
-    layout = expect_layout(payload_records(payloads), options, explicit_mappings=explicit, field_limit=field_limit)
+    records = list(payload_records(payloads))
+    layout = expect_layout(records, options, explicit_mappings=explicit, field_limit=field_limit)
     days = retention_days
     if policy:
         (parsed,) = read_policies([policy])
@@ -103,8 +104,9 @@ def index_layout(payloads: Iterable[str | Mapping[str, Any]], *, mode: str = "op
             raise UsageError(f"{policy}: the policy never deletes on min_index_age; give --retention-days",
                              source="--policy")
     days = DEFAULT_RETENTION_DAYS if days is None else days
-    projections = tuple(compare_strategies(daily_index_counts(layout), days, primaries=primaries, replicas=replicas,
-                                           data_nodes=data_nodes, max_shards_per_node=max_shards_per_node))
+    projections = tuple(compare_strategies(strategy_counts(layout, records, prefix=prefix), days, primaries=primaries,
+                                           replicas=replicas, data_nodes=data_nodes,
+                                           max_shards_per_node=max_shards_per_node))
     conflicts = tuple(find_pattern_conflicts(list(layout.mappings.indices.values()), pattern))
     actual = diff = None
     if target is None and (local or opensearch_url):
@@ -115,6 +117,19 @@ def index_layout(payloads: Iterable[str | Mapping[str, Any]], *, mode: str = "op
         diff = diff_layout(layout, actual, pattern)
     problems = layout_problems(layout, pattern, projections, conflicts, diff)
     return LayoutResult(pattern, layout, days, projections, conflicts, field_limit, problems, actual, diff)
+
+
+def strategy_counts(layout: ExpectedLayout, records: Sequence[Payload | Reject], *, prefix: str) -> dict[str, int]:
+    """Indices on the busiest day: the layout's own, and each compared strategy naming the same events."""
+    own: dict[str, set[str]] = defaultdict(set)
+    for index in layout.indices:
+        for day in index.days:
+            own[day].add(index.name)
+    events = ((r.log_group, r.log_stream, int(e.timestamp)) for r in records
+              if isinstance(r, Payload) and not r.is_control
+              for e in r.log_events)
+    return {OWN_STRATEGY: max((len(names) for names in own.values()), default=0),
+            **indices_per_busiest_day(events, COMPARED_STRATEGIES, prefix=prefix)}
 
 
 def layout_problems(layout: ExpectedLayout, pattern: str, projections: Sequence[ShardProjection],

@@ -7,16 +7,29 @@ open").  With daily indices deleted after R days, about R + 1 days of indices ar
 (today's, the R previous days', and yesterday-plus-R while ISM gets to it).  A per-namespace or
 per-container daily strategy multiplies that by the number of streams, which is how a cluster
 that was fine in testing stops creating indices a month after go-live.
+
+How many indices a day each strategy makes is counted by naming the events with that strategy
+(:func:`indices_per_busiest_day`), never derived from another strategy's indices: a ``cwl``
+index holds every namespace and container, and multiplying those would invent streams.
 """
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from efklab.opensearch.indexnames import IndexStrategy, StreamIndexNamer, compile_index_strategy
 from efklab.units import DAY_MS
 
 DEFAULT_MAX_SHARDS_PER_NODE = 1000
+# The coarser and finer strategies a layout is compared with: projection row -> index strategy.
+COMPARED_STRATEGIES: dict[str, str] = {
+    "per namespace+container (seed)": "seed",
+    "per namespace": "{prefix}-{namespace}-{date:%Y.%m.%d}",
+    "per container name (cwl-group)": "cwl-group",
+    "one index per day (cwl)": "cwl",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +104,26 @@ def compare_strategies(indices_per_day: Mapping[str, int], retention_days: float
     """Project several strategies (name -> daily index count), finest first."""
     rows = [project_shards(name, count, retention_days, **limits) for name, count in indices_per_day.items()]
     return sorted(rows, key=lambda row: -row.indices_per_day)
+
+
+def indices_per_busiest_day(events: Iterable[tuple[str, str, int]], strategies: Mapping[str, str], *,
+                            prefix: str = "mydata") -> dict[str, int]:
+    """Per strategy, the distinct index names of the busiest UTC day of ``(log group, log stream, ms)`` events.
+
+    Each strategy names every event itself, so a strategy without namespaces or containers is
+    never charged for them; names OpenSearch refuses still count (the Lambda tries to create them).
+    """
+    compiled: dict[str, IndexStrategy] = {row: compile_index_strategy(spec, prefix=prefix)
+                                          for row, spec in strategies.items()}
+    namers: dict[tuple[str, str, str], StreamIndexNamer] = {}
+    names: dict[str, dict[int, set[str]]] = {row: defaultdict(set) for row in compiled}
+    for log_group, log_stream, ms in events:
+        for row, strategy in compiled.items():
+            namer = namers.get((row, log_group, log_stream))
+            if namer is None:
+                namer = namers[(row, log_group, log_stream)] = strategy.for_stream(log_group, log_stream)
+            names[row][ms // DAY_MS].add(namer.name(ms)[0])
+    return {row: max((len(day) for day in per_day.values()), default=0) for row, per_day in names.items()}
 
 
 def count_shards_over_time(

@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from efklab.opensearch.shards import compare_strategies, count_shards_over_time, project_shards, projection_series
+from efklab.opensearch.shards import (
+    COMPARED_STRATEGIES,
+    compare_strategies,
+    count_shards_over_time,
+    indices_per_busiest_day,
+    project_shards,
+    projection_series,
+)
 from efklab.units import DAY_MS
 
 
@@ -60,3 +67,26 @@ def test_projection_series_grows_then_levels_at_steady_state() -> None:
     row = project_shards("x", 2, 3)
     points = [s for _, s in projection_series(row, start=0, days=6)]
     assert points == [4, 8, 12, 16, 16, 16] and points[-1] == row.steady_shards
+
+
+GROUP = "/aws/containerinsights/c/application/{ns}/{app}"
+TEN_MIN = 600_000
+
+
+def test_each_strategy_counts_the_indices_its_own_names_make() -> None:
+    """3 streams (2 namespaces) on one day, 1 on the next: seed 3, per namespace 2, cwl 1, on the busiest day."""
+    cart, web, gateway = (GROUP.format(ns="shop", app="cart"), GROUP.format(ns="shop", app="web"),
+                          GROUP.format(ns="pay", app="gw"))
+    events = [(cart, "s1", 0), (cart, "s1", TEN_MIN), (web, "s2", TEN_MIN), (gateway, "s3", 2 * TEN_MIN),
+              (gateway, "s3", DAY_MS)]
+    counts = indices_per_busiest_day(events, COMPARED_STRATEGIES)
+    assert counts == {"per namespace+container (seed)": 3, "per namespace": 2,
+                      "per container name (cwl-group)": 3, "one index per day (cwl)": 1}
+
+
+def test_one_busy_stream_per_namespace_is_not_multiplied_by_every_container() -> None:
+    """Two namespaces with two containers each, but only one (namespace, container) pair per namespace logs."""
+    events = [(GROUP.format(ns="a", app="x"), "s", 0), (GROUP.format(ns="b", app="y"), "s", 0),
+              (GROUP.format(ns="a", app="x"), "s", DAY_MS), (GROUP.format(ns="b", app="x"), "s", DAY_MS),
+              (GROUP.format(ns="a", app="y"), "s", 2 * DAY_MS)]
+    assert indices_per_busiest_day(events, COMPARED_STRATEGIES)["per namespace+container (seed)"] == 2
