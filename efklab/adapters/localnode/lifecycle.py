@@ -58,7 +58,7 @@ from efklab.opensearch.nodeidentity import identity_problem, node_ids
 
 __all__ = ["ClusterState", "NodeProcess", "NodeStatus", "down", "ensure_local_node", "http_json", "installed_plugins",
            "ism_available", "ism_missing_reason", "leased_node", "load_settings", "process_alive", "read_state",
-           "status", "up", "verify_identity"]
+           "status", "up", "verify_identity", "write_node_files"]
 STATE_FILE = "node.json"
 Say = Callable[[str], None]
 
@@ -169,11 +169,12 @@ def _record_identity(settings: NodeSettings, state: ClusterState) -> ClusterStat
     problem = _problem(state, answer)
     if problem is not None:
         raise NodeError(problem)
-    ids = node_ids(http_json(state.url, "/_nodes?filter_path=nodes.*.name", timeout=10.0))
     uuid = str(answer.get("cluster_uuid") or "")
-    if (uuid, ids) != (state.cluster_uuid, state.node_ids) and ids:
-        state = replace(state, cluster_uuid=uuid, node_ids=ids)
-        _write_state(settings, state)
+    if state.cluster_uuid == uuid and len(state.node_ids) == len(state.nodes):
+        return state
+    ids = node_ids(http_json(state.url, "/_nodes?filter_path=nodes.*.name", timeout=10.0))
+    state = replace(state, cluster_uuid=uuid, node_ids=ids)
+    _write_state(settings, state)
     return state
 
 
@@ -264,10 +265,11 @@ def _start(settings: NodeSettings, *, nodes: int, port: int | None, fast_ism: bo
         ports_file.parent.mkdir(parents=True, exist_ok=True)
         ports_file.write_text(json.dumps({"http": http_ports, "transport": transport_ports}))
         for plan in plans:
-            _write_node_files(plan, plans, dist.home, cluster=cluster, heap=heap, ism=ism, fast_ism=fast_ism,
+            write_node_files(plan, plans, dist.home, cluster=cluster, heap=heap, ism=ism, fast_ism=fast_ism,
                               ism_jitter=ism_jitter)
+        ports = ", ".join(f"{p.http_port}/{p.transport_port}" for p in plans)
         say(f"starting OpenSearch {settings.version} ({nodes} node{'s' * (nodes > 1)}, Java {java_version}) "
-            f"in {settings.state_dir} on ports {', '.join(f'{h}/{t}' for h, t in zip(http_ports, transport_ports))}")
+            f"in {settings.state_dir} on ports {ports} (HTTP/transport)")
         processes = tuple(launch(plan, dist.home, java_home) for plan in plans)
         state = ClusterState(
             url=node_url(plans[0]), version=settings.version, cluster=cluster, nodes=processes,
@@ -294,9 +296,10 @@ def _settle_archived_settings(state: ClusterState, say: Say) -> None:
     """Migrate or clear ``archived.*`` settings of our plugins (left by a start without them), and say so."""
     if not state.plugins:
         return
-    current = http_json(state.url, "/_cluster/settings?flat_settings=true&include_defaults=true", timeout=30.0)
-    if not isinstance(current, dict) or "persistent" not in current:
-        raise NodeError(f"cannot read the cluster settings of {state.url}: {current}")
+    current = _cluster_settings(state.url)
+    if not any(k.startswith("archived.") for scope in current.values() if isinstance(scope, dict) for k in scope):
+        return  # the usual case: one small request
+    current = _cluster_settings(state.url, "&include_defaults=true")  # the defaults say which keys are known
     efklab_sets = {"plugins.index_state_management.job_interval", "plugins.index_state_management.jitter",
                    "opendistro.index_state_management.job_interval"} if state.fast_ism else set()
     plan = plan_archived_settings(current, known=known_settings(current), set_by_efklab=efklab_sets)
@@ -308,6 +311,13 @@ def _settle_archived_settings(state: ClusterState, say: Say) -> None:
     say(plan.summary())
 
 
+def _cluster_settings(url: str, extra: str = "") -> dict[str, Any]:
+    current = http_json(url, "/_cluster/settings?flat_settings=true" + extra, timeout=30.0)
+    if not isinstance(current, dict) or "persistent" not in current:
+        raise NodeError(f"cannot read the cluster settings of {url}: {current}")
+    return current
+
+
 def _apply_cluster_defaults(state: ClusterState) -> None:
     """A single node gets new indices without replicas (idempotent; a node started by an older efklab too)."""
     if len(state.nodes) != 1:
@@ -317,7 +327,7 @@ def _apply_cluster_defaults(state: ClusterState) -> None:
         raise NodeError(f"could not set the single-node replica default on {state.url}: {answer}")
 
 
-def _write_node_files(plan: NodePlan, plans: tuple[NodePlan, ...], dist_home: Path, *, cluster: str, heap: str,
+def write_node_files(plan: NodePlan, plans: tuple[NodePlan, ...], dist_home: Path, *, cluster: str, heap: str,
                       ism: bool, fast_ism: bool, ism_jitter: float | None) -> None:
     """Fresh config from the distribution each start (the keystore is kept), plus our settings."""
     config = plan.config_dir

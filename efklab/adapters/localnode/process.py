@@ -197,7 +197,7 @@ def wait_healthy(url: str, nodes: Sequence[NodeProcess], timeout: float, *, clus
               and not health.get("timed_out")):
             return
         if monotonic() > deadline:
-            last = f"{url} answers as cluster '{foreign}', not ours '{cluster}'" if foreign else f"last answer: {health}"
+            last = f"{url} answers as cluster '{foreign}', not '{cluster}'" if foreign else f"last answer: {health}"
             raise NodeError(f"the node did not become healthy within {timeout:.0f}s ({last}); see its log",
                             source=str(nodes[0].console_log))
         sleep(0.5)
