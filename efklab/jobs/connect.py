@@ -28,7 +28,12 @@ class Connected:
 
 def connect(opensearch_url: str | None = None, *, aws_region: str | None = None, ca_certs: str | None = None,
             no_verify_tls: bool = False, say: Callable[[str], None] | None = None) -> Connected:
-    """A client for ``opensearch_url``, or for the local node when it is empty; empty strings mean unset."""
+    """A client for ``opensearch_url``, or for the local node when it is empty; empty strings mean unset.
+
+    The local node is used only after ``up`` has checked that what answers on its port is the
+    cluster recorded in its state folder (name, UUID); another cluster there is a NodeError.
+    A URL given explicitly is the caller's choice and is used as given.
+    """
     url = opensearch_url or (ensure_local_node(say=say) if say else ensure_local_node())
     conn = connection_from_env(url, aws_region=aws_region or None, ca_certs=ca_certs or None,
                                verify_tls=not no_verify_tls)
