@@ -31,6 +31,7 @@ from efklab.fluentd.concat.events import (
     Flushed,
     RecordError,
     join_texts,
+    ruby_bytesize,
     ruby_to_s,
 )
 from efklab.fluentd.concat.fastpath import make_regexp_run
@@ -136,10 +137,11 @@ class Concatenator:
         state.last_seen[sid] = seen
         if seen + state.interval_ns < state.next_check:
             state.next_check = seen + state.interval_ns
+        error: Emitted | None = None
         try:
             flushed = self._process(sid, (seq, tag, time_ns, record))
         except RecordError as exc:
-            return [Emitted(time_ns, tag, ROUTE_ERROR, record, (seq,), str(exc))]
+            flushed, error = list(exc.discarded), Emitted(time_ns, tag, ROUTE_ERROR, record, (seq,), str(exc))
         out: list[Emitted] = []
         for new_time, new_record, lines in flushed:
             if state.use_first_timestamp:
@@ -154,6 +156,8 @@ class Concatenator:
             merged = {**record, **new_record}
             self._strip(merged)
             out.append(Emitted(time_ns, tag, ROUTE_MAIN, merged, lines))
+        if error is not None:
+            out.append(error)
         return out
 
     def _stream_identity(self, tag: str, record: dict[str, Any]) -> str:
@@ -251,24 +255,42 @@ class Concatenator:
         return [flushed, (lone_time, entry[3], (entry[0],))]
 
     def _process_partial(self, sid: str, entry: Entry) -> list[Flushed]:
+        """``process_partial`` with 2.6's buffer limit: ``record_bytesize`` of every buffered record.
+
+        On overflow: ignore appends anyway; truncate flushes the buffer and discards the record;
+        drop empties the buffer and discards the record; new flushes the buffer and starts a new
+        one with the record (stamped, under use_first_timestamp, with the flushed group's time).
+        A flush of an empty buffer raises in the plugin: the record goes to @ERROR.
+        """
         mode: PartialMode = self._mode  # type: ignore[assignment]
         state = self._state
-        record = entry[3]
-        size = _bytesize(record[state.key])
-        out: list[Flushed] = []
+        seq, tag, _, record = entry
+        last_piece = mode.partial_value != record.get(mode.partial_key)
+        size = ruby_bytesize(record)
+        method = "append"
         if state.sizes.get(sid, 0) + size > mode.buffer_limit_size:
+            state.sizes[sid] = 0  # the running size restarts at every overflow, whatever the method
             method = mode.buffer_overflow_method
-            if method in ("truncate", "new"):
-                out.append(self._flush_partial(sid))
-            if method == "truncate":
-                return [*out, _drop(entry)]
-            if method == "drop":
-                dropped = [_drop(e) for e in state.buffers.pop(sid, [])]
-                state.sizes.pop(sid, None)
-                return [*dropped, _drop(entry)]
+        else:
+            state.sizes[sid] = state.sizes.get(sid, 0) + size
+        if method in ("append", "ignore"):
+            self._buffer(sid).append(entry)
+            return [self._flush_partial(sid)] if last_piece else []
+        if method == "drop":
+            discarded = tuple(_drop(e) for e in state.buffers.get(sid, ()))
+            state.buffers[sid] = []
+            if last_piece:  # flushing the emptied buffer fails: the record takes @ERROR
+                raise RecordError("undefined method `merge' for nil:NilClass (buffer dropped on overflow)",
+                                  discarded)
+            return [*discarded, _drop(entry)]
+        out = [self._flush_partial(sid)]  # truncate and new flush first (raises when the buffer is empty)
+        if method == "truncate":
+            return [*out, _drop(entry)]
+        if state.use_first_timestamp:
+            entry = (seq, tag, out[0][0], record)  # `time = new_time` happened before the record is buffered
         self._buffer(sid).append(entry)
-        state.sizes[sid] = state.sizes.get(sid, 0) + size
-        if mode.partial_value != record.get(mode.partial_key):
+        state.sizes[sid] = size
+        if last_piece:
             out.append(self._flush_partial(sid))
         return out
 
@@ -365,12 +387,6 @@ def _ordinal(value: Any) -> int:
     if isinstance(value, float):
         return int(value)
     return ruby_to_i(str(value))
-
-
-def _bytesize(value: Any) -> int:
-    if type(value) is str:
-        return len(value.encode("utf-8"))
-    raise RecordError(f"undefined method `bytesize' for {type(value).__name__}")
 
 
 def _drop(entry: Entry) -> Flushed:

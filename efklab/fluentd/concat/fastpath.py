@@ -22,6 +22,7 @@ from efklab.fluentd.concat.events import (
     Emitted,
     Entry,
     Flushed,
+    ruby_join,
     ruby_to_s,
 )
 from efklab.fluentd.concat.state import EngineState
@@ -128,7 +129,7 @@ def make_regexp_run(state: EngineState, step: Step, expire: Expire) -> Run:
                             try:
                                 joined = sep.join([e[3][key] for e in buf])
                             except TypeError:
-                                joined = sep.join([ruby_to_s(e[3][key]) for e in buf])
+                                joined = ruby_join([e[3][key] for e in buf], sep)
                             lines = tuple([e[0] for e in buf])
                         add(new(Emitted, (first[2] if first_ts else t, tag, main,
                                           {**record, **first_record, key: joined}, lines, None)))
