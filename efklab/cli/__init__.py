@@ -52,6 +52,7 @@ COMMANDS: tuple[Command, ...] = (
             "group container log lines exactly as fluent-plugin-concat does; diff regex changes"),
     Command("opensearch", "opensearch", "manage the local OpenSearch node (up/down/status)"),
     Command("replay", "replay", "replay payloads through the transform into OpenSearch"),
+    Command("lambda", "userlambda", "run your own Node.js Lambda offline on payloads; diff it against efklab's"),
     Command("layout", "layout", "expected vs actual index layout, mapping risks, shard projection"),
     Command("retention", "retention", "validate, simulate, apply and explain ISM retention policies"),
     Command("ordering", "ordering", "measure how Dashboards orders the lines of each stream"),

@@ -34,6 +34,7 @@ SEED = "seed"
 OPENSEARCH = "opensearch"
 MODES = (SEED, OPENSEARCH)
 _THROWS = "the seed Lambda would throw {error} and fail the whole invocation"
+SEED_THROWS_MARK = "the seed Lambda would throw"  # in a Reject's reason: the invocation fails as a whole
 _NO_INDEX_OF = "TypeError: message.indexOf is not a function"
 _ORDINAL = re.compile(r"\[(\d+)\]$")
 MAX_TIME = 8_640_000_000_000_000  # jsdate.MAX_TIME_MS as an int, for the integer fast path
@@ -312,6 +313,7 @@ __all__ = [
     "MODES",
     "OPENSEARCH",
     "SEED",
+    "SEED_THROWS_MARK",
     "BulkAction",
     "TransformOptions",
     "build_source_from_fields",
