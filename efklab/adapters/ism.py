@@ -50,6 +50,14 @@ class IsmApi:
             params = {"if_seq_no": current["_seq_no"], "if_primary_term": current["_primary_term"]}
         return self._call("PUT", f"{self.base}/policies/{policy_id}", body=dict(body), params=params)
 
+    def delete_policy(self, policy_id: str) -> None:
+        """``DELETE _ism/policies/<id>``; an absent policy is fine."""
+        try:
+            self._call("DELETE", f"{self.base}/policies/{policy_id}")
+        except RemoteError as exc:
+            if "HTTP 404" not in str(exc):
+                raise
+
     def add_policy(self, pattern: str, policy_id: str) -> dict[str, Any]:
         """``POST _ism/add/<pattern>``: attach a policy to existing indices (templates never do)."""
         return self._call("POST", f"{self.base}/add/{pattern}", body={"policy_id": policy_id})
@@ -120,3 +128,40 @@ def read_index_facts(client: Any, conn: Connection, pattern: str) -> list[IndexF
             auto_manage=str(flat.get("index.plugins.index_state_management.auto_manage", "true")).lower() != "false",
         ))
     return sorted(facts, key=lambda f: f.name)
+
+
+def explain_rows(api: IsmApi, pattern: str) -> dict[str, Any]:
+    """``explain`` of a pattern, or an empty answer when no index matches it (the API answers 404 then)."""
+    try:
+        return api.explain(pattern)
+    except RemoteError as exc:
+        if "HTTP 404" in str(exc):
+            return {}
+        raise
+
+
+def create_by_document(client: Any, conn: Connection, index: str, document: Mapping[str, Any]) -> None:
+    """Write one document to ``index``, creating it as the Lambda's first ``_bulk`` line does (auto-create)."""
+    with remote_errors(conn):
+        client.index(index=index, body=dict(document), refresh=True)
+
+
+def read_managed_jobs(client: Any, conn: Connection, pattern: str) -> dict[str, dict[str, Any]]:
+    """The ISM jobs of the indices matching ``pattern``: index -> its ``managed_index`` job document.
+
+    The job's ``schedule.interval.start_time`` is when the coordinator attached the policy (runs
+    follow it every interval).  It lives in the plugin's config index, which managed domains do
+    not let users read: then the answer is empty and callers fall back to the creation date.
+    """
+    body = {"size": 1000, "query": {"wildcard": {"managed_index.index": {"value": pattern}}}}
+    try:
+        with remote_errors(conn):
+            answer = client.search(index=".opendistro-ism-config", body=body)
+    except RemoteError:
+        return {}
+    jobs = {}
+    for hit in answer.get("hits", {}).get("hits", []):
+        job = hit.get("_source", {}).get("managed_index")
+        if isinstance(job, Mapping) and isinstance(job.get("index"), str):
+            jobs[str(job["index"])] = dict(job)
+    return jobs

@@ -18,9 +18,11 @@ from typing import Any
 from efklab.adapters.files import read_file_bytes
 from efklab.adapters.ism import (
     IsmApi,
+    explain_rows,
     ism_installed,
     read_index_facts,
     read_job_settings,
+    read_managed_jobs,
     require_ism,
     set_job_settings,
 )
@@ -42,8 +44,8 @@ from efklab.retention.forecast import (
     status_at,
     summarize_at,
 )
-from efklab.retention.policy import Policy, retention_days
-from efklab.retention.schedule import JobSettings
+from efklab.retention.policy import Policy, parse_policy, retention_days
+from efklab.retention.schedule import EXECUTION_LATENCY_MS, JobSettings
 from efklab.units import DAY_MS, parse_time
 
 Say = Callable[[str], None]
@@ -58,10 +60,26 @@ class Simulation:
     generations: tuple[Generation, ...]
     findings: tuple[Finding, ...]
     at: int
+    node_url: str | None = None  # read from this node (else: forecast from payloads)
+    observed: tuple[ExplainRow, ...] = ()  # the node's explain rows, when it runs ISM
+    ism_on_node: bool | None = None  # None: no node was asked
+    latency_ms: int = 0  # the plugin's execution latency allowed when the forecast is held against a node
+
+    @property
+    def source(self) -> str:
+        """Where the indices come from, as every verdict should say it."""
+        if self.node_url is None:
+            return "forecast from payloads (no node)"
+        ism = "observed on the node (ISM explain) beside the forecast" if self.ism_on_node else "no ISM on the node"
+        return f"indices read from {self.node_url}; {ism}"
+
+    def status(self, generation: Generation) -> str:
+        """gone / due / kept / not-yet of one generation as of ``at`` (latency allowed against a node)."""
+        return status_at(generation.forecast, self.at, self.latency_ms)
 
     def summary(self) -> dict[str, Any]:
         """Indices and documents gone / due / kept as of ``at``, and what goes next."""
-        return summarize_at(self.generations, self.at)
+        return summarize_at(self.generations, self.at, latency_ms=self.latency_ms)
 
     def unmanaged(self) -> list[str]:
         """Indices no policy manages (they are never deleted)."""
@@ -74,7 +92,7 @@ class Simulation:
             return []
         keep = min(days) * DAY_MS + DAY_MS
         return [g.forecast.index for g in self.generations
-                if g.forecast.created + keep < self.at and status_at(g.forecast, self.at) != "gone"]
+                if g.forecast.created + keep < self.at and self.status(g) != "gone"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +140,11 @@ def simulate(payloads: Iterable[str | Mapping[str, Any]] = (), *, policy: str | 
         last = max((a for i in layout.indices for a in i.arrivals), default=0)
     else:
         target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls, say=say)
-        generations, settings = _generations_on_node(target, pattern, policies, attached, job_interval, jitter)
-        findings = find_traps(generations, policies)
-        last = now
+        on_node = _read_node(target, pattern, policies, attached, job_interval, jitter)
+        findings = find_traps(on_node.generations, policies)
+        moment = moment or now
+        return Simulation(tuple(policies), on_node.settings, tuple(on_node.generations), tuple(findings), moment,
+                          target.url, tuple(on_node.observed), on_node.ism, EXECUTION_LATENCY_MS)
     moment = moment or (last if at_last_arrival else now)
     return Simulation(tuple(policies), settings, tuple(generations), tuple(findings), moment)
 
@@ -150,19 +170,46 @@ def _time(value: str | None, name: str, now: int) -> int | None:
         raise UsageError(str(exc), source=name) from None
 
 
-def _generations_on_node(target: Connected, pattern: str, policies: Sequence[Policy],
-                         applied_at: dict[str, int] | None, job_interval: int | None,
-                         jitter: float | None) -> tuple[list[Generation], JobSettings]:
-    """The indices a node holds (no dot indices), with the policy each already has when the node runs ISM."""
+@dataclass(frozen=True, slots=True)
+class _OnNode:
+    generations: list[Generation]
+    settings: JobSettings
+    observed: list[ExplainRow]
+    ism: bool
+
+
+def _read_node(target: Connected, pattern: str, policies: Sequence[Policy], applied_at: dict[str, int] | None,
+               job_interval: int | None, jitter: float | None) -> _OnNode:
+    """The indices a node holds (no dot indices), with the policy each already runs when the node has ISM.
+
+    A managed index is forecast under the policy the node names (the file with that id, else the
+    file whose template matches, else the node's stored policy), from when its ISM job started.
+    """
     client, conn = target.client, target.conn
     facts = [f for f in read_index_facts(client, conn, pattern) if not f.name.startswith(".")]
-    node_settings = None
-    if ism_installed(client, conn):
-        node_settings = read_job_settings(client, conn)
-        managed = {r.index: r.policy_id for r in read_explain(IsmApi(client, conn).explain(pattern)) if r.managed}
-        facts = [replace(f, managed_by=managed.get(f.name)) for f in facts]
-    settings = job_settings(job_interval, jitter, node_settings)
-    return forecast_existing(facts, policies, settings, applied_at=applied_at), settings
+    if not ism_installed(client, conn):
+        settings = job_settings(job_interval, jitter)
+        return _OnNode(forecast_existing(facts, policies, settings, applied_at=applied_at), settings, [], False)
+    api = IsmApi(client, conn)
+    settings = job_settings(job_interval, jitter, read_job_settings(client, conn))
+    rows = [r for r in read_explain(explain_rows(api, pattern)) if not r.index.startswith(".")]
+    managed = {r.index: r.policy_id for r in rows if r.managed}
+    jobs = read_managed_jobs(client, conn, pattern)
+    facts = [replace(f, managed_by=managed.get(f.name), attached_at=_job_start(jobs.get(f.name))) for f in facts]
+    known = {p.policy_id for p in policies}
+    stored = {}
+    for policy_id in sorted({p for p in managed.values() if p and p not in known}):
+        answer = api.get_policy(policy_id)
+        if answer is not None:
+            stored[policy_id] = parse_policy(answer, policy_id=policy_id, source=f"{target.url} (stored policy)")
+    generations = forecast_existing(facts, policies, settings, applied_at=applied_at, stored=stored)
+    return _OnNode(generations, settings, rows, True)
+
+
+def _job_start(job: Mapping[str, Any] | None) -> int | None:
+    """When the node attached the policy: the start of the ISM job's interval schedule."""
+    start = ((job or {}).get("schedule") or {}).get("interval", {}).get("start_time")
+    return int(start) if isinstance(start, int) else None
 
 
 def apply_policy(policy: Sequence[str], *, policy_id: str | None = None, add: str | None = None,

@@ -1,4 +1,4 @@
-"""Figures for notebooks and reports: index doc counts, retention timelines, shards over time.
+"""Figures for notebooks and reports: index doc counts, shards over time (retention: ``plots_retention``).
 
 Every function takes plain data (our result objects or DataFrames) and returns a matplotlib
 ``Figure`` built with the object API, so it works under the Agg backend (CI, papermill) and
@@ -17,8 +17,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter
-
-from efklab.retention.forecast import Generation
 
 # matplotlib.dates carries no annotations: the types these plots rely on.
 _date_number: Callable[[datetime], float] = mdates.date2num
@@ -53,41 +51,6 @@ def plot_doc_heatmap(counts: pd.DataFrame | Sequence[Mapping[str, object]], *,
     colorbar = figure.colorbar(image, ax=axes)
     colorbar.set_label("log10(docs + 1)")
     axes.set_title(title)
-    figure.tight_layout()
-    return figure
-
-
-def plot_retention_timeline(generations: Sequence[Generation], *, now: int | None = None, limit: int = 60,
-                            title: str = "Index lifetimes under the ISM policy") -> Figure:
-    """One bar per index (generation): creation to deletion window; unmanaged ones run to the right edge."""
-    rows = sorted(generations, key=lambda g: (g.forecast.created, g.forecast.index))[:limit]
-    figure = Figure(figsize=(10, max(2.5, 0.22 * len(rows) + 1.5)))
-    axes = figure.subplots()
-    if not rows:
-        axes.text(0.5, 0.5, "no indices", ha="center", va="center")
-        axes.set_axis_off()
-        return figure
-    ends = [g.forecast.deletion[1] for g in rows if g.forecast.deletion] + [g.forecast.created for g in rows]
-    right = max(ends + ([now] if now else []))
-    for y, gen in enumerate(rows):
-        forecast = gen.forecast
-        start = _date_number(_utc(forecast.created))
-        if forecast.deletion:
-            early, late = (_date_number(_utc(t)) for t in forecast.deletion)
-            axes.barh(y, early - start, left=start, color="tab:blue" if gen.generation == 1 else "tab:orange")
-            axes.barh(y, max(late - early, 0.02), left=early, color="tab:red")
-        else:
-            axes.barh(y, _date_number(_utc(right)) - start, left=start, color="tab:gray", alpha=0.6)
-    if now is not None:
-        axes.axvline(_date_number(_utc(now)), color="black", linestyle="--", label="now")
-        axes.legend(loc="lower right")
-    labels = [g.forecast.index + (f" (#{g.generation})" if g.generation > 1 else "") for g in rows]
-    axes.set_yticks(range(len(rows)), labels=labels, fontsize=7)
-    axes.invert_yaxis()
-    axes.xaxis_date()
-    axes.xaxis.set_major_formatter(_date_formatter("%Y-%m-%d"))
-    figure.autofmt_xdate()
-    axes.set_title(title + " (red: deletion window; grey: never deleted)")
     figure.tight_layout()
     return figure
 

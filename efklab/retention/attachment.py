@@ -32,6 +32,7 @@ class IndexFacts:
     hidden: bool = False
     auto_manage: bool = True
     managed_by: str | None = None  # policy id already attached (from explain)
+    attached_at: int | None = None  # when the node attached it (its ISM job's start time), when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class Attachment:
     attach_delay_ms: int
     reason: str
     template_path: str | None = None
+    matched: str = ""  # for an index a node already manages: how the policy it runs was found
 
 
 def effective_template_time(template: IsmTemplate, applied_at: int | None) -> int | None:
@@ -66,7 +68,8 @@ def attach_policy(
     """
     applied_at = applied_at or {}
     if index.managed_by is not None:
-        return Attachment(index.name, index.managed_by, "managed", index.creation_date, 0, "already managed (explain)")
+        attached = index.attached_at if index.attached_at is not None else index.creation_date
+        return Attachment(index.name, index.managed_by, "managed", attached, 0, "already managed (explain)")
     if added and index.name in added:
         policy_id, at = added[index.name]
         return Attachment(index.name, policy_id, "added", max(at, index.creation_date), 0,
@@ -110,3 +113,25 @@ def attach_policy(
             template.path,
         )
     return Attachment(index.name, None, "none", None, 0, "no ISM template matches")
+
+
+def match_managed_policy(index: IndexFacts, policy_id: str, policies: Sequence[Policy],
+                         stored: Mapping[str, Policy]) -> tuple[Policy | None, str]:
+    """The policy an index the node manages runs, as the cluster decides it, and how it was matched.
+
+    The cluster reports the policy id (explain); a policy file with that id is it.  A file
+    without ``policy_id`` (or with another) is assumed to be the cluster's policy when its
+    ``ism_template`` matches the index; otherwise the policy the cluster stores under that id.
+    """
+    same = next((p for p in policies if p.policy_id == policy_id), None)
+    if same is not None:
+        return same, f"the cluster runs {policy_id}, the id of the policy file"
+    candidates = [(t.priority, p) for p in policies for t in p.ism_templates
+                  if any(simple_match(pattern, index.name) for pattern in t.index_patterns)]
+    if candidates:
+        chosen = max(candidates, key=lambda c: c[0])[1]
+        name = chosen.source or chosen.policy_id
+        return chosen, f"the cluster runs {policy_id}; assumed to be the file's policy ({name}): its template matches"
+    if policy_id in stored:
+        return stored[policy_id], f"the cluster runs {policy_id}; no file has it: the policy the cluster stores"
+    return None, f"the cluster runs {policy_id}, which no policy file defines and the cluster did not return"

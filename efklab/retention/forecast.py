@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from efklab.lambda_.layout import ExpectedLayout
-from efklab.retention.attachment import IndexFacts, attach_policy
+from efklab.retention.attachment import IndexFacts, attach_policy, match_managed_policy
 from efklab.retention.policy import Policy
 from efklab.retention.schedule import IndexForecast, JobSettings, forecast_index
 from efklab.units import DAY_MS, format_duration, format_time
@@ -104,9 +104,23 @@ def forecast_layout(layout: ExpectedLayout, policies: Sequence[Policy], settings
 
 
 def forecast_existing(facts: Sequence[IndexFacts], policies: Sequence[Policy], settings: JobSettings, *,
-                      applied_at: Mapping[str, int] | None = None) -> list[Generation]:
-    """One generation per index a node holds, from what it reports (creation date, documents, policy)."""
-    return [Generation(_forecast(f, policies, settings, applied_at, None), 1, f.doc_count or 0, 0) for f in facts]
+                      applied_at: Mapping[str, int] | None = None,
+                      stored: Mapping[str, Policy] | None = None) -> list[Generation]:
+    """One generation per index a node holds, from what it reports (creation date, documents, policy).
+
+    An index the node manages runs the policy the node names (:func:`match_managed_policy`, with
+    ``stored``: the node's own policies by id); the others get what the templates would give them.
+    """
+    generations = []
+    for fact in facts:
+        if fact.managed_by is not None:
+            attachment = attach_policy(fact, policies, applied_at=applied_at)
+            policy, how = match_managed_policy(fact, fact.managed_by, policies, stored or {})
+            forecast = forecast_index(fact, replace(attachment, matched=how), policy, settings)
+        else:
+            forecast = _forecast(fact, policies, settings, applied_at, None)
+        generations.append(Generation(forecast, 1, fact.doc_count or 0, 0))
+    return generations
 
 
 def _forecast(facts: IndexFacts, policies: Sequence[Policy], settings: JobSettings,
@@ -116,27 +130,29 @@ def _forecast(facts: IndexFacts, policies: Sequence[Policy], settings: JobSettin
     return forecast_index(facts, attachment, policy, settings)
 
 
-def status_at(forecast: IndexForecast, at: int) -> str:
+def status_at(forecast: IndexForecast, at: int, latency_ms: int = 0) -> str:
     """Where the index stands at ``at``.
 
     ``gone`` (surely deleted by ``at``), ``due`` (inside its deletion window), ``kept``, or ``not-yet`` (created later).
+    ``latency_ms`` widens the window's end by the plugin's execution latency (comparisons with a node).
     """
     if at < forecast.created:
         return "not-yet"
     if forecast.deletion is None:
         return "kept"
     earliest, latest = forecast.deletion
-    if at >= latest:
+    if at >= latest + latency_ms:
         return "gone"
     return "due" if at >= earliest else "kept"
 
 
-def summarize_at(generations: Sequence[Generation], at: int, *, due_within_ms: int = DAY_MS) -> dict[str, object]:
+def summarize_at(generations: Sequence[Generation], at: int, *, due_within_ms: int = DAY_MS,
+                 latency_ms: int = 0) -> dict[str, object]:
     """Counts of indices and documents gone / due / kept as of ``at``, and what is deleted next."""
     totals = {status: {"indices": 0, "docs": 0} for status in ("gone", "due", "kept", "not-yet")}
     upcoming = []
     for gen in generations:
-        status = status_at(gen.forecast, at)
+        status = status_at(gen.forecast, at, latency_ms)
         totals[status]["indices"] += 1
         totals[status]["docs"] += gen.doc_count
         deletion = gen.forecast.deletion
@@ -196,3 +212,68 @@ def find_traps(generations: Sequence[Generation], policies: Sequence[Policy]) ->
 def _window(forecast: IndexForecast) -> str:
     assert forecast.deletion is not None
     return f"between {format_time(forecast.deletion[0])} and {format_time(forecast.deletion[1])}"
+
+
+TRAP_MEANINGS = {
+    "creation-date": "ISM counts age from index.creation_date, not from the day in the name: created late, "
+                     "deleted late",
+    "recreated": "a late event recreated a daily index after ISM deleted it; the new index lives a full period",
+    "pre-existing": "created before the policy's template: the template never attaches (use --add)",
+    "unmanaged": "no policy matches: never deleted",
+    "never-deleted": "the policy has no delete action",
+    "or-conditions": "several transitions: the first whose condition holds wins (OR)",
+    "undetermined": "the forecast cannot tell (a condition needs facts it does not have)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TrapGroup:
+    """All findings of one kind: how many, a few examples, what it means, and the first one in full."""
+
+    kind: str
+    count: int
+    examples: tuple[str, ...]
+    meaning: str
+    first: str
+
+
+def group_findings(findings: Sequence[Finding], *, examples: int = 3) -> list[TrapGroup]:
+    """One group per trap kind, in the order kinds first appear (a report shows kinds, not 181 lines)."""
+    kinds: dict[str, list[Finding]] = {}
+    for finding in findings:
+        kinds.setdefault(finding.kind, []).append(finding)
+    return [TrapGroup(kind, len(found), tuple(f.index for f in found[:examples]), TRAP_MEANINGS.get(kind, kind),
+                      found[0].message) for kind, found in kinds.items()]
+
+
+@dataclass(frozen=True, slots=True)
+class LifetimeGroup:
+    """Index generations created on one day with one outcome: a row of a report that has too many indices."""
+
+    day: int  # UTC midnight of their creation, ms
+    outcome: str
+    recreated: bool
+    generations: tuple[Generation, ...]
+
+    @property
+    def docs(self) -> int:
+        return sum(g.doc_count for g in self.generations)
+
+    @property
+    def created(self) -> tuple[int, int]:
+        return (min(g.forecast.created for g in self.generations), max(g.forecast.created for g in self.generations))
+
+    @property
+    def deletion(self) -> tuple[int, int] | None:
+        """The earliest start and the latest end of their deletion windows (None: not deleted)."""
+        windows = [g.forecast.deletion for g in self.generations if g.forecast.deletion]
+        return (min(w[0] for w in windows), max(w[1] for w in windows)) if windows else None
+
+
+def group_by_creation_day(generations: Sequence[Generation]) -> list[LifetimeGroup]:
+    """Generations grouped by UTC creation day, outcome and first-or-recreated, oldest first."""
+    groups: dict[tuple[int, str, bool], list[Generation]] = {}
+    for gen in sorted(generations, key=lambda g: (g.forecast.created, g.forecast.index)):
+        day = gen.forecast.created - gen.forecast.created % DAY_MS
+        groups.setdefault((day, gen.forecast.outcome, gen.generation > 1), []).append(gen)
+    return [LifetimeGroup(day, outcome, again, tuple(gens)) for (day, outcome, again), gens in groups.items()]

@@ -21,6 +21,23 @@ payload); documents that arrive after ISM deleted their daily index create it ag
 cluster (no payloads), creation dates, counts and sizes are read from the node."""
 
 
+REHEARSE_DESCRIPTION = """\
+Rehearse the policy on a real node with ISM (the local node by default, job interval 1 minute):
+a copy with every age scaled (--scale 1d=3s: 30d becomes 90s) and its own template is PUT;
+the payloads' indices are created in their arrival order at the scaled spacing, one of them
+also just before the PUT (the template must not reach it), and a late event is sent to the
+first index once ISM deleted it (it must come back as a new index with a new lifetime).
+Every few seconds the node is polled (explain, which indices exist); at the end each index
+generation shows the forecast beside what was observed on the node, and whether the observed
+deletion falls in the forecast window (allowing 30 s of plugin latency).  Exit 0 when all
+agree, 1 otherwise.
+
+What it cannot show: OpenSearch 2.19 refuses index.creation_date at creation, so every
+rehearsed index starts its life when it is created; a back-dated index (a backfill of old
+days) is deleted by its real creation date, which only the forecast (simulate) reads.  Job
+runs are not scaled: one 1-minute run stands for 20 days at 1d=3s."""
+
+
 EPILOG = """\
 times: ISO 8601 (2021-06-30, 2021-06-30T04:48:37Z) or epoch ms.  Exit codes: 0 ok, 1 explain
 found failed indices, 2 bad input (one line: file:JSON path: reason) or an unreachable cluster.
@@ -29,6 +46,7 @@ examples:
   efklab retention simulate --policy data/samples/ism-policy.json data/samples/payloads/*.jsonl.gz
   efklab retention simulate --policy data/samples/ism-policy.json --replayed-at 2021-06-20 payloads.jsonl.gz
   efklab retention apply --policy data/samples/ism-policy.json --add 'mydata-*'
+  efklab retention rehearse --scale 1d=3s --indices 4
   efklab retention explain 'mydata-*'"""
 
 
@@ -56,7 +74,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
                            description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     _policy_option(s)
     s.add_argument("payloads", nargs="*", metavar="PAYLOADS", help="payload files (else: the indices of a cluster)")
-    s.add_argument("--at", type=_time_text, metavar="TIME", help="report gone/kept/due as of TIME (default: now)")
+    s.add_argument("--at", type=_time_text, metavar="TIME",
+                   help="report gone/kept/due as of TIME (default: the last document's arrival with payloads, as in "
+                        "notebook 05; now with a cluster)")
+    s.add_argument("--by-index", action="store_true",
+                   help="one line per index even when there are many (default: one line per creation day beyond 40)")
     s.add_argument("--job-interval", type=int, metavar="MIN",
                    help="ISM job interval in minutes (default: 5, or the cluster's)")
     s.add_argument("--jitter", type=float, metavar="J",
@@ -86,6 +108,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
     add_connection_options(a)
     add_json_option(a)
     a.set_defaults(handler="run_apply")
+
+    r = actions.add_parser(
+        "rehearse", help="run a time-scaled copy of the policy on the local node and compare ISM with the forecast",
+        description=REHEARSE_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("payloads", nargs="*", metavar="PAYLOADS",
+                   help="payload files whose indices to rehearse (default: the committed samples)")
+    r.add_argument("--policy", default="", metavar="FILE", help="policy JSON file (default: the seed's)")
+    r.add_argument("--scale", default="", metavar="POLICY=NODE",
+                   help="policy time = node time (default: 1d=3s, so 30d becomes 90s)")
+    r.add_argument("--indices", type=int, default=4, metavar="N",
+                   help="payload indices to create, spread over the arrivals (default: 4)")
+    r.add_argument("--no-late-event", action="store_true",
+                   help="do not send a late event to the first index after ISM deleted it")
+    r.add_argument("--timeout", type=float, default=20.0, metavar="MIN",
+                   help="stop watching after MIN minutes (default: 20)")
+    r.add_argument("--keep", action="store_true", help="leave the rehearsal's indices and policy on the node")
+    add_transform_options(r)
+    add_connection_options(r)
+    add_json_option(r)
+    r.set_defaults(handler="run_rehearse")
 
     e = actions.add_parser("explain", help="managed or not, state, action, step, failures (exit 1 when any failed)")
     e.add_argument("pattern", nargs="?", metavar="PATTERN", help="indices to explain (default: every managed index)")

@@ -10,13 +10,16 @@ from efklab.cli.retention.text import (
     describe_policy,
     print_apply,
     print_explain,
+    print_rehearsal,
     print_simulation,
+    rehearsal_json,
     simulation_json,
 )
 from efklab.jobs.policies import read_policies
+from efklab.jobs.rehearsal import rehearse
 from efklab.jobs.retention import apply_policy, explain, simulate
 from efklab.model import Reject
-from efklab.reports.plots import plot_retention_timeline
+from efklab.reports.plots_retention import plot_retention_timeline
 
 
 def _say(text: str) -> None:
@@ -45,13 +48,14 @@ def run_simulate(args: argparse.Namespace) -> int:
                           jitter=args.jitter, applied_at=args.applied_at, replayed_at=args.replayed_at,
                           pattern=args.pattern, mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix,
                           tz=args.tz, opensearch_url=args.opensearch_url, aws_region=args.aws_region,
-                          ca_certs=args.ca_certs, no_verify_tls=args.no_verify_tls, say=_say, on_skipped=_skipped)
+                          ca_certs=args.ca_certs, no_verify_tls=args.no_verify_tls, at_last_arrival=True, say=_say,
+                          on_skipped=_skipped)
     if args.plot:
-        plot_retention_timeline(simulation.generations, now=simulation.at).savefig(args.plot, dpi=110)
+        plot_retention_timeline(simulation.generations, at=simulation.at).savefig(args.plot, dpi=110)
     if args.json:
         print(json.dumps(simulation_json(simulation)))
     else:
-        print_simulation(simulation)
+        print_simulation(simulation, by_index=args.by_index)
     return 0
 
 
@@ -78,3 +82,16 @@ def run_explain(args: argparse.Namespace) -> int:
     else:
         print_explain(rows)
     return 1 if any(r.failed for r in rows) else 0
+
+
+def run_rehearse(args: argparse.Namespace) -> int:
+    report = rehearse(args.payloads, policy=args.policy, scale=args.scale, indices=args.indices,
+                      late_event=not args.no_late_event, timeout_minutes=args.timeout, keep=args.keep,
+                      mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz,
+                      opensearch_url=args.opensearch_url, aws_region=args.aws_region, ca_certs=args.ca_certs,
+                      no_verify_tls=args.no_verify_tls, say=_say)
+    if args.json:
+        print(json.dumps(rehearsal_json(report)))
+    else:
+        print_rehearsal(report)
+    return 0 if report.agrees else 1

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from efklab.jobs.rehearsal import RehearsalReport
 from efklab.jobs.retention import Applied, Simulation
 from efklab.retention.explain import ExplainRow
-from efklab.retention.forecast import Generation, status_at
+from efklab.retention.forecast import Generation, group_by_creation_day, group_findings
 from efklab.retention.policy import Policy
 from efklab.units import DAY_MS, format_time
 
@@ -37,35 +38,76 @@ def _window(generation: Generation) -> str:
     return f"{format_time(deletion[0])} .. {format_time(deletion[1])}"
 
 
-def print_simulation(simulation: Simulation) -> None:
-    """The policies, the ISM job, per index generation its deletion window and status, the summary, the traps."""
+BY_INDEX_LIMIT = 40  # more index generations than this are printed one line per creation day
+
+
+def print_simulation(simulation: Simulation, *, by_index: bool = False) -> None:
+    """The policies, the ISM job, the index generations (per creation day when many), the summary, the traps."""
     policies, settings, generations = simulation.policies, simulation.settings, simulation.generations
-    summary, findings, at = simulation.summary(), simulation.findings, simulation.at
+    summary, at = simulation.summary(), simulation.at
     for policy in policies:
         print("\n".join(describe_policy(policy)))
     spread = settings.max_delay_ms // 60_000
     print(f"ISM job: every {settings.interval_minutes} min + up to {spread} min delay; "
           "run 1 initialises, each run one step")
-    width = max([len(g.forecast.index) for g in generations] + [5])
-    print(f"\n{'index':<{width}}  {'docs':>7}  {'created':<20}  {'deleted between':<42}  as of {format_time(at)}")
-    for gen in sorted(generations, key=lambda g: (g.forecast.index, g.generation)):
-        name = gen.forecast.index + (f" #{gen.generation}" if gen.generation > 1 else "")
-        print(f"{name:<{width}}  {gen.doc_count:>7}  {format_time(gen.forecast.created):<20}  {_window(gen):<42}  "
-              f"{status_at(gen.forecast, at)}")
+    print(f"source: {simulation.source}")
+    matched = sorted({g.forecast.attachment.matched for g in generations if g.forecast.attachment.matched})
+    for how in matched:
+        count = sum(g.forecast.attachment.matched == how for g in generations)
+        print(f"policy match ({count} indices): {how}")
+    if by_index or len(generations) <= BY_INDEX_LIMIT:
+        _print_by_index(simulation)
+    else:
+        _print_by_day(simulation)
     totals = summary["totals"]
-    print(f"\nas of {format_time(at)}: " + ", ".join(
+    print(f"\nforecast as of {format_time(at)}: " + ", ".join(
         f"{label} {totals[key]['indices']} indices ({totals[key]['docs']} docs)"
         for key, label in (("gone", "gone"), ("due", "being deleted"), ("kept", "kept"),
                            ("not-yet", "not yet created"))))
     if summary["due_next"]:
-        print(f"deleted in the next {DAY_MS // 3_600_000} h:")
-        for row in summary["due_next"]:
-            print(f"  {row['index']}  {row['docs']} docs  "
-                  f"{format_time(row['earliest'])} .. {format_time(row['latest'])}")
-    if findings:
-        print("\ntraps:")
-        for finding in findings:
-            print(f"  [{finding.kind}] {finding.index}: {finding.message}")
+        due = summary["due_next"]
+        print(f"deleted in the next {DAY_MS // 3_600_000} h: {len(due)} indices, first "
+              f"{due[0]['index']} ({due[0]['docs']} docs) {format_time(due[0]['earliest'])} .. "
+              f"{format_time(due[0]['latest'])}")
+    groups = group_findings(simulation.findings)
+    if groups:
+        print("\ntraps (one line per kind):")
+        for group in groups:
+            more = f" and {group.count - len(group.examples)} more" if group.count > len(group.examples) else ""
+            print(f"  [{group.kind}] {group.count}x: {group.meaning} (e.g. {', '.join(group.examples)}{more})")
+
+
+def _print_by_index(simulation: Simulation) -> None:
+    generations, at = simulation.generations, simulation.at
+    observed = {r.index: r for r in simulation.observed}
+    width = max([len(g.forecast.index) for g in generations] + [5])
+    node = "  observed on the node" if simulation.ism_on_node else ""
+    print(f"\n{'index':<{width}}  {'docs':>7}  {'created':<20}  {'forecast: deleted between':<42}  "
+          f"{'forecast at ' + format_time(at):<32}{node}")
+    for gen in sorted(generations, key=lambda g: (g.forecast.index, g.generation)):
+        name = gen.forecast.index + (f" #{gen.generation}" if gen.generation > 1 else "")
+        row = observed.get(gen.forecast.index)
+        seen = ""
+        if simulation.ism_on_node:
+            seen = (f"  {row.policy_id}/{row.state or 'attached'}/{row.action or '-'}" if row and row.managed
+                    else "  not managed")
+        print(f"{name:<{width}}  {gen.doc_count:>7}  {format_time(gen.forecast.created):<20}  {_window(gen):<42}  "
+              f"{simulation.status(gen):<32}{seen}")
+
+
+def _print_by_day(simulation: Simulation) -> None:
+    groups = group_by_creation_day(simulation.generations)
+    print(f"\n{len(simulation.generations)} index generations, one line per creation day and outcome "
+          "(--by-index lists each):")
+    print(f"{'created on':<10}  {'indices':>7}  {'docs':>7}  {'forecast: deleted between':<42}  "
+          f"forecast at {format_time(simulation.at)}")
+    for group in groups:
+        window = (f"{format_time(group.deletion[0])} .. {format_time(group.deletion[1])}" if group.deletion
+                  else {"unmanaged": "never (no policy)", "kept": "never (policy keeps it)"}.get(group.outcome,
+                                                                                                 group.outcome))
+        statuses = sorted({simulation.status(g) for g in group.generations})
+        label = format_time(group.day)[:10] + (" (recreated)" if group.recreated else "")
+        print(f"{label:<10}  {len(group.generations):>7}  {group.docs:>7}  {window:<42}  {'/'.join(statuses)}")
 
 
 def simulation_json(simulation: Simulation) -> dict[str, Any]:
@@ -81,12 +123,16 @@ def simulation_json(simulation: Simulation) -> dict[str, Any]:
              "created": g.forecast.created, "policy_id": g.forecast.policy_id, "attached": g.forecast.attachment.how,
              "outcome": g.forecast.outcome, "reason": g.forecast.reason,
              "deletion": list(g.forecast.deletion) if g.forecast.deletion else None,
-             "status": status_at(g.forecast, at),
+             "status": simulation.status(g), "matched": g.forecast.attachment.matched or None,
              "milestones": [{"run": m.run, "earliest": m.earliest, "latest": m.latest, "state": m.state,
                              "action": m.action, "step": m.step, "detail": m.detail} for m in g.forecast.milestones]}
             for g in simulation.generations],
         "summary": simulation.summary(),
+        "source": simulation.source,
+        "observed": [r.to_json() for r in simulation.observed],
         "findings": [{"kind": f.kind, "index": f.index, "message": f.message} for f in simulation.findings],
+        "trap_groups": [{"kind": g.kind, "count": g.count, "examples": list(g.examples), "meaning": g.meaning}
+                        for g in group_findings(simulation.findings)],
     }
 
 
@@ -119,3 +165,57 @@ def print_explain(rows: list[ExplainRow]) -> None:
         where = f"{row.policy_id}/{row.state or '-'}/{row.action or '-'}/{row.step or '-'}" if row.managed else "-"
         print(f"{row.index:<{width}}  {where:<48}  {row.next}")
     print(f"{sum(r.managed for r in rows)} of {len(rows)} indices managed, {sum(r.failed for r in rows)} failed")
+
+
+REHEARSAL_LIMITS = ("a rehearsal creates every index now: OpenSearch refuses index.creation_date at creation, so it "
+                    "cannot show when back-dated indices (a backfill of old days) are deleted by the calendar; "
+                    "the forecast (efklab retention simulate) does")
+
+
+def _offset(ms: int | None, origin: int) -> str:
+    return "-" if ms is None else f"{(ms - origin) / 1000:+.0f}s"
+
+
+def print_rehearsal(report: RehearsalReport) -> None:
+    """Setup in two lines, then per index generation: forecast, observed on the node, agreement."""
+    settings, origin = report.settings, report.put_at
+    ages = ", ".join(f"min_index_age {a} -> {b}" for a, b in report.ages) or "no min_index_age"
+    print(f"rehearsal of {report.source_policy} on {report.url} as {report.policy_id}: scale {report.scale} "
+          f"({ages}); ISM job every {settings.interval_minutes} min, jitter {settings.jitter:g} (not scaled)")
+    print(f"times are seconds after the policy's PUT at {format_time(origin)}; a deletion agrees when it lies in "
+          "the forecast window (+30 s plugin latency)")
+    width = max([len(v.index) for v in report.verdicts] + [5])
+    print(f"\n{'index':<{width}}  {'gen':>3}  {'role':<10}  {'created':>8}  {'forecast: deleted':<20}  "
+          f"{'observed on the node':<34}  agrees")
+    for v in report.verdicts:
+        window = (f"{_offset(v.deletion[0], origin)}..{_offset(v.deletion[1], origin)}" if v.deletion
+                  else ("kept" if "not created" not in v.predicted else "-"))
+        if v.deleted_between:
+            seen = f"deleted {_offset(v.deleted_between[0], origin)}..{_offset(v.deleted_between[1], origin)}"
+        else:
+            seen = "present" if v.observed != "-" else "-"
+        managed = "managed" if v.observed.startswith("managed") else ("not managed" if v.observed != "-" else "")
+        agrees = {True: "yes", False: "NO", None: "pending"}[v.agrees]
+        created = _offset(v.created, origin) if v.created else "-"
+        print(f"{v.index:<{width}}  {v.generation:>3}  {v.role:<10}  {created:>8}  {window:<20}  "
+              f"{(managed + ', ' + seen).strip(', '):<34}  {agrees}" + (f"  ({v.note})" if v.note else ""))
+    decided = [v for v in report.verdicts if v.agrees is not None]
+    print(f"\nobserved on the node: {sum(v.deleted_between is not None for v in report.verdicts)} deleted by ISM, "
+          f"{sum(bool(v.agrees) for v in decided)} of {len(report.verdicts)} agree with the forecast"
+          + ("" if report.complete else f", {len(report.verdicts) - len(decided)} not decided (timeout)"))
+    print(f"limits: {REHEARSAL_LIMITS}")
+
+
+def rehearsal_json(report: RehearsalReport) -> dict[str, Any]:
+    """The ``--json`` report of a rehearsal: setup, and per generation forecast beside observation."""
+    return {
+        "url": report.url, "policy_id": report.policy_id, "source_policy": report.source_policy,
+        "scale": str(report.scale), "ages": [list(a) for a in report.ages], "put_at": report.put_at,
+        "job": {"interval_minutes": report.settings.interval_minutes, "jitter": report.settings.jitter},
+        "agrees": report.agrees, "complete": report.complete, "limits": REHEARSAL_LIMITS,
+        "indices": [{"index": v.index, "generation": v.generation, "role": v.role, "created": v.created,
+                     "forecast": v.predicted, "forecast_deletion": list(v.deletion) if v.deletion else None,
+                     "observed": v.observed,
+                     "observed_deleted_between": list(v.deleted_between) if v.deleted_between else None,
+                     "agrees": v.agrees, "note": v.note} for v in report.verdicts],
+    }

@@ -74,7 +74,7 @@ def test_simulate_prints_when_each_index_is_deleted(tmp_path: Path, capsys: pyte
     assert code == 0
     assert "mydata-shop-api-2021.06.01" in out and "2021-07-01T01:05:00Z .. 2021-07-01T01:08:00Z" in out
     assert "gone 2 indices" in out
-    assert "[recreated] mydata-shop-api-2021.06.01" in out
+    assert "[recreated] 1x: " in out and "(e.g. mydata-shop-api-2021.06.01)" in out
 
 
 def test_simulate_json_and_replayed_backfill(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -130,3 +130,20 @@ def test_simulate_refuses_payloads_it_cannot_read(tmp_path: Path, capsys: pytest
     assert main(["retention", "simulate", "--policy", str(ROOT / "data/samples/ism-policy.json"), str(path)]) == 2
     err = capsys.readouterr().err
     assert f"{path}:1: not a JSON object" in err and len(err.strip().splitlines()) == 1
+
+
+def test_simulate_defaults_to_the_last_arrival_and_groups_many_indices_and_traps(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The committed samples (181 indices): as of the last arrival (not now, when all are long gone), one line
+    per creation day, one line per trap kind; --by-index lists every index."""
+    payloads = sorted(str(p) for p in (ROOT / "data" / "samples" / "payloads").glob("*.jsonl.gz"))
+    assert main(["retention", "simulate", "--policy", SEED_POLICY, *payloads]) == 0
+    out = capsys.readouterr().out
+    assert "one line per creation day" in out and "forecast from payloads (no node)" in out
+    assert "forecast as of 2021-04-30T23:58:28Z: gone 41 indices" in out and "kept 140 indices" in out
+    assert out.count("\n") < 80
+    assert main(["retention", "simulate", "--policy", SEED_POLICY, "--replayed-at", "2021-06-20", *payloads]) == 0
+    traps = capsys.readouterr().out.split("traps (one line per kind):\n")[1].splitlines()
+    assert traps[0].startswith("  [creation-date] 181x: ISM counts age from index.creation_date") and len(traps) == 1
+    assert main(["retention", "simulate", "--policy", SEED_POLICY, "--by-index", *payloads]) == 0
+    assert capsys.readouterr().out.count("mydata-") > 150
