@@ -14,7 +14,7 @@ from itertools import islice
 from typing import Any
 
 from efklab.model import ItemResult
-from efklab.opensearch.bulk import BulkAction, RequestFailure, RetryPolicy, send_with_retries
+from efklab.opensearch.bulk import BulkAction, RetryPolicy, send_with_retries
 
 # What per-item accounting reads from a ``_bulk`` answer (``filter_path``): whether anything failed,
 # each item's status (201 created, 200 overwritten) and the error of a failed one.  Index and id
@@ -35,7 +35,8 @@ class Batch:
 class BatchAnswer:
     """The outcome of one batch: every action's final status, in order, and a result for each failure.
 
-    A status of 0 means the request got no HTTP answer at all (the failure says why).
+    A status of 0 means the request got no usable answer (none at all, or one that was not a complete
+    bulk response: the failure says why).
     """
 
     actions: Sequence[BulkAction]
@@ -108,14 +109,20 @@ def _fitting(chunk: Sequence[BulkAction], max_bytes: int) -> int:
 
 def answer_batch(
     batch: Batch,
-    post: Callable[[str | bytes], Mapping[str, Any] | RequestFailure],
+    post: Callable[[str | bytes], object],  # the parsed answer, or a RequestFailure
     *,
     policy: RetryPolicy,
     sleep: Callable[[float], None],
+    bad_answer_fatal: bool = True,
 ) -> BatchAnswer:
-    """Send ``batch`` (its rendered body first, only retried items re-rendered) and read the answer per batch."""
+    """Send ``batch`` (its rendered body first, only retried items re-rendered) and read the answer per batch.
+
+    ``bad_answer_fatal``: an endpoint that keeps answering with something that is not a bulk
+    response stops the caller (RemoteError) instead of failing the batch's actions.
+    """
     actions = batch.actions
-    items = send_with_retries(_LazyPairs(actions), post, policy=policy, sleep=sleep, first_body=batch.body)
+    items = send_with_retries(_LazyPairs(actions), post, policy=policy, sleep=sleep, first_body=batch.body,
+                              bad_answer_fatal=bad_answer_fatal)
     statuses = [_status(info) for item in items for info in item.values()]
     failures = {n: failure_result(actions[n], items[n]) for n, status in enumerate(statuses) if not 200 <= status < 300}
     return BatchAnswer(actions, statuses, failures)

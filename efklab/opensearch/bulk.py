@@ -8,6 +8,7 @@ item, ok or failed with a status and the node's reason.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -105,54 +106,99 @@ def item_status(item: Mapping[str, Any]) -> int:
     return 500 if status is None else int(status)
 
 
+def bulk_items(answer: object, expected: int) -> list[BulkItem] | str:
+    """The items of a complete ``_bulk`` answer for ``expected`` actions, or why ``answer`` is not one.
+
+    Complete: a JSON object whose ``items`` hold exactly one answer per action, each naming one
+    operation with an integer status (a 2xx never carrying an error).  Anything else (a proxy's
+    page, ``{"acknowledged": true}``, an empty or cut body, a short list) says nothing about any
+    document, so nothing in it may be counted as indexed.
+    """
+    if not isinstance(answer, Mapping):
+        shown = "an empty body" if answer in (None, "", b"") else f"a JSON {type(answer).__name__}"
+        return f"not a bulk response ({shown})"
+    items = answer.get("items")
+    if not isinstance(items, list):
+        keys = ", ".join(sorted(str(k) for k in answer)[:5]) or "nothing"
+        return f"not a bulk response (no items; it holds {keys})"
+    if len(items) != expected:
+        return f"the bulk response has {len(items)} items for {expected} actions"
+    for n, item in enumerate(items):
+        if type(item) is not dict or len(item) != 1:
+            return f"bulk response item {n} is not one operation's answer"
+        for op, info in item.items():
+            if op not in _OPERATIONS or type(info) is not dict or type(info.get("status")) is not int:
+                return f"bulk response item {n} has no operation status"
+            if 200 <= info["status"] < 300 and "error" in info:
+                return f"bulk response item {n} has status {info['status']} and an error"
+    return items
+
+
+_OPERATIONS = frozenset({"index", "create", "update", "delete"})
+TOO_LARGE = 413  # the node's http.max_content_length (or a proxy's limit): smaller requests will pass
+
+
 def send_with_retries(
     pairs: Sequence[Pair],
-    post: Callable[[Any], Mapping[str, Any] | RequestFailure],
+    post: Callable[[Any], object],
     *,
     policy: RetryPolicy,
     sleep: Callable[[float], None],
     first_body: str | bytes | None = None,
+    bad_answer_fatal: bool = True,
 ) -> list[BulkItem]:
-    """Send ``pairs``; retry 429/5xx (whole request or single items) with backoff; one item per pair, in order.
+    """Send ``pairs``; one item per pair, in order, each ok only if the node answered ok for it.
 
-    ``first_body``: the body of all ``pairs`` already rendered, sent as is on the first attempt
-    (retries render only the items they resend).
+    Retried with backoff: 429/5xx (whole request or single items), no HTTP answer, and an answer
+    that is not a complete bulk response (``bulk_items``); such an answer still coming after the
+    last retry stops with a RemoteError (``bad_answer_fatal``) or fails every action it was for.
+    A request refused as too large (413) is split in halves, each sent on its own, down to single
+    actions; a single action still too large fails with 413.  ``first_body``: the body of all
+    ``pairs`` already rendered, sent as is on the first attempt (retries and halves render only
+    the items they send).
     """
     final: list[BulkItem | None] = [None] * len(pairs)
-    pending = list(range(len(pairs)))
-    attempt = 0
-    while pending:
-        if first_body is not None and attempt == 0 and len(pending) == len(pairs):
-            answer = post(first_body)
-        else:
-            answer = post(render_bulk_body(pairs[i] for i in pending))
+    groups: deque[tuple[list[int], int]] = deque([(list(range(len(pairs))), 0)] if pairs else [])
+    while groups:
+        pending, attempt = groups.popleft()
+        whole = first_body is not None and attempt == 0 and len(pending) == len(pairs)
+        answer = post(first_body if whole else render_bulk_body(pairs[i] for i in pending))
         last_try = attempt >= policy.max_retries
-        if isinstance(answer, RequestFailure):
-            if answer.fatal and (answer.status is not None or last_try):
-                raise RemoteError(answer.reason)
-            if (answer.status is None or retryable_status(answer.status)) and not last_try:
+        items = _no_answer(answer) if isinstance(answer, RequestFailure) else bulk_items(answer, len(pending))
+        if isinstance(items, str):
+            items = RequestFailure(None, f"{items}: nothing in it counts as indexed", fatal=bad_answer_fatal)
+        if isinstance(items, RequestFailure):
+            failure = items
+            if failure.fatal and (failure.status is not None or last_try):
+                raise RemoteError(failure.reason)
+            if failure.status == TOO_LARGE and len(pending) > 1:
+                half = len(pending) // 2
+                groups.extendleft([(pending[half:], attempt), (pending[:half], attempt)])
+                continue
+            if (failure.status is None or retryable_status(failure.status)) and not last_try:
                 sleep(policy.delay(attempt))
-                attempt += 1
+                groups.appendleft((pending, attempt + 1))
                 continue
             for i in pending:
-                final[i] = failed_item(pairs[i][0], answer.status, answer.reason)
-            break
-        items = list(answer.get("items", ()))
-        if len(items) != len(pending):
-            raise RemoteError(f"the bulk response has {len(items)} items for {len(pending)} actions")
-        if answer.get("errors") is False and len(pending) == len(pairs):  # every item succeeded: nothing to sort out
-            return items
+                final[i] = failed_item(pairs[i][0], failure.status, failure.reason)
+            continue
         retry: list[int] = []
         for i, item in zip(pending, items, strict=True):
-            if retryable_status(item_status(item)) and not last_try:
+            if not last_try and retryable_status(item_status(item)):
                 retry.append(i)
             else:
                 final[i] = item
         if retry:
             sleep(policy.delay(attempt))
-            attempt += 1
-        pending = retry
+            groups.appendleft((retry, attempt + 1))
     return [item for item in final if item is not None]
+
+
+def _no_answer(failure: RequestFailure) -> RequestFailure:
+    """A failure reported with a 2xx status (a body that was no bulk answer) is one without a usable status."""
+    if failure.status is not None and 200 <= failure.status < 300:
+        return replace(failure, status=None)
+    return failure
 
 
 def error_reason(error: Any) -> str:

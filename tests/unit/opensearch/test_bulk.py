@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from efklab.errors import RemoteError
@@ -151,10 +151,128 @@ def test_unreachable_then_back_succeeds() -> None:
     assert len(send_with_retries([pair(0), pair(1)], post, policy=POLICY, sleep=lambda _: None)) == 2
 
 
-def test_short_response_is_an_error() -> None:
-    """A response with fewer items than actions is never zipped silently."""
-    with pytest.raises(RemoteError, match="1 items for 2 actions"):
-        send_with_retries([pair(0), pair(1)], lambda body: {"items": [ok(0)]}, policy=POLICY, sleep=lambda _: None)
+NOT_BULK_ANSWERS = {
+    "a proxy page": "<html><body>Service temporarily unavailable</body></html>",
+    "acknowledged": {"acknowledged": True},
+    "empty body": "",
+    "no body": None,
+    "a JSON list": [],
+    "no items": {"took": 3, "errors": False},
+    "items not a list": {"errors": False, "items": {"index": {"status": 201}}},
+    "short items": {"errors": False, "items": [{"index": {"status": 201}}]},
+    "too many items": {"errors": False, "items": [{"index": {"status": 201}}] * 3},
+    "item without status": {"errors": False, "items": [{"index": {"status": 201}}, {"index": {}}]},
+    "status not a number": {"errors": False, "items": [{"index": {"status": 201}}, {"index": {"status": "201"}}]},
+    "status a boolean": {"errors": False, "items": [{"index": {"status": 201}}, {"index": {"status": True}}]},
+    "item not an object": {"errors": False, "items": [{"index": {"status": 201}}, 201]},
+    "item with two operations": {"items": [{"index": {"status": 201}},
+                                           {"index": {"status": 201}, "create": {"status": 201}}]},
+    "unknown operation": {"items": [{"index": {"status": 201}}, {"upsert": {"status": 201}}]},
+    "ok status with an error": {"errors": True, "items": [{"index": {"status": 201}},
+                                                          {"index": {"status": 200, "error": {"type": "x"}}}]},
+}
+
+
+@pytest.mark.parametrize("answer", NOT_BULK_ANSWERS.values(), ids=NOT_BULK_ANSWERS.keys())
+def test_an_answer_that_is_not_a_complete_bulk_response_stops_after_the_retries(answer: Any) -> None:
+    """HTTP 200 with anything but one status per action: retried with backoff, then the replay stops, naming why."""
+    bodies: list[str] = []
+    sleeps: list[float] = []
+    with pytest.raises(RemoteError, match="nothing in it counts as indexed"):
+        send_with_retries([pair(0), pair(1)], lambda body: bodies.append(body) or answer, policy=POLICY,
+                          sleep=sleeps.append)
+    assert len(bodies) == 4 and sleeps == [0.5, 1.0, 1.5]
+
+
+@pytest.mark.parametrize("answer", NOT_BULK_ANSWERS.values(), ids=NOT_BULK_ANSWERS.keys())
+def test_an_answer_that_is_not_a_complete_bulk_response_counts_nothing_as_indexed(answer: Any) -> None:
+    """Told not to stop (the Lambda), every action of such an answer fails after the retries; none is ok."""
+    bodies: list[str] = []
+    sleeps: list[float] = []
+    items = send_with_retries([pair(0), pair(1)], lambda body: bodies.append(body) or answer,
+                              policy=POLICY, sleep=sleeps.append, bad_answer_fatal=False)
+    assert len(bodies) == 4 and sleeps == [0.5, 1.0, 1.5]
+    assert [i["index"]["_id"] for i in items] == ["id0", "id1"]
+    assert all(i["index"]["status"] is None and "counts as indexed" in i["index"]["error"]["reason"] for i in items)
+
+
+@pytest.mark.parametrize("answer", NOT_BULK_ANSWERS.values(), ids=NOT_BULK_ANSWERS.keys())
+def test_a_bad_answer_then_a_good_one_indexes_everything(answer: Any) -> None:
+    """A proxy that answers garbage once: the request is sent again and the node's real answer counts."""
+    script = [answer, {"errors": False, "items": [ok(0), ok(1)]}]
+    items = send_with_retries([pair(0), pair(1)], lambda body: script.pop(0), policy=POLICY, sleep=lambda _: None)
+    assert [i["index"]["status"] for i in items] == [201, 201]
+
+
+def test_a_failure_reported_with_status_200_is_not_a_success() -> None:
+    """A transport that could not read a 200's body reports it with that status: it still fails, after retries."""
+    failure = RequestFailure(200, "HTTP 200 with a body that is not JSON")
+    items = send_with_retries([pair(0)], ScriptedNode([failure] * 4), policy=POLICY, sleep=lambda _: None)
+    assert items[0]["index"]["status"] is None and item_status(items[0]) == 500
+
+
+class SizeLimitedNode:
+    """A node with ``http.max_content_length``: a larger request is refused whole with 413, others indexed."""
+
+    def __init__(self, limit: int, refuse: frozenset[str] = frozenset()) -> None:
+        self.limit, self.refuse = limit, refuse
+        self.requests: list[list[str]] = []
+        self.indexed: list[str] = []
+
+    def __call__(self, body: str) -> Mapping[str, Any] | RequestFailure:
+        ids = ids_in(body)
+        self.requests.append(ids)
+        if len(body.encode()) > self.limit:
+            return RequestFailure(413, "HTTP 413: Request Entity Too Large")
+        items = []
+        for i in ids:
+            if i in self.refuse:
+                items.append(bad(int(i[2:]), 400))
+            else:
+                self.indexed.append(i)
+                items.append(ok(int(i[2:])))
+        return {"errors": bool(self.refuse & set(ids)), "items": items}
+
+
+def sized_pair(n: int, size: int) -> tuple[str, str]:
+    return json.dumps({"index": {"_index": "idx", "_id": f"id{n}"}}), json.dumps({"n": n, "pad": "x" * size})
+
+
+def test_a_request_too_large_is_split_in_halves_until_it_fits() -> None:
+    """413 for 4 actions: two halves of 2 are sent instead, without waiting; every document once."""
+    pairs = [sized_pair(n, 100) for n in range(4)]
+    node, sleeps = SizeLimitedNode(limit=len(render_bulk_body(pairs[:2]))), []
+    items = send_with_retries(pairs, node, policy=POLICY, sleep=sleeps.append)
+    assert node.requests == [["id0", "id1", "id2", "id3"], ["id0", "id1"], ["id2", "id3"]]
+    assert [i["index"]["status"] for i in items] == [201] * 4 and sleeps == []
+    assert node.indexed == ["id0", "id1", "id2", "id3"]
+
+
+def test_a_single_action_too_large_fails_alone_with_413() -> None:
+    """One document larger than the limit is the only failure; its neighbours are indexed."""
+    pairs = [sized_pair(0, 10), sized_pair(1, 5000), sized_pair(2, 10)]
+    node = SizeLimitedNode(limit=1000)
+    items = send_with_retries(pairs, node, policy=POLICY, sleep=lambda _: None)
+    assert [i["index"]["status"] for i in items] == [201, 413, 201]
+    assert "Request Entity Too Large" in items[1]["index"]["error"]["reason"] and node.indexed == ["id0", "id2"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 400), min_size=1, max_size=40), st.integers(150, 3000),
+       st.sets(st.integers(0, 39), max_size=5))
+def test_split_and_retry_never_loses_or_duplicates_a_document(sizes: list[int], limit: int, refused: set[int]) -> None:
+    """Any sizes, any limit, some refusals: one item per action in order; ok exactly for what the node indexed,
+    each indexed once; only a lone action over the limit fails with 413."""
+    pairs = [sized_pair(n, size) for n, size in enumerate(sizes)]
+    node = SizeLimitedNode(limit, refuse=frozenset(f"id{n}" for n in refused))
+    items = send_with_retries(pairs, node, policy=POLICY, sleep=lambda _: None)
+    assert [i["index"]["_id"] for i in items] == [f"id{n}" for n in range(len(sizes))]
+    assert sorted(node.indexed) == sorted(set(node.indexed))  # never sent to be indexed twice
+    assert [i["index"]["_id"] for i in items if i["index"]["status"] == 201] == node.indexed
+    for n, item in enumerate(items):
+        alone = len(render_bulk_body([pairs[n]]).encode())
+        expected = 413 if alone > limit else 400 if n in refused else 201
+        assert item["index"]["status"] == expected
 
 
 @given(st.lists(st.tuples(st.text(alphabet=st.characters(blacklist_characters="\n\r", blacklist_categories=("Cs",))),
