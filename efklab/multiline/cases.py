@@ -5,7 +5,8 @@ keys shared by every case.  A case::
 
     name: lines before the first start line pass alone     # required, unique in the file
     rule: {key: log, multiline_start_regexp: /^start/}      # parameter values as fluentd sees them
-    # or config: <fluentd config text, a ConfigMap, or a bare filter body>  (+ filter: ID|LABEL|N)
+    # or config: <fluentd config text, a ConfigMap (YAML with apiVersion/kind at the top), or a bare filter body>
+    #    (+ filter: ID|LABEL|N)
     # or config_file: fluentd.yaml  (relative to the case file; + filter, else routed by input_file's name)
     input: ["orphan", "start", {time: 2021-04-28T11:09:05Z, record: {log: "x"}}]
     # or input_file: logs/app.log  (+ format: auto|docker|cri|text)
@@ -17,12 +18,14 @@ keys shared by every case.  A case::
 
 Inline input strings become ``{<key>: text}``; input item ``i`` defaults to the time
 2021-04-28T11:09:04Z + ``i`` ms.  Expected events compare only the fields they give; ``record``
-compares fields *and* their order.  Unknown keys anywhere are errors naming file and line.
+compares fields *and* their order.  Unknown keys anywhere are errors naming file and line; so are
+files that are not UTF-8 YAML text or nest deeper than ``MAX_DEPTH`` levels.
 """
 from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +40,7 @@ from efklab.fluentd.config.find import load_config
 from efklab.fluentd.eventtime import format_event_time, parse_event_time
 from efklab.multiline.encoding import event_to_json
 from efklab.multiline.grouping import FLUSH_TIMEOUT_MODES, group_records, read_log_records
-from efklab.multiline.rulespec import choose_filter, rule_from_config_text
+from efklab.multiline.rulespec import choose_filter, load_config_text
 
 CASE_KEYS = frozenset({
     "name", "description", "rule", "config", "config_file", "filter", "tag", "flush_timeouts", "input", "input_file",
@@ -81,24 +84,61 @@ def load_cases(path: str | Path) -> list[Case]:
     """Read a case file; unknown keys, duplicate names and malformed values are ``InputError``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read case file: {exc.strerror}", source=str(path)) from exc
+        raise InputError(f"cannot read case file: {exc.strerror or exc}", source=str(path)) from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x}): a case file is YAML text",
+                         source=str(path), position=data.count(b"\n", 0, exc.start) + 1) from exc
     return parse_cases(text, source=str(path))
+
+
+def _compose(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    """The YAML node tree and data of a case file; nesting is bounded before PyYAML recurses into it."""
+    loader: yaml.SafeLoader | None = None
+    try:
+        _check_depth(text, source)
+        loader = yaml.SafeLoader(text)
+        node = loader.get_single_node()
+        return node, loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as exc:
+        raise InputError(f"invalid YAML: character #x{exc.character:04x} is not allowed in YAML text",
+                         source=source, position=text.count("\n", 0, exc.position) + 1) from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise InputError(f"invalid YAML: {problem}", source=source,
+                         position=mark.line + 1 if mark else None) from exc
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+MAX_DEPTH = 64  # nesting levels a case file may use (cases need about 6)
+_OPENS = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken,
+          yaml.FlowSequenceStartToken)
+_CLOSES = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse nesting deeper than ``MAX_DEPTH`` at the place it happens (PyYAML's composer recurses per level)."""
+    depth = 0
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, _OPENS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = token.start_mark
+                raise InputError(f"nested more than {MAX_DEPTH} levels deep (column {mark.column + 1}): "
+                                 "not a case file", source=source, position=mark.line + 1)
+        elif isinstance(token, _CLOSES):
+            depth -= 1
 
 
 def parse_cases(text: str, *, source: str = "<cases>") -> list[Case]:
     """Cases from YAML text (see the module docstring for the format)."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", source=source,
-                         position=mark.line + 1 if mark else None) from exc
-    finally:
-        loader.dispose()
+    node, data = _compose(text, source)
     defaults: Mapping[str, Any] = {}
     case_nodes: list[yaml.Node] = []
     if isinstance(data, list) and isinstance(node, yaml.SequenceNode):
@@ -212,7 +252,45 @@ def case_rule(case: Case, *, compile_regexp: RegexpCompiler | None = None) -> Co
                           position=case.lines.get("rule", case.line))
     if "config_file" in spec:
         return _rule_from_config_file(case)
-    return rule_from_config_text(spec["config"], source=case.where("config"), choose=spec.get("filter"))
+    return _rule_from_inline_config(case)
+
+
+def is_manifest_text(text: str) -> bool:
+    """True when ``text`` is Kubernetes YAML: a mapping (or documents of mappings) with apiVersion or kind at the top.
+
+    Decided by structure, not by the words: a bare filter body may well mention ``kind:`` in a regexp.
+    A Helm template is not YAML until rendered: it counts when a line starts with ``apiVersion:``
+    or ``kind:`` (fluentd text never has such a line).
+    """
+    try:
+        documents = list(yaml.safe_load_all(text))
+    except (yaml.YAMLError, RecursionError):
+        return "{{" in text and bool(_MANIFEST_LINE.search(text))
+    return any(isinstance(d, dict) and ("apiVersion" in d or "kind" in d) for d in documents)
+
+
+_MANIFEST_LINE = re.compile(r"^(?:apiVersion|kind)\s*:", re.M)
+
+
+_TEMP_CONFIG = re.compile(r"\S*efklab-config-[^/\s]*/config\.(?:yaml|conf)")
+
+
+def _rule_from_inline_config(case: Case) -> ConcatRule:
+    """The rule of a case's ``config:`` text; errors name the case file, the case and the line in the text."""
+    text = case.spec["config"]
+    if not isinstance(text, str):
+        raise InputError(f"case {case.name!r}: 'config' must be fluentd config text (a string)",
+                         source=case.source, position=case.lines.get("config", case.line))
+    name = f"{case.source} case {case.name!r} config"
+    try:
+        config = load_config_text(text, name=name, suffix=".yaml" if is_manifest_text(text) else ".conf")
+        return choose_filter(config, case.spec.get("filter"), log_file=None, source=name).rule
+    except EfklabError as exc:
+        reason = _TEMP_CONFIG.sub(name, exc.reason)
+        where = _TEMP_CONFIG.sub("", str(exc.source or "")).strip() or name
+        line = f" line {exc.position}" if exc.position is not None and where in (name, "") else ""
+        raise type(exc)(f"case {case.name!r}: config{line}: {reason}", source=case.source,
+                        position=case.lines.get("config", case.line)) from exc
 
 
 def _rule_from_config_file(case: Case) -> ConcatRule:

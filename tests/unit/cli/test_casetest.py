@@ -142,3 +142,31 @@ def test_an_input_file_routes_to_its_filter_without_a_filter_key(beside_config: 
     cases.write_text(f"- name: routed\n  config_file: fluentd.yaml\n  input_file: containers/{log.name}\n"
                      "  expected_count: 302\n", encoding="utf-8")
     assert main(["test", str(cases)]) == 0, capsys.readouterr().out
+
+
+HOSTILE_CASE_FILES = {
+    "cases is a number": (b"cases: 5\n", "hostile.yaml:1: 'cases' must be a list of cases"),
+    "binary bytes": (bytes(range(256)) * 4, "hostile.yaml:2: not UTF-8 text (byte 128 is 0x80)"),
+    "invalid UTF-8 on line 2": (b"cases:\n  - name: \xff\xfe\n", "hostile.yaml:2: not UTF-8 text (byte 17 is 0xff)"),
+    "a NUL character": (b"cases:\n  - name: a\x00b\n", "hostile.yaml:2: invalid YAML: character #x0000"),
+    "flow nesting 20,000 deep": (b"cases: " + b"[" * 20_000 + b"]" * 20_000 + b"\n",
+                                 "hostile.yaml:1: nested more than 64 levels deep (column 71)"),
+    "block nesting 3,000 deep": (("cases:\n" + "".join("  " * i + "- \n" for i in range(1, 3000))).encode(),
+                                 "hostile.yaml:65: nested more than 64 levels deep (column 129)"),
+    "a mapping nested 5,000 deep in a rule": (b"cases:\n  - name: x\n    rule: " + b"{a: " * 5000 + b"1"
+                                              + b"}" * 5000 + b"\n", "hostile.yaml:3: nested more than 64 levels"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_CASE_FILES)
+def test_a_hostile_case_file_is_one_line_naming_file_and_position_exit_2(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    """No traceback and no case run: exit 2 with one line, file:line and the cause."""
+    data, message = HOSTILE_CASE_FILES[name]
+    path = tmp_path / "hostile.yaml"
+    path.write_bytes(data)
+    assert main(["test", str(path)]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and message in lines[0].replace(str(tmp_path) + "/", ""), lines
+    assert "Traceback" not in captured.err and captured.out == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from efklab.errors import InputError
 from efklab.multiline.cases import format_failures, load_cases, parse_cases, run_cases
@@ -84,3 +85,43 @@ def test_expected_error_cases_check_the_message() -> None:
     results = run_cases(parse_cases(text))
     assert [r.ok for r in results] == [True, False]
     assert "but the rule was accepted" in results[1].failures[0]
+
+
+def test_a_bare_filter_body_that_mentions_kind_is_read_as_fluentd_text() -> None:
+    """``config:`` is a ConfigMap only when its YAML has apiVersion or kind at the top, not when a regexp says kind:."""
+    text = ('- name: kind in a regexp\n  config: |\n    @type concat\n    key log\n'
+            '    multiline_start_regexp /^kind: /\n    separator ""\n  flush_timeouts: "off"\n'
+            '  input: ["kind: a\\n", "  b\\n", "kind: c\\n"]\n'
+            '  expected: [{text: "kind: a\\n  b\\n"}, {text: "kind: c\\n"}]\n')
+    (result,) = run_cases(parse_cases(text, source="cfg.yaml"))
+    assert result.ok, result.failures
+
+
+def test_an_inline_configmap_is_read_as_kubernetes_yaml() -> None:
+    """A ConfigMap given inline: its data key holds the fluentd text."""
+    configmap = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fluentd}\ndata:\n  fluent.conf: |\n"
+                 "    <filter **>\n      @type concat\n      key log\n      n_lines 2\n    </filter>\n")
+    text = yaml.safe_dump([{"name": "configmap", "config": configmap, "flush_timeouts": "off",
+                            "input": ["a", "b"], "expected": [{"text": "a\nb"}]}])
+    (result,) = run_cases(parse_cases(text, source="cfg.yaml"))
+    assert result.ok, result.failures
+
+
+def test_an_inline_config_error_names_the_case_file_and_case_never_a_temporary_file() -> None:
+    """A broken inline config fails its case with the case file's line, the case's name and the config's line."""
+    text = ("- name: broken\n  config: |\n    <filter **>\n      @type concat\n      key log\n"
+            "  input: [x]\n  expected_count: 1\n")
+    (result,) = run_cases(parse_cases(text, source="cases.yaml"))
+    (failure,) = result.failures
+    assert failure.startswith("rule refused: cases.yaml:2: case 'broken': config line 3: expected end tag")
+    assert "efklab-config-" not in failure and "/tmp" not in failure
+
+
+def test_an_inline_config_refused_by_the_plugin_names_the_case() -> None:
+    """A concat filter fluentd refuses (no key) names the case file, the case and the filter's line."""
+    text = ("- name: no key\n  config: |\n    <filter **>\n      @type concat\n      n_lines 2\n    </filter>\n"
+            "  input: [x]\n  expected_count: 1\n")
+    (result,) = run_cases(parse_cases(text, source="cases.yaml"))
+    (failure,) = result.failures
+    assert "cases.yaml:2: case 'no key': config line 2: 'key' parameter is required" in failure
+    assert "efklab-config-" not in failure
