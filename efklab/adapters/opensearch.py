@@ -46,12 +46,16 @@ class Connection:
 
 
 def redact_url(url: str) -> str:
-    """``url`` without any user:password part."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    """``url`` without any user:password part (a URL too broken to parse keeps only what precedes its ``@``)."""
+    try:
+        parts = urlsplit(url)
+        if parts.username is None and parts.password is None:
+            return url
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+    except ValueError:
+        scheme, sep, rest = url.partition("://")
+        return f"{scheme}{sep}{rest.rsplit('@', 1)[-1]}" if sep else url.rsplit("@", 1)[-1]
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
@@ -59,7 +63,11 @@ def connection_from_env(url: str, *, aws_region: str | None = None, ca_certs: st
                         verify_tls: bool = True, env: Mapping[str, str] | None = None) -> Connection:
     """A connection with basic-auth credentials from EFKLAB_OPENSEARCH_USER / _PASSWORD."""
     env = os.environ if env is None else env
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises for a port that is not a number in 0-65535
+    except ValueError as exc:
+        raise UsageError(f"not a URL: {redact_url(url)!r} ({exc})", source="--opensearch-url") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"expected an http(s)://host[:port] URL, got {redact_url(url)!r}", source="--opensearch-url")
     if ca_certs is not None and not os.path.isfile(ca_certs):
@@ -139,6 +147,14 @@ def _transport_reason(exc: opensearchpy.TransportError) -> str:
     return " ".join(str(error or exc.error).split())[:300]
 
 
+def _not_json(exc: BaseException, conn: Connection) -> str:
+    """Why a 2xx answer could not be read: its body is not JSON (or of a type opensearch-py cannot read)."""
+    args = exc.args if isinstance(exc, opensearchpy.SerializationError) else ()
+    cause = args[1] if len(args) > 1 else args[0] if args else type(exc).__name__
+    return (f"{conn.display_url} answered with a body that is not JSON ({' '.join(str(cause).split())[:120]}); "
+            "is it an OpenSearch endpoint, or a proxy in front of one?")
+
+
 @contextmanager
 def remote_errors(conn: Connection) -> Iterator[None]:
     """Translate opensearch-py's exceptions raised inside the block into one-line RemoteErrors."""
@@ -146,6 +162,8 @@ def remote_errors(conn: Connection) -> Iterator[None]:
         yield
     except (opensearchpy.TransportError, opensearchpy.ImproperlyConfigured) as exc:
         raise describe_error(exc, conn) from exc
+    except opensearchpy.SerializationError as exc:
+        raise RemoteError(_not_json(exc, conn)) from exc
 
 
 class _BulkPoster:
@@ -157,15 +175,17 @@ class _BulkPoster:
     def __init__(self, client: OpenSearch, conn: Connection) -> None:
         self._client, self._conn = client, conn
 
-    def __call__(self, body: str | bytes) -> Mapping[str, Any] | RequestFailure:
+    def __call__(self, body: str | bytes) -> object:
         try:
-            answer: Mapping[str, Any] = self._client.bulk(body=body, filter_path=RESPONSE_FILTER)
-            return answer
+            answer: object = self._client.bulk(body=body, filter_path=RESPONSE_FILTER)
+            return answer  # whether it is a complete bulk answer is checked before anything counts as indexed
         except (opensearchpy.ConnectionError, opensearchpy.AuthenticationException,
                 opensearchpy.AuthorizationException) as exc:
             return RequestFailure(_status(exc), str(describe_error(exc, self._conn)), fatal=True)
         except opensearchpy.TransportError as exc:
             return RequestFailure(_status(exc), f"HTTP {exc.status_code}: {_transport_reason(exc)}")
+        except (opensearchpy.SerializationError, RecursionError) as exc:  # a 2xx whose body is not JSON
+            return RequestFailure(None, _not_json(exc, self._conn))
 
 
 def _status(exc: opensearchpy.TransportError) -> int | None:

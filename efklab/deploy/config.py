@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from efklab.errors import ConfigError, EfklabError
 from efklab.lambda_.transform import TransformOptions, compile_options
@@ -49,7 +50,14 @@ def load_config(environ: Mapping[str, str]) -> HandlerConfig:
                           source="EFKLAB_OPENSEARCH_URL")
     if "://" not in url:
         url = f"https://{url}"  # the seed's style: a bare domain endpoint
-    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises for a port that is not a number in 0-65535
+    except ValueError as exc:
+        raise ConfigError(f"not a URL ({exc})", source="EFKLAB_OPENSEARCH_URL") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("expected http(s)://host[:port]", source="EFKLAB_OPENSEARCH_URL")
+    host = parts.hostname
     matched = _AWS_HOST.search(host)
     signing = _flag(environ, "EFKLAB_SIGNING", "sigv4", {"sigv4": True, "none": False})
     region = (environ.get("EFKLAB_SIGNING_REGION") or (matched.group(1) if matched else None)

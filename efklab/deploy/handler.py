@@ -61,7 +61,7 @@ def process_event(
         return summary | {"outcome": "control-message", "dead_lettered": 0}
     actions, rejects = transform_payload(payload, config.options)  # rejects include events that broke the schema
     counter = _CountingPost(post)
-    answers = [batches.answer_batch(batch, counter, policy=config.policy, sleep=sleep)
+    answers = [batches.answer_batch(batch, counter, policy=config.policy, sleep=sleep, bad_answer_fatal=False)
                for batch in batches.batch_actions(actions, max_count=len(actions) or 1, max_bytes=config.max_bytes)]
     context = {"request_id": request_id, "log_group": payload.log_group, "log_stream": payload.log_stream}
     failed = [(answer.failures[n], answer.actions[n]) for answer in answers for n in sorted(answer.failures)]
@@ -115,7 +115,7 @@ class _CountingPost:
         self.requests = 0
         self.items = 0
 
-    def __call__(self, body: str | bytes) -> Mapping[str, Any] | bulk.RequestFailure:
+    def __call__(self, body: str | bytes) -> object:
         self.requests += 1
         self.items += (body.count(b"\n") if isinstance(body, bytes) else body.count("\n")) // 2
         return self._post(body)

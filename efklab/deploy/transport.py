@@ -1,8 +1,9 @@
 """The Lambda's HTTP side: POST ``_bulk`` bodies with urllib3, signed with SigV4 (botocore).
 
 ``make_post`` builds the ``post(body)`` that ``efklab.opensearch.bulk.send_with_retries`` drives: the
-parsed response on a 2xx, else a ``RequestFailure`` (401/403 fatal: retrying cannot fix
-credentials).  The node is asked for only what the accounting reads (``filter_path``:
+parsed response on a 2xx (which ``send_with_retries`` checks is a complete bulk answer before
+anything counts as indexed), else a ``RequestFailure`` (401/403 fatal: retrying cannot fix
+credentials; 413 makes it split the request).  The node is asked for only what the accounting reads (``filter_path``:
 ``errors`` and each item's status and error), a tenth of the full answer to build and parse.
 No retries here (``efklab.opensearch.bulk`` decides), nothing here logs, and a connection
 failure is a failure without a status.
@@ -22,19 +23,17 @@ from efklab.deploy.config import HandlerConfig
 from efklab.opensearch.batches import RESPONSE_FILTER
 from efklab.opensearch.bulk import RequestFailure
 
-Post = Callable[[str | bytes], "Mapping[str, Any] | RequestFailure"]
+Post = Callable[[str | bytes], object]  # the parsed 2xx answer, or a RequestFailure
 
 
-def read_answer(status: int, body: bytes) -> Mapping[str, Any] | RequestFailure:
-    """A ``_bulk`` HTTP answer as ``send_with_retries`` wants it."""
-    if 200 <= status < 300:
+def read_answer(status: int, body: bytes) -> object:
+    """A ``_bulk`` HTTP answer as ``send_with_retries`` wants it: the parsed 2xx body, or a RequestFailure."""
+    if 200 <= status < 300:  # whether it is a complete bulk answer is for ``bulk.bulk_items`` to say
         try:
-            parsed = json.loads(body)
-        except ValueError:
-            return RequestFailure(status, f"HTTP {status} with a body that is not JSON")
-        if isinstance(parsed, Mapping) and isinstance(parsed.get("items"), list):
-            return parsed
-        return RequestFailure(status, f"HTTP {status} without bulk items")
+            parsed: object = json.loads(body)
+        except (ValueError, RecursionError):
+            return RequestFailure(None, f"HTTP {status} with a body that is not JSON ({_start(body)})")
+        return parsed
     reason = _error_text(body)
     if status in (401, 403):
         return RequestFailure(status, f"the endpoint refused the request (HTTP {status}: {reason}); "
@@ -52,7 +51,7 @@ def make_post(config: HandlerConfig, session: Callable[[], Any]) -> Post:
     )
     url = f"{config.url}/_bulk?filter_path={quote(RESPONSE_FILTER, safe='-_.~')}"  # already canonical for SigV4
 
-    def post(body: str | bytes) -> Mapping[str, Any] | RequestFailure:
+    def post(body: str | bytes) -> object:
         data = body if isinstance(body, bytes) else body.encode("utf-8", "surrogatepass")
         headers: list[tuple[str, str]] = [("Content-Type", "application/x-ndjson")]
         if config.signing:
@@ -73,11 +72,16 @@ def make_post(config: HandlerConfig, session: Callable[[], Any]) -> Post:
     return post
 
 
+def _start(body: bytes) -> str:
+    """The start of a body that is not JSON, on one line."""
+    return " ".join(body[:80].decode("utf-8", "replace").split()) or "an empty body"
+
+
 def _error_text(body: bytes) -> str:
     """``type: reason`` of an OpenSearch error body, or the start of a non-JSON body."""
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return " ".join(body[:200].decode("utf-8", "replace").split()) or "empty body"
     error = parsed.get("error") if isinstance(parsed, Mapping) else None
     if isinstance(error, Mapping):

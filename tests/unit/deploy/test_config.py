@@ -32,6 +32,9 @@ def test_serverless_collections_sign_for_aoss() -> None:
     ("env", "variable"),
     [
         ({}, "EFKLAB_OPENSEARCH_URL"),
+        ({"EFKLAB_OPENSEARCH_URL": "http://[::1"}, "EFKLAB_OPENSEARCH_URL"),
+        ({"EFKLAB_OPENSEARCH_URL": "http://localhost:99999"}, "EFKLAB_OPENSEARCH_URL"),
+        ({"EFKLAB_OPENSEARCH_URL": "ftp://logs.example"}, "EFKLAB_OPENSEARCH_URL"),
         ({"EFKLAB_OPENSEARCH_URL": "http://localhost:9200"}, "EFKLAB_SIGNING_REGION"),
         ({"EFKLAB_OPENSEARCH_URL": ENDPOINT, "EFKLAB_SIGNING": "maybe"}, "EFKLAB_SIGNING"),
         ({"EFKLAB_OPENSEARCH_URL": ENDPOINT, "EFKLAB_MODE": "lambda"}, "EFKLAB_MODE"),
