@@ -30,6 +30,29 @@ def iter_payload_records(paths: Sequence[str]) -> Iterator[Payload | Reject]:
         yield from iter_records(path, iter_lines(path))
 
 
+def count_payload_records(files: Sequence[str]) -> int:
+    """How many records ``iter_payload_records(files)`` yields, without decoding a payload (progress, checkpoints).
+
+    A JSON-lines file holds one record per non-blank line (a broken gzip stream adds the one
+    record that says so); a pretty-printed file (first line a lone ``{`` or ``[``) is read in full.
+    """
+    total = 0
+    for path in files:
+        first = True
+        try:
+            for _lineno, line in iter_lines(path):
+                stripped = line.strip()
+                if first and stripped in (b"{", b"["):
+                    total += sum(1 for _ in iter_records(path, iter_lines(path)))
+                    break
+                if stripped:
+                    total += 1
+                    first = False
+        except InputError:
+            total += 1
+    return total
+
+
 def read_payload_file(path: str) -> list[Payload | Reject]:
     """All records of one file (small files, notebooks)."""
     return list(iter_payload_records([path]))

@@ -14,19 +14,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from efklab.adapters.files import check_inputs
+from efklab.adapters.files import check_inputs, expand_inputs
 from efklab.adapters.opensearch import (
     install_index_template,
     remote_errors,
     send_batches,
 )
-from efklab.adapters.payloadfiles import iter_payload_records
-from efklab.adapters.replayfiles import DeadLetterFile, fingerprint_inputs, load_checkpoint, save_checkpoint
+from efklab.adapters.payloadfiles import count_payload_records, iter_payload_records
+from efklab.adapters.replayfiles import (
+    DeadLetterFile,
+    check_dead_letters,
+    check_writable,
+    fingerprint_inputs,
+    load_checkpoint,
+    save_checkpoint,
+)
 from efklab.cloudwatch.schema import Payload, payload_from_json
 from efklab.errors import EfklabError, UsageError
 from efklab.jobs.connect import Connected, connect
 from efklab.jobs.transform import transform_options
-from efklab.lambda_.checkpoint import DEFAULT_DEAD_LETTERS, ReplayCheckpoint, ReplayProgress, check_resumable
+from efklab.lambda_.checkpoint import (
+    DEFAULT_DEAD_LETTERS,
+    ReplayCheckpoint,
+    ReplayProgress,
+    check_progress,
+    check_resumable,
+)
 from efklab.lambda_.indextemplate import pattern_for, replay_template
 from efklab.lambda_.replay import replay_records
 from efklab.lambda_.transform import TransformOptions
@@ -41,12 +54,29 @@ WORKBENCH_MARK = "efklab workbench"  # in the mapping _meta of every index a wor
 
 @dataclass(frozen=True, slots=True)
 class FileReplay:
-    """What a file replay did, and where its dead letters and checkpoint are."""
+    """What a file replay did, and where its dead letters and checkpoint are.
+
+    A replay that stopped early (``complete`` False, ``stopped`` says why) has a summary of the
+    first ``records_done`` input records only: exactly what its checkpoint holds.
+    """
 
     summary: ReplaySummary
     dead_letters: str | None  # the dead-letter file, when it holds any
     checkpoint: str | None
     opensearch_url: str | None  # None when the checkpoint recorded a complete replay and nothing was sent
+    complete: bool = True
+    stopped: str | None = None
+    records_done: int = 0
+    records: int | None = None  # input records, when they were counted (resume, progress bar)
+    caveat: str | None = None  # why the summary may differ from an uninterrupted replay's
+
+
+def resume_caveat(resumed: int) -> str | None:
+    """Why a resumed replay's "new" count may be lower than an uninterrupted one's (None when not resumed)."""
+    if not resumed:
+        return None
+    return (f"resumed {resumed} time(s): a request the interrupted run sent but got no answer for may have indexed "
+            "documents, which were sent again and count as overwritten, not new; every other count is exact")
 
 
 def bulk_settings(*, chunk_size: int = _BULK.chunk_size, chunk_bytes: int = _BULK.chunk_bytes,
@@ -70,62 +100,100 @@ def replay_files(
     max_retries: int = _BULK.retry.max_retries, initial_backoff: float = _BULK.retry.initial_backoff,
     say: Callable[[str], None] = lambda _: None, on_items: Callable[[int], None] = lambda _: None,
     on_sent: Callable[[], None] = lambda: None, on_unreadable: Callable[[Reject], None] = lambda _: None,
-    sleep: Callable[[float], None] = time.sleep,
+    on_start: Callable[[int, int], None] | None = None, on_records: Callable[[int], None] = lambda _: None,
+    on_stopped: Callable[[FileReplay], None] = lambda _: None, sleep: Callable[[float], None] = time.sleep,
 ) -> FileReplay:
-    """Replay payload files into OpenSearch: every action ends indexed or in the dead-letter file.
+    """Replay payload files (a directory stands for its files) into OpenSearch: every action ends indexed or
+    in the dead-letter file.
 
     With ``checkpoint`` progress is recorded there and a re-run resumes exactly where the last one
-    stopped (same inputs and transform options required).  ``on_items`` is told how many actions
-    were answered, ``on_sent`` once when sending stops (before any closing note), ``on_unreadable``
-    of each payload record that cannot be read, as it is read.
+    stopped (same inputs and transform options required).  Everything that can be checked is
+    checked before anything is sent: the inputs, the whole checkpoint (fields, counts, inputs,
+    options, records done), and that the checkpoint and dead-letter files can be written.
+    ``on_start(records, records_done)``: the input records, counted up front (only when given).
+    ``on_items`` is told how many actions were answered, ``on_records`` how many input records
+    were completed, ``on_sent`` once when sending stops (before any closing note),
+    ``on_unreadable`` of each payload record that cannot be read, as it is read, and
+    ``on_stopped`` of what was done (``complete`` False) when the replay stops early.
     """
     options = transform_options(mode=mode, index_strategy=index_strategy, prefix=prefix, tz=tz)
     settings = bulk_settings(chunk_size=chunk_size, chunk_bytes=chunk_bytes, max_retries=max_retries,
                              initial_backoff=initial_backoff)
-    check_inputs(inputs)
+    files = expand_inputs(inputs)
+    check_inputs(files)
     option_map = {"mode": options.mode, "index_strategy": options.index_strategy, "prefix": options.prefix,
                   "tz": options.tz}
-    fingerprints = fingerprint_inputs(inputs) if checkpoint else ()
+    fingerprints = fingerprint_inputs(files) if checkpoint else ()
     previous = load_checkpoint(checkpoint) if checkpoint else None
     letters_path = dead_letters or (previous.dead_letters if previous else None) or DEFAULT_DEAD_LETTERS
-    start = ReplayProgress()
+    records = count_payload_records(files) if previous is not None or on_start is not None else None
+    start, resumed = ReplayProgress(), 0
     if previous is not None and checkpoint:
         check_resumable(previous, fingerprints, option_map, source=checkpoint)
         if (dead_letters and previous.dead_letters
                 and Path(dead_letters).resolve() != Path(previous.dead_letters).resolve()):
             raise UsageError(f"this checkpoint writes dead letters to {previous.dead_letters}; drop --dead-letters "
                              "or delete the checkpoint", source=checkpoint)
+        assert records is not None
+        check_progress(previous, records, source=checkpoint)
         if previous.complete:
             say(f"{checkpoint} records a complete replay; nothing to do (delete it to replay again)")
             kept = letters_path if previous.progress.letters_offset else None
-            return FileReplay(previous.progress.summary, kept, checkpoint, None)
-        start = previous.progress
+            return FileReplay(previous.progress.summary, kept, checkpoint, None, records_done=records,
+                              records=records, caveat=resume_caveat(previous.resumed))
+        check_dead_letters(letters_path, previous.progress.letters_offset)
+        start, resumed = previous.progress, previous.resumed + 1
+    check_writable(letters_path, what="dead-letter file (choose another with --dead-letters)")
+    if checkpoint:
+        check_writable(checkpoint, what="checkpoint")
+    if on_start is not None:
+        assert records is not None
+        on_start(records, start.records_done)
+    if resumed:
         say(f"resuming after {start.records_done} payload record(s) from {checkpoint}")
-    target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls, say=say)
-    if not no_template:
-        name, body = replay_template(pattern_for(options))
-        install_index_template(target.client, target.conn, name, body)
-    letters = DeadLetterFile(str(Path(letters_path).resolve()), resume_at=start.letters_offset if previous else None)
+    last = start
+    target: Connected | None = None
+    letters: DeadLetterFile | None = None
 
     def save(progress: ReplayProgress, complete: bool = False) -> None:
+        nonlocal last
+        last = progress
+        assert letters is not None
         letters.sync()
         if checkpoint:
-            save_checkpoint(checkpoint, ReplayCheckpoint(fingerprints, option_map, progress, letters.path, complete))
+            save_checkpoint(checkpoint, ReplayCheckpoint(fingerprints, option_map, progress, letters.path, complete,
+                                                         resumed))
+
+    def partial(why: BaseException) -> FileReplay:
+        where = letters.path if letters is not None and last.letters_offset else None
+        return FileReplay(last.summary, where, checkpoint, target.url if target else None, complete=False,
+                          stopped=str(why) or type(why).__name__, records_done=last.records_done, records=records,
+                          caveat=resume_caveat(resumed))
 
     try:
-        records = _naming_unreadable(iter_payload_records(inputs), start.records_done, on_unreadable)
-        progress = replay_records(records, _sender(target, settings, sleep), options=options, letters=letters,
-                                  start=start, on_checkpoint=save, on_items=on_items)
-    except (EfklabError, KeyboardInterrupt):
+        target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls,
+                         say=say)
+        if not no_template:
+            name, body = replay_template(pattern_for(options))
+            install_index_template(target.client, target.conn, name, body)
+        resume_at = start.letters_offset if previous else None
+        letters = DeadLetterFile(str(Path(letters_path).resolve()), resume_at=resume_at)
+        read = _naming_unreadable(iter_payload_records(files), start.records_done, on_unreadable)
+        progress = replay_records(read, _sender(target, settings, sleep), options=options, letters=letters,
+                                  start=start, on_checkpoint=save, on_items=on_items, on_records=on_records)
         on_sent()
-        if checkpoint:
+        save(progress, complete=True)
+    except (EfklabError, KeyboardInterrupt) as exc:
+        on_sent()
+        on_stopped(partial(exc))
+        if checkpoint and letters is not None:
             say(f"stopped; progress saved in {checkpoint}: run the same command again to resume")
         raise
     finally:
-        letters.close()
-    on_sent()
-    save(progress, complete=True)
-    return FileReplay(progress.summary, letters.path if progress.letters_offset else None, checkpoint, target.url)
+        if letters is not None:
+            letters.close()
+    return FileReplay(progress.summary, letters.path if progress.letters_offset else None, checkpoint, target.url,
+                      records_done=progress.records_done, records=records, caveat=resume_caveat(resumed))
 
 
 def _sender(target: Connected, settings: BulkSettings,

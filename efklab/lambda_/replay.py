@@ -13,10 +13,11 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from efklab.cloudwatch.payloads import Payload
+from efklab.errors import UsageError
 from efklab.lambda_.checkpoint import ReplayProgress
 from efklab.lambda_.transform import TransformOptions, compile_options, transform_payload
 from efklab.model import UNREADABLE_STAGES, ItemResult, Reject
@@ -47,6 +48,17 @@ class _Pending:
     sent: Counter[str] = field(default_factory=Counter)  # actions per index
     failed: Counter[str] = field(default_factory=Counter)  # failed actions per index
     created: int = 0
+    answered: list[tuple[BatchAnswer, int, int] | str] = field(default_factory=list)  # created ids, found lazily
+
+    def created_ids(self) -> Iterator[str]:
+        """Ids of this payload's documents the node answered 'created' so far (for a checkpoint mid-payload)."""
+        for part in self.answered:
+            if isinstance(part, str):
+                yield part
+                continue
+            answer, at, end = part
+            statuses = answer.statuses
+            yield from (answer.actions[n].id for n in range(at, end) if statuses[n] == CREATED)
 
 
 def replay_records(
@@ -58,6 +70,7 @@ def replay_records(
     start: ReplayProgress = _NOTHING_DONE,
     on_checkpoint: Callable[[ReplayProgress], None] = lambda _: None,
     on_items: Callable[[int], None] = lambda _: None,
+    on_records: Callable[[int], None] = lambda _: None,
     checkpoint_every: float = 2.0,
     clock: Callable[[], float] = time.monotonic,
     read_ahead: int = 0,
@@ -67,13 +80,26 @@ def replay_records(
     ``send`` answers the actions in order, one ``(action, result)`` at a time or a
     ``BatchAnswer`` for several.  ``on_checkpoint`` is called at payload boundaries (at most
     every ``checkpoint_every`` seconds, and when the replay stops for any reason) with
-    everything accounted for so far.  ``read_ahead`` > 0 decodes and transforms in a
-    background thread, that many actions per batch, while the current bulk request is in flight.
+    everything accounted for so far, and the ids of documents answered "created" in records
+    after those.  ``on_records`` is told how many records were completed each time some are.
+    ``read_ahead`` > 0 decodes and transforms in a background thread, that many actions per
+    batch, while the current bulk request is in flight.
+
+    Resuming (``start``): a document the interrupted run saw created (``start.created_ahead``)
+    and answered "updated" now counts as new, so the summary equals an uninterrupted replay's
+    as far as the node's answers reached us.
     """
     compile_options(options)  # bad options fail before anything is sent
     pending: deque[_Pending] = deque()
-    progress = start
+    progress = replace(start, created_ahead=frozenset())
+    ahead = set(start.created_ahead)  # ids created by the interrupted run, not yet answered in this one
     last_saved = clock()
+
+    def snapshot() -> ReplayProgress:
+        created = set(ahead)
+        for waiting in pending:
+            created.update(waiting.created_ids())
+        return replace(progress, created_ahead=frozenset(created))
 
     def complete_ready() -> None:
         nonlocal progress, last_saved
@@ -87,17 +113,24 @@ def replay_records(
                                        rejected=len(done.rejects), payloads=1,
                                        unreadable=sum(r.stage in UNREADABLE_STAGES for r in done.rejects))
             assert done is not None
+            on_records(done.number + 1 - progress.records_done)
             progress = ReplayProgress(done.number + 1, summary, letters.offset())
         if clock() - last_saved >= checkpoint_every:
-            on_checkpoint(progress)
+            on_checkpoint(snapshot())
             last_saved = clock()
 
     def account_one(action: BulkAction, result: ItemResult) -> None:
         complete_ready()  # payloads without actions ahead of this one
         head = pending[0]
         head.remaining -= 1
+        seen_created = action.id in ahead
+        ahead.discard(action.id)
         if result["ok"]:
-            head.created += result.get("result") == "created"
+            if result.get("result") == "created":
+                head.created += 1
+                head.answered.append(action.id)
+            elif seen_created:
+                head.created += 1
         else:
             head.failed[action.index] += 1
             letters.write(dead_letter(result, action.source_line))
@@ -112,6 +145,9 @@ def replay_records(
             head = pending[0]
             end = at + min(head.remaining, len(statuses) - at)
             head.created += statuses[at:end].count(CREATED)  # a failed item never has a 2xx status
+            head.answered.append((answer, at, end))
+            if ahead:
+                head.created += _created_before(answer, at, end, ahead)
             while next_failure < len(failed_at) and failed_at[next_failure] < end:
                 n = failed_at[next_failure]
                 action = answer.actions[n]
@@ -123,6 +159,7 @@ def replay_records(
         complete_ready()
 
     def actions() -> Generator[BulkAction, None, None]:
+        number = -1
         for number, record in enumerate(records):
             if number < start.records_done:
                 continue
@@ -132,6 +169,9 @@ def replay_records(
             sent, rejects = transform_payload(record, options)
             pending.append(_Pending(number, len(sent), rejects, Counter(a.index for a in sent)))
             yield from sent
+        if number + 1 < start.records_done:
+            raise UsageError(f"the checkpoint counts {start.records_done} records done, but the inputs hold "
+                             f"{number + 1}: it belongs to other inputs; delete it to replay from the start")
 
     produced = prefetched(actions(), batch=read_ahead) if read_ahead > 0 else actions()
     answers = send(produced)
@@ -150,7 +190,23 @@ def replay_records(
         if isinstance(answers, Generator):
             answers.close()
         produced.close()
-        on_checkpoint(progress)
+        on_checkpoint(snapshot())
     if pending:  # every action was answered, so nothing can be left waiting
         raise RuntimeError(f"{len(pending)} payload(s) left unaccounted for")
     return progress
+
+
+def _created_before(answer: BatchAnswer, at: int, end: int, ahead: set[str]) -> int:
+    """Of ``answer``'s actions ``at:end``: those answered "updated" that an interrupted run saw created.
+
+    Each id counts once (the first answer in this run), as in an uninterrupted replay where a
+    later duplicate of the id overwrites; every id answered here leaves ``ahead``.
+    """
+    count = 0
+    statuses, actions, failures = answer.statuses, answer.actions, answer.failures
+    for n in range(at, end):
+        doc_id = actions[n].id
+        if doc_id in ahead:
+            ahead.discard(doc_id)
+            count += n not in failures and statuses[n] != CREATED
+    return count

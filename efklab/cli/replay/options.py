@@ -26,9 +26,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
         epilog="Exit codes: 0 everything indexed; 1 some items failed or were rejected (see the dead letters); "
         "2 bad input or usage (unreadable payload records are named on stderr, kept in the dead letters, and the "
         "readable ones still replayed), or the replay stopped (unreachable, credentials, TLS): re-run with the "
-        "same --checkpoint to resume.",
+        "same --checkpoint to resume. A replay that stops still prints what it did (--json: \"complete\": false).",
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="payload files (JSONL, .gz, pretty JSON)")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="payload files (JSONL, .gz, pretty JSON); a directory stands for its files, sorted")
     add_connection_options(p)
     add_transform_options(p)
     group = p.add_argument_group("replay")
