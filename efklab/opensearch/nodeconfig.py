@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from efklab.errors import UsageError
+from efklab.opensearch.ismbuild import ISM_SOURCE_ENV, choose_source, default_source, shared_dir_for
 
 DEFAULT_VERSION = "2.19.4"
 JAVA_MIN, JAVA_MAX = 11, 21  # OpenSearch 2.x needs the security manager, removed in Java 24
@@ -35,6 +36,7 @@ class NodeSettings:
     heap: str | None  # -Xms/-Xmx; None: sized by the number of nodes
     java_home: Path | None  # an explicit JDK; None: pick one
     start_timeout: float  # seconds to wait for a healthy cluster
+    ism_source: Path | None = None  # ISM source tarball to build from when Maven lacks the zip; None: none
 
     @property
     def distribution_dir(self) -> Path:
@@ -93,7 +95,17 @@ def settings_from_env(env: Mapping[str, str], *, package_dir: Path) -> NodeSetti
         heap=heap,
         java_home=Path(java).expanduser() if java else None,
         start_timeout=timeout,
+        ism_source=ism_source_from_env(env, package_dir, version),
     )
+
+
+def ism_source_from_env(env: Mapping[str, str], package_dir: Path, version: str) -> Path | None:
+    """EFKLAB_ISM_SOURCE (``none``: never build), else the vendored tarball in the shared folder if it is there."""
+    checkout = package_dir.parent
+    is_checkout = (checkout / "pyproject.toml").is_file() and (checkout / ".git").exists()
+    shared = shared_dir_for(env, checkout if is_checkout else None)
+    default = default_source(shared, version) if shared is not None else None
+    return choose_source(env.get(ISM_SOURCE_ENV), default, default is not None and default.is_file())
 
 
 def parse_java_version(text: str) -> int | None:

@@ -3,14 +3,15 @@
 The distribution and plugin zips are fetched with ``mvn`` from their coordinates and the plugins
 are installed with the distribution's own ``opensearch-plugin``.  Preparation happens in a
 private folder that is renamed into place only when complete, under a lock file, so a crash or
-two concurrent ``up``\\s never leave something that looks like a good cache.  A plugin that
-cannot be fetched is recorded with the reason; the node then runs without it.
+two concurrent ``up``\\s never leave something that looks like a good cache.  When Maven does not
+serve the index-management zip, it is built from an upstream source tarball (``ismbuilder``);
+the marker records where each plugin came from.  A plugin that is neither fetched nor built is
+recorded with the reason; the node then runs without it.
 """
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import zipfile
@@ -18,9 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from efklab.adapters.localnode.ismbuilder import ensure_ism_zip
 from efklab.adapters.localnode.lockfile import locked
 from efklab.errors import NodeError
-from efklab.opensearch.nodeconfig import PLUGINS, NodeSettings
+from efklab.opensearch.ismbuild import MAVEN, describe_plugins
+from efklab.opensearch.mavenlog import summarize_maven_error
+from efklab.opensearch.nodeconfig import INDEX_MANAGEMENT, PLUGINS, NodeSettings
 
 MARKER = "efklab-cache.json"
 DISTRIBUTION_ARTIFACT = "org.opensearch.distribution.integ-test-zip:opensearch:{version}:zip"
@@ -35,14 +39,17 @@ class Distribution:
     version: str
     plugins: dict[str, str] = field(default_factory=dict)  # name -> version
     missing: dict[str, str] = field(default_factory=dict)  # name -> reason
+    sources: dict[str, str] = field(default_factory=dict)  # name -> "maven" or "built from source ..."
 
 
 def read_distribution(home: Path) -> Distribution | None:
-    """The cached distribution at ``home``, or None when absent or not completely prepared."""
+    """The cached distribution at ``home``, or None when absent or not completely prepared.
+
+    A marker written before sources were recorded has no ``sources``: those plugins show as unrecorded."""
     try:
         meta = json.loads((home / MARKER).read_text())
         return Distribution(home=home, version=meta["version"], plugins=dict(meta["plugins"]),
-                            missing=dict(meta["missing"]))
+                            missing=dict(meta["missing"]), sources=dict(meta.get("sources") or {}))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -53,19 +60,19 @@ def ensure_distribution(
     """The prepared distribution for ``settings.version``: from the cache, or fetched and installed now."""
     final = settings.distribution_dir
     if not refresh and (ready := read_distribution(final)) is not None:
-        return ready
+        return _summarized(ready, settings, say)
     with locked(settings.cache_dir / f"opensearch-{settings.version}.lock"):
         if refresh and final.exists():
             _discard(final)
         elif (ready := read_distribution(final)) is not None:  # prepared by a concurrent `up`
-            return ready
+            return _summarized(ready, settings, say)
         elif final.exists():  # an older, unmarked folder: never trust it
             _discard(final)
         work = settings.cache_dir / f".opensearch-{settings.version}.partial-{os.getpid()}"
         shutil.rmtree(work, ignore_errors=True)
         try:
-            prepared, plugins, missing = _prepare(settings.version, work, java_home, say)
-            marker = {"version": settings.version, "plugins": plugins, "missing": missing}
+            prepared, plugins, missing, sources = _prepare(settings, work, java_home, say)
+            marker = {"version": settings.version, "plugins": plugins, "missing": missing, "sources": sources}
             (prepared / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
             os.rename(prepared, final)
         finally:
@@ -73,7 +80,16 @@ def ensure_distribution(
     ready = read_distribution(final)
     if ready is None:  # pragma: no cover - the marker was written just above
         raise NodeError(f"the prepared node at {final} has no readable {MARKER}")
-    return ready
+    return _summarized(ready, settings, say)
+
+
+def _summarized(dist: Distribution, settings: NodeSettings, say: Callable[[str], None]) -> Distribution:
+    """Say which plugins the node gets and from where; hint at a build a cached node has missed."""
+    say("plugins: " + describe_plugins(dist.plugins, dist.sources))
+    if INDEX_MANAGEMENT in dist.missing and settings.ism_source is not None:
+        say(f"the cached node in {dist.home} has no {INDEX_MANAGEMENT}; to build it from {settings.ism_source}: "
+            "`efklab opensearch down`, then `efklab opensearch up --refresh-cache`")
+    return dist
 
 
 def _discard(path: Path) -> None:
@@ -83,9 +99,11 @@ def _discard(path: Path) -> None:
 
 
 def _prepare(
-    version: str, work: Path, java_home: Path, say: Callable[[str], None]
-) -> tuple[Path, dict[str, str], dict[str, str]]:
-    """Fetch, unpack and install plugins in ``work``: the OpenSearch home, installed and missing plugins."""
+    settings: NodeSettings, work: Path, java_home: Path, say: Callable[[str], None]
+) -> tuple[Path, dict[str, str], dict[str, str], dict[str, str]]:
+    """Fetch, unpack and install plugins in ``work``: the OpenSearch home, installed and missing
+    plugins, and where each installed one came from (Maven, or built from a source tarball)."""
+    version = settings.version
     if shutil.which("mvn") is None:
         raise NodeError(
             f"Maven (mvn) is needed once to fetch OpenSearch {version} into the cache; install it "
@@ -102,21 +120,44 @@ def _prepare(
         raise NodeError(f"{archive.name} does not contain opensearch-{version}/bin/opensearch")
     plugins: dict[str, str] = {}
     missing: dict[str, str] = {}
+    sources: dict[str, str] = {}
     for name in PLUGINS:
         if missing:  # index-management extends job-scheduler: without it there is no point
             missing[name] = f"needs {next(iter(missing))}, which is missing"
             continue
-        say(f"fetching plugin {name} {version}.0 with mvn")
-        zipped = fetch_artifact(PLUGIN_ARTIFACT.format(name=name, version=version), downloads)
-        if isinstance(zipped, str):
-            missing[name] = zipped
+        obtained = _obtain_plugin(name, settings, downloads, work, java_home, say)
+        if isinstance(obtained, str):
+            missing[name] = obtained
             continue
+        zipped, source = obtained
         problem = install_plugin(home, zipped, java_home)
+        if problem and source != MAVEN:  # a built zip that does not install is no cache: the next `up` rebuilds
+            zipped.unlink(missing_ok=True)
+            raise NodeError(f"the {name} zip built from {settings.ism_source} does not install: {problem}")
         if problem:
             missing[name] = problem
-        else:
-            plugins[name] = f"{version}.0"
-    return home, plugins, missing
+            continue
+        plugins[name] = f"{version}.0"
+        sources[name] = source
+    return home, plugins, missing, sources
+
+
+def _obtain_plugin(name: str, settings: NodeSettings, downloads: Path, work: Path, java_home: Path,
+                   say: Callable[[str], None]) -> tuple[Path, str] | str:
+    """A plugin's zip and where it came from: Maven, else (index-management) built from its source
+    tarball; or why there is none.  A build that fails raises: it says why and caches nothing."""
+    version = settings.version
+    say(f"fetching plugin {name} {version}.0 with mvn")
+    zipped = fetch_artifact(PLUGIN_ARTIFACT.format(name=name, version=version), downloads)
+    if not isinstance(zipped, str):
+        return zipped, MAVEN
+    if name != INDEX_MANAGEMENT:
+        return zipped
+    if settings.ism_source is None:
+        return f"{zipped}; no source tarball to build it from (--ism-source or EFKLAB_ISM_SOURCE)"
+    say(f"Maven does not serve {name} {version}.0 ({zipped})")
+    built = ensure_ism_zip(settings.ism_source, version, settings.cache_dir, work / "ism-build", java_home, say=say)
+    return built.zip, built.provenance
 
 
 def fetch_artifact(coordinates: str, out_dir: Path) -> Path | str:
@@ -134,25 +175,6 @@ def fetch_artifact(coordinates: str, out_dir: Path) -> Path | str:
             return target
         detail = summarize_maven_error(done.stdout + done.stderr)
     return detail
-
-
-def summarize_maven_error(output: str) -> str:
-    """One line out of Maven's error report: not found, offline, cannot transfer, or the first error."""
-    text = re.sub(r"\x1b\[[0-9;]*m", "", output)
-    text = re.sub(r"\s*\(?\b(?:https?|file)://[^\s)]*\)?", "", text)  # repository addresses say nothing useful
-    for pattern, label in (
-        (r"Could not find artifact (\S+)", "{0} not found in the configured Maven repositories"),
-        (r"(\S+) was not found in\s+during a previous attempt", "{0} not found in the configured Maven repositories"),
-        (r"in offline mode and the artifact (\S+)", "{0} is not in the local Maven repository and Maven is offline"),
-        (r"Could not transfer artifact (\S+).*?: ([^\n]+)", "{0} could not be downloaded: {1}"),
-        (r"Could not resolve artifact (\S+)", "{0} could not be resolved"),
-    ):
-        match = re.search(pattern, text)
-        if match:
-            return label.format(*match.groups())[:300]
-    errors = [line[len("[ERROR]"):].strip() for line in text.splitlines() if line.startswith("[ERROR]")]
-    errors = [e for e in errors if e]
-    return errors[0][:300] if errors else "mvn failed without an error message"
 
 
 def unpack_zip(archive: Path, into: Path) -> Path:

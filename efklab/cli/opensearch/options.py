@@ -27,6 +27,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
     up.add_argument("--ism-jitter", type=float, metavar="F", help="ISM job jitter 0..1 with --fast-ism (default: 0)")
     up.add_argument("--refresh-cache", action="store_true",
                     help="prepare the cached node again (fetch and install the plugins again); the node must be down")
+    up.add_argument("--ism-source", metavar="TARBALL",
+                    help="when Maven does not serve the opensearch-index-management zip, build it from this upstream "
+                    "source tarball (once; cached). Default: env EFKLAB_ISM_SOURCE, else "
+                    "../shared/vendor/opensearch-index-management-<version>.0-src.tar.gz (shared folder: env "
+                    "EFKLAB_SHARED_DIR) when it exists; 'none': never build")
     up.set_defaults(handler="run_up")
     down = actions.add_parser("down", help="stop the node cleanly (SIGTERM, then SIGKILL after a grace period)")
     down.add_argument("--wipe", action="store_true", help="also delete the node's data and logs")

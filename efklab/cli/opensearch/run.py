@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 
 from efklab.adapters.localnode import lifecycle as node
 from efklab.cli.opensearch.text import status_json, status_text
 from efklab.errors import NodeError
+from efklab.opensearch.ismbuild import choose_source
 
 
 def _say(text: str) -> None:
@@ -18,7 +20,10 @@ def _say(text: str) -> None:
 
 
 def run_up(args: argparse.Namespace) -> int:
-    state, _ = node.up(nodes=args.nodes, port=args.port, fast_ism=args.fast_ism, ism_jitter=args.ism_jitter,
+    settings = node.load_settings()
+    if args.ism_source is not None:  # --ism-source wins over EFKLAB_ISM_SOURCE and the vendored default
+        settings = replace(settings, ism_source=choose_source(args.ism_source, None, False))
+    state, _ = node.up(settings, nodes=args.nodes, port=args.port, fast_ism=args.fast_ism, ism_jitter=args.ism_jitter,
                        refresh=args.refresh_cache, say=_say)
     print(state.url)
     return 0

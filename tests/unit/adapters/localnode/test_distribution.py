@@ -61,3 +61,21 @@ def test_unpack_keeps_executable_bits(tmp_path: Path) -> None:
         z.writestr(info, "#!/bin/sh\n")
     out = unpack_zip(archive, tmp_path / "out")
     assert (out / "opensearch-x" / "bin" / "opensearch").stat().st_mode & 0o777 == 0o755
+
+
+def test_marker_records_where_each_plugin_came_from(tmp_path: Path) -> None:
+    """Maven or a source build: the marker keeps it for `status`."""
+    built = "built from source /shared/vendor/opensearch-index-management-2.19.4.0-src.tar.gz (sha256 bbeac2bb7a72)"
+    sources = {"opensearch-job-scheduler": "maven", "opensearch-index-management": built}
+    (tmp_path / MARKER).write_text(json.dumps({"version": "2.19.4", "plugins": dict.fromkeys(sources, "2.19.4.0"),
+                                               "missing": {}, "sources": sources}))
+    dist = read_distribution(tmp_path)
+    assert dist is not None and dist.sources == sources
+
+
+def test_a_marker_from_before_sources_were_recorded_is_still_a_prepared_node(tmp_path: Path) -> None:
+    """Older caches (and hand-made markers) without `sources` are read as they are: no source recorded."""
+    (tmp_path / MARKER).write_text(json.dumps({"version": "2.19.4", "missing": {},
+                                               "plugins": {"opensearch-index-management": "2.19.4.0"}}))
+    dist = read_distribution(tmp_path)
+    assert dist is not None and dist.plugins == {"opensearch-index-management": "2.19.4.0"} and dist.sources == {}
