@@ -125,7 +125,8 @@ def test_node_that_dies_at_startup_points_to_its_log(opensearch_url: str, tmp_pa
 
 
 def _prepare_in(cache: str) -> str:
-    settings = node.load_settings({**os.environ, "EFKLAB_CACHE_DIR": cache})
+    # no ISM source build here: this test is about the cache folder, and a build takes minutes
+    settings = node.load_settings({**os.environ, "EFKLAB_CACHE_DIR": cache, "EFKLAB_ISM_SOURCE": "none"})
     java_home, _ = find_java_home(os.environ)
     return str(ensure_distribution(settings, java_home, say=lambda _: None).home)
 
