@@ -252,3 +252,114 @@ def test_a_control_message_posts_nothing(function_env: None) -> None:
     summary = process_event(lambda_event(make_control_payload()), config=config, post=posted.append,  # type: ignore[arg-type]
                             sleep=lambda s: None, dead_letters=None)
     assert posted == [] and summary["outcome"] == "control-message"
+
+
+NOT_BULK_REPLIES = {
+    "a proxy's HTML page": (200, b"<html><body><h1>Welcome to nginx!</h1></body></html>", "text/html"),
+    "acknowledged": (200, b'{"acknowledged":true}', "application/json"),
+    "an empty body": (200, b"", "application/json"),
+    "a truncated body": (200, b'{"errors":false,"items":[{"index":{"status":201}},{"ind', "application/json"),
+    "a body without items": (200, b'{"took":1,"errors":false}', "application/json"),
+    "one item short": (200, b'{"errors":false,"items":[{"index":{"status":201}},{"index":{"status":201}}]}',
+                       "application/json"),
+}
+
+
+def _replacing_bulk_answers(reply: tuple[int, bytes, str]) -> Any:
+    """The endpoint passes each request to the node (which indexes it) but answers every ``_bulk`` with ``reply``."""
+    return lambda request, node: reply if request.path.startswith("/_bulk") else None
+
+
+@pytest.mark.parametrize("reply", NOT_BULK_REPLIES.values(), ids=NOT_BULK_REPLIES.keys())
+def test_a_200_that_is_not_a_bulk_response_never_counts_as_indexed(reply: tuple[int, bytes, str], function_env: None,
+                                                                   indices: str, opensearch_url: str,
+                                                                   opensearch_client: Any,
+                                                                   opensearch_connection: Any) -> None:
+    """The node indexes the documents, but what comes back is not one status per action: the request is retried,
+    then every document is dead-lettered with the reason; the summary counts none as indexed and is not 'ok'."""
+    captured: list[list[dict[str, Any]]] = []
+    with RecordingProxy(opensearch_url, answer=_replacing_bulk_answers(reply), forward_first=True) as proxy:
+        config = _config(proxy.url, EFKLAB_SIGNING="none", EFKLAB_MAX_RETRIES="2", EFKLAB_BACKOFF_BASE="0")
+        summary = process_event(_event("garbled", [{"log": f"line {i}\n"} for i in range(3)]), config=config,
+                                post=make_post(config, boto3.Session), sleep=lambda s: None,
+                                dead_letters=lambda letters: captured.append(letters) or "memory://",
+                                request_id="req-garbled")
+    assert (summary["outcome"], summary["indexed"], summary["failed"], summary["dead_lettered"]) == (
+        "partial", 0, 3, 3)
+    assert len(proxy.requests) == 3  # the first try and two retries
+    (letters,) = captured
+    assert all(not letter["status"] for letter in letters)  # no HTTP status of its own: 0
+    assert all("not JSON" in letter["reason"] or "counts as indexed" in letter["reason"] for letter in letters)
+    assert count_per_index(opensearch_client, opensearch_connection, indices) == {
+        f"{PREFIX}-garbled-api-2024.05.06": 3}  # indexed after all, but the node never said so: not counted
+
+
+def test_without_dead_letters_a_200_that_is_not_a_bulk_response_fails_the_invocation(
+        function_env: None, opensearch_url: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """No dead-letter destination: the invocation fails, so Lambda delivers the event again."""
+    reply = NOT_BULK_REPLIES["a proxy's HTML page"]
+    with RecordingProxy(opensearch_url, answer=lambda request, node: reply) as proxy:
+        for name, value in {"EFKLAB_OPENSEARCH_URL": proxy.url, "EFKLAB_SIGNING": "none", "EFKLAB_PREFIX": PREFIX,
+                            "EFKLAB_MAX_RETRIES": "1", "EFKLAB_BACKOFF_BASE": "0"}.items():
+            monkeypatch.setenv(name, value)
+        with pytest.raises(DeliveryFailed):
+            lambda_handler.handler(_event("garbled", [{"log": "x\n"}, {"log": "y\n"}]), None)
+    logged = json.loads(capsys.readouterr().out)
+    assert (logged["outcome"], logged["indexed"], logged["failed"], logged["requests"]) == ("failed", 0, 2, 2)
+
+
+def test_a_bad_answer_once_then_the_nodes_answer_indexes_everything(function_env: None, indices: str,
+                                                                    opensearch_url: str) -> None:
+    """A proxy that garbles one answer: the request is sent again and the node's real answer counts."""
+    garbled: list[int] = []
+
+    def once(request: Any, node: Any) -> tuple[int, bytes, str] | None:
+        if request.path.startswith("/_bulk") and not garbled:
+            garbled.append(1)
+            return NOT_BULK_REPLIES["acknowledged"]
+        return None
+
+    with RecordingProxy(opensearch_url, answer=once, forward_first=True) as proxy:
+        config = _config(proxy.url, EFKLAB_SIGNING="none", EFKLAB_BACKOFF_BASE="0")
+        summary = process_event(_event("once", [{"log": f"{i}\n"} for i in range(4)]), config=config,
+                                post=make_post(config, boto3.Session), sleep=lambda s: None, dead_letters=None)
+    assert (summary["outcome"], summary["indexed"], summary["requests"], len(proxy.requests)) == ("ok", 4, 2, 2)
+    assert summary["created"] == 0  # the first (unanswered) request had created them
+
+
+LIMIT = 3000  # bytes of request body the endpoint accepts
+
+
+def test_a_request_over_the_endpoints_size_limit_is_split_until_it_fits(function_env: None, indices: str,
+                                                                        opensearch_url: str, opensearch_client: Any,
+                                                                        opensearch_connection: Any) -> None:
+    """413 for the whole batch: halves are sent until each fits; every document is indexed by exactly one
+    accepted request."""
+    messages = [{"log": f"{i} " + "x" * 900 + "\n"} for i in range(8)]
+    with RecordingProxy(opensearch_url, max_content_length=LIMIT) as proxy:
+        config = _config(proxy.url, EFKLAB_SIGNING="none")
+        summary = process_event(_event("split", messages), config=config, post=make_post(config, boto3.Session),
+                                sleep=lambda s: None, dead_letters=None)
+    accepted = [_bulk_ids(r.body) for r in proxy.requests if len(r.body) <= LIMIT]
+    assert (summary["outcome"], summary["indexed"], summary["failed"]) == ("ok", 8, 0)
+    assert len(proxy.requests) > len(accepted) >= 4
+    every = [doc for ids in accepted for doc in ids]
+    assert len(every) == len(set(every)) == 8
+    assert count_per_index(opensearch_client, opensearch_connection, indices) == {f"{PREFIX}-split-api-2024.05.06": 8}
+
+
+def test_a_document_alone_over_the_size_limit_is_dead_lettered_with_413(function_env: None, indices: str,
+                                                                        opensearch_url: str, opensearch_client: Any,
+                                                                        opensearch_connection: Any) -> None:
+    """Only the document that cannot fit fails (413, not retried as a whole); its neighbours are indexed."""
+    messages = [{"log": "small a\n"}, {"log": "y" * (2 * LIMIT) + "\n"}, {"log": "small b\n"}]
+    captured: list[list[dict[str, Any]]] = []
+    with RecordingProxy(opensearch_url, max_content_length=LIMIT) as proxy:
+        config = _config(proxy.url, EFKLAB_SIGNING="none")
+        summary = process_event(_event("huge", messages), config=config, post=make_post(config, boto3.Session),
+                                sleep=lambda s: None, dead_letters=lambda r: captured.append(r) or "memory://")
+    (letters,) = captured
+    assert (summary["indexed"], summary["failed"], summary["outcome"]) == (2, 1, "partial")
+    assert [(d["status"], d["document"]["log"][:1]) for d in letters] == [(413, "y")]
+    assert count_per_index(opensearch_client, opensearch_connection, indices) == {f"{PREFIX}-huge-api-2024.05.06": 2}
