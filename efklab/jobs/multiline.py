@@ -4,18 +4,26 @@
 (one engine per concat filter, as in fluentd: files routed to the same filter share its buffers),
 from rule options (``rule``: concat parameter -> value as written, ``param``: ``NAME=VALUE``
 items), or from a diff SPEC (``/regexp/``, a config file, or ``FILE@GITREV``, read with git).
+
+A bare ``/regexp/`` SPEC is only the start regexp: the rest of its rule (key, separator,
+flush_interval, timeout_label, ...) comes from a config when there is one: the ``config`` given
+for it, else the other SPEC's config; rule options override single parameters.  Without any
+config the plugin's defaults apply (no timeout_label, flush_interval 60, separator "\n"), and
+the diff says so up front: those defaults change the routes as much as the regexp does.
 """
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from efklab.adapters.gitrev import read_file_at_revision
 from efklab.adapters.samplefiles import container_log_paths
 from efklab.errors import EfklabError, UsageError
 from efklab.fluentd.concat.events import Emitted
+from efklab.fluentd.concat.rule import DEFAULT_FLUSH_INTERVAL, ConcatRule
 from efklab.fluentd.config.find import find_concat_filters, load_config
 from efklab.jobs.defaults import AWS_SAMPLE_CONFIG, SEED_CONFIG
 from efklab.model import Reject
@@ -150,18 +158,84 @@ class RuleDiff:
         return bool(self.report["identical"])
 
 
+def is_regexp_spec(spec: str) -> bool:
+    """A diff SPEC that is a start regexp literal ``/.../`` (and not a file of that name)."""
+    return len(spec) >= 2 and spec.startswith("/") and spec.endswith("/") and not Path(spec).is_file()
+
+
+def _regexp_choice(spec: str, which: str, base: RuleChoice | None, rule: Mapping[str, str | None],
+                   param: Sequence[str]) -> RuleChoice:
+    """A bare ``/regexp/`` SPEC's rule: ``base``'s concat filter with this start regexp, options on top."""
+    options = {name: value for name, value in rule_params(rule, param).items()
+               if name != "key" or rule.get("key") is not None}
+    if base is None or base.filter is None:
+        params = {**rule_params(rule, param), "multiline_start_regexp": spec}
+        return rule_from_options(params, origin=f"{which} {spec}")
+    written = {name: p.value for name, p in base.filter.params.items() if name != "multiline_start_regexp"}
+    params = {**written, **options, "multiline_start_regexp": spec}
+    choice = rule_from_options(params, origin=f"{which} {spec} (rest of the rule from {base.origin})")
+    return replace(choice, tag_pattern=base.tag_pattern)
+
+
+def rule_summary(rule: ConcatRule) -> dict[str, Any]:
+    """The parameters besides the start regexp that decide routes and texts, as the rule has them."""
+    return {"key": rule.key, "separator": rule.separator, "flush_interval": rule.flush_interval,
+            "timeout_label": rule.timeout_label, "stream_identity_key": rule.stream_identity_key,
+            "use_first_timestamp": rule.use_first_timestamp}
+
+
+def plugin_defaults_note(rule: ConcatRule) -> list[str]:
+    """What the plugin's defaults mean for a rule that took them (none when a config supplied them)."""
+    notes = []
+    if rule.timeout_label is None:
+        notes.append("no timeout_label: groups closed by the flush timer or at shutdown take the @ERROR route "
+                     "(fluentd drops them unless a <label @ERROR> handles them)")
+    if rule.flush_interval == DEFAULT_FLUSH_INTERVAL:
+        notes.append(f"flush_interval {DEFAULT_FLUSH_INTERVAL:g}s: a group waits up to a minute for its next line")
+    if rule.separator == "\n":
+        notes.append('separator "\\n": docker and CRI lines already end in a newline, so joined lines get a blank '
+                     'line between them (configs for container logs use separator "")')
+    return notes
+
+
+def route_notes(rule: ConcatRule) -> dict[str, str]:
+    """Why events take each route other than main under ``rule``: printed beside the counts."""
+    timer = f"{rule.flush_interval:g}s timer" if rule.flush_interval > 0 else "shutdown"
+    return {
+        "timeout": f"closed by the {timer}, sent to timeout_label {rule.timeout_label}: delivered, not lost",
+        "error": (f"closed by the {timer} with no timeout_label (or failed records): @ERROR, which fluentd drops "
+                  "unless a <label @ERROR> handles it" if rule.timeout_label is None
+                  else "records the plugin failed on: @ERROR, which fluentd drops unless a <label @ERROR> handles it"),
+        "dropped": "discarded by buffer_overflow_method",
+    }
+
+
 def diff_logs(logfiles: Sequence[str], *, old: str, new: str, filter: str | None = None,
-              rule: Mapping[str, str | None] | None = None, param: Sequence[str] = (),
+              config: str | None = None, rule: Mapping[str, str | None] | None = None, param: Sequence[str] = (),
               flush_timeouts: str = "event-time", format: str = "auto", examples: int = 5,
               progress: Callable[[int], None] | None = None) -> RuleDiff:
-    """Group the files under the ``old`` and ``new`` SPECs and diff; ``progress`` gets the records read so far."""
+    """Group the files under the ``old`` and ``new`` SPECs and diff; ``progress`` gets the records read so far.
+
+    ``config`` gives a bare ``/regexp/`` SPEC the rest of its rule (see the module docstring)."""
     files = expand_logfiles(logfiles)
-    params = rule_params(rule or {}, param)
+    rule = rule or {}
+    params = rule_params(rule, param)
     first = files[0]
-    old_choice = resolve_spec(old, params=params, choose=filter, log_file=first, which="--old",
-                              read_at_revision=read_file_at_revision)
-    new_choice = resolve_spec(new, params=params, choose=filter, log_file=first, which="--new",
-                              read_at_revision=read_file_at_revision)
+
+    def resolve(spec: str, which: str) -> RuleChoice:
+        return resolve_spec(spec, params=params, choose=filter, log_file=first, which=which,
+                            read_at_revision=read_file_at_revision)
+
+    bare = {"--old": is_regexp_spec(old), "--new": is_regexp_spec(new)}
+    resolved = {which: resolve(spec, which) for which, spec in (("--old", old), ("--new", new)) if not bare[which]}
+    base: RuleChoice | None = None
+    if any(bare.values()):
+        if config:
+            base = choose_filter(load_config(config), filter, log_file=first, source=config)
+        else:
+            base = next((c for c in resolved.values() if c.filter is not None), None)
+    old_choice = resolved.get("--old") or _regexp_choice(old, "--old", base, rule, param)
+    new_choice = resolved.get("--new") or _regexp_choice(new, "--new", base, rule, param)
     tag = old_choice.tag_pattern or new_choice.tag_pattern
     rejects: list[Reject] = []
 
@@ -172,8 +246,16 @@ def diff_logs(logfiles: Sequence[str], *, old: str, new: str, filter: str | None
 
     diff, shown = diff_rules(old_choice.rule, new_choice.rule, streams, flush_timeouts=flush_timeouts,
                              clusters=max(0, examples), progress=progress)
+    regexp_rule = None
+    if any(bare.values()):
+        sample = (old_choice if bare["--old"] else new_choice).rule
+        regexp_rule = {"specs": [which for which, is_bare in bare.items() if is_bare],
+                       "from": base.origin if base is not None and base.filter is not None else None,
+                       "params": rule_summary(sample),
+                       "defaults": [] if base is not None and base.filter is not None else plugin_defaults_note(sample)}
     report = {"old": old_choice.origin, "new": new_choice.origin, "files": list(files),
-              "flush_timeouts": flush_timeouts, **diff.report, "clusters": shown,
+              "flush_timeouts": flush_timeouts, "regexp_rule": regexp_rule, **diff.report, "clusters": shown,
+              "route_notes": {"old": route_notes(old_choice.rule), "new": route_notes(new_choice.rule)},
               "warnings": {"old": list(old_choice.rule.warnings), "new": list(new_choice.rule.warnings)},
               "lines_not_parsed": len(rejects)}
     return RuleDiff(report, old_choice, new_choice, files)
@@ -235,12 +317,18 @@ class RegexReview:
         return {f"old: {self.old.origin}": list(self.old.sizes), f"new: {self.new.origin}": list(self.new.sizes)}
 
 
-def review_regex(logs: Sequence[str], *, old: str = "", new: str = "", flush_timeouts: str = "event-time",
-                 examples: int = 5) -> RegexReview:
+def review_regex(logs: Sequence[str], *, old: str = "", new: str = "", config: str = "",
+                 flush_timeouts: str = "event-time", examples: int = 5) -> RegexReview:
     """``diff_logs`` of the two rules, and each rule's grouping folded; empty ``old``/``new`` mean the AWS
-    sample config and the seed's config (what users name when they say "the old regex" and "the fix")."""
-    diff = diff_logs(logs, old=old or str(AWS_SAMPLE_CONFIG), new=new or str(SEED_CONFIG),
-                     flush_timeouts=flush_timeouts, examples=examples)
+    sample config and the seed's config (what users name when they say "the old regex" and "the fix").
+
+    A bare ``/regexp/`` takes the rest of its rule from ``config``, else from the other side's config,
+    else from the seed's config: the seed scenario tells the same story from regexps as from configs."""
+    old, new = old or str(AWS_SAMPLE_CONFIG), new or str(SEED_CONFIG)
+    if not config and is_regexp_spec(old) and is_regexp_spec(new):
+        config = str(SEED_CONFIG)
+    diff = diff_logs(logs, old=old, new=new, config=config or None, flush_timeouts=flush_timeouts,
+                     examples=examples)
     tag = diff.old.tag_pattern or diff.new.tag_pattern
 
     def streams() -> Iterator[Iterator[Any]]:

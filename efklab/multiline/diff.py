@@ -10,7 +10,9 @@ records where the start regexps disagree; ``diff_groupings`` compares two folds:
   lines from several old groups);
 * events changed: same lines, but another time, tag, route or record;
 * lines that stopped / started matching the start regexp;
-* the changed clusters (connected old and new events), first ones first, for a side-by-side view.
+* the changed clusters (connected old and new events) for a side-by-side view, the most telling
+  first: clusters whose membership changed (lines that join or leave a group: the stack traces a
+  fix merges), largest first, before clusters of one event whose route, time or record changed.
 
 Memory is a few integers per line and per event, so it runs on large logs; texts for the
 side-by-side view are collected afterwards, only for the clusters shown.
@@ -42,6 +44,7 @@ class GroupingFold:
     routes: array[int] = field(default_factory=lambda: array("b"))
     signatures: array[int] = field(default_factory=lambda: array("q"))
     route_names: list[str] = field(default_factory=list)
+    route_lines: Counter[str] = field(default_factory=Counter)  # input lines per route
 
     def add(self, event: Emitted) -> None:
         """Fold one emitted event in."""
@@ -50,6 +53,7 @@ class GroupingFold:
         if event.route not in self.route_names:
             self.route_names.append(event.route)
         self.routes.append(self.route_names.index(event.route))
+        self.route_lines[event.route] += len(event.lines)
         group_of = self.group_of
         for line in event.lines:
             if line >= len(group_of):
@@ -63,6 +67,9 @@ class GroupingFold:
     def by_route(self) -> dict[str, int]:
         counts = Counter(self.routes)
         return {name: counts[i] for i, name in enumerate(self.route_names)}
+
+    def lines_by_route(self) -> dict[str, int]:
+        return {name: self.route_lines[name] for name in self.route_names}
 
 
 @dataclass
@@ -156,20 +163,33 @@ def diff_groupings(old: GroupingFold, new: GroupingFold, lines: int, starts: Sta
         else:
             changed_roots.add(root)
     regrouped = 0
-    shown: dict[int, set[int]] = {}  # the first `clusters` changed clusters, by their first line
+    size: Counter[int] = Counter()  # lines per changed cluster
+    first_line: dict[int, int] = {}
     for i in range(min(lines, len(og))):
         o = og[i]
         if o < 0:
             continue
         root = find(o)
         if root in changed_roots:
-            if root in shown:
-                shown[root].add(i)
-            elif len(shown) < clusters:
-                shown[root] = {i}
+            size[root] += 1
+            first_line.setdefault(root, i)
             evs = members[root]
             if not (len(evs) == 2 and evs[0] < old.events <= evs[1]):
                 regrouped += 1
+
+    def regrouping(root: int) -> bool:  # lines joined or left a group (not one old event -> one new event)
+        evs = members[root]
+        return not (len(evs) == 2 and evs[0] < old.events <= evs[1])
+
+    ranked = sorted(size, key=lambda r: (not regrouping(r), -size[r] if regrouping(r) else 0, first_line[r]))
+    chosen = set(ranked[:clusters])
+    shown: dict[int, set[int]] = {root: set() for root in ranked[:clusters]}  # in rank order
+    if chosen:
+        for i in range(min(lines, len(og))):
+            o = og[i]
+            if o >= 0 and (root := find(o)) in chosen:
+                shown[root].add(i)
+    regrouping_clusters = sum(1 for r in changed_roots if regrouping(r))
     identical = not changed_roots and old.events == new.events
     report: dict[str, Any] = {
         "identical": identical,
@@ -181,8 +201,10 @@ def diff_groupings(old: GroupingFold, new: GroupingFold, lines: int, starts: Sta
         "groups_merged": len(merged),
         "events_changed": events_changed,
         "changed_clusters": len(changed_roots),
+        "regrouping_clusters": regrouping_clusters,  # clusters whose membership changed; the rest: events_changed
+        "lines_by_route": {"old": old.lines_by_route(), "new": new.lines_by_route()},
         "start_regexp": None,
-        "first_changed_lines": [min(c) for c in shown.values()],  # where the clusters shown begin
+        "first_changed_lines": [min(c) for c in shown.values()],  # where the clusters shown begin, in rank order
     }
     if starts is not None and starts.applies:
         report["start_regexp"] = {

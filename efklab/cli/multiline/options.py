@@ -76,11 +76,18 @@ def _register_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     p = commands.add_parser("diff",
                             help="compare the grouping of two rules on the same log files (exit 1 if different)",
                             description="SPEC is a start regexp literal '/.../', a config file, or FILE@GITREV "
-                            "(the file at a git revision). Exit 0 identical, 1 different, 2 error.")
+                            "(the file at a git revision). A '/.../' SPEC takes the rest of its rule from --config, "
+                            "else from the other SPEC's config, else the plugin's defaults (stated in the output). "
+                            "Exit 0 identical, 1 different, 2 error.")
     p.add_argument("--old", required=True, metavar="SPEC", help="the rule before the change")
     p.add_argument("--new", required=True, metavar="SPEC", help="the rule after the change")
-    p.add_argument("--filter", metavar="ID|LABEL|N", help="which concat filter of config SPECs")
-    p.add_argument("--examples", type=int, default=5, metavar="N", help="changed groups shown side by side (default 5)")
+    p.add_argument("--config", metavar="FILE",
+                   help="the rest of the rule for /regexp/ SPECs (key, separator, flush_interval, timeout_label, ...): "
+                   "its concat filter with the SPEC as start regexp (default: the other SPEC's config; without "
+                   "any config the plugin's defaults apply, and the diff says so up front)")
+    p.add_argument("--filter", metavar="ID|LABEL|N", help="which concat filter of config SPECs and --config")
+    p.add_argument("--examples", type=int, default=5, metavar="N",
+                   help="changed groups shown side by side, regroupings first and largest first (default 5)")
     _add_rule_options(p)
     _add_input_options(p)
     add_json_option(p)

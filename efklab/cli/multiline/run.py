@@ -66,8 +66,8 @@ def run_diff(args: argparse.Namespace) -> int:
             bar.update(n - seen[0])
             seen[0] = n
 
-        diff = diff_logs(args.logfiles, old=args.old, new=args.new, filter=args.filter, rule=_rule(args),
-                         param=args.param, flush_timeouts=args.flush_timeouts, format=args.format,
+        diff = diff_logs(args.logfiles, old=args.old, new=args.new, filter=args.filter, config=args.config,
+                         rule=_rule(args), param=args.param, flush_timeouts=args.flush_timeouts, format=args.format,
                          examples=args.examples, progress=progress)
     if args.json:
         sys.stdout.write(json.dumps(diff.report, ensure_ascii=False, indent=2) + "\n")

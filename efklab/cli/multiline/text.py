@@ -1,6 +1,7 @@
 """Text renderings of ``efklab multiline`` results: group's closing notes, diff and filters (the JSON is the data)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections import Counter
@@ -30,24 +31,38 @@ def group_summary(counts: Counter[str], lines: int, rejects: Sequence[Reject]) -
 
 
 def render_diff(report: dict[str, Any], *, width: int | None = None) -> str:
-    """A summary, the start-regexp changes, and the first changed clusters side by side."""
+    """Which rule each side runs, the counts (each lost-looking route explained on its line), the start-regexp
+    changes, and the most telling changed clusters side by side."""
     width = width or max(80, shutil.get_terminal_size((160, 24)).columns)
-    out = [f"old: {report['old']}", f"new: {report['new']}",
-           f"{report['lines']} lines in {len(report['files'])} file(s), flush timeouts {report['flush_timeouts']}", ""]
+    out = [f"old: {report['old']}", f"new: {report['new']}"]
+    out += _regexp_rule_lines(report.get("regexp_rule"))
+    out += [f"{report['lines']} lines in {len(report['files'])} file(s), flush timeouts {report['flush_timeouts']}", ""]
     ev, routes = report["events"], report["events_by_route"]
-    rows = [("events", ev["old"], ev["new"])]
+    lines_by_route = report.get("lines_by_route") or {"old": {}, "new": {}}
+    notes = report.get("route_notes") or {"old": {}, "new": {}}
+    rows = [("events", ev["old"], ev["new"], "")]
     for route in dict.fromkeys([*routes["old"], *routes["new"]]):
-        rows.append((f"  {route}", routes["old"].get(route, 0), routes["new"].get(route, 0)))
-    for label, old, new in rows:
-        out.append(f"{label:<20}{old:>10} -> {new}")
-    out += [f"{'lines regrouped':<20}{report['lines_regrouped']:>10}",
-            f"{'groups split':<20}{report['groups_split']:>10}",
-            f"{'groups merged':<20}{report['groups_merged']:>10}",
-            f"{'events changed':<20}{report['events_changed']:>10}  (same lines, other time/tag/route/record)"]
+        old_n, new_n = routes["old"].get(route, 0), routes["new"].get(route, 0)
+        why = ""
+        if route != "main":
+            old_lines, new_lines = lines_by_route["old"].get(route), lines_by_route["new"].get(route)
+            lines = f"lines {old_lines or 0:,} -> {new_lines or 0:,}" if old_lines or new_lines else ""
+            note = notes["new"].get(route) if new_n else notes["old"].get(route)
+            grew = ("; the new rule keeps more lines waiting in groups, so more groups end by the timer"
+                    if route in ("timeout", "error") and new_n > old_n else "")
+            why = "  <- " + ": ".join(part for part in (lines, note) if part) + grew
+        rows.append((f"  {route}", old_n, new_n, why))
+    for label, old, new, why in rows:
+        out.append(f"{label:<20}{old:>10,} -> {new:<10,}{why}".rstrip())
+    kinds = report.get("regrouping_clusters")
+    out += [f"{'lines regrouped':<20}{report['lines_regrouped']:>10,}",
+            f"{'groups split':<20}{report['groups_split']:>10,}",
+            f"{'groups merged':<20}{report['groups_merged']:>10,}",
+            f"{'events changed':<20}{report['events_changed']:>10,}  (same lines, other time/tag/route/record)"]
     starts = report.get("start_regexp")
     if starts:
-        out.append(f"start regexp: {starts['stopped_matching']} line(s) stopped matching, "
-                   f"{starts['started_matching']} started matching")
+        out.append(f"start regexp: {starts['stopped_matching']:,} line(s) stopped matching, "
+                   f"{starts['started_matching']:,} started matching")
         for kind in ("stopped", "started"):
             for ex in starts[f"{kind}_examples"]:
                 out.append(f"  {kind:<8}{ex['at']}  {_show(ex['text'], width - 30)}")
@@ -56,18 +71,55 @@ def render_diff(report: dict[str, Any], *, width: int | None = None) -> str:
             out.append(f"warning ({side}): {warning}")
     clusters = report.get("clusters") or []
     if clusters:
-        out += ["", f"first {len(clusters)} of {report['changed_clusters']} changed group(s), old | new:"]
+        if kinds is None:
+            out += ["", f"first {len(clusters)} of {report['changed_clusters']} changed group(s), old | new:"]
+        else:
+            out += ["", f"{len(clusters)} of {report['changed_clusters']:,} changed group(s), old | new: groups whose "
+                    f"lines changed first ({kinds:,}, largest first), then events with the same lines and another "
+                    f"route, time or record ({report['changed_clusters'] - kinds:,})"]
         col = (width - 3) // 2
         for n, cluster in enumerate(clusters, 1):
             first = (cluster["old"] or cluster["new"])[0]["lines"].split(" .. ")[0]
             banner = f"--- #{n} {os.path.basename(first.rpartition(':')[0])} "
             out.append(banner + "-" * max(3, width - len(banner)))
-            left = [line for e in cluster["old"] for line in _event_lines(e, col)]
-            right = [line for e in cluster["new"] for line in _event_lines(e, col)]
+            left = _side_lines(cluster["old"], col)
+            right = _side_lines(cluster["new"], col)
             for a, b in zip_longest(left, right, fillvalue=""):
                 out.append(f"{a:<{col}} | {b}")
     out += ["", "RESULT: grouping identical" if report["identical"] else "RESULT: grouping differs (exit 1)"]
     return "\n".join(out) + "\n"
+
+
+def _regexp_rule_lines(regexp_rule: dict[str, Any] | None) -> list[str]:
+    """Up front: where the rest of a bare /regexp/ SPEC's rule comes from, or which plugin defaults it takes."""
+    if not regexp_rule:
+        return []
+    params = regexp_rule["params"]
+    shown = (f"key {params['key']}, separator {json.dumps(params['separator'])}, "
+             f"flush_interval {params['flush_interval']:g}, timeout_label {params['timeout_label'] or '(none)'}")
+    specs = " and ".join(regexp_rule["specs"])
+    if regexp_rule["from"]:
+        return [f"rule of {specs} /regexp/: rest of the rule from {regexp_rule['from']}: {shown}"]
+    lines = [f"rule of {specs} /regexp/: no config given, plugin defaults apply: {shown} "
+             "(give --config FILE, or options such as --timeout-label, to use your config's)"]
+    lines += [f"  default: {note}" for note in regexp_rule["defaults"]]
+    return lines
+
+
+SIDE_EVENTS = 6  # events listed per side of a cluster before the rest are summarised
+
+
+def _side_lines(events: list[dict[str, Any]], width: int) -> list[str]:
+    lines = [line for e in events[:SIDE_EVENTS] for line in _event_lines(e, width)]
+    rest = events[SIDE_EVENTS:]
+    if rest:
+        first, last = rest[0]["lines"].split(" .. ")[0], rest[-1]["lines"].split(" .. ")[-1]
+        span = "-".join(dict.fromkeys(part.rpartition(":")[2] for part in (first, last)))
+        sizes = {e["count"] for e in rest}
+        each = f", {sizes.pop()} line(s) each" if len(sizes) == 1 else ""
+        routes = ", ".join(sorted({e["route"] for e in rest}))
+        lines.append(f"... {len(rest)} more event(s), line {span}{each} [{routes}]"[:width])
+    return lines
 
 
 def _event_lines(event: dict[str, Any], width: int) -> list[str]:

@@ -228,3 +228,60 @@ def test_a_directory_of_logs_is_routed_file_by_file(tmp_path, capsys) -> None:  
     assert main(["multiline", "diff", "--old", "data/samples/fluentd-aws-sample.yaml",
                  "--new", "data/samples/fluentd.yaml", *files]) == 1
     assert capsys.readouterr().out == by_dir
+
+
+SAMPLE_LOGS = ROOT / "data" / "samples" / "containers"
+AWS_CONFIG = ROOT / "data" / "samples" / "fluentd-aws-sample.yaml"
+
+
+def test_diff_of_bare_regexps_states_the_plugin_defaults_before_the_counts(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No config: the output says up front that timeout_label, flush_interval and separator are the plugin's."""
+    log = docker_log(tmp_path / APP_FILE, SEED_LINES)
+    _, out, _ = run(capsys, "multiline", "diff", "--old", AWS, "--new", SEED, str(log))
+    lines = out.splitlines()
+    defaults = next(i for i, line in enumerate(lines) if "no config given, plugin defaults apply" in line)
+    counts = next(i for i, line in enumerate(lines) if line.startswith("events "))
+    assert defaults < counts
+    assert 'separator "\\n", flush_interval 60, timeout_label (none)' in lines[defaults]
+    assert any(line.startswith("  default: no timeout_label") for line in lines[defaults:counts])
+
+
+def test_a_route_that_reads_as_loss_carries_its_explanation_on_the_same_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """error 0 -> 1 comes with its lines and why, beside the numbers, not somewhere below."""
+    log = docker_log(tmp_path / APP_FILE, SEED_LINES)
+    _, out, _ = run(capsys, "multiline", "diff", "--old", AWS, "--new", SEED, str(log))
+    (row,) = [line for line in out.splitlines() if line.startswith("  error")]
+    assert re.match(r"  error\s+0 -> 1\s+<- lines 0 -> 3: closed by the 60s timer with no timeout_label", row)
+    assert "fluentd drops unless a <label @ERROR> handles it" in row and "more groups end by the timer" in row
+
+
+def test_a_bare_regexp_takes_the_rest_of_the_rule_from_the_other_specs_config(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--old CONFIG --new /regexp/: the new rule is the config's filter with that start regexp, timeout_label too."""
+    log = docker_log(tmp_path / APP_FILE, SEED_LINES)
+    _, out, _ = run(capsys, "multiline", "diff", "--json", "--old", str(AWS_CONFIG), "--new", SEED, str(log))
+    report = json.loads(out)
+    assert report["regexp_rule"]["specs"] == ["--new"]
+    assert "fluentd-aws-sample.yaml:121" in report["regexp_rule"]["from"] and report["regexp_rule"]["defaults"] == []
+    assert report["regexp_rule"]["params"] == {"key": "log", "separator": "", "flush_interval": 5.0,
+                                               "timeout_label": "@NORMAL", "stream_identity_key": None,
+                                               "use_first_timestamp": False}
+    assert report["events_by_route"]["new"] == {"main": 1, "timeout": 1}
+    assert "delivered, not lost" in report["route_notes"]["new"]["timeout"]
+
+
+def test_the_seed_scenario_tells_the_same_story_from_regexps_with_a_config_as_from_configs(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """AWS regexp -> seed regexp over the committed samples, --config for the rest = config -> config."""
+    _, out, _ = run(capsys, "multiline", "diff", "--json", "--old", str(AWS_CONFIG), "--new", str(SEED_CONFIG),
+                    str(SAMPLE_LOGS))
+    from_configs = json.loads(out)
+    _, out, _ = run(capsys, "multiline", "diff", "--json", "--config", str(SEED_CONFIG), "--old", AWS, "--new", SEED,
+                    str(SAMPLE_LOGS))
+    from_regexps = json.loads(out)
+    for key in ("lines", "events", "events_by_route", "lines_by_route", "lines_regrouped", "groups_split",
+                "groups_merged", "events_changed", "changed_clusters", "regrouping_clusters", "first_changed_lines"):
+        assert from_regexps[key] == from_configs[key], key
+    assert from_configs["events_by_route"]["new"].get("error", 0) == 0

@@ -103,3 +103,23 @@ def test_clusters_shown_are_limited_and_in_input_order() -> None:
     assert diff.report["first_changed_lines"] == sorted(diff.report["first_changed_lines"])
     assert diff.report["changed_clusters"] == 10
     assert [e["lines"] for e in shown[2]["new"]] == ["app.log:5 .. app.log:6"]
+
+
+def test_regroupings_are_shown_before_events_that_only_changed_route_or_time() -> None:
+    """The most telling changes first: the largest group the new rule merges, then smaller ones, then re-timed lines."""
+    texts = ["(I) 11:09:04[001] lone\n",  # same lines under both rules, but closed later: only its time changes
+             "(I) 11:09:04[002] small\n", "  one frame\n",
+             "(E) 11:09:04[003] big\n", "  frame 1\n", "  frame 2\n", "  frame 3\n", "(I) 11:09:04[004] end\n"]
+    diff, shown = diff_rules(_rule(AWS), _rule(SEED), lambda: _records(texts), clusters=5)
+    report = diff.report
+    assert report["regrouping_clusters"] == 2
+    assert report["first_changed_lines"][:2] == [3, 1]  # the 4-line stack trace, then the 2-line one
+    assert [e["count"] for e in shown[0]["new"]] == [4] and [e["count"] for e in shown[1]["new"]] == [2]
+    assert all(len(c["old"]) == len(c["new"]) == 1 for c in shown[2:])  # one event each side: route or time only
+
+
+def test_lines_per_route_are_counted_for_each_rule() -> None:
+    """Beside events per route, the diff counts the input lines in them (what a lost route would lose)."""
+    report, _ = _diff(_rule(AWS), _rule(SEED), SEED_LINES)
+    assert report["lines_by_route"] == {"old": {"main": 4}, "new": {"main": 1, "timeout": 3}}
+    assert report["events_by_route"] == {"old": {"main": 4}, "new": {"main": 1, "timeout": 1}}
