@@ -17,7 +17,7 @@ from efklab.errors import EfklabError, PolicyError
 from efklab.fluentd.concat.engine import Emitted
 from efklab.fluentd.concat.rule import ConcatRule
 from efklab.fluentd.config.find import ConcatFilter, Config, ParseSpec, SourceSpec, find_concat_filters, find_sources
-from efklab.fluentd.routing import CONTAINER_DIR, Chain, Route
+from efklab.fluentd.routing import CONTAINER_DIR, glob_regex, matches_pattern, tailed_as
 from efklab.fluentd.tail.containerlogs import FluentRecord
 from efklab.fluentd.tail.survey import LogSurvey, survey_items
 from efklab.lambda_.indextemplate import MAPPED_FIELDS, pattern_for
@@ -31,7 +31,6 @@ from efklab.retention.policy import Policy, load_policy
 
 T = TypeVar("T")
 INPUT_NAMES = ("config", "logs", "payloads", "policy", "node")
-_NO_CHAIN = Chain((), None, "not followed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +79,8 @@ class ConfigFacts:
     sites: tuple[ConcatSite, ...]
     sources: tuple[SourceSpec, ...]  # in_tail sources reading /var/log/containers
     labels: frozenset[str]
+    tails: tuple[SourceSpec, ...] = ()  # every in_tail source, whatever it reads
+    inputs: tuple[SourceSpec, ...] = ()  # every <source> (systemd, forward ...), for tags and the filter scope
 
     @property
     def error_label(self) -> bool:
@@ -100,6 +101,13 @@ class LogFacts:
     rejects: tuple[Reject, ...]
     survey: LogSurvey
     site: int | None = None  # index into ConfigFacts.sites of the concat filter applied to it
+    source: SourceSpec | None = None  # the <source> its records come from (None: not known or not read)
+    tag: str | None = None  # the tag its records carry
+
+    @property
+    def container(self) -> bool:
+        """Records of a container log (docker json-file or CRI lines), as opposed to a host log or journal."""
+        return self.format in ("docker", "cri")
 
     @property
     def lines(self) -> int:
@@ -221,7 +229,8 @@ def read_config_facts(path: str, config: Config) -> ConfigFacts:
     sources = tuple(s for s in find_sources(config)
                     if s.type == "tail" and (s.path or "").startswith(CONTAINER_DIR + "/"))
     labels = frozenset(d.arg for d, _ in config.walk() if d.name == "label")
-    return ConfigFacts(path, config, tuple(sites), sources, labels)
+    every = tuple(find_sources(config))
+    return ConfigFacts(path, config, tuple(sites), sources, labels, tuple(s for s in every if s.type == "tail"), every)
 
 
 def make_payload_facts(origin: str, records: Sequence[Any], settings: DoctorSettings, *, emulated: bool = False,
@@ -248,10 +257,34 @@ def make_policy_facts(path: str, text: str | bytes) -> PolicyFacts:
         return PolicyFacts(path, document, None, exc)
 
 
-def source_for(facts: ConfigFacts, file_name: str) -> SourceSpec | None:
-    """The first container source whose path (and not exclude_path) covers ``file_name``, as fluentd's in_tail."""
-    for source in facts.sources:
-        if source.parse is not None and Route(source, source.parse, _NO_CHAIN, {}).reads(file_name):
+def source_for(facts: ConfigFacts, local_path: str, *, container_file: bool = True) -> tuple[SourceSpec, str] | None:
+    """The in_tail source that reads a sample file, and the path it reads it as (None: no source does).
+
+    Every ``path`` glob of every in_tail source is tried (see :func:`efklab.fluentd.routing.tailed_as`);
+    a glob naming the file exactly wins over a wildcard, then config order.
+    """
+    best: tuple[int, int, SourceSpec, str] | None = None
+    for order, source in enumerate(facts.tails):
+        found = tailed_as(source, local_path, container_file=container_file)
+        if found is not None and (best is None or (found[0], order) < best[:2]):
+            best = (found[0], order, source, found[1])
+    return None if best is None else (best[2], best[3])
+
+
+def site_for_tag(facts: ConfigFacts, label: str | None, tag: str) -> int | None:
+    """The first concat filter records of ``tag`` meet in ``label`` (None: top level), as fluentd routes them."""
+    for index, site in enumerate(facts.sites):
+        f = site.filter
+        if (f.effective_label or f.label) == label and matches_pattern(f.pattern or "**", tag):
+            return index
+    return None
+
+
+def source_of_tag(facts: ConfigFacts, tag: str) -> SourceSpec | None:
+    """The <source> that emits ``tag`` (its ``tag`` equal to it, or a ``*`` pattern covering it)."""
+    for source in facts.inputs:
+        pattern = source.tag or ""
+        if pattern == tag or ("*" in pattern and glob_regex(pattern.replace("*", "**")).fullmatch(tag)):
             return source
     return None
 
@@ -267,7 +300,8 @@ def site_for(facts: ConfigFacts, path: str) -> int | None:
 
 
 def make_log_facts(path: str, name: str, fmt: str, parse: ParseSpec, parse_origin: str,
-                   items: Iterable[FluentRecord | Reject], site: int | None) -> LogFacts:
+                   items: Iterable[FluentRecord | Reject], site: int | None, *, source: SourceSpec | None = None,
+                   tag: str | None = None) -> LogFacts:
     """A LogFacts from the reader's records and rejects of one file (in file order)."""
     records: list[FluentRecord] = []
     rejects: list[Reject] = []
@@ -277,7 +311,9 @@ def make_log_facts(path: str, name: str, fmt: str, parse: ParseSpec, parse_origi
         else:
             records.append(item)
     survey = survey_items(path, fmt, parse, [*records, *rejects])
-    return LogFacts(path, name, fmt, parse, parse_origin, tuple(records), tuple(rejects), survey, site)
+    if tag is None and records:
+        tag = records[0].tag
+    return LogFacts(path, name, fmt, parse, parse_origin, tuple(records), tuple(rejects), survey, site, source, tag)
 
 
 def group_log(log: LogFacts, rule: ConcatRule, *, flush_timeouts: str = "event-time") -> list[Emitted]:

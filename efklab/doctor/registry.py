@@ -12,7 +12,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from efklab.doctor.checks import concatregex, concattiming, indexnames, ism, logformat, mapping, ordering
+from efklab.doctor.checks import (
+    concatend,
+    concatregex,
+    concatscope,
+    concattiming,
+    indexnames,
+    ism,
+    logformat,
+    mapping,
+    ordering,
+)
 from efklab.doctor.findings import Finding, Severity, count_severities
 from efklab.doctor.inputs import DoctorInputs
 from efklab.errors import UsageError
@@ -59,6 +69,25 @@ CHECKS: tuple[CheckSpec, ...] = (
           f"{CONCAT}#usage", concatregex.check_start_always_matches),
     _spec("concat-start-unanchored", "warning", "config", "unanchored start patterns matching mid-line",
           "https://docs.ruby-lang.org/en/3.1/Regexp.html", concatregex.check_start_unanchored),
+    _spec("concat-start-matches-frames", "error", "config logs",
+          "a start regexp that matches the continuation lines but not the first lines",
+          f"{CONCAT}/blob/master/lib/fluent/plugin/filter_concat.rb", concatregex.check_start_matches_frames),
+    _spec("concat-start-equals-continuous", "error", "config",
+          "continuous_line_regexp equal to the start regexp: nothing is ever joined",
+          f"{CONCAT}/blob/master/lib/fluent/plugin/filter_concat.rb", concatregex.check_start_equals_continuous),
+    _spec("concat-end-newline-literal", "error", "config",
+          "\\\\n inside /.../: a backslash and an n, never the end of a line",
+          "https://docs.ruby-lang.org/en/3.1/Regexp.html", concatend.check_end_newline_literal),
+    _spec("concat-end-matches-start", "error", "config logs",
+          "an end regexp that also matches the start lines: groups close on their first line",
+          f"{CONCAT}/blob/master/lib/fluent/plugin/filter_concat.rb", concatend.check_end_matches_start),
+    _spec("concat-end-never-matches", "error", "config logs",
+          "an end regexp no sample line matches: groups end only by the next start or the timer",
+          f"{CONCAT}/blob/master/lib/fluent/plugin/filter_concat.rb", concatend.check_end_never_matches),
+    _spec("concat-filter-scope", "error", "config",
+          "a concat filter whose pattern also catches journald, kubelet or forwarded records",
+          "https://docs.fluentd.org/configuration/config-file#how-do-the-match-patterns-work",
+          concatscope.check_filter_scope),
     _spec("concat-timeout-label", "error", "config", "no (or an undefined) timeout_label: last lines go to @ERROR",
           f"{CONCAT}/issues/70 {CONCAT}/issues/108", concattiming.check_timeout_label),
     _spec("concat-flush-interval", "warning", "config logs",

@@ -20,6 +20,7 @@ from efklab.errors import ConfigError
 from efklab.fluentd.concat.rule import ConcatRule, build_rule, convert_size, convert_time
 from efklab.fluentd.config.find import Config, Directive, ParseSpec, SourceSpec, find_sources
 from efklab.fluentd.filters import RecordTransformer, build_record_transformer
+from efklab.fluentd.tail.containerlogs import fluentd_tag
 
 CONTAINER_DIR = "/var/log/containers"
 _STATELESS = ("kubernetes_metadata", "record_transformer")
@@ -80,13 +81,14 @@ def plan_routes(config: Config, env: Mapping[str, str]) -> list[Route]:
             raise ConfigError("in_tail source without <parse>", source=source.file, position=source.line)
         notes: list[str] = []
         body = _label_body(config, labels, source.label, source.file, source.line)
-        chain = _follow(config, labels, body, env, notes, allow_concat=True, seen=(source.label or "",))
+        tag = fluentd_tag(f"{CONTAINER_DIR}/x.log", source.tag or "*")  # the tag its records carry
+        chain = _follow(config, labels, body, env, notes, allow_concat=True, seen=(source.label or "",), tag=tag)
         timeouts = {}
         for stage in chain.stages:
             label = stage.rule.timeout_label if stage.rule else None
             if label and label not in timeouts:
                 timeouts[label] = _follow(config, labels, _label_body(config, labels, label, stage.origin, None), env,
-                                          notes, allow_concat=False, seen=(label,))
+                                          notes, allow_concat=False, seen=(label,), tag=tag)
         routes.append(Route(source, source.parse, chain, timeouts, tuple(notes)))
     if not routes:
         raise ConfigError(f"no in_tail <source> reads {CONTAINER_DIR}/*.log",
@@ -106,12 +108,13 @@ def _label_body(config: Config, labels: Mapping[str, Directive], label: str | No
 
 
 def _follow(config: Config, labels: Mapping[str, Directive], body: list[Directive], env: Mapping[str, str],
-            notes: list[str], *, allow_concat: bool, seen: tuple[str, ...]) -> Chain:
+            notes: list[str], *, allow_concat: bool, seen: tuple[str, ...],
+            tag: str = "var.log.containers.x.log") -> Chain:
     """Filters until the first ``<match>`` for container tags; relabel is followed."""
     stages: list[Stage] = []
     for d in body:
         origin = f"{d.file}:{d.line}"
-        if not matches_pattern(d.arg, "var.log.containers.x.log"):
+        if not matches_pattern(d.arg, tag):
             continue
         kind = d.value("@type") or ""
         if d.name == "filter":
@@ -132,7 +135,7 @@ def _follow(config: Config, labels: Mapping[str, Directive], body: list[Directiv
             if target in seen:
                 raise ConfigError(f"relabel loop through {target}", source=d.file, position=d.line)
             rest = _follow(config, labels, _label_body(config, labels, target, d.file, d.line), env, notes,
-                           allow_concat=allow_concat, seen=(*seen, target))
+                           allow_concat=allow_concat, seen=(*seen, target), tag=tag)
             return Chain((*stages, *rest.stages), rest.output, rest.end)
         if kind == "cloudwatch_logs":
             return Chain(tuple(stages), output_settings(d), f"cloudwatch_logs at {origin}")
@@ -214,3 +217,74 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
             out.append(re.escape(pattern[i]))
             i += 1
     return re.compile("".join(out))
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Ruby's ``Dir.glob`` pattern as a regexp: ``*`` and ``?`` stay inside one path part, ``**/`` spans
+    directories, ``[...]`` is a class and ``{a,b}`` alternatives (what in_tail's ``path`` expands)."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append(r"(?:[^/]*/)*")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(r"[^/]*")
+            i += 2
+        elif c == "*":
+            out.append(r"[^/]*")
+            i += 1
+        elif c == "?":
+            out.append(r"[^/]")
+            i += 1
+        elif c == "[" and "]" in pattern[i + 2 :]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end]
+            out.append("[" + ("^" + body[1:] if body.startswith(("!", "^")) else body).replace("\\", "\\\\") + "]")
+            i = end + 1
+        elif c == "{" and "}" in pattern[i:]:
+            end = pattern.index("}", i)
+            out.append("(?:" + "|".join(glob_regex(alt).pattern for alt in pattern[i + 1 : end].split(",")) + ")")
+            i = end + 1
+        else:
+            out.append(re.escape(c))
+            i += 1
+    return re.compile("".join(out))
+
+
+def tail_globs(source: SourceSpec) -> tuple[list[str], list[str]]:
+    """An in_tail source's ``path`` globs (comma-separated) and its ``exclude_path`` globs."""
+    paths = [p.strip() for p in (source.path or "").split(",") if p.strip()]
+    return paths, _list_param(source.params.get("exclude_path"))
+
+
+def tailed_as(source: SourceSpec, local_path: str, *, container_file: bool) -> tuple[int, str] | None:
+    """Where ``source`` would read a sample file, and how surely: (rank, path on the node), or None.
+
+    The sample's place on the node is unknown, so a file counts as read when its own path
+    matches a glob, or when its name does inside the glob's directory: rank 0 for a glob whose
+    file name is written out (``/var/log/kubelet.log``), 1 for a wildcard in the container
+    directory (only for container-shaped files: docker/CRI lines or a pod log name), 2 for
+    any other wildcard.  ``exclude_path`` wins, as in in_tail.
+    """
+    if source.type != "tail":
+        return None
+    paths, excluded = tail_globs(source)
+    name = local_path.rsplit("/", 1)[-1]
+    best: tuple[int, str] | None = None
+    for glob in paths:
+        directory, _, last = glob.rpartition("/")
+        literal = not any(ch in last for ch in "*?[{")
+        if literal and last != name and glob != local_path:
+            continue
+        if directory == CONTAINER_DIR and not literal and not container_file:
+            continue
+        candidate = local_path if glob_regex(glob).fullmatch(local_path) else f"{directory}/{name}"
+        if not glob_regex(glob).fullmatch(candidate):
+            continue
+        if any(glob_regex(x).fullmatch(candidate) for x in excluded):
+            return None
+        rank = 0 if literal else 1 if directory == CONTAINER_DIR else 2
+        if best is None or rank < best[0]:
+            best = (rank, candidate)
+    return best

@@ -19,7 +19,7 @@ from efklab.doctor.registry import CheckSpec, DoctorReport, run_checks, select_c
 from efklab.errors import RemoteError, UsageError
 from efklab.jobs.connect import connect
 from efklab.jobs.defaults import SAMPLE_PAYLOADS, SEED_CONFIG, SEED_POLICY, config_path
-from efklab.jobs.doctorinputs import payload_files, read_inputs
+from efklab.jobs.doctorinputs import parse_env, payload_files, read_inputs
 from efklab.jobs.samples import container_logs
 from efklab.retention.attachment import IndexFacts
 from efklab.retention.explain import read_explain
@@ -38,8 +38,12 @@ def diagnose(*, config: str | None = None, policy: str | None = None, logs: Sequ
              replicas: int = 1, data_nodes: int = 1, max_shards_per_node: int = 1000, field_limit: int = 1000,
              only: Sequence[str] = (), skip: Sequence[str] = (), opensearch_url: str | None = None,
              aws_region: str | None = None, ca_certs: str | None = None, no_verify_tls: bool = False,
-             local: bool = False) -> DoctorReport:
-    """Run the checks on the given files; with a URL (or ``local``) also on the node's facts."""
+             local: bool = False, env: Sequence[str] = (), records: Sequence[str] = ()) -> DoctorReport:
+    """Run the checks on the given files; with a URL (or ``local``) also on the node's facts.
+
+    ``env`` holds ``NAME=VALUE`` items for the config's embedded Ruby; ``records`` ``TAG=FILE``
+    items of other sources' records.
+    """
     checks = select_checks(only, skip)
     shape = {"primaries": primaries, "data_nodes": data_nodes, "max_shards_per_node": max_shards_per_node,
              "field_limit": field_limit}
@@ -48,12 +52,12 @@ def diagnose(*, config: str | None = None, policy: str | None = None, logs: Sequ
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
     if replicas < 0 or (max_lines is not None and max_lines < 1):
         raise UsageError("--replicas must not be negative and --max-lines must be at least 1")
-    if not (config or policy or logs or payloads):
-        raise UsageError("nothing to check: give --config, --policy, --logs and/or --payloads")
+    if not (config or policy or logs or payloads or records):
+        raise UsageError("nothing to check: give --config, --policy, --logs, --records and/or --payloads")
     settings = DoctorSettings(mode=mode, index_strategy=index_strategy, prefix=prefix, tz=tz, replicas=replicas,
                               **shape)
     inputs = read_inputs(config=config, policy=policy, logs=logs, payloads=payloads, settings=settings,
-                         max_lines=max_lines)
+                         max_lines=max_lines, env=parse_env(env), records=records)
     if opensearch_url or local:
         node = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)
         facts = read_node_facts(node.client, node.conn, template_patterns=inputs.template_patterns(),

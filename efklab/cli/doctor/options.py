@@ -13,7 +13,9 @@ DESCRIPTION = """\
 Look at a fluentd config, an ISM policy, a sample of container logs and/or subscription payloads
 (and, with --opensearch-url, at the cluster) and report what will go wrong in production: concat
 regexp traps (/x/i, missing slashes, ' #', quoted escapes, start regexps that never or always
-match, unanchored starts), no timeout_label, a flush_interval shorter than gaps inside
+match or match only the frames, unanchored starts, end regexps that close groups on their
+first line or never, '\\n' in /.../), a concat filter that also catches journald or kubelet
+records, no timeout_label, a flush_interval shorter than gaps inside
 statements, a <parse> that does not fit the lines (docker json vs CRI), Docker's 16 KiB split
 lines, times %N rejects, _type in bulk actions, invalid / upper-case / 'undefined' index names,
 mapping conflicts and field counts, shards over the retention period, ISM policy traps, and
@@ -21,7 +23,9 @@ continuation lines indexed as separate documents on the same millisecond.
 
 Each finding says what was found, where (file:line or JSON path), the evidence from your samples,
 why it matters and the fix.  Checks whose inputs are missing are skipped and listed.  Without
---payloads, payloads are emulated from --config over --logs."""
+--payloads, payloads are emulated from --config over --logs.  Embedded Ruby environment lookups
+(#{ENV['X'] || 'default'}) are evaluated with --env and the written defaults; the header lists
+every value assumed.  --logs files are matched against every in_tail path glob."""
 
 
 EPILOG = """\
@@ -30,6 +34,8 @@ examples:
   efklab doctor --config data/samples/fluentd.yaml --policy data/samples/ism-policy.json \\
       --logs data/samples/containers --payloads data/samples/payloads/*.jsonl.gz
   efklab doctor --config fluentd.yaml --logs /var/log/containers --only concat- ordering-
+  efklab doctor --config kubernetes.conf --env FLUENT_CONTAINER_TAIL_PARSER_TYPE=cri --logs node-logs/ \
+      --records systemd.kubelet=kubelet.jsonl
   efklab doctor --policy policy.json --payloads capture.jsonl.gz \
 --opensearch-url https://domain:443 --aws-region eu-west-1
   efklab doctor --list"""
@@ -48,6 +54,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
     inputs.add_argument("--payloads", nargs="+", default=[], metavar="FILE",
                         help="subscription payloads (JSON lines or Lambda events, .gz ok); "
                         "default: emulated from --config over --logs")
+    inputs.add_argument("--records", nargs="+", default=[], metavar="TAG=FILE",
+                        help="records of other sources (journald, forward) as JSON lines, with the tag they carry "
+                        "(e.g. systemd.kubelet=kubelet.jsonl from journalctl -o json): routed to the filters that "
+                        "tag meets")
+    inputs.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable the config's embedded Ruby reads (#{ENV['NAME'] || 'default'}); "
+                        "unset ones take the written default, and the header says which value was assumed "
+                        "(repeatable)")
     inputs.add_argument("--max-lines", type=int, metavar="N",
                         help="read at most N lines of each log file (default: all)")
     cluster = p.add_argument_group("cluster shape (read from the node with --opensearch-url)")

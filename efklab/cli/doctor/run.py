@@ -20,7 +20,7 @@ def run_doctor(args: argparse.Namespace) -> int:
                       data_nodes=args.data_nodes, max_shards_per_node=args.max_shards_per_node,
                       field_limit=args.field_limit, only=args.only, skip=args.skip,
                       opensearch_url=args.opensearch_url, aws_region=args.aws_region, ca_certs=args.ca_certs,
-                      no_verify_tls=args.no_verify_tls, local=args.local)
+                      no_verify_tls=args.no_verify_tls, local=args.local, env=args.env, records=args.records)
     if args.json:
         print(json.dumps(report.to_json(), indent=2, ensure_ascii=False, default=str))
     else:

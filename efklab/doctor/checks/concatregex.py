@@ -12,19 +12,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from efklab.doctor.checks.groupshape import MOST, line_marks, line_quote, shown_pattern, site_logs
 from efklab.doctor.findings import Finding, Severity, make_finding, quote_line
 from efklab.doctor.inputs import ConcatSite, DoctorInputs, LogFacts, sample_texts
 from efklab.errors import EfklabError
 from efklab.fluentd.concat.rule import RegexpMode
 from efklab.fluentd.config.model import Param
 from efklab.ordering.measure import CONTINUATION
-from efklab.ruby.regexp import compile_ruby, concat_regexp_source, ruby_literal
+from efklab.ruby.regexp import compile_ruby, concat_regexp_source
 
 REGEXP_PARAMS = ("multiline_start_regexp", "multiline_end_regexp", "continuous_line_regexp")
 NEVER_MATCH_ERROR_SHARE = 0.05  # continuation-looking share of a file's lines that makes "never matches" an error
 _FLAGGED = re.compile(r"\A/(?P<body>.*)/(?P<flags>[a-z]+)\Z", re.DOTALL)
 _ANCHORED = re.compile(r"\A(?:\(\?[imx-]+\))?(?:\^|\\A)")
 _CONCAT_REF = "concat compiles Regexp.compile(value[1..-2]) with no options (filter_concat.rb configure)"
+
+
+def _slashed(source: str) -> str:
+    """A pattern between slashes as the user would write it (Ruby's inspect escapes inner slashes; we do not)."""
+    return f"/{source}/"
 
 
 def _regexp_params(inputs: DoctorInputs) -> Iterator[tuple[ConcatSite, int, Param]]:
@@ -55,7 +61,7 @@ def _match_counts(inputs: DoctorInputs, site: ConcatSite, index: int, compiled: 
         except EfklabError:
             continue
         hits = sum(1 for t in texts if pattern.search(t))
-        out.append(f"the {label} pattern {ruby_literal(source)} matches {hits:,} of {len(texts):,} sample lines")
+        out.append(f"the {label} pattern {_slashed(source)} matches {hits:,} of {len(texts):,} sample lines")
     return out
 
 
@@ -72,9 +78,9 @@ def check_regexp_flags(inputs: DoctorInputs) -> list[Finding]:
         compiled = concat_regexp_source(p.value)
         found.append(make_finding(
             "concat-regexp-flags", "error",
-            f"{p.name} {p.value}: the flag(s) '{flags}' are not applied; concat compiles {ruby_literal(compiled)}",
+            f"{p.name} {p.value}: the flag(s) '{flags}' are not applied; concat compiles {_slashed(compiled)}",
             where=f"{site.filter.file}:{p.line}",
-            evidence=[f"written: {p.raw}", f"compiled: {ruby_literal(compiled)} (a literal '/' then '{flags[:-1]}')",
+            evidence=[f"written: {p.raw}", f"compiled: {_slashed(compiled)} (a literal '/' then '{flags[:-1]}')",
                       *_match_counts(inputs, site, index, compiled, intended)],
             why=f"{_CONCAT_REF}: the pattern now needs a literal slash, so lines that should start an event do not, "
                 "and fluentd --dry-run does not notice",
@@ -91,9 +97,9 @@ def check_regexp_unslashed(inputs: DoctorInputs) -> list[Finding]:
         compiled = concat_regexp_source(p.value)
         found.append(make_finding(
             "concat-regexp-unslashed", "error",
-            f"{p.name} {p.value}: not written as /.../, so concat compiles {ruby_literal(compiled)}",
+            f"{p.name} {p.value}: not written as /.../, so concat compiles {_slashed(compiled)}",
             where=f"{site.filter.file}:{p.line}",
-            evidence=[f"written: {p.raw}", f"compiled: {ruby_literal(compiled)} (first and last character dropped)",
+            evidence=[f"written: {p.raw}", f"compiled: {_slashed(compiled)} (first and last character dropped)",
                       *_match_counts(inputs, site, index, compiled, p.value)],
             why=f"{_CONCAT_REF}: two real characters of the pattern are lost and the rule groups differently from what "
                 "was tested elsewhere",
@@ -110,7 +116,7 @@ def check_regexp_comment(inputs: DoctorInputs) -> list[Finding]:
         compiled = concat_regexp_source(p.value)
         found.append(make_finding(
             "concat-regexp-comment", "error",
-            f"{p.name}: the unquoted value stops at ' #'; concat compiles {ruby_literal(compiled)}",
+            f"{p.name}: the unquoted value stops at ' #'; concat compiles {_slashed(compiled)}",
             where=f"{site.filter.file}:{p.line}",
             evidence=[f"value fluentd reads: {p.value}", f"comment: #{p.trailing_comment.lstrip('#')}",
                       *_match_counts(inputs, site, index, compiled, None)],
@@ -130,9 +136,9 @@ def check_regexp_escapes(inputs: DoctorInputs) -> list[Finding]:
         kind = "double" if p.quote == '"' else "single"
         found.append(make_finding(
             "concat-regexp-escapes", "warning",
-            f"{p.name} is {kind}-quoted: fluentd processed its escapes, so concat compiles {ruby_literal(compiled)}",
+            f"{p.name} is {kind}-quoted: fluentd processed its escapes, so concat compiles {_slashed(compiled)}",
             where=f"{site.filter.file}:{p.line}",
-            evidence=[f"written: {p.raw}", f"value after escapes: {p.value}", f"compiled: {ruby_literal(compiled)}"],
+            evidence=[f"written: {p.raw}", f"value after escapes: {p.value}", f"compiled: {_slashed(compiled)}"],
             why="in double quotes \\\\ becomes \\ and \\n a newline (single quotes unescape \\\\ and \\'); the pattern "
                 "differs from the text in the file, which is easy to miss when reviewing the regexp",
             fix=f"write it unquoted, as the pattern itself: {p.name} /{compiled}/ (unquoted values keep backslashes)"))
@@ -204,7 +210,7 @@ def check_start_never_matches(inputs: DoctorInputs) -> list[Finding]:
     found = []
     for site, rule, rows in _start_matches(inputs):
         where = site.param_where("multiline_start_regexp")
-        pattern = ruby_literal(rule.mode.start_source or "")
+        pattern = shown_pattern(site, "multiline_start_regexp", rule.mode.start_source)
         total = sum(r[1] for r in rows)
         if total and not any(r[2] for r in rows):
             found.append(make_finding(
@@ -248,7 +254,8 @@ def check_start_always_matches(inputs: DoctorInputs) -> list[Finding]:
             continue
         found.append(make_finding(
             "concat-start-always-matches", "error" if split else "warning",
-            f"multiline_start_regexp {ruby_literal(rule.mode.start_source or '')} matches every line of "
+            f"multiline_start_regexp {shown_pattern(site, 'multiline_start_regexp', rule.mode.start_source)} "
+            f"matches every line of "
             f"{len(always)} log file(s)" + (", continuation lines included" if split else ""),
             where=site.param_where("multiline_start_regexp"),
             evidence=[f"{log.name}: {n:,} of {n:,} lines match, {c:,} of them look like continuations"
@@ -271,11 +278,102 @@ def check_start_unanchored(inputs: DoctorInputs) -> list[Finding]:
         count = len(evidence)
         found.append(make_finding(
             "concat-start-unanchored", "warning" if count else "info",
-            f"multiline_start_regexp {ruby_literal(source)} is not anchored"
+            f"multiline_start_regexp {shown_pattern(site, 'multiline_start_regexp', source)} is not anchored"
             + (f": it matches in the middle of {count:,} sample line(s)" if count else
                " (no sample line matches it mid-line)"),
             where=site.param_where("multiline_start_regexp"), evidence=evidence, figures={"mid_line_matches": count},
             why="concat uses Regexp#match?, a search anywhere in the line: a continuation line that quotes a first "
                 "line (a nested log, a message body) starts a new event and splits the statement",
             fix=f"anchor it: multiline_start_regexp /^{source}/ (^ is a line anchor in Ruby)"))
+    return found
+
+
+_FRAME_CANDIDATES = (r"^\S", r"^(?![ \t]|Caused by: |\.\.\. \d+ )")  # first lines: not indented, not a trace tail
+
+
+def _candidate_fix(inputs: DoctorInputs, index: int, key: str) -> str | None:
+    """A start regexp that, on the sample, starts no group with a continuation line (None: none found)."""
+    texts = [t for log in site_logs(inputs, index) for t in sample_texts(log, key)]
+    for source in _FRAME_CANDIDATES:
+        pattern = compile_ruby(source)
+        starts = [t for t in texts if pattern.search(t)]
+        if starts and not any(CONTINUATION.match(t) for t in starts):
+            return source
+    return None
+
+
+def check_start_matches_frames(inputs: DoctorInputs) -> list[Finding]:
+    """A start regexp that matches the continuation lines (``/^\\s*at/``) but not the statements' first lines.
+
+    Judged by the shape of the groups: most continuation lines open a group while the
+    header lines (the ones that do not look like continuations) almost never do, so each
+    group is a run of frames with the next statement's header appended to its end.
+    """
+    found = []
+    for index, site, rule in _start_sites(inputs):
+        frames = frame_starts = headers = header_starts = 0
+        evidence: list[str] = []
+        for log in site_logs(inputs, index):
+            marks = line_marks(inputs, log, rule)
+            for n, text in enumerate(marks.texts):
+                if text is None or not text.strip():
+                    continue
+                if marks.continuation[n]:
+                    frames += 1
+                    frame_starts += marks.start[n]
+                else:
+                    headers += 1
+                    header_starts += marks.start[n]
+            for event in inputs.grouped(log, rule):
+                first, rest = event.lines[0], event.lines[1:]
+                tail = [n for n in rest if not marks.continuation[n] and marks.texts[n]]
+                if marks.continuation[first] and marks.start[first] and tail and len(evidence) < 2:
+                    evidence.append(f"{line_quote(log, marks, tail[0], 70)} is appended to the group opened by "
+                                    f"line {log.records[first].lineno} ({quote_line(marks.texts[first] or '', 40)})")
+        if frames < 2 or frame_starts / frames < MOST or not headers or header_starts / headers >= MOST:
+            continue
+        pattern = shown_pattern(site, "multiline_start_regexp", rule.mode.start_source)
+        candidate = _candidate_fix(inputs, index, rule.key)
+        fix = (f"match the first line of a statement, not its frames: e.g. multiline_start_regexp /{candidate}/ "
+               "(on the sample it starts no group with a continuation line)" if candidate else
+               "match the first line of a statement (its timestamp or level), not its frames")
+        found.append(make_finding(
+            "concat-start-matches-frames", "error",
+            f"multiline_start_regexp {pattern} matches {frame_starts:,} of {frames:,} continuation lines but only "
+            f"{header_starts:,} of {headers:,} first lines: groups begin at the frames",
+            where=site.param_where("multiline_start_regexp"),
+            evidence=[f"{frame_starts:,} of {frames:,} continuation-looking lines (frames, indented bodies) match; "
+                      f"{header_starts:,} of {headers:,} other lines do", *evidence],
+            figures={"continuation_lines": frames, "continuation_starts": frame_starts, "first_lines": headers,
+                     "first_line_starts": header_starts},
+            why="concat opens a group at every line the start regexp matches: each frame closes the group before it, "
+                "and a statement's first line, matching nothing, is appended to the previous statement's frames, so "
+                "documents hold the tail of one trace and the head of the next",
+            fix=fix + "; a pattern for continuation lines belongs in continuous_line_regexp, if anywhere"))
+    return found
+
+
+def check_start_equals_continuous(inputs: DoctorInputs) -> list[Finding]:
+    """``continuous_line_regexp`` equal to the start regexp: a continuing line always opens a new group."""
+    found = []
+    for index, site, rule in _start_sites(inputs):
+        mode = rule.mode
+        if mode.continuous_source is None or mode.continuous_source != mode.start_source:
+            continue
+        multi = sum(1 for log in site_logs(inputs, index) for e in inputs.grouped(log, rule) if len(e.lines) > 1)
+        lines = sum(len(sample_texts(log, rule.key)) for log in site_logs(inputs, index))
+        pattern = shown_pattern(site, "continuous_line_regexp", mode.continuous_source)
+        found.append(make_finding(
+            "concat-start-equals-continuous", "error",
+            f"continuous_line_regexp {pattern} is the start regexp: the filter never joins two lines",
+            where=site.param_where("continuous_line_regexp"),
+            evidence=[f"{site.param_where('multiline_start_regexp')}: multiline_start_regexp "
+                      f"{shown_pattern(site, 'multiline_start_regexp', mode.start_source)}",
+                      *([f"on the sample: {multi:,} multi-line event(s) from {lines:,} lines"] if lines else [])],
+            figures={"multi_line_events": multi, "lines": lines},
+            why="the start regexp is tested first: a line it matches closes the open group and opens a new one; a "
+                "line it does not match fails continuous_line_regexp too, so the group is flushed and the line sent "
+                "alone. No line is ever appended",
+            fix="continuous_line_regexp must match the lines that continue a statement (e.g. /^\\s/ for indented "
+                "frames), not its first line; or remove it"))
     return found

@@ -7,12 +7,14 @@ for ``flush_interval`` seconds of wall clock, splitting any statement whose line
 """
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from itertools import pairwise
 
 from efklab.doctor.findings import Finding, make_finding, quote_line
-from efklab.doctor.inputs import DoctorInputs, lines_by_sequence
-from efklab.fluentd.concat.engine import ROUTE_ERROR
-from efklab.fluentd.concat.rule import RegexpMode
+from efklab.doctor.inputs import DoctorInputs, LogFacts, lines_by_sequence
+from efklab.fluentd.concat.engine import ROUTE_ERROR, ROUTE_TIMEOUT, Emitted
+from efklab.fluentd.concat.rule import PARAM_TYPES, RegexpMode
 from efklab.ordering.measure import CONTINUATION
 
 CONCAT_ISSUES = "https://github.com/fluent-plugins-nursery/fluent-plugin-concat/issues/70"
@@ -22,14 +24,40 @@ def check_rule_refused(inputs: DoctorInputs) -> list[Finding]:
     """A concat filter fluentd refuses at startup (``configure`` raises): the whole config fails."""
     if inputs.config is None:
         return []
-    return [make_finding(
-        "concat-rule-refused", "error", f"fluentd refuses this concat filter: {site.error.reason}",
-        where=f"{site.error.source or site.filter.file}:{site.error.position or site.filter.line}",
-        evidence=[site.where],
-        why="the plugin's configure raises, so fluentd (and fluentd --dry-run) stops with an error "
-            "and no log is shipped",
-        fix="fix the parameter named in the message")
-        for site in inputs.config.sites if site.error is not None]
+    found = []
+    for site in inputs.config.sites:
+        if site.error is None:
+            continue
+        guesses = misspelled_params(site.filter.params)
+        found.append(make_finding(
+            "concat-rule-refused", "error", f"fluentd refuses this concat filter: {site.error.reason}",
+            where=f"{site.error.source or site.filter.file}:{site.error.position or site.filter.line}",
+            evidence=[site.where, *(f"{site.param_where(name)}: '{name}' is not a concat parameter; did you mean "
+                                   f"'{guess}'?" for name, guess in guesses)],
+            why="the plugin's configure raises, so fluentd (and fluentd --dry-run) stops with an error "
+                "and no log is shipped",
+            fix=("rename " + ", ".join(f"{name} to {guess}" for name, guess in guesses)) if guesses
+                else "fix the parameter named in the message"))
+    return found
+
+
+_COMMON_PARAMS = frozenset({"@type", "@id", "@label", "@log_level", "type", "id", "log_level"})
+
+
+def misspelled_params(params: Mapping[str, object]) -> list[tuple[str, str]]:
+    """(written name, the concat parameter it most resembles) for names the plugin does not declare.
+
+    The declared names are fluent-plugin-concat 2.6's ``config_param`` list; a name is a
+    likely misspelling when difflib finds a declared name close to it.
+    """
+    out = []
+    for name in params:
+        if name in PARAM_TYPES or name in _COMMON_PARAMS or name.startswith("@"):
+            continue
+        close = difflib.get_close_matches(name, PARAM_TYPES, n=1, cutoff=0.75)
+        if close:
+            out.append((name, close[0]))
+    return out
 
 
 def check_timeout_label(inputs: DoctorInputs) -> list[Finding]:
@@ -44,11 +72,11 @@ def check_timeout_label(inputs: DoctorInputs) -> list[Finding]:
         label = rule.timeout_label
         if label is not None and (label in inputs.config.labels or not inputs.config.labels):
             continue  # defined (or a bare filter body, whose labels are elsewhere)
+        # An undefined label is looked up only when a flush happens: those events are lost the same way.
+        routes = (ROUTE_ERROR, ROUTE_TIMEOUT) if label is not None else (ROUTE_ERROR,)
         lost = [(log, e) for log, s, r in inputs.logs_with_rules() if log.site == index
-                for e in inputs.grouped(log, r) if e.route == ROUTE_ERROR]
-        evidence = [site.where]
-        evidence += [f"{log.where(log.records[e.lines[0]].lineno)}: {len(e.lines)} line(s) go to @ERROR: "
-                     f"{quote_line(e.record.get(rule.key, ''))}" for log, e in lost]
+                for e in inputs.grouped(log, r) if e.route in routes]
+        evidence = [site.where, *_lost_lines(lost, rule.key, label or "@ERROR")]
         figures = {"events_to_error": len(lost), "lines_to_error": sum(len(e.lines) for _l, e in lost)}
         if label is not None:
             found.append(make_finding(
@@ -70,6 +98,22 @@ def check_timeout_label(inputs: DoctorInputs) -> list[Finding]:
                 f"arrives ('Timeout flush' errors, see {CONCAT_ISSUES})",
             fix="add timeout_label @NORMAL (the label that holds your output) to the concat filter"))
     return found
+
+
+def _lost_lines(lost: list[tuple[LogFacts, Emitted]], key: str, target: str) -> list[str]:
+    """The sample lines the timer or shutdown sends to ``target``: each event's first line, and its last."""
+    out = []
+    for log, event in lost:
+        parts = lines_by_sequence(log.records, event.lines)
+        if not parts:
+            continue
+        first = parts[0]
+        head = (f"{log.where(first.lineno)}: {len(parts)} line(s) go to {target}: "
+                f"{quote_line(first.record.get(key, ''), 70)}")
+        if len(parts) > 1:
+            head += f" ... line {parts[-1].lineno} {quote_line(parts[-1].record.get(key, ''), 40)}"
+        out.append(head)
+    return out
 
 
 def check_flush_interval(inputs: DoctorInputs) -> list[Finding]:
@@ -130,7 +174,9 @@ def check_rule_warnings(inputs: DoctorInputs) -> list[Finding]:
     covered = ("no timeout_label", "multiline_start_regexp", "multiline_end_regexp", "continuous_line_regexp")
     found = []
     for site in inputs.config.sites:
-        notes = [w for w in (site.rule.warnings if site.rule else ()) if not w.startswith(covered)]
+        guesses = dict(misspelled_params(site.filter.params))
+        notes = [_did_you_mean(w, guesses) for w in (site.rule.warnings if site.rule else ())
+                 if not w.startswith(covered)]
         if notes:
             found.append(make_finding(
                 "concat-rule-warnings", "warning", f"{len(notes)} parameter problem(s) in {site.where}",
@@ -138,6 +184,14 @@ def check_rule_warnings(inputs: DoctorInputs) -> list[Finding]:
                 why="fluentd starts, but the filter does not do what its parameters say",
                 fix="correct or remove the parameters named"))
     return found
+
+
+def _did_you_mean(warning: str, guesses: Mapping[str, str]) -> str:
+    """``parameter 'x' ... is not used`` with the declared name it most resembles."""
+    for name, guess in guesses.items():
+        if warning.startswith(f"parameter '{name}' "):
+            return f"{warning}; did you mean '{guess}'?"
+    return warning
 
 
 def check_cri_separator(inputs: DoctorInputs) -> list[Finding]:

@@ -13,8 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from efklab.cloudwatch.delivery import timestamp_ms
+from efklab.doctor.checks.concatend import end_closed_share
+from efklab.doctor.checks.groupshape import shown_pattern
 from efklab.doctor.findings import Finding, make_finding, quote_line
 from efklab.doctor.inputs import DoctorInputs
+from efklab.fluentd.concat.rule import RegexpMode
 from efklab.ordering.diagnosis import Measurement, detect_causes
 from efklab.ordering.measure import OrderReport, Shown, SourceRef, measure_order
 
@@ -122,16 +125,39 @@ def check_split_continuations(inputs: DoctorInputs) -> list[Finding]:
                  f"on the millisecond of the line before; {totals['documents_in_ties']:,} documents share their "
                  "stream and millisecond with another"),
                 *[f"{stream}: {n:,} split continuation line(s)" for n, stream in per_stream[:2]], *examples]
+    where, fix = sample.where, causes[0].cure
+    blamed = _end_regexp_blame(inputs, split)
+    if blamed is not None:
+        where, fix, line = blamed
+        evidence.append(line)
     return [make_finding(
         "ordering-split-continuations", "error" if share >= SPLIT_ERROR_SHARE else "warning",
         f"continuation lines become separate documents with the same millisecond: "
         f"{split:,} of {totals['documents']:,} documents",
-        where=sample.where, evidence=evidence,
+        where=where, evidence=evidence,
         figures={"split_continuations": split, "documents": totals["documents"], "share": round(share, 4),
                  "documents_in_ties": totals["documents_in_ties"], "tie_groups": totals["tie_groups"]},
         why="Discover sorts by @timestamp alone; the lines of one stack trace share a millisecond, so OpenSearch "
             "returns them in shard/indexing order and the trace reads shuffled (the seed's symptom)",
-        fix=causes[0].cure + "; and sort by @timestamp then @id in the index pattern / saved search")]
+        fix=fix + "; and sort by @timestamp then @id in the index pattern / saved search")]
+
+
+def _end_regexp_blame(inputs: DoctorInputs, split: int) -> tuple[str, str, str] | None:
+    """(where, fix, evidence) naming multiline_end_regexp when most lone lines follow groups it closed."""
+    after_end = 0
+    blamed = None
+    for log, site, rule in inputs.logs_with_rules():
+        if isinstance(rule.mode, RegexpMode) and rule.mode.end is not None:
+            _closed, lone = end_closed_share(inputs, log, rule)
+            after_end += lone
+            blamed = blamed or site
+    if blamed is None or not after_end or after_end * 2 < split:
+        return None
+    end = shown_pattern(blamed, "multiline_end_regexp")
+    return (blamed.param_where("multiline_end_regexp"),
+            f"multiline_end_regexp {end} closes groups before their continuation lines: remove it or make it match "
+            "only the last line of a statement (see concat-end-matches-start)",
+            f"{after_end:,} of the {split:,} lone lines come right after a group multiline_end_regexp {end} closed")
 
 
 def check_ties(inputs: DoctorInputs) -> list[Finding]:

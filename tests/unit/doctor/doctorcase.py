@@ -7,10 +7,14 @@ A case::
     config: |                                         # fluentd config text (a bare filter body is fine)
       @type concat ...
     logs:                                             # file name -> lines
-      app.log: {docker: ["line", {log: "piece", newline: false}], start: 2021-04-28T11:09:04.301Z, step_ms: 0.01}
+      app.log: {docker: ["line", {log: "piece", newline: false, pad_to: 16384}], start: ..., step_ms: 0.01}
+      # pad_to: the text repeated to that many characters (a 16 KiB piece); name a file "host/kubelet.log"
+      # to place it outside containers/
       # or cri: [...] (F lines; {log, tag: P} for partials), or raw: ["the file's lines as they are"]
     payloads: [{log_group: ..., messages: [...], start: 2021-04-28T11:09:04.301Z}]   # or events: [{message, timestamp}]
     policy: {policy: {...}}                           # the ISM policy document (or its text)
+    env: {FLUENT_CONTAINER_TAIL_PARSER_TYPE: cri}     # --env NAME=VALUE for the config's embedded Ruby
+    records: {systemd.kubelet: [{MESSAGE: "...", __REALTIME_TIMESTAMP: "1619608144301000"}]}   # --records TAG=FILE
     settings: {mode: seed}                            # DoctorSettings fields
     node: {version: 2.19.1, ism: true, indices: [{name: ..., creation_date: ...}]}   # NodeFacts fields
     expect: error | warning | info | none             # the worst severity the check reports (required)
@@ -41,7 +45,7 @@ from efklab.testing import make_event, make_payload
 from efklab.units import parse_time
 
 CASE_KEYS = {"name", "check", "config", "logs", "payloads", "policy", "settings", "node", "expect", "title", "evidence",
-             "where"}
+             "where", "env", "records"}
 LOG_KEYS = {"docker", "cri", "raw", "start", "step_ms"}
 EXPECT = {"error", "warning", "info", "none"}
 DEFAULT_START = "2021-04-28T11:09:04.301Z"
@@ -65,7 +69,10 @@ def load_doctor_cases(path: Path) -> list[dict[str, Any]]:
 
 def _docker_line(item: Any, when: int) -> str:
     entry = item if isinstance(item, Mapping) else {"log": item}
-    text = str(entry["log"]) + ("\n" if entry.get("newline", True) else "")
+    text = str(entry["log"])
+    if "pad_to" in entry:
+        text = (text * (int(entry["pad_to"]) // max(len(text), 1) + 1))[: int(entry["pad_to"])]
+    text += "\n" if entry.get("newline", True) else ""
     return json.dumps({"log": text, "stream": entry.get("stream", "stdout"),
                        "time": entry.get("time") or format_rfc3339nano(when)})
 
@@ -117,7 +124,7 @@ def run_doctor_case(case: Mapping[str, Any], folder: Path) -> DoctorReport:
         config.write_text(text, encoding="utf-8")
     logs = []
     for name, spec in (case.get("logs") or {}).items():
-        path = folder / "containers" / name
+        path = folder / (name if "/" in name else f"containers/{name}")
         path.parent.mkdir(exist_ok=True)
         path.write_text(render_log(spec), encoding="utf-8")
         logs.append(str(path))
@@ -131,9 +138,15 @@ def run_doctor_case(case: Mapping[str, Any], folder: Path) -> DoctorReport:
         policy = folder / "policy.json"
         body = case["policy"]
         policy.write_text(body if isinstance(body, str) else json.dumps(body), encoding="utf-8")
+    records = []
+    for tag, items in (case.get("records") or {}).items():
+        path = folder / f"{tag}.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in items), encoding="utf-8")
+        records.append(f"{tag}={path}")
     settings = DoctorSettings(**(case.get("settings") or {}))
     inputs = read_inputs(config=str(config) if config else None, policy=str(policy) if policy else None,
-                         logs=sorted(logs), payloads=payloads, settings=settings)
+                         logs=sorted(logs), payloads=payloads, settings=settings,
+                         env={k: str(v) for k, v in (case.get("env") or {}).items()}, records=records)
     if "node" in case:
         inputs = replace(inputs, node=_node(case["node"]))
     return run_checks(inputs, [c for c in CHECKS if c.id == case["check"]])

@@ -42,7 +42,7 @@ def test_corrected_setup_still_shows_what_is_left() -> None:
     assert split.severity == "warning" and split.figures["split_continuations"] == 5
     assert any("'  warnings.warn('" in line for line in split.evidence)
     assert by_check["docker-split-lines"].severity == "warning"
-    assert any(":277: 16,384 characters" in line for line in by_check["docker-split-lines"].evidence)
+    assert any(":277: 16,384 bytes" in line for line in by_check["docker-split-lines"].evidence)
 
 
 def test_pre_fix_setup_shows_the_ordering_problem_as_an_error_with_evidence(capsys: pytest.CaptureFixture[str]) -> None:
