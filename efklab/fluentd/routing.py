@@ -265,12 +265,13 @@ def tailed_as(source: SourceSpec, local_path: str, *, container_file: bool) -> t
     matches a glob, or when its name does inside the glob's directory: rank 0 for a glob whose
     file name is written out (``/var/log/kubelet.log``), 1 for a wildcard in the container
     directory (only for container-shaped files: docker/CRI lines or a pod log name), 2 for
-    any other wildcard.  ``exclude_path`` wins, as in in_tail.
+    any other wildcard when the sample sits in a folder named like the glob's directory
+    (``audit/api.log`` for ``/var/log/audit/*.log``).  ``exclude_path`` wins, as in in_tail.
     """
     if source.type != "tail":
         return None
     paths, excluded = tail_globs(source)
-    name = local_path.rsplit("/", 1)[-1]
+    folder, _, name = local_path.rpartition("/")
     best: tuple[int, str] | None = None
     for glob in paths:
         directory, _, last = glob.rpartition("/")
@@ -278,6 +279,9 @@ def tailed_as(source: SourceSpec, local_path: str, *, container_file: bool) -> t
         if literal and last != name and glob != local_path:
             continue
         if directory == CONTAINER_DIR and not literal and not container_file:
+            continue
+        if (not literal and directory != CONTAINER_DIR and folder.rpartition("/")[2] != directory.rpartition("/")[2]
+                and not glob_regex(glob).fullmatch(local_path)):
             continue
         candidate = local_path if glob_regex(glob).fullmatch(local_path) else f"{directory}/{name}"
         if not glob_regex(glob).fullmatch(candidate):
