@@ -93,6 +93,11 @@ _ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\f": "\\f", "\v": "\\v", "\b
             "\x1b": "\\e", '"': '\\"', "\\": "\\\\"}
 
 
+# What Ruby's inspect escapes as \\uXXXX: controls, line/paragraph separators, unassigned code points (by the
+# Unicode version of the Python build; Ruby 3.1 has Unicode 13, so characters added later differ).
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Zl", "Zp", "Cn", "Cs"})
+
+
 def _inspect_string(text: str) -> str:
     """Ruby ``String#inspect`` of a UTF-8 string: C escapes, ``\\#{``, other controls as ``\\uXXXX``."""
     out = ['"']
@@ -102,7 +107,7 @@ def _inspect_string(text: str) -> str:
             out.append(escaped)
         elif ch == "#" and text[i + 1:i + 2] in ("{", "$", "@"):
             out.append("\\#")
-        elif ch.isprintable() or (ord(ch) > 0x7F and unicodedata.category(ch) == "Cf"):
+        elif ch == "\x85" or unicodedata.category(ch) not in _ESCAPED_CATEGORIES:
             out.append(ch)
         else:
             out.append(f"\\u{ord(ch):04X}" if ord(ch) <= 0xFFFF else f"\\u{{{ord(ch):X}}}")

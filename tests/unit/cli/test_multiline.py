@@ -285,3 +285,13 @@ def test_the_seed_scenario_tells_the_same_story_from_regexps_with_a_config_as_fr
                 "groups_merged", "events_changed", "changed_clusters", "regrouping_clusters", "first_changed_lines"):
         assert from_regexps[key] == from_configs[key], key
     assert from_configs["events_by_route"]["new"].get("error", 0) == 0
+
+
+def test_a_stack_trace_of_many_lone_events_is_summarised_after_the_first_six(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The largest regrouping of the samples (47 lone lines -> one event) lists 6 old events and counts the rest."""
+    _, out, _ = run(capsys, "multiline", "diff", "--config", str(SEED_CONFIG), "--old", AWS, "--new", SEED,
+                    "--examples", "1", str(SAMPLE_LOGS))
+    assert "[main] line 288-334 (47)" in out
+    assert "... 41 more event(s), line 294-334, 1 line(s) each [main]" in out
+    assert "[main] line 294 (1)" not in out
