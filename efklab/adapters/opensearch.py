@@ -185,7 +185,8 @@ class _BulkPoster:
         except opensearchpy.TransportError as exc:
             return RequestFailure(_status(exc), f"HTTP {exc.status_code}: {_transport_reason(exc)}")
         except (opensearchpy.SerializationError, RecursionError) as exc:  # a 2xx whose body is not JSON
-            return RequestFailure(None, _not_json(exc, self._conn))
+            # as for any answer that is not a bulk response: retried, then the replay stops (resumable)
+            return RequestFailure(None, _not_json(exc, self._conn), fatal=True)
 
 
 def _status(exc: opensearchpy.TransportError) -> int | None:

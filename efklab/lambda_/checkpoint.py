@@ -73,8 +73,8 @@ class ReplayCheckpoint:
         if not isinstance(data, Mapping) or data.get("format") != FORMAT:
             raise UsageError(f"not an efklab replay checkpoint (expected format {FORMAT})", source=source)
         read = _Reader(source)
-        inputs = tuple(InputFingerprint(read.text(i, "path", f"inputs[{n}]"), read.count(i, "size", f"inputs[{n}]"),
-                                        read.count(i, "mtime_ns", f"inputs[{n}]"))
+        inputs = tuple(InputFingerprint(read.text(i, "path", f"inputs[{n}]."), read.count(i, "size", f"inputs[{n}]."),
+                                        read.count(i, "mtime_ns", f"inputs[{n}]."))
                        for n, i in enumerate(read.items(data, "inputs", "")))
         if not inputs:
             raise UsageError("malformed checkpoint: inputs is empty", source=source)
@@ -127,9 +127,9 @@ class _Reader:
         return value
 
     def text(self, data: Mapping[str, Any], key: str, where: str) -> str:
-        value = self._get(data, key, where + ".", _REQUIRED)
+        value = self._get(data, key, where, _REQUIRED)
         if not isinstance(value, str) or not value:
-            raise self.wrong(where + ".", key, "text", value)
+            raise self.wrong(where, key, "text", value)
         return value
 
     def mapping(self, data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:

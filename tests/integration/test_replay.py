@@ -32,6 +32,7 @@ from efklab.cloudwatch.payloads import Payload
 from efklab.lambda_.indextemplate import pattern_for, template_name
 from efklab.lambda_.transform import TransformOptions, transform_payload
 from efklab.testing import DEFAULT_TIMESTAMP, lambda_event, make_event, make_payload
+from tests.integration.recording_proxy import RecordingProxy
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,10 +168,14 @@ def private_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[node.Node
 def test_killed_node_then_resume_gives_exact_counts(tmp_path: Path, private_node: node.NodeSettings,
                                                     monkeypatch: pytest.MonkeyPatch,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    """SIGKILL the node mid-replay, restart it, re-run with the checkpoint: exact counts, no item counted twice."""
+    """SIGKILL the node mid-replay, restart it, re-run with the checkpoint: exact counts, no item counted twice,
+    and the same summary (new and overwritten included) as an uninterrupted replay of the same file."""
     state = node.read_state(private_node)
     assert state is not None
     path = write_payloads(tmp_path / "p.jsonl", payloads=60, events=10)
+    code, whole, _ = replay(capsys, "--opensearch-url", state.url, "--prefix", "whole", "--chunk-size", "7",
+                            "--dead-letters", str(tmp_path / "whole-dl.jsonl"), str(path))
+    assert code == 0 and whole["caveat"] is None
     options = TransformOptions(prefix="crash")
     expected = {k: len(v) for k, v in expected_ids([str(path)], options).items()}
     total_actions = sum(len(transform_payload(r, options)[0])
@@ -190,10 +195,13 @@ def test_killed_node_then_resume_gives_exact_counts(tmp_path: Path, private_node
             "--dead-letters", str(tmp_path / "dl.jsonl"), "--chunk-size", "7", "--max-retries", "1",
             "--initial-backoff", "0", str(path)]
     monkeypatch.setattr(replay_job, "send_batches", kill_midway)
-    code, _, err = replay(capsys, *args)
+    code, partial, err = replay(capsys, *args)
     assert code == 2 and f"cannot reach {state.url}" in err and "run the same command again to resume" in err
     saved = json.loads((tmp_path / "cp.json").read_text())
     assert 0 < saved["records_done"] < 61 and not saved["complete"]
+    assert (partial["complete"], partial["records_done"], partial["summary"]) == (
+        False, saved["records_done"], saved["summary"])
+    assert saved["created_ahead"]  # the payload cut in the middle: its documents already created
 
     monkeypatch.setattr(replay_job, "send_batches", real)
     restarted, started = node.up(private_node)
@@ -204,6 +212,8 @@ def test_killed_node_then_resume_gives_exact_counts(tmp_path: Path, private_node
     assert count_per_index(client, Connection(url=state.url), "crash-*") == expected
     assert out["summary"]["attempted"] == out["summary"]["indexed"] == total_actions
     assert out["summary"]["payloads"] == 61
+    assert json.loads(json.dumps(out["summary"]).replace('"crash-', '"whole-')) == whole["summary"]
+    assert out["caveat"].startswith("resumed 1 time(s)")
 
 
 def test_unreachable_url_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -321,3 +331,167 @@ def test_unreadable_records_are_named_and_exit_2_after_replaying_the_rest(
     assert sum(count_per_index(opensearch_client, opensearch_connection, f"{prefix}-*").values()) == 6
     (letter,) = [json.loads(line) for line in letters.read_text().splitlines()]
     assert letter["stage"] in ("input", "payload") and letter["position"] == 2
+
+
+NOT_BULK_REPLIES = {
+    "a proxy's HTML page": (200, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+    "a body that is not JSON": (200, b"<html>maintenance</html>", "application/json"),
+    "acknowledged": (200, b'{"acknowledged":true}', "application/json"),
+    "an empty body": (200, b"", "application/json"),
+    "a truncated body": (200, b'{"errors":false,"items":[{"index":{"status":201}},{"ind', "application/json"),
+}
+
+
+@pytest.mark.parametrize("reply", NOT_BULK_REPLIES.values(), ids=NOT_BULK_REPLIES.keys())
+def test_a_200_that_is_not_a_bulk_response_stops_the_replay_resumably(
+        reply: tuple[int, bytes, str], tmp_path: Path, opensearch_url: str, opensearch_client: Any,
+        opensearch_connection: Connection, prefix: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The node indexes (the endpoint forwards) but answers garbage: retried, then the replay stops with one line,
+    exit 2, and --json prints the partial summary (complete: false) counting nothing as indexed; resumed through a
+    sane path, the counts are exact."""
+    path = write_payloads(tmp_path / "p.jsonl", payloads=4, events=5)
+    args = ["--prefix", prefix, "--checkpoint", str(tmp_path / "cp.json"), "--dead-letters", str(tmp_path / "dl.jsonl"),
+            "--max-retries", "1", "--initial-backoff", "0", str(path)]
+    with RecordingProxy(opensearch_url, answer=lambda request, node: reply if "_bulk" in request.path else None,
+                        forward_first=True) as proxy:
+        code, out, err = replay(capsys, "--opensearch-url", proxy.url, *args)
+    assert code == 2 and len(err.strip().splitlines()) == 2  # the reason, then where the progress is saved
+    assert "not JSON" in err or "counts as indexed" in err
+    assert (out["complete"], out["records_done"], out["summary"]["indexed"], out["summary"]["attempted"]) == (
+        False, 0, 0, 0)
+    assert not (tmp_path / "dl.jsonl").exists()  # nothing was dead-lettered: the replay stopped instead
+
+    code, out, _ = replay(capsys, "--opensearch-url", opensearch_url, *args)
+    assert code == 0 and out["complete"] and out["summary"]["indexed"] == out["summary"]["attempted"] == 25
+    expected = {k: len(v) for k, v in expected_ids([str(path)], TransformOptions(prefix=prefix)).items()}
+    assert count_per_index(opensearch_client, opensearch_connection, f"{prefix}-*") == expected
+
+
+def test_requests_over_the_size_limit_are_split_not_dead_lettered(
+        tmp_path: Path, opensearch_url: str, opensearch_client: Any, opensearch_connection: Connection, prefix: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """An endpoint refusing bodies over 4 KiB with 413: replay splits each request until it fits; exact counts,
+    every document indexed by exactly one accepted request; only a document alone over the limit fails."""
+    path = write_payloads(tmp_path / "p.jsonl", payloads=6, events=10, redeliver=False)
+    lines = path.read_text().splitlines()
+    huge = make_payload([make_event({"log": "z" * 6000 + "\n", "kubernetes": {"namespace_name": "shop"}},
+                                    sequence=999_999)], log_group="/aws/containerinsights/lab/application/shop/api")
+    path.write_text("\n".join([*lines, json.dumps(lambda_event(huge))]) + "\n")
+    limit = 4096
+    with RecordingProxy(opensearch_url, max_content_length=limit) as proxy:
+        code, out, _ = replay(capsys, "--opensearch-url", proxy.url, "--prefix", prefix,
+                              "--dead-letters", str(tmp_path / "dl.jsonl"), str(path))
+    bulks = [r for r in proxy.requests if r.path.startswith("/_bulk")]
+    accepted = [json.loads(a)["index"]["_id"] for r in bulks if len(r.body) <= limit
+                for a in r.body.decode().splitlines()[0::2]]
+    assert len(accepted) == len(set(accepted)) == 60 and len(bulks) > len(accepted) // 10
+    assert code == 1 and (out["summary"]["indexed"], out["summary"]["failed"]) == (60, 1)
+    (letter,) = [json.loads(line) for line in (tmp_path / "dl.jsonl").read_text().splitlines()]
+    assert letter["status"] == 413 and letter["id"] == huge["logEvents"][0]["id"]
+    expected = {k: len(v) for k, v in expected_ids([str(path)], TransformOptions(prefix=prefix)).items()}
+    expected[letter["index"]] -= 1
+    assert count_per_index(opensearch_client, opensearch_connection, f"{prefix}-*") == expected
+
+
+def test_a_directory_is_replayed_as_its_files(tmp_path: Path, opensearch_url: str, opensearch_client: Any,
+                                              opensearch_connection: Connection, prefix: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """`replay DIR` reads the directory's files, sorted, as `transform DIR` does; a checkpoint resumes it."""
+    folder = tmp_path / "payloads"
+    folder.mkdir()
+    write_payloads(folder / "a.jsonl", payloads=2, events=3, redeliver=False)
+    write_payloads(folder / "b.jsonl", payloads=3, events=2, redeliver=False)
+    code, out, _ = replay(capsys, "--opensearch-url", opensearch_url, "--prefix", prefix,
+                          "--checkpoint", str(tmp_path / "cp.json"), str(folder))
+    assert code == 0 and out["summary"]["payloads"] == 5
+    files = [str(folder / "a.jsonl"), str(folder / "b.jsonl")]
+    expected = {k: len(v) for k, v in expected_ids(files, TransformOptions(prefix=prefix)).items()}
+    assert count_per_index(opensearch_client, opensearch_connection, f"{prefix}-*") == expected
+    saved = json.loads((tmp_path / "cp.json").read_text())
+    assert [i["path"] for i in saved["inputs"]] == files and saved["complete"] is True
+
+
+def test_a_url_that_cannot_be_parsed_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`http://[::1` (no closing bracket): one line naming the option, no traceback."""
+    path = write_payloads(tmp_path / "p.jsonl", payloads=1, events=1)
+    code = main(["replay", "--opensearch-url", "http://[::1", str(path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("efklab replay: --opensearch-url: not a URL")
+
+
+def valid_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str], opensearch_url: str,
+                     prefix: str) -> tuple[Path, list[str], dict[str, Any]]:
+    """A replay of 4 payloads with a checkpoint (complete), its arguments and the checkpoint's JSON."""
+    path = write_payloads(tmp_path / "p.jsonl", payloads=3, events=2)
+    args = ["--prefix", prefix, "--checkpoint", str(tmp_path / "cp.json"),
+            "--dead-letters", str(tmp_path / "dl.jsonl"), str(path)]
+    code, _, _ = replay(capsys, "--opensearch-url", opensearch_url, *args)
+    assert code == 0
+    return tmp_path / "cp.json", args, json.loads((tmp_path / "cp.json").read_text())
+
+
+def edited(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """``data`` with the field at a dotted ``path`` set to ``value`` (a deep copy)."""
+    copy = json.loads(json.dumps(data))
+    *parents, last = path.split(".")
+    node = copy
+    for key in parents:
+        node = node[int(key)] if isinstance(node, list) else node[key]
+    node[last] = value
+    return copy
+
+
+BAD_CHECKPOINTS = {  # name: (fields changed, what the one line says)
+    "records_done 10**12": ({"records_done": 10**12}, "summary.payloads 4 != records_done 1000000000000"),
+    "records_done beyond the inputs": ({"records_done": 10**12, "summary.payloads": 10**12}, "inputs hold 4"),
+    "records_done negative": ({"records_done": -1}, "records_done must be a whole number"),
+    "records_done a boolean": ({"records_done": True}, "records_done must be a whole number"),
+    "records_done a float": ({"records_done": 2.0}, "records_done must be a whole number"),
+    "records_done text": ({"records_done": "2"}, "records_done must be a whole number"),
+    "complete as 1": ({"complete": 1}, "complete must be true or false"),
+    "offset negative": ({"dead_letters.offset": -5}, "dead_letters.offset must be"),
+    "summary disagrees": ({"summary.indexed": 7}, "inconsistent checkpoint"),
+    "inputs not a list": ({"inputs": "p.jsonl"}, "inputs must be a list"),
+    "size a boolean": ({"inputs.0.size": False}, "inputs[0].size must be"),
+    "per_index tally text": ({"summary.per_index": {"x": "many"}}, "must be an object"),
+    "created ids not text": ({"created_ahead": [1, 2]}, "created_ahead must list document ids"),
+}
+
+
+def test_bad_checkpoints_are_refused_before_anything_is_sent(tmp_path: Path, opensearch_url: str, prefix: str,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Each hostile checkpoint (wrong type, range, boolean, disagreeing counts, more records than the inputs hold,
+    binary, wrong shape): exit 2, one line naming the file and the field; the endpoint gets no request at all."""
+    checkpoint, args, good = valid_checkpoint(tmp_path, capsys, opensearch_url, prefix)
+    contents: dict[str, bytes] = {}
+    for name, (fields, _why) in BAD_CHECKPOINTS.items():
+        data = good
+        for field, value in fields.items():
+            data = edited(data, field, value)
+        contents[name] = json.dumps(data).encode()
+    reasons = {name: why for name, (_, why) in BAD_CHECKPOINTS.items()}
+    contents.update({"binary": bytes(range(256)), "a list": b"[1, 2]", "nested deep": b"[" * 100_000,
+                     "not JSON": b"{records_done: 1"})
+    reasons.update({"binary": "not UTF-8", "a list": "not an efklab replay checkpoint",
+                    "nested deep": "not an efklab replay checkpoint", "not JSON": "not JSON"})
+    with RecordingProxy(opensearch_url) as proxy:
+        for name, data in contents.items():
+            checkpoint.write_bytes(data)
+            code, out, err = replay(capsys, "--opensearch-url", proxy.url, *args)
+            lines = err.strip().splitlines()
+            assert (code, len(lines), out) == (2, 1, {}), name
+            assert lines[0].startswith(f"efklab replay: {checkpoint}: ") and reasons[name] in lines[0], (name, lines)
+    assert proxy.requests == []
+
+
+@pytest.mark.parametrize("which", ["--checkpoint", "--dead-letters"])
+def test_an_unwritable_checkpoint_or_dead_letter_path_is_refused_before_sending(
+        which: str, tmp_path: Path, opensearch_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A path in a folder that does not exist: exit 2 naming it, before the first request."""
+    path = write_payloads(tmp_path / "p.jsonl", payloads=1, events=1)
+    missing = tmp_path / "no-such-folder" / "file.json"
+    with RecordingProxy(opensearch_url) as proxy:
+        code = main(["replay", "--opensearch-url", proxy.url, which, str(missing), str(path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and f"{missing}: cannot write the" in err[0] and "does not exist" in err[0]
+    assert proxy.requests == []
