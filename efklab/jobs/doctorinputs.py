@@ -137,7 +137,8 @@ def read_logs(inputs: Sequence[str], config: ConfigFacts | None, *, max_lines: i
             if found is None:
                 raise
             if notes is not None:
-                notes.append(f"{name} left out: {exc}")
+                where = f" ({found[0].file}:{found[0].line})"
+                notes.append(f"{name} left out: {exc.reason}{where}; the other files are checked")
     return out
 
 

@@ -14,12 +14,12 @@ Look at a fluentd config, an ISM policy, a sample of container logs and/or subsc
 (and, with --opensearch-url, at the cluster) and report what will go wrong in production: concat
 regexp traps (/x/i, missing slashes, ' #', quoted escapes, start regexps that never or always
 match or match only the frames, unanchored starts, end regexps that close groups on their
-first line or never, '\\n' in /.../), a concat filter that also catches journald or kubelet
-records, no timeout_label, a flush_interval shorter than gaps inside
-statements, a <parse> that does not fit the lines (docker json vs CRI), Docker's 16 KiB split
-lines, times %N rejects, _type in bulk actions, invalid / upper-case / 'undefined' index names,
-mapping conflicts and field counts, shards over the retention period, ISM policy traps, and
-continuation lines indexed as separate documents on the same millisecond.
+first line or never, '\\\\n' in /.../), a concat filter that also catches journald or kubelet
+records, no timeout_label, a flush_interval shorter than gaps inside statements, a <parse>
+that does not fit the lines (docker json vs CRI), Docker's 16 KiB split lines, times %N rejects,
+_type in bulk actions, invalid / upper-case / 'undefined' index names, mapping conflicts and
+field counts, shards over the retention period, ISM policy traps, and continuation lines
+indexed as separate documents on the same millisecond.
 
 Each finding says what was found, where (file:line or JSON path), the evidence from your samples,
 why it matters and the fix.  Checks whose inputs are missing are skipped and listed.  Without

@@ -104,7 +104,7 @@ def check_end_matches_start(inputs: DoctorInputs) -> list[Finding]:
             starts += len(first)
             both += len(closing)
             examples += [line_quote(log, marks, n) + " starts a group and ends it" for n in closing[:2]]
-            lone += [line_quote(log, marks, e.lines[0]) + f" left alone after line "
+            lone += [line_quote(log, marks, e.lines[0]) + f" sent alone: the end regexp closed the group at line "
                      f"{log.records[b.lines[-1]].lineno}" for b, e in lone_after_end(inputs.grouped(log, rule), marks)]
         if not starts or both / starts < MOST:
             continue
@@ -174,7 +174,7 @@ def check_end_never_matches(inputs: DoctorInputs) -> list[Finding]:
         if cri:
             evidence.append(f"CRI files (content without a trailing newline): {', '.join(cri[:3])}")
         all_files = len(never) == len(rows)
-        severity: Severity = "error" if end_only and all_files else "warning" if end_only or trap else "info"
+        severity: Severity = "error" if end_only and all_files else "warning"
         found.append(make_finding(
             "concat-end-never-matches", severity,
             f"{END} {end_shown} matches none of the {total:,} sample lines of {len(never)} of {len(rows)} log file(s)"
