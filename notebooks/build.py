@@ -285,39 +285,75 @@ record_check("the strategy fits the shard limit", shards_table(review).loc["this
         ("code", "release(target, [pattern], keep=keep_indices)"),
     ],
     "05-retention": [
-        ("md", """# 05 · Retention: when will ISM delete each index, and which traps apply?
+        ("md", """# 05 · Retention: when does ISM delete each index, and does the node do it?
 
-The seed's policy moves indices from `hot` to `delete` at `min_index_age` 30d.  ISM measures age from
-`index.creation_date`, runs every `job_interval` minutes plus jitter and needs several runs per step; a
-daily index deleted by ISM is created again by any late event for that day.  This simulation needs no ISM
-plugin: it forecasts every index generation from when its documents arrive."""),
-        ("parameters", SAMPLES + '''
+Two sources, never mixed up.  **Forecast**: the seed's policy moves indices from `hot` to `delete` at
+`min_index_age` 30d; ISM measures age from `index.creation_date`, runs every `job_interval` minutes plus
+jitter and needs several runs per step, and a daily index it deleted is created again by any late event for
+that day.  The simulator forecasts every index generation from when its documents arrive (no plugin needed).
+**Observed on the node**: the local node runs the real ISM plugin; its `explain` API says which indices are
+managed and where each stands, and the plugin's own history says what it deleted and when.  With
+`rehearse = True` a time-scaled copy of the policy (`1d=3s`: 30d becomes 90 s) runs on the node and every
+deletion is put beside its forecast window (about 4-7 minutes).  A rehearsal cannot back-date anything:
+OpenSearch refuses `index.creation_date` at creation, so the 30-day calendar view is the forecast's."""),
+        ("parameters", CONNECTION + "\n" + SAMPLES + '''
 config: str = ""  # fluentd config; empty: data/samples/fluentd.yaml, the seed's
 policy: str = ""  # ISM policy JSON; empty: data/samples/ism-policy.json (the seed's delete_policy)
-at: str = ""  # moment to read the forecast at (ISO 8601 or epoch ms); empty: the last arrival
-job_interval: int = 5  # ISM job interval in minutes (plugins.index_state_management.job_interval)
-jitter: float = 0.6  # ISM job jitter (0..1)
-prefix: str = "mydata"  # index prefix (the ISM template matches mydata-*)'''),
-        ("code", IMPORTS + "\nfrom efklab.jobs.retention import simulate\n"
-                 "from efklab.reports.plots import plot_retention_timeline\n"
-                 "from efklab.reports.tables.retention import generations_table, totals_table, traps_table"),
+at: str = ""  # moment to read the forecast at (ISO 8601, epoch ms, now or an age); empty: the last arrival
+job_interval: int = 5  # ISM job interval in minutes of the forecast (plugins.index_state_management.job_interval)
+jitter: float = 0.6  # ISM job jitter of the forecast (0..1)
+prefix: str = "mydata"  # index prefix (the ISM template matches mydata-*)
+node_pattern: str = ""  # the node's indices to observe; empty: <prefix>-*
+rehearse: bool = False  # also run a time-scaled rehearsal of the policy on the node (minutes of wall time)
+rehearse_day: str = "3s"  # rehearsal scale: how long one day of the policy lasts on the node'''),
+        ("code", IMPORTS + "\nfrom efklab.jobs.rehearsal import rehearse as run_rehearsal\n"
+                 "from efklab.jobs.retention import simulate\n"
+                 "from efklab.reports.plots_retention import plot_retention_timeline\n"
+                 "from efklab.reports.tables.retention import (deleted_table, generations_table, node_table, "
+                 "rehearsal_table,\n"
+                 "                                            totals_table, traps_table)"),
+        ("md", "## Forecast from the payloads"),
         ("code", "files = container_logs(logs)\n"
                  "run = run_config(files, config_path(config, SEED_CONFIG))\n"
                  "review = simulate(run.payloads, policy=policy, at=at, job_interval=job_interval, jitter=jitter, "
                  "prefix=prefix,\n"
                  "                  at_last_arrival=True)\n"
+                 "print(review.source)\n"
                  "totals_table(review)"),
-        ("md", "## Index lifetimes"),
-        ("code", "plot_retention_timeline(review.generations, now=review.at)"),
+        ("code", "plot_retention_timeline(review.generations, at=review.at)"),
         ("code", "generations_table(review)"),
-        ("md", "## Traps"),
+        ("md", "### Traps (forecast)"),
         ("code", "traps_table(review)"),
+        ("md", "## Observed on the node"),
+        ("code", "node = simulate(policy=policy, pattern=node_pattern or f\"{prefix}-*\", "
+                 "opensearch_url=opensearch_url,\n"
+                 "                aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
+                 "managed = sum(r.managed for r in node.observed)\n"
+                 "print(f\"{node.source}\\n{len(node.generations)} indices match {node_pattern or prefix + '-*'}: \"\n"
+                 "      f\"{managed} managed by ISM, {len(node.generations) - managed} not managed; \"\n"
+                 "      f\"ISM history records {len(node.deleted)} deletions\")\n"
+                 "node_table(node)"),
+        ("code", "deleted_table(node)"),
+        ("code", "rehearsal = run_rehearsal(run.payloads, policy=policy, scale=f\"1d={rehearse_day}\", "
+                 "opensearch_url=opensearch_url,\n"
+                 "                          aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls) "
+                 "if rehearse else None\n"
+                 "rehearsal_table(rehearsal) if rehearsal else print(\"no rehearsal (rehearse = False)\")"),
         ("md", "## Verdicts"),
         ("code", """totals = review.summary()["totals"]
-record_check("indices past the retention period are deleted", not review.overdue(), overdue=review.overdue(),
-             gone=totals["gone"]["indices"], kept=totals["kept"]["indices"])
-record_check("every index is managed by the policy", not review.unmanaged(), unmanaged=review.unmanaged(),
-             indices=len(review.generations), traps=len(review.findings))"""),
+record_check("indices past the retention period are deleted", not review.overdue(), measured="forecast",
+             overdue=review.overdue(), gone=totals["gone"]["indices"], kept=totals["kept"]["indices"])
+record_check("every index is managed by the policy", not review.unmanaged(), measured="forecast",
+             unmanaged=review.unmanaged(), indices=len(review.generations), traps=len(review.findings))
+record_check("the node runs the ISM plugin", bool(node.ism_on_node), measured=f"observed on the node ({node.node_url})")
+record_check("ISM on the node acts as forecast: no failed step, no index outlives its window",
+             not node.failed() and not node.outlived(), measured=f"observed on the node ({node.node_url})",
+             managed=managed, not_managed=len(node.generations) - managed, deleted_by_ism=len(node.deleted),
+             failed=[r.index for r in node.failed()], outlived=node.outlived())
+if rehearsal is not None:
+    record_check("every rehearsed deletion falls in its forecast window", rehearsal.agrees,
+                 measured=f"observed on the node ({rehearsal.url}), time-scaled {rehearsal.scale}",
+                 indices=len(rehearsal.verdicts), agree=sum(bool(v.agrees) for v in rehearsal.verdicts))"""),
     ],
 }
 

@@ -6,12 +6,17 @@ wrapped so transport errors become one-line ``RemoteError``s.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from efklab.adapters.opensearch import Connection, remote_errors
-from efklab.errors import RemoteError
+from efklab.errors import PolicyError, RemoteError
 from efklab.retention.attachment import IndexFacts
+from efklab.retention.explain import ExplainRow, read_explain
+from efklab.retention.history import HistoryStep, deletions, read_history
+from efklab.retention.onnode import IsmOnNode
+from efklab.retention.policy import Policy, parse_policy
+from efklab.retention.schedule import JobSettings
 
 ISM_BASE = "/_plugins/_ism"
 LEGACY_ISM_BASE = "/_opendistro/_ism"
@@ -49,6 +54,10 @@ class IsmApi:
         if current is not None:
             params = {"if_seq_no": current["_seq_no"], "if_primary_term": current["_primary_term"]}
         return self._call("PUT", f"{self.base}/policies/{policy_id}", body=dict(body), params=params)
+
+    def list_policies(self) -> dict[str, Any]:
+        """``GET _ism/policies``: every stored policy (up to 1000)."""
+        return self._call("GET", f"{self.base}/policies", params={"size": 1000})
 
     def delete_policy(self, policy_id: str) -> None:
         """``DELETE _ism/policies/<id>``; an absent policy is fine."""
@@ -131,11 +140,15 @@ def read_index_facts(client: Any, conn: Connection, pattern: str) -> list[IndexF
 
 
 def explain_rows(api: IsmApi, pattern: str) -> dict[str, Any]:
-    """``explain`` of a pattern, or an empty answer when no index matches it (the API answers 404 then)."""
+    """``explain`` of a pattern, or an empty answer when no index matches it.
+
+    The API answers 404 for a missing name, and 400 "no documents to get" for a wildcard that
+    matches nothing (every index ISM deleted).
+    """
     try:
         return api.explain(pattern)
     except RemoteError as exc:
-        if "HTTP 404" in str(exc):
+        if "HTTP 404" in str(exc) or "no documents to get" in str(exc):
             return {}
         raise
 
@@ -165,3 +178,54 @@ def read_managed_jobs(client: Any, conn: Connection, pattern: str) -> dict[str, 
         if isinstance(job, Mapping) and isinstance(job.get("index"), str):
             jobs[str(job["index"])] = dict(job)
     return jobs
+
+
+HISTORY_INDICES = ".opendistro-ism-managed-index-history-*"
+
+
+def read_history_documents(client: Any, conn: Connection, pattern: str, *, size: int = 10_000) -> list[dict[str, Any]]:
+    """The plugin's history documents of the indices matching ``pattern`` (``_source`` only).
+
+    Empty when the history index does not exist (nothing managed yet, history disabled) or
+    cannot be read (managed domains).
+    """
+    body = {"size": size, "query": {"wildcard": {"managed_index_meta_data.index": {"value": pattern}}}}
+    try:
+        with remote_errors(conn):
+            answer = client.search(index=HISTORY_INDICES, body=body, ignore_unavailable=True, allow_no_indices=True)
+    except RemoteError:
+        return []
+    return [dict(hit.get("_source") or {}) for hit in answer.get("hits", {}).get("hits", [])]
+
+
+def read_stored_policies(api: IsmApi) -> tuple[list[Policy], list[str]]:
+    """Every policy the node stores (``GET _ism/policies``), parsed; and those it could not parse, with why."""
+    try:
+        answer = api.list_policies()
+    except RemoteError as exc:
+        if "HTTP 404" in str(exc):
+            return [], []
+        raise
+    policies, unreadable = [], []
+    for item in answer.get("policies", []):
+        policy_id = str(item.get("_id"))
+        try:
+            policies.append(parse_policy({"policy": item.get("policy", {})}, policy_id=policy_id,
+                                         source=f"stored policy {policy_id}"))
+        except PolicyError as exc:
+            unreadable.append(f"{policy_id}: {exc}")
+    return policies, unreadable
+
+
+def read_ism_on_node(client: Any, conn: Connection, patterns: Sequence[str]) -> IsmOnNode:
+    """The node's ISM facts (observed): job settings, stored policies, explain and history deletions of ``patterns``."""
+    api = IsmApi(client, conn)
+    interval, jitter = read_job_settings(client, conn)
+    policies, unreadable = read_stored_policies(api)
+    rows: dict[str, ExplainRow] = {}
+    steps: list[HistoryStep] = []
+    for pattern in patterns:
+        rows.update({r.index: r for r in read_explain(explain_rows(api, pattern)) if not r.index.startswith(".")})
+        steps.extend(read_history(read_history_documents(client, conn, pattern)))
+    return IsmOnNode(JobSettings(interval_minutes=interval, jitter=jitter), tuple(policies),
+                     tuple(rows[name] for name in sorted(rows)), tuple(deletions(steps)), tuple(unreadable))

@@ -27,6 +27,7 @@ from efklab.model import Reject
 from efklab.multiline.grouping import group_records
 from efklab.multiline.rulespec import describe_filter, route_filters, rule_from_filter
 from efklab.retention.attachment import IndexFacts
+from efklab.retention.onnode import IsmOnNode
 from efklab.retention.policy import Policy, load_policy
 
 T = TypeVar("T")
@@ -157,6 +158,7 @@ class NodeFacts:
     ism: bool
     indices: tuple[IndexFacts, ...] = ()  # existing indices the policy's templates match (managed_by from explain)
     read_at_ms: int = 0  # when the facts were read: a policy PUT now meets these indices as existing
+    ism_on_node: IsmOnNode | None = None  # the node's ISM as observed (None: no plugin)
 
     @property
     def major(self) -> int:

@@ -154,6 +154,8 @@ CHECKS: tuple[CheckSpec, ...] = (
           "https://opensearch.org/docs/latest/im-plugin/ism/policies/", ism.check_or_transitions),
     _spec("ism-plugin-missing", "error", "policy node", "no Index State Management plugin on the node",
           "https://opensearch.org/docs/latest/im-plugin/ism/index/", ism.check_ism_plugin),
+    _spec("ism-node", "info", "policy node", "what the node's ISM does now: policy stored, managed, failed, deleted",
+          "https://opensearch.org/docs/latest/im-plugin/ism/api/", ism.check_ism_on_node),
     _spec("ordering-split-continuations", "error", "", "continuation lines as separate events with equal milliseconds",
           "https://github.com/elastic/kibana/issues/32221", ordering.check_split_continuations),
     _spec("ordering-ties", "warning", "", "events tied on stream and millisecond, no tiebreaker",

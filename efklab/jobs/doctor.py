@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from efklab.adapters.ism import IsmApi, ism_installed, read_index_facts
+from efklab.adapters.ism import IsmApi, ism_installed, read_index_facts, read_ism_on_node
 from efklab.adapters.opensearch import Connection, cat_indices, remote_errors
 from efklab.doctor.inputs import DoctorSettings, NodeFacts
 from efklab.doctor.registry import CheckSpec, DoctorReport, run_checks, select_checks
@@ -117,6 +117,7 @@ def read_node_facts(client: Any, conn: Connection, *, template_patterns: Sequenc
         ism=ism,
         indices=tuple(indices),
         read_at_ms=int(time.time() * 1000),
+        ism_on_node=read_ism_on_node(client, conn, template_patterns) if ism else None,
     )
 
 

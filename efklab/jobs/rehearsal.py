@@ -71,6 +71,7 @@ class RehearsalReport:
     put_at: int
     verdicts: tuple[Verdict, ...]
     forecasts: tuple[IndexForecast, ...]
+    prefix: str = ""  # of every rehearsal index name (``efklab-rehearsal-<run>-``)
 
     @property
     def complete(self) -> bool:
@@ -144,7 +145,8 @@ class Rehearsal:
                     pending.append(Verdict(first.name, 2, "late-event", 0, "recreated by a late event, new lifetime",
                                            "-", None, None, None, "sent once ISM deleted the first index"))
             return RehearsalReport(self.target.url, self.policy.policy_id, self.source_policy, self.scale, self.ages,
-                                   self.settings, self.put_at, tuple(verdicts + pending), tuple(forecasts))
+                                   self.settings, self.put_at, tuple(verdicts + pending), tuple(forecasts),
+                                   self.prefix)
 
     def forecast(self, name: str, created: int) -> IndexForecast:
         """The simulator's forecast for one index generation created at ``created`` on the node."""

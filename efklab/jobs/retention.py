@@ -20,6 +20,7 @@ from efklab.adapters.ism import (
     IsmApi,
     explain_rows,
     ism_installed,
+    read_history_documents,
     read_index_facts,
     read_job_settings,
     read_managed_jobs,
@@ -44,6 +45,7 @@ from efklab.retention.forecast import (
     status_at,
     summarize_at,
 )
+from efklab.retention.history import HistoryStep, deletions, read_history
 from efklab.retention.policy import Policy, parse_policy, retention_days
 from efklab.retention.schedule import EXECUTION_LATENCY_MS, JobSettings
 from efklab.units import DAY_MS, parse_time
@@ -64,6 +66,7 @@ class Simulation:
     observed: tuple[ExplainRow, ...] = ()  # the node's explain rows, when it runs ISM
     ism_on_node: bool | None = None  # None: no node was asked
     latency_ms: int = 0  # the plugin's execution latency allowed when the forecast is held against a node
+    deleted: tuple[HistoryStep, ...] = ()  # deletions the node's ISM history records (observed)
 
     @property
     def source(self) -> str:
@@ -76,6 +79,16 @@ class Simulation:
     def status(self, generation: Generation) -> str:
         """gone / due / kept / not-yet of one generation as of ``at`` (latency allowed against a node)."""
         return status_at(generation.forecast, self.at, self.latency_ms)
+
+    def outlived(self) -> list[str]:
+        """Indices a node still holds although the forecast has them gone by ``at`` (latency allowed)."""
+        if self.node_url is None:
+            return []
+        return [g.forecast.index for g in self.generations if self.status(g) == "gone"]
+
+    def failed(self) -> list[ExplainRow]:
+        """Indices whose ISM step failed on the node (they wait for _ism/retry)."""
+        return [r for r in self.observed if r.failed]
 
     def summary(self) -> dict[str, Any]:
         """Indices and documents gone / due / kept as of ``at``, and what goes next."""
@@ -144,7 +157,8 @@ def simulate(payloads: Iterable[str | Mapping[str, Any]] = (), *, policy: str | 
         findings = find_traps(on_node.generations, policies)
         moment = moment or now
         return Simulation(tuple(policies), on_node.settings, tuple(on_node.generations), tuple(findings), moment,
-                          target.url, tuple(on_node.observed), on_node.ism, EXECUTION_LATENCY_MS)
+                          target.url, tuple(on_node.observed), on_node.ism, EXECUTION_LATENCY_MS,
+                          tuple(on_node.deleted))
     moment = moment or (last if at_last_arrival else now)
     return Simulation(tuple(policies), settings, tuple(generations), tuple(findings), moment)
 
@@ -176,6 +190,7 @@ class _OnNode:
     settings: JobSettings
     observed: list[ExplainRow]
     ism: bool
+    deleted: list[HistoryStep]
 
 
 def _read_node(target: Connected, pattern: str, policies: Sequence[Policy], applied_at: dict[str, int] | None,
@@ -189,9 +204,11 @@ def _read_node(target: Connected, pattern: str, policies: Sequence[Policy], appl
     facts = [f for f in read_index_facts(client, conn, pattern) if not f.name.startswith(".")]
     if not ism_installed(client, conn):
         settings = job_settings(job_interval, jitter)
-        return _OnNode(forecast_existing(facts, policies, settings, applied_at=applied_at), settings, [], False)
+        return _OnNode(forecast_existing(facts, policies, settings, applied_at=applied_at), settings, [], False, [])
     api = IsmApi(client, conn)
     settings = job_settings(job_interval, jitter, read_job_settings(client, conn))
+    if applied_at is None:
+        applied_at = _templates_on_node(api, policies)
     rows = [r for r in read_explain(explain_rows(api, pattern)) if not r.index.startswith(".")]
     managed = {r.index: r.policy_id for r in rows if r.managed}
     jobs = read_managed_jobs(client, conn, pattern)
@@ -203,7 +220,21 @@ def _read_node(target: Connected, pattern: str, policies: Sequence[Policy], appl
         if answer is not None:
             stored[policy_id] = parse_policy(answer, policy_id=policy_id, source=f"{target.url} (stored policy)")
     generations = forecast_existing(facts, policies, settings, applied_at=applied_at, stored=stored)
-    return _OnNode(generations, settings, rows, True)
+    deleted = deletions(read_history(read_history_documents(client, conn, pattern)))
+    return _OnNode(generations, settings, rows, True, deleted)
+
+
+def _templates_on_node(api: IsmApi, policies: Sequence[Policy]) -> dict[str, int]:
+    """When each policy's template took effect on the node: its stored template's last_updated_time, or now
+    for a policy the node does not have (PUT now, it would reach only indices created from now on)."""
+    now = int(time.time() * 1000)
+    applied = {}
+    for policy in policies:
+        answer = api.get_policy(policy.policy_id)
+        stored = parse_policy(answer, policy_id=policy.policy_id) if answer is not None else None
+        times = [t.last_updated_time for t in (stored.ism_templates if stored else ()) if t.last_updated_time]
+        applied[policy.policy_id] = min(times) if times else now
+    return applied
 
 
 def _job_start(job: Mapping[str, Any] | None) -> int | None:

@@ -28,6 +28,10 @@ class ExplainRow:
     failed: bool
     info: str | None
     next: str
+    index_created: int | None = None  # index.creation_date, as explain reports it
+    state_since: int | None = None  # when the current state started (ms)
+    action_since: int | None = None  # when the current action started (ms)
+    transition_to: str | None = None  # set between a transition's run and the next state's first run
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,9 +51,15 @@ def read_explain(answer: Mapping[str, Any]) -> list[ExplainRow]:
         failed = (bool(action.get("failed")) or step.get("step_status") == "failed"
                   or bool((details.get("retry_info") or {}).get("failed")))
         row = ExplainRow(index, policy_id is not None, policy_id, state, action.get("name"), step.get("name"),
-                         step.get("step_status"), failed, info, "")
+                         step.get("step_status"), failed, info, "", _epoch(details.get("index_creation_date")),
+                         _epoch((details.get("state") or {}).get("start_time")), _epoch(action.get("start_time")),
+                         details.get("transition_to"))
         rows.append(replace(row, next=describe_next(row, details)))
     return rows
+
+
+def _epoch(value: Any) -> int | None:
+    return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def describe_next(row: ExplainRow, details: Mapping[str, Any]) -> str:
@@ -60,6 +70,8 @@ def describe_next(row: ExplainRow, details: Mapping[str, Any]) -> str:
         return f"failed ({row.info or 'see info'}): fix the cause, then POST _plugins/_ism/retry/{row.index}"
     if details.get("policy_completed"):
         return "policy completed: ISM does nothing more"
+    if row.transition_to:
+        return f"transitioning to {row.transition_to}: the next job run starts that state"
     if row.state is None:
         return "attached: the first job run initialises it (state = default state)"
     if row.action in (None, "transition") or row.step == "attempt_transition":

@@ -159,12 +159,18 @@ def print_apply(applied: Applied, *, opensearch_url: str | None, add: str | None
 
 
 def print_explain(rows: list[ExplainRow]) -> None:
-    """One line per index: policy/state/action/step (or -), what comes next; then the counts."""
+    """Per index: policy/state/action/step (or -), since when, the plugin's message, what comes next; the counts."""
     width = max([len(r.index) for r in rows] + [5])
     for row in rows:
         where = f"{row.policy_id}/{row.state or '-'}/{row.action or '-'}/{row.step or '-'}" if row.managed else "-"
+        since = row.action_since or row.state_since
         print(f"{row.index:<{width}}  {where:<48}  {row.next}")
-    print(f"{sum(r.managed for r in rows)} of {len(rows)} indices managed, {sum(r.failed for r in rows)} failed")
+        details = [f"since {format_time(since)}" if since else "", f"created {format_time(row.index_created)}"
+                   if row.index_created else "", f"info: {row.info}" if row.info else ""]
+        if any(details):
+            print(f"{'':<{width}}  " + "; ".join(d for d in details if d))
+    print(f"{sum(r.managed for r in rows)} of {len(rows)} indices managed, {sum(r.failed for r in rows)} failed "
+          "(observed on the node)")
 
 
 REHEARSAL_LIMITS = ("a rehearsal creates every index now: OpenSearch refuses index.creation_date at creation, so it "

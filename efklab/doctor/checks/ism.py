@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from efklab.doctor.findings import Finding, make_finding
+from efklab.doctor.findings import Finding, Severity, make_finding
 from efklab.doctor.inputs import DoctorInputs
 from efklab.retention.attachment import attach_policy
 from efklab.retention.forecast import Finding as Trap
 from efklab.retention.forecast import Generation, find_traps, forecast_layout
 from efklab.retention.schedule import JobSettings
+from efklab.units import format_time
 
 ISM_TEMPLATE_ISSUE = "https://github.com/opensearch-project/index-management/issues/264"
 _ONE_CONDITION = "exactly one condition"
@@ -106,19 +107,30 @@ def check_template(inputs: DoctorInputs) -> list[Finding]:
 
 
 def check_existing_indices(inputs: DoctorInputs) -> list[Finding]:
-    """Existing indices on the node the template will never reach (created before it, not managed)."""
+    """Existing indices on the node the template will never reach (created before it, not managed).
+
+    When the node stores the policy, its template's own time decides (observed on the node);
+    when it does not, the policy would be PUT now, and no invented "last updated" time is shown.
+    """
     policy = inputs.policy.policy if inputs.policy else None
     if policy is None or inputs.node is None:
         return []
-    put_now = {policy.policy_id: inputs.node.read_at_ms}  # the policy as if PUT now, when it is not on the node yet
-    stranded = [a for a in (attach_policy(f, [policy], applied_at=put_now) for f in inputs.node.indices)
+    on_node = inputs.node.ism_on_node
+    since = on_node.template_since(policy) if on_node is not None else None
+    applied = {policy.policy_id: since if since is not None else inputs.node.read_at_ms}
+    stranded = [a for a in (attach_policy(f, [policy], applied_at=applied) for f in inputs.node.indices)
                 if a.how == "pre-existing"]
     if not stranded:
         return []
+    if since is None:
+        evidence = [f"{a.index}: created before the policy's template: {policy.policy_id} is not stored on the node, "
+                    "and once PUT its template reaches only indices created after the PUT" for a in stranded]
+    else:
+        evidence = [f"{a.index}: {a.reason}" for a in stranded]
     return [make_finding(
         "ism-existing-indices", "error",
         f"{len(stranded)} existing index(es) on {inputs.node.url} match the template but will never get the policy",
-        evidence=[f"{a.index}: {a.reason}" for a in stranded], figures={"indices": len(stranded)},
+        evidence=evidence, figures={"indices": len(stranded)},
         why=f"ISM templates attach only at index creation, to indices created after the template "
             f"({ISM_TEMPLATE_ISSUE}); these indices are never deleted",
         fix=f"attach them once: POST _plugins/_ism/add/<pattern> {{\"policy_id\": \"{policy.policy_id}\"}} "
@@ -187,3 +199,39 @@ def check_ism_plugin(inputs: DoctorInputs) -> list[Finding]:
         why="the policy cannot be stored or run there: nothing is ever deleted by it",
         fix="install opensearch-index-management (with opensearch-job-scheduler) of the node's version, or use a "
             "managed domain where ISM is built in")]
+
+
+def check_ism_on_node(inputs: DoctorInputs) -> list[Finding]:
+    """What the node's ISM really does now (observed): job settings, the policy stored or not, managed, failed,
+    deleted."""
+    node = inputs.node
+    on_node = node.ism_on_node if node is not None else None
+    policy = inputs.policy.policy if inputs.policy else None
+    if node is None or on_node is None or policy is None:
+        return []
+    since = on_node.template_since(policy)
+    stored, how = on_node.counterpart(policy)
+    managed, failed = on_node.managed, on_node.failed
+    by_policy = sorted({r.policy_id for r in managed if r.policy_id})
+    evidence = [
+        f"job: every {on_node.job.interval_minutes} min, jitter {on_node.job.jitter:g} (cluster settings)",
+        f"policy {policy.policy_id}: {how}" + (f", template attaching since {format_time(since)}" if since
+                                               else ", without a template" if stored else ""),
+        f"{len(managed)} of {len(on_node.explained)} indices matching {inputs.template_patterns()} managed"
+        + (f" (by {', '.join(by_policy)})" if by_policy else ""),
+        f"ISM history: {len(on_node.deleted)} deletions recorded"
+        + (f", last {on_node.deleted[-1].index} at {format_time(on_node.deleted[-1].at)}" if on_node.deleted else ""),
+    ] + [f"failed: {r.index}: {r.info or r.step}" for r in failed] + list(on_node.unreadable)
+    severity: Severity = "warning" if failed or stored is None else "info"
+    title = (f"ISM on {node.url}: {len(failed)} managed index(es) failed a step" if failed
+             else f"ISM on {node.url}: {policy.policy_id} is not stored there" if stored is None
+             else f"ISM on {node.url}: {len(managed)} of {len(on_node.explained)} matching indices managed")
+    return [make_finding(
+        "ism-node", severity, title, evidence=evidence,
+        figures={"managed": len(managed), "indices": len(on_node.explained), "failed": len(failed),
+                 "deleted_by_ism": len(on_node.deleted), "job_interval_min": on_node.job.interval_minutes},
+        why="observed on the node (explain, cluster settings, the plugin's history): what ISM does there now, "
+            "beside the forecast of the other ism- checks",
+        fix=("POST _plugins/_ism/retry/<index> after fixing the cause" if failed
+             else "efklab retention apply --policy <file> (and --add for existing indices)" if stored is None
+             else "nothing to do"))]

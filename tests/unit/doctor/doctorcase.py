@@ -40,6 +40,10 @@ from efklab.doctor.registry import CHECKS, DoctorReport, run_checks
 from efklab.fluentd.eventtime import parse_event_time
 from efklab.jobs.doctorinputs import read_inputs
 from efklab.retention.attachment import IndexFacts
+from efklab.retention.explain import ExplainRow
+from efklab.retention.onnode import IsmOnNode
+from efklab.retention.policy import parse_policy
+from efklab.retention.schedule import JobSettings
 from efklab.samples.generate import format_rfc3339nano
 from efklab.testing import make_event, make_payload
 from efklab.units import parse_time
@@ -110,9 +114,19 @@ def _node(spec: Mapping[str, Any]) -> NodeFacts:
               "max_shards_per_node": 1000, "open_shards": 0, "pattern_shards": 0, "ism": True,
               "read_at_ms": parse_time("2024-05-01")}
     values.update({k: v for k, v in spec.items() if k != "indices"})
+    if isinstance(values.get("ism_on_node"), Mapping):
+        values["ism_on_node"] = _ism_on_node(values["ism_on_node"])
     if isinstance(values["read_at_ms"], str):
         values["read_at_ms"] = parse_time(values["read_at_ms"])
     return NodeFacts(indices=indices, **values)
+
+
+def _ism_on_node(spec: Mapping[str, Any]) -> IsmOnNode:
+    """The node's ISM as a case writes it: stored policies (documents), explained indices (index, policy, failed)."""
+    policies = tuple(parse_policy(p, policy_id=p["policy"].get("policy_id")) for p in spec.get("policies", []))
+    rows = tuple(ExplainRow(r["index"], r.get("policy_id") is not None, r.get("policy_id"), r.get("state"), None,
+                            None, None, bool(r.get("failed")), r.get("info"), "") for r in spec.get("explained", []))
+    return IsmOnNode(JobSettings(int(spec.get("job_interval", 5)), float(spec.get("jitter", 0.6))), policies, rows, ())
 
 
 def run_doctor_case(case: Mapping[str, Any], folder: Path) -> DoctorReport:
