@@ -17,7 +17,7 @@ from efklab.lambda_.indextemplate import index_pattern, pattern_for, replay_temp
 from efklab.lambda_.replay import replay_records
 from efklab.lambda_.transform import BulkAction, TransformOptions
 from efklab.model import ItemResult, Reject
-from efklab.opensearch.bulk import ReplaySummary
+from efklab.opensearch.bulk import IndexTally, ReplaySummary
 from efklab.opensearch.indexnames import compile_index_strategy
 from efklab.testing import make_control_payload, make_event, make_payload
 
@@ -208,3 +208,116 @@ def test_replay_template_maps_the_lambda_fields() -> None:
         "@owner": "keyword", "@message": "text"}
     assert body["index_patterns"] == ["mydata-*-*-*"] and name.startswith("efklab-mydata-")
     assert replay_template("mydata-*")[0] != name
+
+
+def remembering_node(store: set[str], fail_after: int | None = None):  # type: ignore[no-untyped-def]
+    """Like ``node_send``, but the node keeps what it indexed: an id seen before is answered 200 "updated"."""
+    answered = []
+
+    def send(actions: Iterable[BulkAction]) -> Iterator[tuple[BulkAction, ItemResult]]:
+        for action in actions:
+            if fail_after is not None and len(answered) >= fail_after:
+                raise RemoteError("cannot reach http://127.0.0.1:9: Connection refused")
+            answered.append(action.id)
+            new = action.id not in store
+            store.add(action.id)
+            yield action, {"ok": True, "index": action.index, "id": action.id, "status": 201 if new else 200,
+                           "result": "created" if new else "updated", "source": action.source,
+                           "position": action.position}
+
+    return send
+
+
+def redelivered_records() -> list[Payload | Reject]:
+    """Payloads of several events, the first delivered again at the end (its documents overwrite)."""
+    first = payload(0, ["a", "b", "c"], 1)
+    again = make_payload([{"id": e.id, "timestamp": e.timestamp, "message": e.message} for e in first.log_events])
+    return [first, payload(1, ["d", "e"], 2), payload(2, ["f", "g", "h"], 3), payload(3, ["i"], 4),
+            decode_payload(again, source="in.jsonl", position=5)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=12))
+def test_a_resumed_replay_counts_new_documents_as_an_uninterrupted_one(cut: int) -> None:
+    """The node keeps what the interrupted run indexed; documents that run saw created still count as new after
+    the resume, so the whole summary (new and overwritten included) equals an uninterrupted replay's."""
+    whole = replay_records(redelivered_records(), remembering_node(set()), options=OPTIONS, letters=MemoryLetters())
+    store: set[str] = set()
+    saved: list[ReplayProgress] = []
+    with contextlib.suppress(RemoteError):
+        replay_records(redelivered_records(), remembering_node(store, fail_after=cut), options=OPTIONS,
+                       letters=MemoryLetters(), on_checkpoint=saved.append)
+    resumed = replay_records(redelivered_records(), remembering_node(store), options=OPTIONS,
+                             letters=MemoryLetters(), start=saved[-1])
+    assert resumed.summary == whole.summary
+    assert whole.summary.created == 9 and whole.summary.indexed == 12
+
+
+def test_the_checkpoint_of_a_stop_mid_payload_lists_the_documents_already_created() -> None:
+    """Stopped inside payload 3 (f, g answered): the checkpoint is at 2 records, with f and g as created ahead."""
+    saved: list[ReplayProgress] = []
+    with pytest.raises(RemoteError):
+        replay_records(redelivered_records(), remembering_node(set(), fail_after=7), options=OPTIONS,
+                       letters=MemoryLetters(), on_checkpoint=saved.append)
+    ids = [e.id for e in redelivered_records()[2].log_events]  # type: ignore[union-attr]
+    assert saved[-1].records_done == 2 and saved[-1].created_ahead == frozenset(ids[:2])
+
+
+def test_a_start_beyond_the_inputs_sends_nothing_and_is_refused() -> None:
+    """A checkpoint counting more records than the inputs hold is a UsageError, never a quiet "done"."""
+    send = node_send()
+    start = ReplayProgress(records_done=10**12, summary=ReplaySummary(payloads=10**12))
+    with pytest.raises(UsageError, match="inputs hold 6"):
+        replay_records(records(), send, options=OPTIONS, letters=MemoryLetters(), start=start)
+    assert send.answered == []
+
+
+def good_checkpoint_json() -> dict[str, Any]:
+    summary = ReplaySummary(payloads=4, attempted=5, indexed=4, created=3, failed=1, rejected=1, unreadable=1,
+                            per_index={"a": IndexTally(3, 1), "b": IndexTally(1, 0)})
+    progress = ReplayProgress(4, summary, 99, frozenset({"id-1"}))
+    return ReplayCheckpoint(FINGERPRINTS, OPTION_MAP, progress, "/x/dl.jsonl", resumed=1).to_json()
+
+
+def field_paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path to a value inside ``data`` (keys and list positions), the containers included."""
+    found = [prefix] if prefix else []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += field_paths(value, (*prefix, key))
+    elif isinstance(data, list):
+        for n, value in enumerate(data):
+            found += field_paths(value, (*prefix, n))
+    return found
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-2, 10**13) | st.floats(allow_nan=False)
+                           | st.text(max_size=5), lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(field_paths(good_checkpoint_json())), JSON_VALUES)
+def test_a_checkpoint_is_read_exactly_or_refused(path: tuple[Any, ...], value: Any) -> None:
+    """Any field replaced by any JSON value: the checkpoint is refused with a UsageError, or reads back exactly as
+    written (nothing coerced: no bool as a number, no "2" as 2, no 2.0 as 2)."""
+    data = good_checkpoint_json()
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    try:
+        checkpoint = ReplayCheckpoint.from_json(json.loads(json.dumps(data)), source="cp.json")
+    except UsageError as exc:
+        assert str(exc).startswith("cp.json: ")
+        return
+    written = checkpoint.to_json()
+    assert json.dumps(written, sort_keys=True) == json.dumps(data, sort_keys=True)
+
+
+def test_checkpoint_json_round_trip_with_created_ids_and_resumes() -> None:
+    """Created-ahead ids and the resume count survive the file."""
+    data = good_checkpoint_json()
+    checkpoint = ReplayCheckpoint.from_json(data, source="cp.json")
+    assert checkpoint.progress.created_ahead == frozenset({"id-1"}) and checkpoint.resumed == 1
+    assert checkpoint.to_json() == data
