@@ -60,3 +60,20 @@ class RemoteError(EfklabError):
 
 class ReportError(EfklabError):
     """A notebook report that cannot be run or written (unknown parameter, secret found)."""
+
+
+class RegexpTimeoutError(EfklabError):
+    """A user regexp that did not finish on one input line within the time bound (catastrophic backtracking).
+
+    Raised where the regexp runs, which does not know the line's place; ``subject`` is the text it
+    ran on, so a caller that does (a log chunk, a record list) re-raises it ``at`` ``file:line``.
+    """
+
+    def __init__(self, reason: str, *, source: str | None = None, position: str | int | None = None,
+                 subject: str = "") -> None:
+        super().__init__(reason, source=source, position=position)
+        self.subject = subject
+
+    def at(self, source: str | None, position: str | int | None) -> RegexpTimeoutError:
+        """The same error placed at the input line it happened on."""
+        return RegexpTimeoutError(self.reason, source=source, position=position, subject=self.subject)

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from efklab.errors import RegexpTimeoutError
 from efklab.fluentd.concat.engine import Emitted
 from efklab.fluentd.concat.rule import Matcher
 from efklab.fluentd.eventtime import format_event_time
@@ -93,8 +94,11 @@ class StartFold:
     def add(self, record: dict[str, Any], where: str) -> None:
         """Check one record's text (each rule's key) against both start regexps."""
         old_text, new_text = record.get(self.old_key), record.get(self.new_key)
-        was = self.old is not None and isinstance(old_text, str) and bool(self.old.search(old_text))
-        now = self.new is not None and isinstance(new_text, str) and bool(self.new.search(new_text))
+        try:
+            was = self.old is not None and isinstance(old_text, str) and bool(self.old.search(old_text))
+            now = self.new is not None and isinstance(new_text, str) and bool(self.new.search(new_text))
+        except RegexpTimeoutError as exc:
+            raise exc.at(where, None) from None
         if was == now:
             return
         text = old_text if was else new_text

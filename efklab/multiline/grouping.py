@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice, repeat
 from typing import Any
 
-from efklab.errors import UsageError
+from efklab.errors import RegexpTimeoutError, UsageError
 from efklab.fluentd.concat.engine import Concatenator, Emitted, Fed
 from efklab.fluentd.concat.rule import ConcatRule
 from efklab.fluentd.tail.containerlogs import FluentRecord, LogChunk, read_chunks
@@ -32,6 +32,7 @@ from efklab.multiline.diff import (
     diff_groupings,
     side_by_side,
 )
+from efklab.ruby.bounded import locate_subject
 
 FLUSH_TIMEOUT_MODES = ("event-time", "off")
 _END = 1 << 126
@@ -52,14 +53,20 @@ class Grouper:
     def push_many(self, records: Iterable[Fed]) -> list[Emitted]:
         """The events emitted up to and including these records, in order, timeouts first (one engine loop)."""
         out: list[Emitted] = []
-        self._now = self.engine.run(records, out, self._now, self.timer)
+        try:
+            self._now = self.engine.run(records, out, self._now, self.timer)
+        except RegexpTimeoutError as exc:  # placed at the record's file:line when the records carry it
+            raise locate_subject(exc, records if isinstance(records, list) else ()) from None
         return out
 
     def push_chunk(self, chunk: LogChunk) -> list[Emitted]:
         """``push_many`` for the records of a chunk read from a log file (its rejects are not fed)."""
         out: list[Emitted] = []
         parts = zip(repeat(chunk.tag), chunk.times, chunk.records)
-        self._now = self.engine.run_parts(parts, out, self._now, self.timer)
+        try:
+            self._now = self.engine.run_parts(parts, out, self._now, self.timer)
+        except RegexpTimeoutError as exc:
+            raise locate_subject(exc, chunk.items()) from None
         return out
 
     def end_file(self) -> list[Emitted]:

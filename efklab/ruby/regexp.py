@@ -16,17 +16,20 @@ from typing import Any
 import regex
 
 from efklab.errors import RuleError
+from efklab.ruby.backtrack import analyze
+from efklab.ruby.bounded import BoundedPattern, compile_slow, timeout_reason
 from efklab.ruby.parser import Translation, translate
 
 _PY_FLAGS = re.MULTILINE
 # regex applies full case folding ("ß" ~ "ss") reliably only under a global IGNORECASE, so the
 # whole pattern runs as (?-i:...) and Ruby's (?i) scopes switch it back on inside.
 _REGEX_FLAGS = regex.V0 | regex.MULTILINE | regex.FULLCASE | regex.IGNORECASE
+_SLOW_FLAGS = regex.V0 | regex.MULTILINE  # an re pattern on the regex engine, for its timeout
 
 
 @dataclass(frozen=True)
 class RubyRegexp:
-    """A compiled Ruby regexp: its Ruby source, the Python pattern, and the engine that runs it."""
+    """A compiled Ruby regexp: its Ruby source, the Python pattern, and the engine that runs it (time-bounded)."""
 
     source: str
     python_pattern: str
@@ -50,16 +53,27 @@ def concat_regexp_source(value: str) -> str:
 
 
 def compile_ruby(source: str, *, origin: str | None = None, position: int | str | None = None) -> RubyRegexp:
-    """Compile a Ruby regexp source (no delimiters, no options) the way Ruby would match it."""
+    """Compile a Ruby regexp source (no delimiters, no options) the way Ruby would match it.
+
+    Its ``compiled.search`` is bounded in time (:mod:`efklab.ruby.bounded`)."""
     result: Translation = translate(source, origin=origin, position=position)
     pattern = f"(?-i:{result.pattern})" if result.needs_regex else result.pattern
     try:
         if result.needs_regex:
-            compiled: Any = regex.compile(pattern, _REGEX_FLAGS)
+            fast: Any = regex.compile(pattern, _REGEX_FLAGS)
+            slow: Any = fast
         else:
-            compiled = re.compile(pattern, _PY_FLAGS)
+            fast = re.compile(pattern, _PY_FLAGS)
+            slow = compile_slow(pattern, _SLOW_FLAGS)
     except (re.error, regex.error) as exc:  # translation produced something Python refuses
         raise RuleError(f"cannot translate /{source}/ to Python: {exc}", source=origin, position=position) from exc
+    growth = analyze(pattern, _PY_FLAGS)
+    where = ":".join(str(p) for p in (origin, position) if p is not None and p != "") or None
+
+    def describe(text: str) -> str:
+        return timeout_reason(source, ruby_literal(source), where, growth, text)
+
+    compiled = BoundedPattern(pattern, fast, slow, growth, describe)
     return RubyRegexp(source, pattern, "regex" if result.needs_regex else "re", compiled)
 
 

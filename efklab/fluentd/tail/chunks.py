@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from efklab.errors import RegexpTimeoutError
 from efklab.fluentd.config.find import ParseSpec
 from efklab.fluentd.tail.parsers import (
     LineParser,
@@ -176,7 +177,10 @@ def _parsed_chunks(chunks: Iterable[list[str]], parse_line: LineParser, source: 
         chunk = LogChunk(tag, source, lineno, [], [], [])
         for line in lines:
             text = chomp(line)
-            result = parse_line(text)
+            try:
+                result = parse_line(text)
+            except RegexpTimeoutError as exc:  # a <parse> expression that backtracks without end
+                raise exc.at(source, lineno) from None
             if isinstance(result, tuple):  # (time_ns, record); a str is the warning for a dropped line
                 when, record = result
                 chunk.times.append(when)
