@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from efklab.doctor.checks import (
+    backtracking,
     concatend,
     concatregex,
     concatscope,
@@ -25,7 +26,8 @@ from efklab.doctor.checks import (
 )
 from efklab.doctor.findings import Finding, Severity, count_severities
 from efklab.doctor.inputs import DoctorInputs
-from efklab.errors import UsageError
+from efklab.errors import RegexpTimeoutError, UsageError
+from efklab.ruby.bounded import locate_subject
 
 CONCAT = "https://github.com/fluent-plugins-nursery/fluent-plugin-concat"
 FLUENTD = "https://github.com/fluent/fluentd"
@@ -53,6 +55,8 @@ def _spec(id: str, severity: Severity, needs: str, summary: str, refs: str,
 CHECKS: tuple[CheckSpec, ...] = (
     _spec("concat-rule-refused", "error", "config", "concat filters fluentd refuses at startup",
           f"{CONCAT}/blob/master/lib/fluent/plugin/filter_concat.rb", concattiming.check_rule_refused),
+    _spec("regexp-backtracking", "warning", "config", "regexps that can backtrack exponentially (nested quantifiers)",
+          "https://docs.ruby-lang.org/en/3.2/Regexp.html", backtracking.check_backtracking),
     _spec("concat-regexp-flags", "error", "config", "/x/i: flags after the closing slash are silently lost",
           f"{CONCAT}/blob/master/lib/fluent/plugin/filter_concat.rb", concatregex.check_regexp_flags),
     _spec("concat-regexp-unslashed", "error", "config", "a value without /.../ loses its first and last characters",
@@ -231,7 +235,10 @@ def run_checks(inputs: DoctorInputs, checks: Sequence[CheckSpec] = CHECKS) -> Do
         if reason:
             runs.append(CheckRun(spec.id, "skipped", 0, reason))
             continue
-        found = spec.run(inputs)
+        try:
+            found = spec.run(inputs)
+        except RegexpTimeoutError as exc:  # a user regexp that backtracks without end: placed at the log line
+            raise locate_subject(exc, (r for log in inputs.logs for r in log.records)) from None
         findings.extend(found)
         runs.append(CheckRun(spec.id, "found" if found else "clean", len(found)))
     return DoctorReport(tuple(findings), tuple(runs), describe_inputs(inputs))

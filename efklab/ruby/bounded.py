@@ -87,12 +87,12 @@ def fluentd_behaviour(source: str) -> str:
     and 3.3 extended it to look-around and atomic groups."""
     tokens = _RUBY_TOKEN.findall(source)
     if any(_BACKREFERENCE.fullmatch(t) for t in tokens):
-        return ("fluentd hangs on this line on every Ruby version: a back-reference keeps Ruby 3.2+'s match cache "
+        return ("fluentd hangs on such a line on every Ruby version: a back-reference keeps Ruby 3.2+'s match cache "
                 "off (Regexp.linear_time? is false) and fluentd sets no Regexp.timeout")
     if any(t in ("(?=", "(?!", "(?<=", "(?<!", "(?>") for t in tokens):
-        return ("fluentd on Ruby before 3.3 hangs on this line the same way (it sets no Regexp.timeout); "
+        return ("fluentd on Ruby before 3.3 hangs on such a line the same way (it sets no Regexp.timeout); "
                 "Ruby 3.3+ memoizes look-around and atomic groups too and matches it in linear time")
-    return ("fluentd on Ruby before 3.2 hangs on this line the same way (it sets no Regexp.timeout); Ruby 3.2+ "
+    return ("fluentd on Ruby before 3.2 hangs on such a line the same way (it sets no Regexp.timeout); Ruby 3.2+ "
             "memoizes such patterns (its match cache, Regexp.linear_time?) and matches it in linear time")
 
 
