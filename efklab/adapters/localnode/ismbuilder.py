@@ -88,7 +88,7 @@ def ensure_ism_zip(tarball: Path, version: str, cache_dir: Path, work: Path, jav
         return BuiltPlugin(cached, provenance)
     started = monotonic()
     say(f"building {ISM_NAME} {plugin_version(version)} from {tarball} with mvn "
-        "(once; a cold build takes 4-9 minutes on 2 cores, about 2 with a warm Maven repository)")
+        "(once, then cached; 4-9 minutes on 2 cores, most of it compiling Kotlin)")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     source = unpack_source(tarball, work / "source", version)
