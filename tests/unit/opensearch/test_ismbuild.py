@@ -26,6 +26,7 @@ from efklab.opensearch.ismbuild import (
     source_root,
     zip_entries,
 )
+from efklab.opensearch.nodeconfig import ism_source_from_env, settings_from_env
 
 CASES = Path(__file__).parent / "cases" / "ismbuild"
 RECIPE = recipe_for("2.19.4")
@@ -199,3 +200,30 @@ def test_progress_counts_downloads_of_a_cold_build() -> None:
 @pytest.mark.parametrize(("seconds", "text"), [(0.4, "0s"), (59.9, "59s"), (60, "1m00s"), (267.6, "4m27s")])
 def test_elapsed_time_reads_as_minutes_and_seconds(seconds: float, text: str) -> None:
     assert format_elapsed(seconds) == text
+
+
+def _checkout(tmp_path: Path) -> Path:
+    """<tmp>/main is a checkout (pyproject.toml + .git) and <tmp>/shared/vendor holds the tarball."""
+    main = tmp_path / "main"
+    (main / ".git").mkdir(parents=True)
+    (main / "pyproject.toml").write_text("")
+    tarball = default_source(tmp_path / "shared", "2.19.4")
+    tarball.parent.mkdir(parents=True)
+    tarball.write_bytes(b"")
+    return main
+
+
+def test_node_settings_find_the_vendored_tarball_beside_the_checkout(tmp_path: Path) -> None:
+    main = _checkout(tmp_path)
+    assert settings_from_env({"HOME": "/h"}, package_dir=main / "efklab").ism_source == (
+        tmp_path / "shared" / "vendor" / "opensearch-index-management-2.19.4.0-src.tar.gz")
+
+
+def test_node_settings_follow_the_environment_for_the_ism_source(tmp_path: Path) -> None:
+    main = _checkout(tmp_path)
+    package = main / "efklab"
+    assert ism_source_from_env({"EFKLAB_ISM_SOURCE": "none"}, package, "2.19.4") is None
+    assert ism_source_from_env({"EFKLAB_ISM_SOURCE": "/x/y.tar.gz"}, package, "2.19.4") == Path("/x/y.tar.gz")
+    assert ism_source_from_env({"EFKLAB_SHARED_DIR": str(tmp_path / "empty")}, package, "2.19.4") is None
+    assert ism_source_from_env({}, package, "2.19.3") is None  # no tarball for that version
+    assert ism_source_from_env({}, tmp_path / "site-packages" / "efklab", "2.19.4") is None  # not a checkout
