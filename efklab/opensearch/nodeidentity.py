@@ -47,6 +47,15 @@ def describe_answer(answer: Any) -> str:
     return "something that is not OpenSearch"
 
 
+def conclusive(answer: Any) -> bool:
+    """Whether an answer can tell who listens: not nothing, and not a busy node's 429/5xx (ours may be busy)."""
+    if answer is None:
+        return False
+    error = answer.get("error") if isinstance(answer, Mapping) else None
+    status = error.get("status") if isinstance(error, Mapping) else None
+    return not (isinstance(status, int) and (status == 429 or status >= 500))
+
+
 def identity_problem(url: str, answer: Any, *, cluster: str, cluster_uuid: str = "", node_names: tuple[str, ...] = (),
                      owner: str = "this checkout's node") -> str | None:
     """None when ``answer`` (``GET /`` at ``url``) is the recorded cluster; else one line saying what answers instead.

@@ -54,7 +54,7 @@ from efklab.opensearch.nodeconfig import (
     settings_from_env,
     validate_jitter,
 )
-from efklab.opensearch.nodeidentity import identity_problem, node_ids
+from efklab.opensearch.nodeidentity import conclusive, identity_problem, node_ids
 
 __all__ = ["ClusterState", "NodeProcess", "NodeStatus", "down", "ensure_local_node", "http_json", "installed_plugins",
            "ism_available", "ism_missing_reason", "leased_node", "load_settings", "process_alive", "read_state",
@@ -145,7 +145,7 @@ def status(settings: NodeSettings | None = None) -> NodeStatus:
         return NodeStatus(None, False, None)
     alive = all(process_alive(n) for n in state.nodes)
     answer = http_json(state.url, "/", timeout=5.0)
-    foreign = _problem(state, answer) if answer is not None else None
+    foreign = _problem(state, answer) if conclusive(answer) else None
     health = http_json(state.url, "/_cluster/health", timeout=10.0) if alive and foreign is None else None
     running = alive and foreign is None and isinstance(health, dict) and "status" in health
     return NodeStatus(state, running, health if running else None, alive, foreign)
@@ -201,7 +201,7 @@ def up(
             # alive but perhaps busy (or still starting): wait for it, never restart a node that runs;
             # but another cluster answering on its port is refused at once
             answer = http_json(recorded.url, "/", timeout=10.0)
-            if answer is not None and (problem := _problem(recorded, answer)) is not None:
+            if conclusive(answer) and (problem := _problem(recorded, answer)) is not None:
                 raise NodeError(problem)
             wait_healthy(recorded.url, recorded.nodes, settings.start_timeout, cluster=recorded.cluster,
                          sleep=sleep, monotonic=monotonic)
@@ -212,7 +212,7 @@ def up(
                           say=say), False
         if recorded is not None:  # a node died (killed, machine restarted): stop what is left, start again
             answer = http_json(recorded.url, "/", timeout=5.0)
-            taken = f"; {problem} (left alone)" if answer is not None and (
+            taken = f"; {problem} (left alone)" if conclusive(answer) and (
                 problem := _problem(recorded, answer)) is not None else ""
             say(f"the recorded node is not running; starting it again{taken}")
             stop_processes(recorded.nodes, grace=10.0, sleep=sleep, monotonic=monotonic)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from efklab.opensearch.nodeidentity import describe_answer, identity_problem, node_ids, read_identity
+from efklab.opensearch.nodeidentity import conclusive, describe_answer, identity_problem, node_ids, read_identity
 
 URL = "http://127.0.0.1:9200"
 OURS = "efklab-3f2a1b2c"
@@ -66,3 +66,16 @@ def test_node_ids_by_name() -> None:
     answer = {"nodes": {"B": {"name": "node-1"}, "A": {"name": "node-0"}}}
     assert node_ids(answer) == {"node-0": "A", "node-1": "B"}
     assert node_ids(None) == {} and node_ids({"error": {}}) == {}
+
+
+@pytest.mark.parametrize(("answer", "expected"), [
+    (None, False),
+    ({"error": {"status": 429, "reason": "Too Many Requests"}}, False),
+    ({"error": {"status": 503, "reason": "Service Unavailable"}}, False),
+    ({"error": {"status": 401, "reason": "Unauthorized"}}, True),
+    (root("foreign"), True),
+])
+def test_only_answers_that_can_tell_who_listens_are_conclusive(answer: Any, expected: bool) -> None:
+    """A busy node (ours too) may answer 429/5xx: that neither proves nor refutes who listens; a 401 does
+    (efklab's node has no security plugin)."""
+    assert conclusive(answer) is expected
