@@ -21,6 +21,8 @@ IMPORTS = ("%matplotlib inline\nimport pandas as pd\n\n"
            "from efklab.jobs.samples import container_logs\n"
            "from efklab.reports.verdicts import record_check\n\n"
            "pd.set_option(\"display.max_colwidth\", 160)")
+# Notebooks 01-04 show tables through efklab.reports.present (numbers for people, "none" when empty).
+REPORT_IMPORTS = IMPORTS + "\nfrom efklab.reports.present import table"
 
 # A parameter's comment is its help text (papermill reads it from that line), so it stays on one line of the
 # cell: a long one is continued here with a backslash at the end of the line, which the string leaves out.
@@ -59,22 +61,25 @@ no_verify_tls: bool = False  # do not verify TLS certificates
 only: str = ""  # run only these checks: comma-separated ids or prefixes (e.g. concat-,ordering-); empty: all
 skip: str = ""  # do not run these checks: comma-separated ids or prefixes'''),
         ("code", "import pandas as pd\n\nfrom efklab.jobs.doctor import diagnose_samples\n"
-                 "from efklab.reports.tables.doctor import checks_table, findings_table, inputs_table\n"
-                 "from efklab.reports.verdicts import record_check\n\n"
-                 "pd.set_option(\"display.max_colwidth\", 200)"),
+                 "from efklab.reports.present import table\n"
+                 "from efklab.reports.tables.doctor import checks_table, findings_cards, inputs_table\n"
+                 "from efklab.reports.verdicts import record_check"),
         ("code", """report = diagnose_samples(config=config, policy=policy, logs=logs, payloads=payloads, mode=mode,
                           index_strategy=index_strategy, opensearch_url=opensearch_url, aws_region=aws_region,
                           ca_certs=ca_certs, no_verify_tls=no_verify_tls, only=only, skip=skip)
-pd.Series(report.counts, name="findings").to_frame()"""),
+table(pd.Series(report.counts, name="findings").rename_axis("severity").to_frame())"""),
         ("md", "## What was read"),
-        ("code", "inputs_table(report)"),
+        ("code", "table(inputs_table(report))"),
         ("md", "## Findings, errors first\n"
-               "Each row: what was found, where to change it, the evidence from the samples, why it matters, the fix."),
-        ("code", "findings_table(report)"),
+               "Each card: what was found, where to change it, the evidence from the samples, why it matters, the fix. "
+               "Paths are relative to the checkout; container ids show their first 12 characters."),
+        ("code", "findings_cards(report)"),
         ("md", "## Every check: clean, found something, or skipped (and which input it needs)"),
-        ("code", "checks_table(report)"),
+        ("code", "table(checks_table(report), empty=\"no check was asked for\")"),
         ("md", "## Verdicts"),
-        ("code", "record_check(\"no error found\", report.counts[\"error\"] == 0, **report.counts)"),
+        ("code", "measured = \"forecast from the config, policy and samples\" + (\" and read from the node\" "
+                 "if opensearch_url else \" (no node asked)\")\n"
+                 "record_check(\"no error found\", report.counts[\"error\"] == 0, measured=measured, **report.counts)"),
     ],
     "01-replay": [
         ("md", """# 01 · Replay: does every log line reach OpenSearch?
@@ -86,40 +91,54 @@ failed bulk item.  Change the parameters below and run all cells; `efklab report
         ("parameters", CONNECTION + "\n" + SAMPLES + '''
 config: str = ""  # fluentd config (ConfigMap YAML or fluent.conf); empty: data/samples/fluentd.yaml, the seed's
 prefix: str = "efklab-nb-replay"  # index prefix; its indices are replaced on every run
+index_strategy: str = "{prefix}-{date:%Y.%m}"  # index naming: monthly indices keep the replay quick; \
+seed for the seed's one index per namespace, container and day (notebook 04 checks that naming)
 mode: str = "opensearch"  # transform mode: opensearch, or seed (the seed's bytes: _type, mydata-* names, \
 so prefix mydata)
 primaries: int = 1  # primary shards per index
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); \
 default: delete them'''),
-        ("code", IMPORTS + "\nfrom efklab.jobs.layout import index_layout\n"
+        ("code", REPORT_IMPORTS + "\nfrom efklab.jobs.layout import index_layout\n"
                  "from efklab.reports import plots_ordering as po\n"
-                 "from efklab.reports.tables.layout import indices_table\n"
-                 "from efklab.reports.tables.replay import rejects_table, replay_table"),
+                 "from efklab.reports.tables.replay import failed_indices_table, rejects_table, replay_totals"),
         ("md", "## The pipeline: container lines -> CloudWatch events\n"
                "Every source line lands in exactly one event or one reject."),
         ("code", "files = container_logs(logs)\n"
                  "run = run_config(files, config_path(config, SEED_CONFIG))\n"
-                 "accounting = run.accounting()\npd.Series(accounting, name=\"count\").to_frame()"),
-        ("code", "rejects_table(run).head(20)"),
+                 "accounting = run.accounting()\n"
+                 "table(pd.Series(accounting, name=\"count\").rename_axis(\"lines and events\").to_frame())"),
+        ("code", "rejects = rejects_table(run)\n"
+                 "print(f\"{len(rejects):,} lines made no event\"\n"
+                 "      + (\"; the first 20:\" if len(rejects) > 20 else \"\"))\n"
+                 "table(rejects.head(20), empty=\"none: every line is in an event\")"),
         ("code", "po.plot_group_sizes({\"this config\": po.group_sizes(run.provenance_rows())}, "
                  "title=\"Lines per event\")"),
         ("md", "## The replay: events -> documents in the node"),
         ("code", "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, "
                  "no_verify_tls=no_verify_tls)\n"
                  "pattern, summary = replay_fresh(target, run.payloads, prefix=prefix, primaries=primaries, "
-                 "mode=mode)\n"
-                 "replay_table(summary)"),
-        ("code", "review = index_layout(run.payloads, prefix=prefix, mode=mode, primaries=primaries, pattern=pattern, "
-                 "target=target)\n"
-                 "indices_table(review)"),
+                 "mode=mode,\n"
+                 "                                index_strategy=index_strategy)\n"
+                 "table(replay_totals(summary))"),
+        ("code", "table(failed_indices_table(summary), empty=\"none: every bulk action was indexed\")"),
+        ("md", "## The node against the expectation\n"
+               "Indices and documents counted on the node (`_cat/indices` after a refresh) against those the payloads "
+               "imply; notebook 04 lists them index by index."),
+        ("code", "review = index_layout(run.payloads, prefix=prefix, mode=mode, index_strategy=index_strategy, "
+                 "primaries=primaries,\n"
+                 "                      pattern=pattern, target=target)\n"
+                 "table(pd.Series(review.figures(), name=\"count\").rename_axis(\"node vs expectation\").to_frame())"),
         ("md", "## Verdicts"),
         ("code", """record_check("every source line is in one event or one reject",
-             accounting["lines"] == accounting["lines_in_events"] + accounting["lines_rejected"], **accounting)
+             accounting["lines"] == accounting["lines_in_events"] + accounting["lines_rejected"],
+             measured="counted in the pipeline emulation (fluentd config, CloudWatch Logs)", **accounting)
 record_check("every event was indexed",
              summary.failed == 0 and summary.rejected == 0 and summary.attempted == accounting["events"],
+             measured="observed on the node: its _bulk answers, item by item",
              events=accounting["events"], attempted=summary.attempted, indexed=summary.indexed,
              failed=summary.failed, rejected=summary.rejected)
 record_check("the node holds exactly the expected documents", review.diff is not None and review.diff.clean,
+             measured="observed on the node: _cat/indices after a refresh, against the payloads' layout",
              **review.figures())"""),
         ("code", "release(target, [pattern], keep=keep_indices)"),
     ],
@@ -136,31 +155,32 @@ empty: data/samples/fluentd-aws-sample.yaml
 new: str = ""  # the candidate rule; empty: data/samples/fluentd.yaml (the seed's regex)
 flush_timeouts: str = "event-time"  # emulate concat's flush_interval timer from event time, or "off"
 examples: int = 3  # changed groups shown side by side'''),
-        ("code", IMPORTS + "\nfrom efklab.jobs.multiline import review_regex\n"
+        ("code", REPORT_IMPORTS + "\nfrom efklab.jobs.multiline import review_regex\n"
                  "from efklab.reports import plots_ordering as po\n"
                  "from efklab.reports.tables.multiline import changes_table, clusters_table, lone_examples_table, "
                  "summary_table"),
         ("code", "files = container_logs(logs)\n"
                  "review = review_regex(files, old=old, new=new, flush_timeouts=flush_timeouts, examples=examples)\n"
-                 "summary_table(review)"),
+                 "table(summary_table(review))"),
         ("md", "## What changed\nLines regrouped, groups split or merged, and lines whose start-regexp match changed."),
-        ("code", "changes_table(review)"),
+        ("code", "table(changes_table(review))"),
         ("code", "po.plot_group_sizes(review.sizes(), title=\"Lines per event: old rule vs new rule\")"),
         ("md", "## The first changed groups, side by side"),
-        ("code", "clusters_table(review)"),
+        ("code", "table(clusters_table(review), empty=\"none: both rules group every line alike\")"),
         ("md", "## Continuation lines indexed alone\n"
                "Under the AWS sample regex these are the seed's symptom: every stack-trace frame its own document. "
                "What the new rule still leaves alone belongs to apps whose first lines it does not match "
                "(look at them before you ship it)."),
-        ("code", "lone_examples_table(review)"),
+        ("code", "table(lone_examples_table(review), empty=\"none under either rule\")"),
         ("md", "## Verdicts"),
-        ("code", """record_check("the new rule leaves fewer continuation lines alone",
+        ("code", """measured = "forecast: the container logs grouped as fluent-plugin-concat would (no node)"
+record_check("the new rule leaves fewer continuation lines alone",
              review.new.lone_continuations == 0 or review.new.lone_continuations < review.old.lone_continuations,
-             old=review.old.lone_continuations, new=review.new.lone_continuations)
-record_check("the new rule loses no line (@ERROR or dropped)", review.new.lost_lines == 0,
+             measured=measured, old=review.old.lone_continuations, new=review.new.lone_continuations)
+record_check("the new rule loses no line (@ERROR or dropped)", review.new.lost_lines == 0, measured=measured,
              old=review.old.lost_lines, new=review.new.lost_lines, routes_new=review.new.routes)
 record_check("every line is in exactly one event under both rules",
-             sum(review.old.sizes) == sum(review.new.sizes) == review.report["lines"],
+             sum(review.old.sizes) == sum(review.new.sizes) == review.report["lines"], measured=measured,
              lines=review.report["lines"], old_events=len(review.old.sizes), new_events=len(review.new.sizes))"""),
     ],
     "03-ordering": [
@@ -178,14 +198,15 @@ old: str = ""  # fluentd config in production (file or FILE@GITREV); \
 empty: data/samples/fluentd-aws-sample.yaml (the AWS sample regex)
 new: str = ""  # candidate fluentd config (file or FILE@GITREV); empty: data/samples/fluentd.yaml (the seed's regex)
 prefix: str = "efklab-nb-ordering"  # index prefix: <prefix>-old-* and <prefix>-new-* are replaced on every run
-index_strategy: str = "{prefix}-{date:%Y.%m.%d}"  # index naming; one index per day keeps the shard count low
+index_strategy: str = "{prefix}-{date:%Y.%m}"  # index naming; monthly indices keep the replay quick \
+(a node takes about 0.1 s to create each index) and do not change the order within a stream
 primaries: int = 3  # primary shards per index (Amazon domains had several)
 max_out_of_place: float = 0.0  # share of lines the recommended view may still show out of place
 export_dashboards: str = ""  # write Dashboards saved objects (index pattern + sorted saved search) to this file; \
 empty: none
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); \
 default: delete them'''),
-        ("code", IMPORTS + "\nfrom efklab.jobs.ordering import tell_ordering_story\n"
+        ("code", REPORT_IMPORTS + "\nfrom efklab.jobs.ordering import tell_ordering_story\n"
                  "from efklab.reports import plots_ordering as po\n"
                  "from efklab.reports.tables.ordering import (\n"
                  "    before_after_table,\n"
@@ -201,37 +222,41 @@ default: delete them'''),
                  "                            index_strategy=index_strategy)\n"
                  "print(f\"{story.old.label}: {story.old.pattern}  |  {story.new.label}: {story.new.pattern}\")"),
         ("md", "## Grouping: lines per event under each config"),
-        ("code", "group_size_table(story.group_sizes())"),
+        ("code", "table(group_size_table(story.group_sizes()))"),
         ("code", "po.plot_group_sizes(story.group_sizes())"),
         ("md", "## What each view shows\n"
                "Discover's default (`@timestamp` only) and with candidate tiebreakers, for both groupings."),
-        ("code", "views_table(story.check)"),
+        ("code", "table(views_table(story.check))"),
         ("code", "po.plot_out_of_place(story.check)"),
-        ("md", "## True vs displayed position\n"
-               "One stream (the most disordered one as Discover shows it): the symptom, the regex fix alone, "
-               "and the recommended view."),
-        ("code", "po.plot_order_scatter([story.before, story.regrouped, story.after])"),
-        ("code", "streams_table(story.before)"),
+        ("md", "## How far each line is shown from its place\n"
+               "Every document of one stream (the most disordered one as Discover shows it), for the symptom, the "
+               "regex fix alone and the recommended view: a stroke per document, as long as the number of places it "
+               "is shown too late or too early.  In order, the line is flat at 0."),
+        ("code", "po.plot_displacement([story.before, story.regrouped, story.after])"),
+        ("md", "The ten most disordered streams of Discover's default view:"),
+        ("code", "table(streams_table(story.before))"),
         ("md", "## Why"),
-        ("code", "causes_table(story.check)"),
+        ("code", "table(causes_table(story.check), empty=\"none: Discover's view shows every line in place\")"),
         ("md", "## The fix, in measured numbers"),
         ("code", "print(f\"recommended fix: {story.check.recommendation.fix}\")\n"
                  "print(\"\\n\".join(story.check.recommendation.steps))\n"
-                 "before_after_table(story.check.recommendation)"),
+                 "table(before_after_table(story.check.recommendation))"),
         ("code", "story.export_dashboards(export_dashboards)"),
         ("md", "## Verdicts"),
         ("code", """before, after = story.before.measurement.totals, story.after.measurement.totals
+measured = "observed on the node: documents read back in the order Discover sorts them, against the log files"
 record_check("both groupings replayed completely",
              story.old.summary.failed + story.new.summary.failed
              + story.old.summary.rejected + story.new.summary.rejected == 0,
+             measured="observed on the node: its _bulk answers, item by item",
              old_indexed=story.old.summary.indexed, new_indexed=story.new.summary.indexed)
 record_check("disorder in Discover's default view is explained",
-             before["share_out_of_place"] == 0 or len(story.check.causes) > 0,
+             before["share_out_of_place"] == 0 or len(story.check.causes) > 0, measured=measured,
              share_out_of_place=before["share_out_of_place"], inversions=before["inversions"],
              causes=story.check.cause_codes())
 record_check("the recommended view shows the lines in order", after["share_out_of_place"] <= max_out_of_place,
-             fix=story.check.recommendation.fix, before=before["share_out_of_place"],
-             after=after["share_out_of_place"], max_out_of_place=max_out_of_place)"""),
+             measured=measured, fix=story.check.recommendation.fix, share_before=before["share_out_of_place"],
+             share_after=after["share_out_of_place"], max_share_out_of_place=max_out_of_place)"""),
         ("code", "release(target, [story.old.pattern, story.new.pattern], keep=keep_indices)"),
     ],
     "04-index-layout": [
@@ -254,8 +279,8 @@ retention_days: float = 30.0  # days an index lives (in the shard projection)
 max_shards_per_node: int = 1000  # cluster.max_shards_per_node
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); \
 default: delete them'''),
-        ("code", IMPORTS + "\nfrom efklab.jobs.layout import index_layout\n"
-                 "from efklab.reports.plots import plot_doc_heatmap\n"
+        ("code", REPORT_IMPORTS + "\nfrom efklab.jobs.layout import index_layout\n"
+                 "from efklab.reports.plots_layout import plot_doc_heatmap\n"
                  "from efklab.reports.tables.layout import doc_counts_table, indices_table, invalid_names_table, "
                  "shards_table"),
         ("code", "files = container_logs(logs)\n"
@@ -268,19 +293,26 @@ default: delete them'''),
                  "primaries=primaries,\n"
                  "                      replicas=replicas, data_nodes=data_nodes, retention_days=retention_days,\n"
                  "                      max_shards_per_node=max_shards_per_node, pattern=pattern, target=target)\n"
-                 "indices_table(review)"),
+                 "table(indices_table(review), empty=\"none: the payloads hold no document\")"),
         ("md", "## Documents per day and namespace"),
         ("code", "plot_doc_heatmap(doc_counts_table(review))"),
         ("md", "## Names OpenSearch refuses"),
-        ("code", "invalid_names_table(review)"),
-        ("md", "## Shards at steady state, this strategy and coarser ones"),
-        ("code", "shards_table(review)"),
+        ("code", "table(invalid_names_table(review), empty=\"none: OpenSearch accepts every index name\")"),
+        ("md", "## Shards at steady state, this strategy and the others\n"
+               "A forecast: each strategy names the same events, its busiest day's indices are kept for the "
+               "retention period, times primaries and replicas, against `cluster.max_shards_per_node` x data nodes."),
+        ("code", "table(shards_table(review))"),
         ("md", "## Verdicts"),
         ("code", """figures = review.figures()
-record_check("every index name is valid", figures["invalid_names"] == 0, **figures)
-record_check("no document is refused by a mapping conflict", figures["refused"] == 0, refused=figures["refused"])
-record_check("the node matches the expected layout", review.diff is not None and review.diff.clean, **figures)
+record_check("every index name is valid", figures["invalid_names"] == 0,
+             measured="forecast from the payloads (the Lambda's naming, OpenSearch's rules)",
+             indices=figures["indices"], invalid_names=figures["invalid_names"])
+record_check("no document is refused by a mapping conflict", figures["refused"] == 0,
+             measured="forecast from the payloads (predicted dynamic mappings)", refused=figures["refused"])
+record_check("the node matches the expected layout", review.diff is not None and review.diff.clean,
+             measured="observed on the node: _cat/indices after a refresh", **figures)
 record_check("the strategy fits the shard limit", shards_table(review).loc["this strategy", "fits"],
+             measured=f"forecast at steady state ({review.retention_days:g} days retention)",
              **shards_table(review).loc["this strategy"].to_dict())"""),
         ("code", "release(target, [pattern], keep=keep_indices)"),
     ],

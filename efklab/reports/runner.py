@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import secrets
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +21,11 @@ from typing import Any
 
 import nbformat
 import papermill
-from nbconvert import HTMLExporter
 from nbformat import NotebookNode
 
 from efklab import __version__
 from efklab.errors import ReportError
+from efklab.reports.htmlpage import render_notebook_html
 from efklab.reports.page import render_index
 from efklab.reports.params import (
     ParameterSpec,
@@ -42,9 +43,11 @@ __all__ = ["NotebookRun", "ReportResult", "default_notebook_dir", "inspect_param
 _read_notebook: Callable[..., NotebookNode] = nbformat.read
 _parse_notebook: Callable[..., NotebookNode] = nbformat.reads
 _notebook_text: Callable[[NotebookNode], str] = nbformat.writes
-_html_exporter: Callable[..., HTMLExporter] = HTMLExporter
 
 _CELL_TIMEOUT = 1800  # seconds per cell: a hung query must not hang a cron job forever
+# Run in the caller's folder (relative paths in parameters keep their meaning), but import nothing from it:
+# IPython puts '' on sys.path, and a folder named like a package there ('efklab') would shadow the real one.
+_SAFE_IMPORTS = "import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +174,9 @@ def _execute(
             parameters=parameters,
             kernel_name=kernel_name,
             cwd=str(cwd) if cwd else None,
-            progress_bar=progress,
+            progress_bar={"desc": path.stem, "leave": True} if progress else False,
             execution_timeout=cell_timeout,
-            **_quiet_kernel(path, kernel_name),
+            **_kernel_arguments(path, kernel_name),
         )
     except papermill.PapermillExecutionError as exc:
         failure = error_check(path.stem, ename=exc.ename, evalue=exc.evalue, cell=exc.exec_count)
@@ -184,7 +187,7 @@ def _execute(
     else:  # the kernel never started: report the unexecuted notebook
         notebook = _read_notebook(path, as_version=4)
     checks = collect_checks(notebook, name=path.stem) + ([failure] if failure else [])
-    html = _render_html(notebook, hide_code)
+    html = render_notebook_html(notebook, hide_code=hide_code)
     duration = notebook.get("metadata", {}).get("papermill", {}).get("duration")
     return NotebookRun(
         name=path.stem,
@@ -198,18 +201,12 @@ def _execute(
     )
 
 
-def _quiet_kernel(path: Path, kernel_name: str | None) -> dict[str, Any]:
-    """IPython kernels: silence the start-up warnings they print on our stderr (not the notebook's)."""
+def _kernel_arguments(path: Path, kernel_name: str | None) -> dict[str, Any]:
+    """IPython kernels: silence the start-up warnings they print on our stderr, and import nothing from the cwd."""
     language = _read_notebook(path, as_version=4).get("metadata", {}).get("kernelspec", {}).get("language", "python")
     if kernel_name in (None, "python3") and language == "python":
-        return {"extra_arguments": ["--IPKernelApp.log_level=ERROR"]}
+        return {"extra_arguments": ["--IPKernelApp.log_level=ERROR", f"--IPKernelApp.exec_lines={_SAFE_IMPORTS}"]}
     return {}
-
-
-def _render_html(notebook: NotebookNode, hide_code: bool) -> str:
-    exporter = _html_exporter(exclude_input=hide_code, exclude_input_prompt=hide_code)
-    body, _resources = exporter.from_notebook_node(notebook)
-    return str(body)
 
 
 def _notebook_entry(run: NotebookRun) -> dict[str, Any]:
@@ -262,12 +259,17 @@ def _cell_text(cell: Mapping[str, Any]) -> str:
 
 
 def _write_files(out_dir: Path, files: Mapping[str, str]) -> None:
-    """Write each file atomically (temporary name, then rename) so a reader never sees half a report."""
+    """Write each file atomically (temporary name, then rename) so a reader never sees half a report.
+
+    Created with mode 0666 less the umask (0644 usually), like any other output, so a web server or a
+    CI artefact step can read the report (``mkstemp`` would make them 0600).
+    """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             target = out_dir / name
-            handle, temporary = tempfile.mkstemp(dir=out_dir, prefix=f".{name}.", suffix=".tmp")
+            temporary = out_dir / f".{name}.{secrets.token_hex(4)}.tmp"
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 stream.write(text)
             os.replace(temporary, target)

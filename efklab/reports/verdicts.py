@@ -3,7 +3,9 @@
 A notebook calls :func:`record_check` (re-exported as ``efklab.reports.runner.record_check``); it
 displays one output with the efklab check mime type, which survives in the executed
 notebook and which the report runner collects with :func:`collect_checks`.  The same output
-renders as a small line in JupyterLab and in the HTML report.
+renders as a small line in JupyterLab and in the HTML report.  Each check says what was
+measured and where (``measured``: observed on the node, or forecast from the inputs), so a
+reader never mistakes a prediction for an observation.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from typing import Any, Literal, TypedDict
 
 from IPython.display import display
 
+from efklab.reports.present import figures_text
+
 CHECK_MIME = "application/vnd.efklab.check+json"
 _display: Callable[..., None] = display  # IPython's display carries no annotations
 
@@ -24,15 +28,16 @@ VERDICTS: tuple[Verdict, ...] = ("pass", "fail", "error")
 
 
 class Check(TypedDict):
-    """One verdict: which notebook, which check, pass/fail/error, the figures behind it."""
+    """One verdict: which notebook, which check, pass/fail/error, what was measured where, the figures behind it."""
 
     notebook: str
     name: str
     verdict: Verdict
+    measured: str
     figures: dict[str, Any]
 
 
-def check_bundle(name: str, passed: bool, figures: Mapping[str, Any]) -> dict[str, Any]:
+def check_bundle(name: str, passed: bool, figures: Mapping[str, Any], measured: str = "") -> dict[str, Any]:
     """The display bundle for one check: efklab JSON, plus HTML and text for people."""
     if not isinstance(name, str) or not name.strip():
         raise ValueError("a check needs a non-empty name")
@@ -42,22 +47,28 @@ def check_bundle(name: str, passed: bool, figures: Mapping[str, Any]) -> dict[st
         raise TypeError(f"check {name!r}: passed must be True or False, not {type(passed).__name__}")
     verdict: Verdict = "pass" if passed else "fail"
     clean = {str(key): _jsonable(value, f"{name}.{key}") for key, value in figures.items()}
-    shown = ", ".join(f"{key} = {_short(value)}" for key, value in clean.items())
+    shown = figures_text(clean)
     mark = "PASS" if passed else "FAIL"
     colour = "#1a7f37" if passed else "#cf222e"
+    where = f" ({measured})" if measured else ""
     return {
-        CHECK_MIME: {"name": name, "verdict": verdict, "figures": clean},
-        "text/plain": f"[{mark}] {name}" + (f": {shown}" if shown else ""),
+        CHECK_MIME: {"name": name, "verdict": verdict, "measured": measured, "figures": clean},
+        "text/plain": f"[{mark}] {name}{where}" + (f": {shown}" if shown else ""),
         "text/html": (
-            f'<div class="efklab-check"><b style="color:{colour}">{mark}</b> '
-            f"<code>{html.escape(name)}</code>" + (f" &mdash; {html.escape(shown)}" if shown else "") + "</div>"
+            f'<div class="efklab-check"><b style="color:{colour}">{mark}</b> {html.escape(name)}'
+            + (f' <span class="efklab-measured">{html.escape(measured)}</span>' if measured else "")
+            + (f'<div class="efklab-figures">{html.escape(shown)}</div>' if shown else "") + "</div>"
         ),
     }
 
 
-def record_check(name: str, passed: bool, **figures: Any) -> None:
-    """Report one check from a notebook: its name, whether it passed, and the figures behind it."""
-    _display(check_bundle(name, passed, figures), raw=True)
+def record_check(name: str, passed: bool, *, measured: str = "", **figures: Any) -> None:
+    """Report one check from a notebook: its name, whether it passed, what was measured where, its figures.
+
+    ``measured`` says where the numbers come from, e.g. "observed on the node (_cat/indices)" or
+    "forecast from the payloads"; the report shows it beside the verdict.
+    """
+    _display(check_bundle(name, passed, figures, measured), raw=True)
 
 
 def collect_checks(notebook: Mapping[str, Any], *, name: str) -> list[Check]:
@@ -75,6 +86,7 @@ def collect_checks(notebook: Mapping[str, Any], *, name: str) -> list[Check]:
                         notebook=name,
                         name=str(payload.get("name", "")),
                         verdict=payload["verdict"],
+                        measured=str(payload.get("measured") or ""),
                         figures=dict(payload.get("figures") or {}),
                     )
                 )
@@ -82,11 +94,16 @@ def collect_checks(notebook: Mapping[str, Any], *, name: str) -> list[Check]:
 
 
 def error_check(notebook: str, *, ename: str, evalue: str, cell: int | None) -> Check:
-    """The verdict for a notebook that did not run to its end: an error, with where and why."""
+    """The verdict for a notebook that did not run to its end: named for what happened, with where and why.
+
+    Its checks after the failing cell never ran, so the report must not read as if they passed.
+    """
+    where = f"at cell [{cell}]" if cell is not None else "before its first cell (the kernel did not run it)"
     return Check(
         notebook=notebook,
-        name="notebook ran to completion",
+        name=f"notebook stopped {where}: {ename}",
         verdict="error",
+        measured="the notebook's execution; the checks after this cell did not run",
         figures={"exception": ename, "message": evalue, "cell": cell},
     )
 
@@ -123,7 +140,3 @@ def _jsonable(value: Any, where: str) -> Any:
         return _jsonable(value.item(), where)
     raise TypeError(f"figure {where}: {type(value).__name__} is not a JSON value")
 
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
-    return text if len(text) <= 60 else text[:57] + "..."

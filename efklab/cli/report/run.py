@@ -10,6 +10,7 @@ from pathlib import Path
 
 from efklab.errors import UsageError
 from efklab.reports.params import select_notebooks
+from efklab.reports.present import figures_text
 from efklab.reports.runner import NotebookRun, default_notebook_dir, inspect_parameters, run_report
 
 
@@ -34,11 +35,8 @@ def run(args: argparse.Namespace) -> int:
     def announce(notebook: NotebookRun) -> None:
         counts = {v: sum(1 for c in notebook.checks if c["verdict"] == v) for v in ("pass", "fail", "error")}
         took = f" in {notebook.duration:.1f} s" if notebook.duration is not None else ""
-        state = "ERROR" if counts["error"] else "FAIL" if counts["fail"] else "PASS"
-        print(
-            f"{notebook.name}: {state} ({counts['pass']} pass, {counts['fail']} fail, {counts['error']} error){took}",
-            file=sys.stderr,
-        )
+        state = "DID NOT FINISH" if counts["error"] else "FAIL" if counts["fail"] else "PASS"
+        print(f"{notebook.name}: {state} ({counts['pass']} pass, {counts['fail']} fail){took}", file=sys.stderr)
 
     result = run_report(
         notebooks,
@@ -61,11 +59,11 @@ def run(args: argparse.Namespace) -> int:
         for check in summary["checks"]:
             if check["verdict"] != "pass":
                 print(f"{check['verdict'].upper()}: {check['notebook']}: {check['name']}: "
-                      f"{json.dumps(check['figures'], default=str)}")
+                      f"{figures_text(check['figures'])}")
     counts = summary["counts"]
     print(
         f"report: {result.out_dir / 'index.html'} ({summary['verdict']}: {counts['pass']} pass, "
-        f"{counts['fail']} fail, {counts['error']} error)",
+        f"{counts['fail']} fail, {counts['error']} notebook(s) did not finish)",
         file=sys.stderr,
     )
     return result.exit_code

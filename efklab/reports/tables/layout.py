@@ -21,7 +21,7 @@ def indices_table(result: LayoutResult) -> pd.DataFrame:
 
 
 def doc_counts_table(result: LayoutResult) -> pd.DataFrame:
-    """Documents per UTC day and namespace (the input of ``plots.plot_doc_heatmap``)."""
+    """Documents per UTC day and namespace (the input of ``plots_layout.plot_doc_heatmap``)."""
     return pd.DataFrame(doc_counts(result.expected), columns=["day", "namespace", "docs"])
 
 

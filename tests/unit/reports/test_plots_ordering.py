@@ -6,7 +6,7 @@ from matplotlib.figure import Figure
 from efklab.ordering.check import View, check_ordering
 from efklab.ordering.diagnosis import Measurement
 from efklab.ordering.measure import Shown, SourceRef, measure_order
-from efklab.reports.plots_ordering import plot_group_sizes, plot_order_scatter, plot_out_of_place
+from efklab.reports.plots_ordering import plot_displacement, plot_group_sizes, plot_out_of_place
 from efklab.reports.tables.ordering import (
     before_after_table,
     causes_table,
@@ -61,7 +61,30 @@ def test_group_size_table_counts_events_lines_and_multi_line_events() -> None:
 def test_figures_are_built_for_every_plot() -> None:
     """Each plot returns a matplotlib Figure with one panel per view where it applies."""
     check = story_check()
-    scatter = plot_order_scatter(list(check.views[:3]))
-    assert isinstance(scatter, Figure) and len(scatter.axes) == 3
+    panels = plot_displacement(list(check.views[:3]))
+    assert isinstance(panels, Figure) and len(panels.axes) == 3
     assert isinstance(plot_out_of_place(check), Figure)
     assert isinstance(plot_group_sizes({"aws": [1] * 5, "seed": [1, 3, 1]}), Figure)
+
+
+def test_displacement_shows_how_far_each_line_is_from_its_place() -> None:
+    """Discover's default view swaps the tied lines 2 and 4 (strokes of +2 and -2); @id puts every line at 0.
+
+    (The true-vs-shown scatter it replaces drew both views as a near-diagonal.)"""
+    check = story_check()
+    figure = plot_displacement([check.views[0], check.views[1]])
+    shuffled, in_order = ([y for c in axes.collections[1::2] for (_, y) in c.get_offsets()] for axes in figure.axes)
+    assert sorted(shuffled) == [-2, 0, 0, 0, 2]
+    assert all(y == 0 for y in in_order)
+
+
+def test_group_size_legend_sits_below_the_bars_with_short_labels() -> None:
+    """Long config paths neither cover the bars nor leak the machine's absolute paths."""
+    from efklab.reports.present import CHECKOUT
+
+    label = f"{CHECKOUT}/data/samples/fluentd-aws-sample.yaml"
+    figure = plot_group_sizes({label: [1, 1, 2], "seed": [1, 3]})
+    legend = figure.axes[0].get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts[0].startswith("data/samples/fluentd-aws-sample.yaml: 3 events")
+    assert legend.get_bbox_to_anchor().y0 < figure.axes[0].get_window_extent().y0

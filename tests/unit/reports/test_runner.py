@@ -50,7 +50,8 @@ def test_passing_checks_write_the_whole_report_and_exit_0(threshold_notebook: Pa
     summary = json.loads((result.out_dir / "summary.json").read_text())
     assert summary["verdict"] == "pass" and result.exit_code == 0
     assert summary["checks"] == [
-        {"notebook": "01-threshold", "name": "under limit", "verdict": "pass", "figures": {"count": 3, "limit": 5}}
+        {"notebook": "01-threshold", "name": "under limit", "verdict": "pass", "measured": "",
+         "figures": {"count": 3, "limit": 5}}
     ]
     assert "under limit" in (result.out_dir / "index.html").read_text()
 
@@ -74,7 +75,7 @@ def test_a_notebook_that_raises_is_an_error_verdict_and_is_kept(tmp_path: Path) 
     )
     result = run_report([path], str(tmp_path / "out"), {}, now=NOW, environ={})
     verdicts = [(c["name"], c["verdict"]) for c in result.summary["checks"]]
-    assert verdicts == [("before", "pass"), ("notebook ran to completion", "error")]
+    assert verdicts == [("before", "pass"), ("notebook stopped at cell [3]: RuntimeError", "error")]
     assert result.summary["checks"][1]["figures"]["message"] == "node unreachable"
     kept = (result.out_dir / "02-broken.ipynb").read_text()
     assert "RuntimeError" in kept and result.exit_code == 1
@@ -166,3 +167,40 @@ def test_cli_lists_notebook_parameters(threshold_notebook: Path, capsys: pytest.
     assert main(["report", "--notebooks", str(threshold_notebook.parent), "--list"]) == 0
     out = capsys.readouterr().out
     assert "01-threshold" in out and "limit: int = 5  # most allowed" in out
+
+
+def test_report_files_are_readable_by_others_as_the_umask_allows(threshold_notebook: Path, tmp_path: Path) -> None:
+    """Written 0666 less the umask (0644 under umask 022), not mkstemp's 0600: a web server can serve them."""
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        result = run_report([threshold_notebook], str(tmp_path / "out"), {}, now=NOW, environ={})
+    finally:
+        os.umask(previous)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in result.out_dir.iterdir()}
+    assert set(modes.values()) == {0o644}, modes
+
+
+def test_a_folder_named_like_the_package_in_the_working_folder_does_not_shadow_it(
+        threshold_notebook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``efklab report`` run next to a folder named ``efklab``: the kernel still imports the real package."""
+    workdir = tmp_path / "work"
+    (workdir / "efklab").mkdir(parents=True)
+    monkeypatch.chdir(workdir)
+    result = run_report([threshold_notebook], str(tmp_path / "out"), {}, now=NOW, environ={})
+    assert [c["verdict"] for c in result.summary["checks"]] == ["pass"]
+
+
+def test_hidden_code_leaves_no_prompt_and_the_page_is_held_to_its_width(tmp_path: Path) -> None:
+    """--hide-code drops the In and Out prompts too; every page carries the width rules."""
+    import re
+
+    path = write_notebook(tmp_path / "nb" / "05-value.ipynb", "x: int = 41  # x", "x + 1")
+    shown = run_report([path], str(tmp_path / "shown"), {}, now=NOW, environ={})
+    hidden = run_report([path], str(tmp_path / "hidden"), {}, now=NOW, environ={}, hide_code=True)
+    prompt = re.compile(r"(Out|In)(\[|&nbsp;\[)\d+\]")
+    assert prompt.search((shown.out_dir / "05-value.html").read_text())
+    page = (hidden.out_dir / "05-value.html").read_text()
+    assert not prompt.search(page) and "42" in page
+    assert 'id="efklab-page"' in page

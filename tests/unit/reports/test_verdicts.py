@@ -9,7 +9,14 @@ import pytest
 
 from efklab.errors import ReportError
 from efklab.reports.params import ParameterSpec, bind_parameters, coerce_value, expand_out_template, select_notebooks
-from efklab.reports.verdicts import CHECK_MIME, check_bundle, collect_checks, exit_code, summarize_checks
+from efklab.reports.verdicts import (
+    CHECK_MIME,
+    check_bundle,
+    collect_checks,
+    error_check,
+    exit_code,
+    summarize_checks,
+)
 
 NOW = dt.datetime(2024, 5, 1, 6, 30, 5, tzinfo=dt.UTC)
 
@@ -24,26 +31,38 @@ def notebook_with_outputs(*bundles: dict) -> dict:
 
 def test_a_recorded_check_survives_the_notebook_round_trip() -> None:
     """The display bundle written by a notebook is read back as the same check."""
-    nb = notebook_with_outputs(check_bundle("ties resolved", True, {"inversions": 0, "share": 0.0}))
+    nb = notebook_with_outputs(check_bundle("ties resolved", True, {"inversions": 0, "share": 0.0},
+                                            measured="observed on the node"))
     again = nbformat.reads(nbformat.writes(nb), as_version=4)
     assert collect_checks(again, name="03-ordering") == [
-        {"notebook": "03-ordering", "name": "ties resolved", "verdict": "pass",
+        {"notebook": "03-ordering", "name": "ties resolved", "verdict": "pass", "measured": "observed on the node",
          "figures": {"inversions": 0, "share": 0.0}}
     ]
 
 
 def test_a_check_shows_as_text_and_html_for_people() -> None:
     """Besides the efklab JSON, a check renders as one readable line (JupyterLab and HTML)."""
-    bundle = check_bundle("no ties", False, {"tie_groups": 3})
-    assert bundle["text/plain"] == "[FAIL] no ties: tie_groups = 3"
+    bundle = check_bundle("no ties", False, {"tie_groups": 3, "share_out_of_place": 0.45261966364812417},
+                          measured="observed on the node")
+    assert bundle["text/plain"] == "[FAIL] no ties (observed on the node): tie groups 3; share out of place 45.3 %"
     assert "FAIL" in bundle["text/html"] and CHECK_MIME in bundle
+    assert "0.4526" not in bundle["text/html"] and "observed on the node" in bundle["text/html"]
+
+
+def test_a_notebook_that_stopped_is_not_labelled_as_having_run_to_completion() -> None:
+    """The error verdict names what happened (stopped at a cell, the exception), never a success-sounding name."""
+    check = error_check("01-replay", ename="TypeError", evalue="bad", cell=6)
+    assert check["verdict"] == "error"
+    assert check["name"] == "notebook stopped at cell [6]: TypeError"
+    assert "completion" not in check["name"] and "did not run" in check["measured"]
 
 
 def test_numpy_figures_and_booleans_become_json() -> None:
     """pandas/numpy values are accepted as figures and verdicts."""
     numpy = pytest.importorskip("numpy")
     bundle = check_bundle("n", numpy.bool_(True), {"count": numpy.int64(4), "share": numpy.float64(0.5)})
-    assert bundle[CHECK_MIME] == {"name": "n", "verdict": "pass", "figures": {"count": 4, "share": 0.5}}
+    assert bundle[CHECK_MIME] == {"name": "n", "verdict": "pass", "measured": "",
+                                  "figures": {"count": 4, "share": 0.5}}
 
 
 @pytest.mark.parametrize(("passed", "error"), [("yes", TypeError), (None, TypeError)])
