@@ -354,8 +354,9 @@ rehearse_day: str = "3s"  # rehearsal scale: how long one day of the policy last
                  "totals_table(review)"),
         ("code", "plot_retention_timeline(review.generations, at=review.at)"),
         ("code", "generations_table(review)"),
-        ("md", "### Traps (forecast)"),
-        ("code", "traps_table(review)"),
+        ("md", "### Traps (forecast), one row per kind"),
+        ("code", "traps = traps_table(review)\n"
+                 "traps if len(traps) else print(\"no traps in the forecast\")"),
         ("md", "## Observed on the node"),
         ("code", "node = simulate(policy=policy, pattern=node_pattern or f\"{prefix}-*\", "
                  "opensearch_url=opensearch_url,\n"
@@ -365,7 +366,13 @@ rehearse_day: str = "3s"  # rehearsal scale: how long one day of the policy last
                  "      f\"{managed} managed by ISM, {len(node.generations) - managed} not managed; \"\n"
                  "      f\"ISM history records {len(node.deleted)} deletions\")\n"
                  "node_table(node)"),
-        ("code", "deleted_table(node)"),
+        ("code", "node_traps = traps_table(node)\n"
+                 "node_traps if len(node_traps) else print(\"no traps among the node's indices\")"),
+        ("md", "### What ISM deleted, by its own history (observed on the node)"),
+        ("code", "deleted = deleted_table(node)\n"
+                 "deleted if len(deleted) else print(f\"ISM history records no deletion of {node_pattern or prefix + "
+                 "'-*'}\")"),
+        ("md", "### Rehearsal: a time-scaled copy of the policy run by the plugin, beside the forecast"),
         ("code", "rehearsal = run_rehearsal(run.payloads, policy=policy, scale=f\"1d={rehearse_day}\", "
                  "opensearch_url=opensearch_url,\n"
                  "                          aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls) "

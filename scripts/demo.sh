@@ -25,8 +25,10 @@ $efk replay data/samples/payloads/*.jsonl.gz
 step "5. index layout: expected from the payloads vs what the node holds"
 $efk layout --local data/samples/payloads/*.jsonl.gz | tail -n 12
 
-step "6. retention: when the seed's ISM policy deletes each index"
-$efk retention simulate --policy data/samples/ism-policy.json data/samples/payloads/*.jsonl.gz | head -n 25
+step "6. retention: when the seed's ISM policy deletes each index (forecast as of 2021-05-15, mid-way through the data)"
+$efk retention simulate --policy data/samples/ism-policy.json --at 2021-05-15 data/samples/payloads/*.jsonl.gz
+step "6b. retention on the node: the replayed indices as its ISM sees them (observed) beside the forecast"
+$efk retention simulate --policy data/samples/ism-policy.json --pattern 'mydata-*'
 
 step "7. the notebooks as a report (papermill), with a verdict per check"
 $efk report --out reports/demo

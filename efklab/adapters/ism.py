@@ -189,7 +189,7 @@ def read_history_documents(client: Any, conn: Connection, pattern: str, *, size:
     Empty when the history index does not exist (nothing managed yet, history disabled) or
     cannot be read (managed domains).
     """
-    body = {"size": size, "query": {"wildcard": {"managed_index_meta_data.index": {"value": pattern}}}}
+    body = {"size": size, "query": {"wildcard": {"managed_index_meta_data.index.raw": {"value": pattern}}}}
     try:
         with remote_errors(conn):
             answer = client.search(index=HISTORY_INDICES, body=body, ignore_unavailable=True, allow_no_indices=True)

@@ -207,34 +207,50 @@ def _read_node(target: Connected, pattern: str, policies: Sequence[Policy], appl
         return _OnNode(forecast_existing(facts, policies, settings, applied_at=applied_at), settings, [], False, [])
     api = IsmApi(client, conn)
     settings = job_settings(job_interval, jitter, read_job_settings(client, conn))
+    absent: set[str] = set()
     if applied_at is None:
-        applied_at = _templates_on_node(api, policies)
+        applied_at, absent = _templates_on_node(api, policies)
     rows = [r for r in read_explain(explain_rows(api, pattern)) if not r.index.startswith(".")]
     managed = {r.index: r.policy_id for r in rows if r.managed}
     jobs = read_managed_jobs(client, conn, pattern)
     facts = [replace(f, managed_by=managed.get(f.name), attached_at=_job_start(jobs.get(f.name))) for f in facts]
-    known = {p.policy_id for p in policies}
     stored = {}
-    for policy_id in sorted({p for p in managed.values() if p and p not in known}):
+    for policy_id in sorted({p for p in managed.values() if p}):
         answer = api.get_policy(policy_id)
         if answer is not None:
             stored[policy_id] = parse_policy(answer, policy_id=policy_id, source=f"{target.url} (stored policy)")
-    generations = forecast_existing(facts, policies, settings, applied_at=applied_at, stored=stored)
+    generations = [_not_on_node(g, absent) for g in
+                   forecast_existing(facts, policies, settings, applied_at=applied_at, stored=stored)]
     deleted = deletions(read_history(read_history_documents(client, conn, pattern)))
     return _OnNode(generations, settings, rows, True, deleted)
 
 
-def _templates_on_node(api: IsmApi, policies: Sequence[Policy]) -> dict[str, int]:
+def _templates_on_node(api: IsmApi, policies: Sequence[Policy]) -> tuple[dict[str, int], set[str]]:
     """When each policy's template took effect on the node: its stored template's last_updated_time, or now
-    for a policy the node does not have (PUT now, it would reach only indices created from now on)."""
+    for a policy the node does not have (PUT now, it would reach only indices created from now on); and the
+    ids of those the node does not have."""
     now = int(time.time() * 1000)
-    applied = {}
+    applied, absent = {}, set()
     for policy in policies:
         answer = api.get_policy(policy.policy_id)
         stored = parse_policy(answer, policy_id=policy.policy_id) if answer is not None else None
         times = [t.last_updated_time for t in (stored.ism_templates if stored else ()) if t.last_updated_time]
         applied[policy.policy_id] = min(times) if times else now
-    return applied
+        if stored is None:
+            absent.add(policy.policy_id)
+    return applied, absent
+
+
+def _not_on_node(generation: Generation, absent: set[str]) -> Generation:
+    """An index the template would not reach because the policy is not on the node says that, with no made-up
+    template time."""
+    attachment = generation.forecast.attachment
+    if attachment.how != "pre-existing" or not absent:
+        return generation
+    reason = (f"exists on the node, and {', '.join(sorted(absent))} is not stored there: once PUT, its template "
+              "reaches only indices created after the PUT; attach it with `efklab retention apply --add`")
+    forecast = replace(generation.forecast, attachment=replace(attachment, reason=reason), reason=reason)
+    return replace(generation, forecast=forecast)
 
 
 def _job_start(job: Mapping[str, Any] | None) -> int | None:

@@ -119,19 +119,22 @@ def match_managed_policy(index: IndexFacts, policy_id: str, policies: Sequence[P
                          stored: Mapping[str, Policy]) -> tuple[Policy | None, str]:
     """The policy an index the node manages runs, as the cluster decides it, and how it was matched.
 
-    The cluster reports the policy id (explain); a policy file with that id is it.  A file
-    without ``policy_id`` (or with another) is assumed to be the cluster's policy when its
-    ``ism_template`` matches the index; otherwise the policy the cluster stores under that id.
+    The cluster reports the policy id (explain) and runs the policy it stores under that id;
+    when that cannot be read, a policy file with that id is it, and a file without
+    ``policy_id`` (or with another) is assumed to be it when its ``ism_template`` matches the index.
     """
-    same = next((p for p in policies if p.policy_id == policy_id), None)
-    if same is not None:
-        return same, f"the cluster runs {policy_id}, the id of the policy file"
+    if policy_id in stored:
+        same = any(p.policy_id == policy_id for p in policies)
+        return stored[policy_id], (f"the cluster runs {policy_id} as stored on the node"
+                                   + (" (the policy file's id)" if same else " (not the policy file's id)"))
+    same_id = next((p for p in policies if p.policy_id == policy_id), None)
+    if same_id is not None:
+        return same_id, f"the cluster runs {policy_id} (not readable there): the policy file with that id"
     candidates = [(t.priority, p) for p in policies for t in p.ism_templates
                   if any(simple_match(pattern, index.name) for pattern in t.index_patterns)]
     if candidates:
         chosen = max(candidates, key=lambda c: c[0])[1]
         name = chosen.source or chosen.policy_id
-        return chosen, f"the cluster runs {policy_id}; assumed to be the file's policy ({name}): its template matches"
-    if policy_id in stored:
-        return stored[policy_id], f"the cluster runs {policy_id}; no file has it: the policy the cluster stores"
+        return chosen, (f"the cluster runs {policy_id} (not readable there); assumed to be the file's policy "
+                        f"({name}): its template matches")
     return None, f"the cluster runs {policy_id}, which no policy file defines and the cluster did not return"

@@ -31,14 +31,16 @@ def test_a_policy_file_without_policy_id_is_assumed_to_be_the_clusters_policy_wh
     assert "assumed to be the file's policy (p.json)" in generation.forecast.attachment.matched
 
 
-def test_the_clusters_policy_id_wins_then_the_stored_policy_then_nothing() -> None:
-    """Same id: that file; no file matches: the node's stored policy; neither: no policy, and why."""
+def test_the_policy_the_cluster_stores_under_its_id_wins_then_the_file_with_that_id_then_nothing() -> None:
+    """The node runs what it stores, even when a file has that id; unreadable: the file with the id; neither
+    (and no template match): no policy, and why."""
     seed = parse_policy(SEED_DOC)
     other = parse_policy({"policy": {**SEED_DOC["policy"], "policy_id": "other",
                                      "ism_template": [{"index_patterns": ["logs-*"], "priority": 5}]}})
     fact = IndexFacts("mydata-shop-api-2021.06.01", JUNE1)
+    policy, how = match_managed_policy(fact, "delete_policy", [seed], {"delete_policy": other})
+    assert policy is other and how == "the cluster runs delete_policy as stored on the node (the policy file's id)"
     assert match_managed_policy(fact, "delete_policy", [other, seed], {})[0] is seed
-    assert match_managed_policy(fact, "kept", [other], {"kept": seed})[0] is seed
     policy, how = match_managed_policy(fact, "gone", [other], {})
     assert policy is None and "no policy file defines" in how
 
