@@ -288,8 +288,9 @@ def test_the_seed_scenario_tells_the_same_story_from_regexps_with_a_config_as_fr
 
 
 def test_a_stack_trace_of_many_lone_events_is_summarised_after_the_first_six(
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """The largest regrouping of the samples (47 lone lines -> one event) lists 6 old events and counts the rest."""
+    monkeypatch.setenv("COLUMNS", "200")  # the side-by-side columns follow the terminal's width
     _, out, _ = run(capsys, "multiline", "diff", "--config", str(SEED_CONFIG), "--old", AWS, "--new", SEED,
                     "--examples", "1", str(SAMPLE_LOGS))
     assert "[main] line 288-334 (47)" in out
