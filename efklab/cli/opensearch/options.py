@@ -26,7 +26,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
                     help="ISM job interval 1 minute (its minimum) so retention runs finish in minutes")
     up.add_argument("--ism-jitter", type=float, metavar="F", help="ISM job jitter 0..1 with --fast-ism (default: 0)")
     up.add_argument("--refresh-cache", action="store_true",
-                    help="prepare the cached node again (fetch and install the plugins again); the node must be down")
+                    help="prepare the cached node again (fetch and install the plugins again; an ISM zip built "
+                    "from source earlier is reused); the node must be down")
     up.add_argument("--ism-source", metavar="TARBALL",
                     help="when Maven does not serve the opensearch-index-management zip, build it from this upstream "
                     "source tarball (once; cached). Default: env EFKLAB_ISM_SOURCE, else "
