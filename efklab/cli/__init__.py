@@ -54,7 +54,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("replay", "replay", "replay payloads through the transform into OpenSearch"),
     Command("lambda", "userlambda", "run your own Node.js Lambda offline on payloads; diff it against efklab's"),
     Command("layout", "layout", "expected vs actual index layout, mapping risks, shard projection"),
-    Command("retention", "retention", "validate, simulate, apply and explain ISM retention policies"),
+    Command("retention", "retention", "validate, simulate, apply, explain and rehearse ISM retention policies"),
     Command("ordering", "ordering", "measure how Dashboards orders the lines of each stream"),
     Command("report", "report", "run the notebooks as a papermill report with verdicts"),
     Command("capture", "capture", "capture subscription payloads from CloudWatch Logs with boto3"),

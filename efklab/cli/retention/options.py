@@ -1,4 +1,4 @@
-"""Options of ``efklab retention validate|simulate|apply|explain``: argparse only, so the parser loads no engine."""
+"""Options of ``efklab retention validate|simulate|apply|explain|rehearse``: argparse only (no engine loaded)."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,8 @@ from efklab.cli.common import (
 
 DESCRIPTION = """\
 Validate ISM policies (errors name the JSON path), forecast what they delete and when, PUT them
-on a cluster and explain the managed indices.
+on a cluster, explain the managed indices (observed on the node), and rehearse a time-scaled copy
+on the local node's real ISM plugin beside the forecast.
 
 simulate models the ISM job as the plugin runs it: a job per index every --job-interval
 minutes plus a random delay up to --jitter of the interval; the first run only initialises,

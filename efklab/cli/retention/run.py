@@ -1,4 +1,4 @@
-"""``efklab retention validate|simulate|apply|explain``: ISM policies checked, forecast, applied and explained.
+"""``efklab retention validate|simulate|apply|explain|rehearse``: ISM policies checked, forecast, applied and explained.
 """
 from __future__ import annotations
 
