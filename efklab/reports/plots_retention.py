@@ -87,8 +87,7 @@ def plot_retention_timeline(generations: Sequence[Generation], *, at: int | None
     if at is not None:
         line = axes.axvline(_utc(at), color="black", linestyle="--", label=f"as of {format_time(at)}")
         handles.append(line)  # type: ignore[arg-type]  # a Line2D is a legend handle too
-    axes.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12 if len(rows) > 8 else -0.22),
-                ncol=3, fontsize=8, frameon=False)
+    figure.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
     axes.set_yticks(range(len(rows)), labels=[r.label for r in rows], fontsize=7)
     axes.set_ylim(len(rows) - 0.5, -0.5)
     axes.set_xlim(left - 0.01 * span, right)
@@ -98,5 +97,5 @@ def plot_retention_timeline(generations: Sequence[Generation], *, at: int | None
         tick.set_rotation(30)
         tick.set_horizontalalignment("right")
     axes.set_title(f"{title}\n{caption}", fontsize=10)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0.0, 0.55 / figure.get_figheight(), 1.0, 1.0))  # room for the legend below
     return figure

@@ -28,7 +28,7 @@ def test_few_indices_get_one_bar_each_with_a_deletion_window_and_a_dated_at_line
     figure = plot_retention_timeline(gens, at=JUNE1 + 20 * DAY_MS)
     axes = figure.axes[0]
     assert len(axes.patches) == 4 and len(axes.lines) == 1
-    labels = [t.get_text() for t in axes.get_legend().get_texts()]
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]
     assert "as of 2021-06-21T00:00:00Z" in labels and not any(label == "now" for label in labels)
     assert any(label.startswith("deletion window (") for label in labels)
     assert _png(figure).startswith(b"\x89PNG")
