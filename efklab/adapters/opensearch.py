@@ -7,13 +7,14 @@ as bytes) through the client's ``bulk``, retrying 429/5xx items through
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import boto3
 import opensearchpy
@@ -187,6 +188,25 @@ class _BulkPoster:
         except (opensearchpy.SerializationError, RecursionError) as exc:  # a 2xx whose body is not JSON
             # as for any answer that is not a bulk response: retried, then the replay stops (resumable)
             return RequestFailure(None, _not_json(exc, self._conn), fatal=True)
+
+
+def forwarder(client: OpenSearch, conn: Connection) -> Callable[[str, str, bytes], tuple[int, bytes]]:
+    """Pass a request on through the client (its auth, SigV4 and TLS): (method, path?query, body) -> (status, JSON)."""
+
+    def forward(method: str, target: str, body: bytes) -> tuple[int, bytes]:
+        path, _, query = target.partition("?")
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        try:
+            answer = client.transport.perform_request(method, path, params=params, body=body or None)
+        except opensearchpy.TransportError as exc:
+            status = exc.status_code if isinstance(exc.status_code, int) else 502
+            info = exc.info if isinstance(exc.info, (dict, list)) else {"error": str(describe_error(exc, conn))}
+            return status, json.dumps(info).encode()
+        except (opensearchpy.SerializationError, RecursionError) as exc:
+            return 502, json.dumps({"error": _not_json(exc, conn)}).encode()
+        return 200, json.dumps(answer if answer is not None else {}).encode()
+
+    return forward
 
 
 def _status(exc: opensearchpy.TransportError) -> int | None:

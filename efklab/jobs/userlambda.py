@@ -7,20 +7,30 @@ beside efklab's for the same payloads and finds the options, if any, that reprod
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from efklab.adapters.localnode.lifecycle import load_settings
-from efklab.adapters.nodelambda.endpoint import capture_endpoint
+from efklab.adapters.nodelambda.endpoint import Forward, capture_endpoint
 from efklab.adapters.nodelambda.runner import find_node, locate_function, prepare_function, run_harness
+from efklab.adapters.opensearch import forwarder
 from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.cloudwatch.payloads import Payload, to_lambda_event
 from efklab.errors import UsageError
+from efklab.jobs.connect import Connected
 from efklab.lambda_.bodydiff import BodyDifference, action_index, compare_bodies, split_actions
 from efklab.lambda_.optionsearch import candidate_options
 from efklab.lambda_.transform import SEED_THROWS_MARK, TransformOptions, compile_options, render_bulk, transform_payload
-from efklab.lambda_.userfunction import RESPONSES, Invocation, LambdaRun, group_requests, parse_handler
+from efklab.lambda_.userfunction import (
+    RESPONSES,
+    Invocation,
+    LambdaRun,
+    group_requests,
+    parse_handler,
+    read_bulk_answer,
+)
 from efklab.model import Reject
 
 Say = Callable[[str], None]
@@ -40,11 +50,12 @@ def read_events(inputs: Sequence[str]) -> tuple[list[Payload], list[Reject]]:
 
 
 def run_function(source: str, inputs: Sequence[str], *, handler: str | None = None, respond: str = "ok",
-                 timeout_ms: int = 3000, forward: str | None = None, say: Say = _quiet,
+                 timeout_ms: int = 3000, forward: Forward | None = None, say: Say = _quiet,
                  payloads: Sequence[Payload] | None = None, rejects: Sequence[Reject] = ()) -> LambdaRun:
     """Invoke the function at ``source`` once per payload of ``inputs``; every request it makes is captured.
 
-    ``forward``: pass its requests on to that OpenSearch URL (the local node) instead of answering them.
+    ``forward``: pass its requests on to a real node (``efklab.adapters.opensearch.forwarder``) instead of
+    answering them; the node's answers are then in ``LambdaRun.answers``.
     """
     if respond not in RESPONSES:
         raise UsageError(f"--respond must be one of {', '.join(RESPONSES)}, got {respond!r}")
@@ -64,6 +75,7 @@ def run_function(source: str, inputs: Sequence[str], *, handler: str | None = No
             answers, run.console = run_harness(runtime, function, spec, (to_lambda_event(p) for p in payloads),
                                                port=endpoint.port, work=work, timeout_ms=timeout_ms)
             requests = group_requests(endpoint.requests)
+            run.answers = [(request, status, answer) for request, status, answer in endpoint.answers]
     for answer in answers:
         if answer.get("outcome") == "load-error":
             raise UsageError(f"cannot load the handler {spec.module}.{spec.export}: {answer.get('error')}",
@@ -167,3 +179,41 @@ def _reproducing(payloads: Sequence[Payload], run: LambdaRun, *, zones: Sequence
             matching.append(candidate)
     return matching
 
+
+
+@dataclass(slots=True)
+class FunctionReplay:
+    """A replay through the user's function: how its invocations ended and what the node answered."""
+
+    run: LambdaRun
+    url: str
+    documents: int = 0  # actions the function sent in _bulk requests
+    indexed: Counter[str] = field(default_factory=Counter)  # per index, items the node answered 2xx
+    refused: Counter[str] = field(default_factory=Counter)  # reason -> items the node refused
+    requests_refused: Counter[str] = field(default_factory=Counter)  # whole _bulk requests answered non-2xx
+
+    @property
+    def complete(self) -> bool:
+        return not self.run.failed and not self.refused and not self.requests_refused
+
+
+def replay_through_function(source: str, inputs: Sequence[str], target: Connected, *, handler: str | None = None,
+                            timeout_ms: int = 3000, say: Say = _quiet) -> FunctionReplay:
+    """Replay ``inputs`` through the user's own function, its requests forwarded to ``target``'s node."""
+    run = run_function(source, inputs, handler=handler, timeout_ms=timeout_ms, say=say,
+                       forward=forwarder(target.client, target.conn))
+    result = FunctionReplay(run=run, url=target.url)
+    for request, status, answer in run.answers:
+        if not request.is_bulk:
+            continue
+        result.documents += len(split_actions(request.body))
+        outcome = read_bulk_answer(status, answer)
+        if isinstance(outcome, str):
+            result.requests_refused[outcome] += 1
+            continue
+        for index, item_status, reason in outcome:
+            if 200 <= item_status < 300:
+                result.indexed[index] += 1
+            else:
+                result.refused[reason] += 1
+    return result

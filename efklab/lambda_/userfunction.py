@@ -83,6 +83,7 @@ class LambdaRun:
     invocations: list[Invocation] = field(default_factory=list)
     rejects: list[Any] = field(default_factory=list)  # efklab.model.Reject: records never invoked
     console: str = ""  # what the function printed (stdout and stderr)
+    answers: list[tuple[CapturedRequest, int, bytes]] = field(default_factory=list)  # when forwarded to a node
 
     @property
     def failed(self) -> list[Invocation]:
@@ -143,3 +144,23 @@ def group_requests(requests: Sequence[CapturedRequest]) -> Mapping[int, tuple[Ca
     for request in requests:
         grouped.setdefault(request.invocation, []).append(request)
     return {k: tuple(v) for k, v in grouped.items()}
+
+
+def read_bulk_answer(status: int, answer: bytes) -> list[tuple[str, int, str]] | str:
+    """A node's answer to a ``_bulk`` request: (index, status, reason) per item, or why the request failed."""
+    try:
+        parsed = json.loads(answer)
+    except ValueError:
+        return f"HTTP {status}: the answer is not JSON"
+    if not 200 <= status < 300 or not isinstance(parsed, dict) or not isinstance(parsed.get("items"), list):
+        error = parsed.get("error") if isinstance(parsed, dict) else None
+        reason = error.get("reason") if isinstance(error, dict) else error
+        return f"HTTP {status}: {reason or 'not a bulk response'}"
+    items = []
+    for item in parsed["items"]:
+        meta: Any = next(iter(item.values()), {}) if isinstance(item, dict) else {}
+        meta = meta if isinstance(meta, dict) else {}
+        error = meta.get("error")
+        reason = (f"{error.get('type')}: {error.get('reason')}" if isinstance(error, dict) else str(error or ""))
+        items.append((str(meta.get("_index")), int(meta.get("status") or 0), reason))
+    return items

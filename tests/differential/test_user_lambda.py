@@ -12,7 +12,11 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from efklab.jobs.userlambda import diff_function, run_function
 from efklab.lambda_.transform import OPENSEARCH, SEED, TransformOptions
@@ -122,3 +126,33 @@ def test_without_node_the_command_says_so_in_one_line(tmp_path: Path) -> None:
                           env={"PATH": str(tmp_path), "HOME": str(tmp_path)})
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "node is not installed" in done.stderr
+
+
+@pytest.fixture
+def function_indices(opensearch_client: Any) -> Iterator[str]:
+    """The index prefix a replay-through-function test writes to, deleted afterwards."""
+    yield "efklab-fn-test-"
+    opensearch_client.indices.delete(index="efklab-fn-test-*", ignore_unavailable=True)
+
+
+def test_a_replay_through_the_function_lands_its_documents_on_the_node(node: str, seed_code: str, tmp_path: Path,
+                                                                       opensearch_url: str,
+                                                                       function_indices: str) -> None:
+    function = seed_function(tmp_path / "logs", seed_code, NO_TYPE,
+                             ("'mydata-' + namespace", f"'{function_indices}' + namespace"))
+    done = subprocess.run([*EFKLAB, "replay", "--lambda-source", str(function), "--opensearch-url", opensearch_url,
+                           "--json", ONE_DAY], capture_output=True, text=True, check=False, cwd=ROOT)
+    summary = json.loads(done.stdout)
+    assert done.returncode == 0 and summary["complete"] is True, done.stderr
+    assert summary["indexed"] == summary["documents_sent"] > 0
+    assert all(index.startswith(function_indices) for index in summary["indexed_per_index"])
+
+
+def test_a_replay_through_the_seeds_function_names_the_nodes_type_refusal(node: str, seed_code: str, tmp_path: Path,
+                                                                          opensearch_url: str) -> None:
+    function = seed_function(tmp_path / "seed", seed_code)
+    done = subprocess.run([*EFKLAB, "replay", "--lambda-source", str(function), "--opensearch-url", opensearch_url,
+                           ONE_DAY], capture_output=True, text=True, check=False, cwd=ROOT)
+    assert done.returncode == 1
+    assert "refused as a whole: HTTP 400: Action/metadata line [1] contains an unknown parameter [_type]" in done.stdout
+    assert "Traceback" not in done.stderr

@@ -1,16 +1,16 @@
 """The loopback endpoint a user's function talks to instead of its OpenSearch domain.
 
 It records every request and answers it either as OpenSearch would (``bulk_answer``) or, when a
-``forward`` URL is given, by passing the request to that node and returning the node's answer
-(``efklab replay --lambda-source``).  It listens on 127.0.0.1 only, on a free port.
+``forward`` function is given, by passing the request to a real node and returning the node's
+answer (``efklab replay --lambda-source``; the forwarder signs or authenticates as the connection
+does, the function's own signature being for another host).  It listens on 127.0.0.1 only, on a
+free port.
 """
 from __future__ import annotations
 
 import json
 import threading
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,9 +18,7 @@ from typing import Any
 from efklab.lambda_.userfunction import CapturedRequest, bulk_answer, generic_answer
 
 _OUR_HEADERS = ("x-efklab-host", "x-efklab-event")
-_HOP_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding", "authorization",
-                          "x-amz-date", "x-amz-security-token", "x-amz-content-sha256", "accept-encoding",
-                          *_OUR_HEADERS})
+Forward = Callable[[str, str, bytes], tuple[int, bytes]]  # (method, path with query, body) -> (status, JSON body)
 
 
 class CaptureEndpoint:
@@ -30,19 +28,20 @@ class CaptureEndpoint:
         self._server = server
         self._lock = threading.Lock()
         self.requests: list[CapturedRequest] = []
+        self.answers: list[tuple[CapturedRequest, int, bytes]] = []  # every request with the answer it got
 
     @property
     def port(self) -> int:
         return int(self._server.server_address[1])
 
-    def keep(self, request: CapturedRequest) -> None:
+    def keep(self, request: CapturedRequest, status: int, answer: bytes) -> None:
         with self._lock:
             self.requests.append(request)
+            self.answers.append((request, status, answer))
 
 
 @contextmanager
-def capture_endpoint(*, respond: str = "ok", forward: str | None = None,
-                     forward_timeout: float = 60.0) -> Iterator[CaptureEndpoint]:
+def capture_endpoint(*, respond: str = "ok", forward: Forward | None = None) -> Iterator[CaptureEndpoint]:
     """Serve on a free loopback port until the block ends."""
     holder: list[CaptureEndpoint] = []
 
@@ -61,15 +60,15 @@ def capture_endpoint(*, respond: str = "ok", forward: str | None = None,
                 host=self.headers.get("x-efklab-host", ""), path=self.path,
                 headers={k.lower(): v for k, v in self.headers.items() if k.lower() not in _OUR_HEADERS},
                 body=body)
-            holder[0].keep(request)
             if forward is not None:
-                status, payload, kind = _forward(forward, request, forward_timeout)
+                status, payload = forward(self.command, self.path, body)
             else:
                 status, answer = (bulk_answer(body, respond) if request.is_bulk
                                   else generic_answer(self.command, self.path))
-                payload, kind = json.dumps(answer).encode(), "application/json; charset=UTF-8"
+                payload = json.dumps(answer).encode()
+            holder[0].keep(request, status, payload)
             self.send_response(status)
-            self.send_header("Content-Type", kind)
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             if self.command != "HEAD":
@@ -89,17 +88,3 @@ def capture_endpoint(*, respond: str = "ok", forward: str | None = None,
         server.server_close()
         thread.join(timeout=5)
 
-
-def _forward(base: str, request: CapturedRequest, timeout: float) -> tuple[int, bytes, str]:
-    """Send the request on to the node at ``base`` (the function's signature is for another host)."""
-    headers = {k: v for k, v in request.headers.items() if k not in _HOP_HEADERS}
-    outgoing = urllib.request.Request(base.rstrip("/") + request.path, data=request.body or None,
-                                      method=request.method, headers=headers)
-    try:
-        with urllib.request.urlopen(outgoing, timeout=timeout) as answer:
-            return answer.status, answer.read(), answer.headers.get("Content-Type", "application/json")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read(), exc.headers.get("Content-Type", "application/json")
-    except (urllib.error.URLError, OSError) as exc:
-        reason = {"error": {"type": "efklab_forward_failed", "reason": f"{base}: {exc}"}, "status": 502}
-        return 502, json.dumps(reason).encode(), "application/json"

@@ -51,5 +51,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
                        f"(default: {_BULK.retry.max_retries})")
     group.add_argument("--initial-backoff", type=float, default=_BULK.retry.initial_backoff, metavar="SECONDS",
                        help=f"first backoff, doubled on each retry up to 60s (default: {_BULK.retry.initial_backoff})")
+    function = p.add_argument_group("your own Lambda function (instead of efklab's transform)")
+    function.add_argument("--lambda-source", metavar="DIR|FILE",
+                          help="replay through YOUR Node.js function under node: each payload is one invocation, "
+                          "its requests are forwarded to the node (see efklab lambda --help); for when no "
+                          "transform option reproduces it (efklab lambda diff says)")
+    function.add_argument("--lambda-handler", metavar="FILE.EXPORT",
+                          help="the function's handler setting (default: index.handler, or FILE.handler for a file)")
+    function.add_argument("--lambda-timeout", type=float, default=3.0, metavar="SECONDS",
+                          help="per-invocation timeout, as the function's Lambda setting (default: 3)")
     add_json_option(p)
     p.set_defaults(handler="run")

@@ -7,6 +7,7 @@ import sys
 
 from tqdm import tqdm
 
+from efklab.cli.replay.function import run_through_function
 from efklab.cli.replay.text import replay_json, replay_text, stopped_text, unreadable_note
 from efklab.jobs.replay import FileReplay, replay_files
 from efklab.model import Reject
@@ -49,6 +50,8 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.lambda_source:
+        return run_through_function(args)
     progress = _Progress()
     show_bar = sys.stderr.isatty() and not args.json
 
