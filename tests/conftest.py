@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,8 +38,16 @@ def opensearch_url() -> Iterator[str]:
     """URL of this checkout's local node, started for the session if it was not up."""
     from efklab.adapters.localnode import lifecycle as node
 
-    with node.leased_node(fast_ism=True) as state:
+    with node.leased_node(fast_ism=True, say=_progress) as state:
         yield state.url
+
+
+def _progress(text: str) -> None:
+    """The node's preparation on the terminal even while pytest captures output: on a clean machine the
+    first start fetches OpenSearch and builds the ISM plugin for minutes, which must not look like a hang."""
+    if sys.__stderr__ is not None:
+        sys.__stderr__.write(f"\n[efklab node] {text}\n")
+        sys.__stderr__.flush()
 
 
 @pytest.fixture(scope="session")
