@@ -281,8 +281,13 @@ keep_indices: bool = False  # keep the replayed indices on the node after the ru
 default: delete them'''),
         ("code", REPORT_IMPORTS + "\nfrom efklab.jobs.layout import index_layout\n"
                  "from efklab.reports.plots_layout import plot_doc_heatmap\n"
-                 "from efklab.reports.tables.layout import doc_counts_table, indices_table, invalid_names_table, "
-                 "shards_table"),
+                 "from efklab.reports.tables.layout import (\n"
+                 "    differences_table,\n"
+                 "    doc_counts_table,\n"
+                 "    index_groups_table,\n"
+                 "    invalid_names_table,\n"
+                 "    shards_table,\n"
+                 ")"),
         ("code", "files = container_logs(logs)\n"
                  "run = run_config(files, config_path(config, SEED_CONFIG))\n"
                  "target = connect(opensearch_url, aws_region=aws_region, ca_certs=ca_certs, "
@@ -293,7 +298,12 @@ default: delete them'''),
                  "primaries=primaries,\n"
                  "                      replicas=replicas, data_nodes=data_nodes, retention_days=retention_days,\n"
                  "                      max_shards_per_node=max_shards_per_node, pattern=pattern, target=target)\n"
-                 "table(indices_table(review), empty=\"none: the payloads hold no document\")"),
+                 "print(f\"{len(review.expected.indices):,} indices expected from the payloads, \"\n"
+                 "      \"grouped by namespace and container (indices_table(review) lists every one):\")\n"
+                 "table(index_groups_table(review), empty=\"none: the payloads hold no document\")"),
+        ("md", "## Where the node differs from the expectation"),
+        ("code", "table(differences_table(review),\n"
+                 "      empty=\"none: the node holds every expected index with its expected documents\")"),
         ("md", "## Documents per day and namespace"),
         ("code", "plot_doc_heatmap(doc_counts_table(review))"),
         ("md", "## Names OpenSearch refuses"),

@@ -109,7 +109,7 @@ def plot_out_of_place(check: OrderingCheck, *, title: str = "Share of lines show
     return figure
 
 
-def _label(text: str, width: int = 60) -> str:
-    """A legend or title label: paths relative to the checkout, container ids short, cut to ``width``."""
+def _label(text: str, width: int = 110) -> str:
+    """A legend or title label: paths relative to the checkout, container ids short, cut to ``width`` at the end."""
     short = shorten(str(text))
-    return short if len(short) <= width else "…" + short[-(width - 1):]
+    return short if len(short) <= width else short[: width - 1] + "…"

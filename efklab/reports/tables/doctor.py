@@ -9,7 +9,7 @@ import pandas as pd
 
 from efklab.doctor.findings import worst_first
 from efklab.doctor.registry import DoctorReport
-from efklab.reports.present import Cards, cards, shorten
+from efklab.reports.present import Cards, cards, human, shorten
 
 FINDING_COLUMNS = ["severity", "check", "found", "where", "evidence", "why", "fix"]
 
@@ -43,4 +43,8 @@ def checks_table(report: DoctorReport) -> pd.DataFrame:
 
 
 def _figures(value: object) -> str:
-    return ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else str(value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {human(v, str(k))}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "\n".join(human(v) for v in value)
+    return human(value)
