@@ -31,7 +31,8 @@ from efklab.errors import UsageError
 from efklab.fluentd.config.find import load_config
 from efklab.fluentd.filters import PodFacts
 from efklab.fluentd.pipeline import PipelineOptions, PipelineResult, run_pipeline
-from efklab.fluentd.routing import plan_routes
+from efklab.fluentd.routing import Route, plan_routes, route_for
+from efklab.fluentd.tail.parsers import make_line_parser
 from efklab.jobs.defaults import SAMPLE_CONTAINERS, SEED_CONFIG
 from efklab.jobs.pipeline import read_container_logs
 from efklab.samples.generate import (
@@ -84,6 +85,7 @@ def generate_samples(
     config_file = _config_file(config)
     routes = plan_routes(load_config(config_file), _environment(cluster_name, env))  # config errors before writing
     logs = generate_containers(spec)
+    _check_format_parses(logs, routes, spec.format, config_file)
     target = Path(out)
     prepare_out_dir(target, force)
     facts = _write_logs(target, logs, spec.format)
@@ -149,6 +151,26 @@ def sample_logs(out: str | Path, *, events: int = 300, seed: int = 1, days: int 
     logs = generate_containers(spec)
     _write_logs(Path(out), logs, spec.format)
     return [str(Path(out) / "containers" / log.file_name) for log in logs]
+
+
+def _check_format_parses(logs: Sequence[ContainerLog], routes: list[Route], log_format: str, config: str) -> None:
+    """Refuse a ``--format`` the config's ``<parse>`` cannot read, before anything is written.
+
+    Otherwise every line lands in rejects.jsonl and the set holds no payload at all (CRI lines
+    under the seed's docker json-file parser).
+    """
+    for log in logs:
+        route = route_for(routes, log.file_name)
+        if route is None or not log.lines:
+            continue
+        first = render_log(log, log_format).split("\n", 1)[0]
+        parsed = make_line_parser(route.parse)(first)
+        if isinstance(parsed, str):
+            where = f"{config}:{route.parse.line}" if route.parse.line else config
+            raise UsageError(
+                f"--format {log_format}: the config's in_tail <parse> ({where}) cannot read {log_format} lines "
+                f"({log.file_name}: {parsed[:120]}); every line would be rejected. Use --format docker, or a "
+                f"--config whose <parse> reads {log_format} lines (e.g. @type cri)", source="--format")
 
 
 def _write_logs(out: Path, logs: Sequence[ContainerLog], log_format: str) -> dict[tuple[str, str, str], PodFacts]:

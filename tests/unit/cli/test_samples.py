@@ -104,18 +104,38 @@ def test_aws_sample_config_sends_many_more_single_line_events(sample_dir: Path, 
     assert seed < aws and aws > 0.95 * lines
 
 
-def test_cri_logs_under_the_seeds_json_parser_are_all_rejected(tmp_path: Path,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    """After a containerd switch the seed's <parse> @type json drops every line: nothing delivered,
-    every line a reject."""
+def test_cri_format_under_the_seeds_json_parser_is_refused_before_writing(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The seed's <parse> @type json cannot read CRI lines: generate says so and exits 2 (it used to exit 0
+    with "0 payloads" and every line in rejects.jsonl), and writes nothing."""
     out = tmp_path / "cri"
     assert main(["samples", "generate", "--out", str(out), "--events", "60", "--days", "2", "--recent-days", "2",
-                 "--format", "cri"]) == 0
-    rejects = [json.loads(line) for line in (out / "rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+                 "--format", "cri"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cannot read cri lines" in err and "@type cri" in err
+    assert not out.exists()
+
+
+def test_cri_logs_under_the_seeds_json_parser_are_all_rejected(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """After a containerd switch the seed's <parse> @type json drops every line: CRI logs generated under a
+    CRI parser, replayed through the seed's config, deliver nothing and every line is a reject."""
+    cri_config = tmp_path / "fluentd-cri.yaml"
+    cri_config.write_text((ROOT / "data" / "samples" / "fluentd.yaml").read_text(encoding="utf-8")
+                          .replace("@type json\n        time_format %Y-%m-%dT%H:%M:%S.%NZ", "@type cri"),
+                          encoding="utf-8")
+    out = tmp_path / "cri"
+    assert main(["samples", "generate", "--out", str(out), "--events", "60", "--days", "2", "--recent-days", "2",
+                 "--format", "cri", "--config", str(cri_config)]) == 0
+    assert any((out / "payloads").iterdir())
+    rejects = tmp_path / "rejects.jsonl"
+    assert main(["samples", "payloads", "--config", str(ROOT / "data" / "samples" / "fluentd.yaml"),
+                 "--out", str(tmp_path / "p.jsonl"), "--rejects", str(rejects), str(out / "containers")]) == 2
     lines = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in (out / "containers").glob("*.log"))
-    assert len(rejects) == lines and {r["stage"] for r in rejects} == {"parse"}
-    assert not (out / "payloads").exists() or not any((out / "payloads").iterdir())
-    assert "rejected" in capsys.readouterr().err
+    rows = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == lines and {r["stage"] for r in rows} == {"parse"}
+    delivered = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [p for p in delivered if p["messageType"] == "DATA_MESSAGE"] == []
 
 
 def test_non_empty_out_is_refused_without_force(sample_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
