@@ -110,10 +110,15 @@ def make_client(conn: Connection, *, check: bool = True) -> OpenSearch:
     return client
 
 
+# What OpenSSL says when the server answers the TLS hello with plain HTTP.
+_PLAIN_HTTP_ANSWERS = frozenset({"wrong version number", "packet length too long", "record layer failure"})
+
+
 def _short_cause(exc: BaseException) -> str:
     text = str(getattr(exc, "info", None) or exc)
     for pattern in (r"certificate verify failed: ([^(\]'\")]+)", r"\[Errno -?\d+\] ([^'\")\]]+)", r"(Read timed out)",
-                    r"(Connection refused)", r"(Name or service not known)", r"(wrong version number)"):
+                    r"(Connection refused)", r"(Name or service not known)", r"(wrong version number)",
+                    r"(packet length too long)", r"(record layer failure)"):
         match = re.search(pattern, text)
         if match:
             return match.group(1).strip().rstrip(".")
@@ -124,7 +129,11 @@ def describe_error(exc: BaseException, conn: Connection) -> RemoteError:
     """One line for a transport failure, with what to do about it; never credentials."""
     where = conn.display_url
     if isinstance(exc, opensearchpy.SSLError):
-        return RemoteError(f"TLS failure talking to {where}: {_short_cause(exc)}; "
+        cause = _short_cause(exc)
+        if cause in _PLAIN_HTTP_ANSWERS:  # a TLS hello answered in plain HTTP: certificates are not the problem
+            plain = where.replace("https://", "http://", 1)
+            return RemoteError(f"TLS failure talking to {where}: {cause}: the node speaks plain HTTP; use {plain}")
+        return RemoteError(f"TLS failure talking to {where}: {cause}; "
                            "pass --ca-certs FILE for a private CA (or --no-verify-tls for a throwaway test node)")
     if isinstance(exc, opensearchpy.ConnectionTimeout):
         return RemoteError(f"timed out talking to {where} after {conn.timeout:.0f}s")

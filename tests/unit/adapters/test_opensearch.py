@@ -59,6 +59,9 @@ def test_bad_connection_options_are_usage_errors(url: str, env: dict[str, str], 
                                       "certificate (_ssl.c:1006)", None),
          "TLS failure talking to https://search.example:9200: self-signed certificate; pass --ca-certs FILE for a "
          "private CA (or --no-verify-tls for a throwaway test node)"),
+        (opensearchpy.SSLError("N/A", "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)", None),
+         "TLS failure talking to https://search.example:9200: wrong version number: the node speaks plain HTTP; "
+         "use http://search.example:9200"),
         (opensearchpy.AuthenticationException(401, "Unauthorized", "Unauthorized"),
          "https://search.example:9200 refused the credentials (HTTP 401); set EFKLAB_OPENSEARCH_USER and "
          "EFKLAB_OPENSEARCH_PASSWORD"),
