@@ -34,11 +34,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
                     "../shared/vendor/opensearch-index-management-<version>.0-src.tar.gz (shared folder: env "
                     "EFKLAB_SHARED_DIR) when it exists; 'none': never build")
     up.set_defaults(handler="run_up")
-    down = actions.add_parser("down", help="stop the node cleanly (SIGTERM, then SIGKILL after a grace period)")
+    down = actions.add_parser("down", help="stop the node cleanly (SIGTERM, then SIGKILL after a grace period)",
+                              description="Stop this checkout's local OpenSearch node: SIGTERM, then SIGKILL when "
+                              "it has not exited after --grace seconds. Its data and logs stay for the next 'up' "
+                              "unless --wipe. Stopping a node that is not running is not an error (exit 0).")
     down.add_argument("--wipe", action="store_true", help="also delete the node's data and logs")
     down.add_argument("--grace", type=float, default=60.0, metavar="SECONDS",
                       help="wait this long before SIGKILL (default: 60)")
     down.set_defaults(handler="run_down")
-    st = actions.add_parser("status", help="is the node up? URL, version, plugins, health (exit 1 when not running)")
+    st = actions.add_parser("status", help="is the node up? URL, version, plugins, health (exit 1 when not running)",
+                            description="Say whether this checkout's local OpenSearch node runs: its URL, "
+                            "version, nodes, plugins, cluster health and log file. Exit 0 running, 1 not running.")
     add_json_option(st)
     st.set_defaults(handler="run_status")

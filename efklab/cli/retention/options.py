@@ -66,7 +66,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
     actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=type(p))
     actions.required = True
 
-    v = actions.add_parser("validate", help="check policy files as the ISM plugin would (exit 2 on the first error)")
+    v = actions.add_parser("validate", help="check policy files as the ISM plugin would (exit 2 on the first error)",
+                           description="Read ISM policy files and check them as the plugin would before it "
+                           "accepts a PUT; print each policy's states and when it deletes. No node needed. "
+                           "Exit 0 all valid, 2 on the first invalid file (named with its position).")
     v.add_argument("policies", nargs="+", metavar="POLICY", help="policy JSON files ({\"policy\": ...})")
     add_json_option(v)
     v.set_defaults(handler="run_validate")
@@ -96,7 +99,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
     add_json_option(s)
     s.set_defaults(handler="run_simulate")
 
-    a = actions.add_parser("apply", help="PUT the policy (create or update); --add attaches it to existing indices")
+    a = actions.add_parser("apply", help="PUT the policy (create or update); --add attaches it to existing indices",
+                           description="Create or update an ISM policy on a node (PUT _plugins/_ism/policies/ID "
+                           "with the sequence numbers an update needs); --add PATTERN also attaches it to "
+                           "indices that exist already, which an ism_template never does. Exit 0 done, 1 when "
+                           "attaching failed for some index (or --dry-run finds no ISM plugin).")
     _policy_option(a)
     a.add_argument("--policy-id", metavar="ID", help="policy id (default: the file's policy_id, else its name)")
     a.add_argument("--add", metavar="PATTERN", help="also POST _ism/add/PATTERN: attach to indices that already exist")
@@ -130,7 +137,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
     add_json_option(r)
     r.set_defaults(handler="run_rehearse")
 
-    e = actions.add_parser("explain", help="managed or not, state, action, step, failures (exit 1 when any failed)")
+    e = actions.add_parser("explain", help="managed or not, state, action, step, failures (exit 1 when any failed)",
+                           description="Ask the node's ISM explain API about indices: managed or not, by which "
+                           "policy, their state, action and step, and any failure. Exit 0, or 1 when an index's "
+                           "policy failed.")
     e.add_argument("pattern", nargs="?", metavar="PATTERN", help="indices to explain (default: every managed index)")
     _legacy_option(e)
     add_connection_options(e)

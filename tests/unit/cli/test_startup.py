@@ -62,3 +62,13 @@ def test_every_sub_command_names_a_handler_its_run_module_defines(command: Comma
         name = leaf.get_default("handler")
         assert isinstance(name, str), f"{leaf.prog} sets no handler"
         assert callable(command.handler(name)), f"{leaf.prog}: efklab.cli.{command.package}.run has no {name}"
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
+def test_every_command_and_sub_command_describes_itself_in_its_help(command: Command) -> None:
+    """`efklab X [Y] --help` opens with a description of what it does, not only its options."""
+    parser = build_parser([command.name])
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    top = sub.choices[command.name]
+    for each in dict.fromkeys([top, *_leaf_parsers(top)]):
+        assert each.description and len(each.description.split()) >= 8, f"{each.prog} --help has no description"
