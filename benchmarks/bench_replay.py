@@ -1,11 +1,16 @@
-"""Replay throughput against the node's own bulk ingest, and replay memory at two input sizes.
+"""Replay throughput against the node's own bulk ingest, serial and parallel, and replay memory at two sizes.
 
-Baseline: the same ``_bulk`` bodies, pre-rendered, POSTed to the same node over one
-keep-alive connection with ``http.client`` (no decode, no transform, no result handling).
-efklab: the replay recipe exactly as ``efklab replay`` wires it (read, decode, transform, bodies
-rendered in the read-ahead thread, bulk with retries, accounting per payload), in process so the
-fixed cost of starting Python is not counted.  Rounds alternate raw and replay into fresh indices so load
-from elsewhere on the machine hits both alike; medians are compared.
+Baselines, measured in the same run: the same ``_bulk`` bodies, pre-rendered, POSTed to the same
+node over keep-alive ``http.client`` connections (one, or N in N threads: no decode, no
+transform, no result handling), and opensearch-py's ``parallel_bulk`` (N threads) fed the same
+transform's actions from the same file (what a user would write instead of ``efklab replay``).
+efklab: the replay recipe exactly as ``efklab replay [--workers N]`` wires it (read, decode,
+transform, bodies rendered in the read-ahead thread, bulk with retries, accounting per payload,
+answers committed in input order), in process so the fixed cost of starting Python is not
+counted.  Rounds interleave the variants into fresh indices so load from elsewhere on the machine
+hits all alike; medians are compared and the spread of the per-round ratios is reported.  The
+parallel rows run on the checkout's node and on a 3-node cluster started for the run in a state
+folder of its own (small heaps), stopped afterwards.
 Memory: peak RSS of the ``efklab replay`` command in a child process at two input sizes;
 streaming means the larger one costs (almost) no more.
 """
@@ -17,10 +22,15 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from opensearchpy.helpers import parallel_bulk
 
 from benchmarks import run_cli_measured
 from efklab.adapters.localnode import lifecycle as node
@@ -74,42 +84,85 @@ def render_bodies(path: Path, prefix: str) -> tuple[list[bytes], int]:
     return bodies, total
 
 
-def post_raw(url: str, bodies: list[bytes]) -> float:
-    """Seconds to POST every body to ``_bulk`` on one connection; every response must be error-free."""
+def post_raw(url: str, bodies: list[bytes], connections: int = 1) -> float:
+    """Seconds to POST every body to ``_bulk`` over ``connections`` keep-alive connections (one thread each,
+    taking the next body as soon as its answer is read); every response must be error-free."""
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
+    queue = iter(bodies)
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
+        try:
+            while True:
+                with lock:
+                    body = next(queue, None)
+                if body is None:
+                    return
+                connection.request("POST", "/_bulk", body=body, headers={"Content-Type": "application/x-ndjson"})
+                answer = json.loads(connection.getresponse().read())
+                if answer.get("errors"):
+                    errors.append("the raw bulk baseline had item errors")
+                    return
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
     started = time.perf_counter()
-    for body in bodies:
-        connection.request("POST", "/_bulk", body=body, headers={"Content-Type": "application/x-ndjson"})
-        answer = json.loads(connection.getresponse().read())
-        if answer.get("errors"):
-            raise RuntimeError("the raw bulk baseline had item errors")
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     elapsed = time.perf_counter() - started
-    connection.close()
+    if errors:
+        raise RuntimeError(errors[0])
     return elapsed
 
 
-def run_replay(url: str, path: Path, prefix: str) -> tuple[float, int]:
+def run_replay(url: str, path: Path, prefix: str, workers: int = 1) -> tuple[float, int]:
     """Seconds and peak RSS (KiB) of `efklab replay` in a child process."""
-    measured = run_cli_measured(["replay", "--opensearch-url", url, "--prefix", prefix, "--json", str(path)])
+    measured = run_cli_measured(["replay", "--opensearch-url", url, "--prefix", prefix, "--json",
+                                 "--workers", str(workers), str(path)])
     if measured["rc"] != 0:
         raise RuntimeError(f"replay of {path} exited with status {measured['rc']}")
     return float(measured["s"]), int(measured["rss_kib"])
 
 
-def replay_in_process(client: Any, conn: Any, path: Path, prefix: str) -> tuple[float, int]:
+def replay_in_process(client: Any, conn: Any, path: Path, prefix: str, workers: int = 1) -> tuple[float, int]:
     """Seconds and documents of the replay recipe as the CLI wires it (streaming bulk, read-ahead, accounting)."""
     letters = _NoLetters()
     started = time.perf_counter()
     progress = replay_records(
         iter_payload_records([str(path)]),
         lambda actions: send_batches(client, conn, actions, settings=BulkSettings(), sleep=time.sleep,
-                                     read_ahead=READ_AHEAD),
+                                     read_ahead=READ_AHEAD, workers=workers),
         options=TransformOptions(prefix=prefix), letters=letters,
     )
     if progress.summary.failed or progress.summary.rejected:
         raise RuntimeError(f"the replay had failures: {progress.summary}")
     return time.perf_counter() - started, progress.summary.indexed
+
+
+def parallel_bulk_in_process(client: Any, path: Path, prefix: str, workers: int) -> tuple[float, int]:
+    """Seconds and documents of opensearch-py's ``parallel_bulk`` over the transform's actions of ``path``."""
+    options = TransformOptions(prefix=prefix)
+
+    def actions() -> Iterator[Any]:
+        for record in iter_payload_records([str(path)]):
+            if isinstance(record, Payload):
+                yield from transform_payload(record, options)[0]
+
+    settings = BulkSettings()
+    started = time.perf_counter()
+    indexed = 0
+    for ok, item in parallel_bulk(client, actions(), thread_count=workers, chunk_size=settings.chunk_size,
+                                  max_chunk_bytes=settings.chunk_bytes,
+                                  expand_action_callback=lambda a: (a.action_line, a.source_line)):
+        if not ok:
+            raise RuntimeError(f"parallel_bulk item failed: {item}")
+        indexed += 1
+    return time.perf_counter() - started, indexed
 
 
 class _NoLetters:
@@ -120,10 +173,82 @@ class _NoLetters:
         return 0
 
 
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.2f}-{max(values):.2f}"
+
+
+def serial_rows(url: str, client: Any, conn: Any, data: Path, events: int, rounds: int) -> list[dict[str, Any]]:
+    """One connection: the replay recipe vs raw ``_bulk`` of the same bodies (interleaved rounds)."""
+    raw_rates, replay_rates = [], []
+    for n in range(rounds):
+        bodies, docs = render_bodies(data, f"benchraw{n}")
+        raw_rates.append(docs / post_raw(url, bodies))
+        del bodies
+        seconds, indexed = replay_in_process(client, conn, data, f"benchreplay{n}")
+        replay_rates.append(indexed / seconds)
+        for prefix in (f"benchraw{n}", f"benchreplay{n}"):
+            delete_indices(client, conn, f"{prefix}-*")
+    raw, replayed = statistics.median(raw_rates), statistics.median(replay_rates)
+    return [{"benchmark": f"replay throughput ({events} docs, median of {rounds})", "efklab": round(replayed),
+             "baseline": round(raw), "unit": "docs/s (baseline: raw _bulk of the same bodies)",
+             "ratio": round(replayed / raw, 3), "target": ">= 0.8",
+             "spread": _spread([r / b for r, b in zip(replay_rates, raw_rates, strict=True)])}]
+
+
+def parallel_rows(url: str, client: Any, conn: Any, data: Path, events: int, rounds: int, workers: int,
+                  cluster: str) -> list[dict[str, Any]]:
+    """``--workers N`` vs raw ``_bulk`` over N connections and vs ``parallel_bulk`` with N threads."""
+    rates: dict[str, list[float]] = {"raw": [], "replay": [], "parallel_bulk": []}
+    for n in range(rounds):
+        order = ("raw", "replay", "parallel_bulk") if n % 2 == 0 else ("parallel_bulk", "replay", "raw")
+        for variant in order:  # alternating order: neither baseline always runs on a warmer node
+            prefix = f"benchp{variant.replace('_', '')}{n}"
+            if variant == "raw":
+                bodies, docs = render_bodies(data, prefix)
+                rates["raw"].append(docs / post_raw(url, bodies, workers))
+                del bodies
+            elif variant == "replay":
+                seconds, docs = replay_in_process(client, conn, data, prefix, workers)
+                rates["replay"].append(docs / seconds)
+            else:
+                seconds, docs = parallel_bulk_in_process(client, data, prefix, workers)
+                rates["parallel_bulk"].append(docs / seconds)
+            delete_indices(client, conn, f"{prefix}-*")
+    median = {k: statistics.median(v) for k, v in rates.items()}
+    ratios = {k: [r / b for r, b in zip(rates["replay"], rates[k], strict=True)] for k in ("raw", "parallel_bulk")}
+    title = f"replay --workers {workers}, {cluster} ({events} docs, median of {rounds})"
+    return [
+        {"benchmark": f"{title} vs raw _bulk", "efklab": round(median["replay"]), "baseline": round(median["raw"]),
+         "unit": f"docs/s (baseline: raw _bulk of the same bodies over {workers} connections)",
+         "ratio": round(median["replay"] / median["raw"], 3), "target": ">= 0.9", "spread": _spread(ratios["raw"])},
+        {"benchmark": f"{title} vs parallel_bulk", "efklab": round(median["replay"]),
+         "baseline": round(median["parallel_bulk"]),
+         "unit": f"docs/s (baseline: opensearch-py parallel_bulk, {workers} threads, same actions)",
+         "ratio": round(median["replay"] / median["parallel_bulk"], 3), "target": ">= 1.0",
+         "spread": _spread(ratios["parallel_bulk"])},
+    ]
+
+
+@contextmanager
+def three_node_cluster() -> Iterator[str]:
+    """A 3-node local cluster in a state folder of its own (EFKLAB_BENCH_CLUSTER_DIR, else a temporary one),
+    384 MiB heap each; stopped and wiped afterwards."""
+    folder = os.environ.get("EFKLAB_BENCH_CLUSTER_DIR") or tempfile.mkdtemp(prefix="efklab-bench-n3-")
+    settings = node.load_settings({**os.environ, "EFKLAB_STATE_DIR": folder,
+                                   "EFKLAB_OPENSEARCH_HEAP": os.environ.get("EFKLAB_BENCH_CLUSTER_HEAP", "384m")})
+    say: Callable[[str], None] = lambda text: print(f"bench_replay: {text}", file=sys.stderr, flush=True)
+    state, _ = node.up(settings, nodes=3, say=say)
+    try:
+        yield state.url
+    finally:
+        node.down(settings, wipe=True)
+
+
 def run(quick: bool) -> list[dict[str, Any]]:
-    """Throughput ratio (replay / raw bulk, medians of interleaved rounds) and peak memory at two sizes."""
+    """Throughput ratios (medians of interleaved rounds), serial and parallel on 1 and 3 nodes; peak memory."""
     events, rounds = (20_000, 3) if quick else (100_000, 5)
     small, large = (20_000, 100_000) if quick else (100_000, 1_000_000)
+    workers = int(os.environ.get("EFKLAB_BENCH_WORKERS", "4"))
     rows: list[dict[str, Any]] = []
     with node.leased_node() as state, tempfile.TemporaryDirectory() as tmp:
         target = connect(state.url)
@@ -132,33 +257,27 @@ def run(quick: bool) -> list[dict[str, Any]]:
         try:
             data = write_payloads(Path(tmp) / "payloads.jsonl", events)
             replay_in_process(client, conn, write_payloads(Path(tmp) / "warm.jsonl", 5_000), "benchwarm")  # JIT, caches
-            raw_rates, replay_rates = [], []
-            for n in range(rounds):  # interleaved, so load from elsewhere hits both alike
-                bodies, docs = render_bodies(data, f"benchraw{n}")
-                raw_rates.append(docs / post_raw(state.url, bodies))
-                del bodies
-                seconds, indexed = replay_in_process(client, conn, data, f"benchreplay{n}")
-                replay_rates.append(indexed / seconds)
-                for prefix in (f"benchraw{n}", f"benchreplay{n}"):
-                    delete_indices(client, conn, f"{prefix}-*")
-            raw, replayed = statistics.median(raw_rates), statistics.median(replay_rates)
-            rows.append({"benchmark": f"replay throughput ({events} docs, median of {rounds})",
-                         "efklab": round(replayed),
-                         "baseline": round(raw), "unit": "docs/s (baseline: raw _bulk of the same bodies)",
-                         "ratio": round(replayed / raw, 3), "target": ">= 0.8"})
+            rows += serial_rows(state.url, client, conn, data, events, rounds)
+            rows += parallel_rows(state.url, client, conn, data, events, rounds, workers, "1 node")
             rss = {}
             for size in (small, large):
                 prefixes.append(f"benchmem{size}")
                 _, rss[size] = run_replay(state.url, write_payloads(Path(tmp) / f"m{size}.jsonl", size),
-                                          f"benchmem{size}")
+                                          f"benchmem{size}", workers)
                 delete_indices(client, conn, f"benchmem{size}-*")
-            rows.append({"benchmark": f"replay peak RSS, {large} vs {small} events",
+            rows.append({"benchmark": f"replay --workers {workers} peak RSS, {large} vs {small} events",
                          "efklab": round(rss[large] / 1024, 1),
                          "baseline": round(rss[small] / 1024, 1), "unit": "MiB (efklab replay process)",
                          "ratio": round(rss[large] / rss[small], 3), "target": "<= 1.2 and < 300 MiB"})
         finally:
             for prefix in prefixes:
                 delete_indices(client, conn, f"{prefix}-*")
+        if os.environ.get("EFKLAB_BENCH_SKIP_CLUSTER") != "1":
+            with three_node_cluster() as url:
+                cluster = connect(url)
+                replay_in_process(cluster.client, cluster.conn, Path(tmp) / "warm.jsonl", "benchwarm")
+                delete_indices(cluster.client, cluster.conn, "benchwarm-*")
+                rows += parallel_rows(url, cluster.client, cluster.conn, data, events, rounds, workers, "3 nodes")
     return rows
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,11 +22,19 @@ from opensearchpy import OpenSearch, Urllib3AWSV4SignerAuth
 
 from efklab.errors import RemoteError, UsageError
 from efklab.model import ItemResult
-from efklab.opensearch.batches import RESPONSE_FILTER, BatchAnswer, answer_batch, batch_actions
+from efklab.opensearch.batches import (
+    RESPONSE_FILTER,
+    Batch,
+    BatchAnswer,
+    answer_batch,
+    answered_in_order,
+    batch_actions,
+)
 from efklab.opensearch.bulk import BulkSettings, RequestFailure
 from efklab.prefetch import prefetched
 
 USER_ENV, PASSWORD_ENV = "EFKLAB_OPENSEARCH_USER", "EFKLAB_OPENSEARCH_PASSWORD"
+MAX_WORKERS = 16  # concurrent bulk requests one replay may keep in flight: the client keeps that many connections
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +111,7 @@ def make_client(conn: Connection, *, check: bool = True) -> OpenSearch:
     client = OpenSearch(
         hosts=[conn.url], http_auth=auth, use_ssl=https, verify_certs=conn.verify_tls and https,
         ssl_show_warn=False, ca_certs=conn.ca_certs, timeout=conn.timeout, max_retries=0,
+        pool_maxsize=MAX_WORKERS,  # threads sharing the client each keep a connection alive
     )
     if check:
         with remote_errors(conn):
@@ -224,23 +233,33 @@ def _status(exc: opensearchpy.TransportError) -> int | None:
 
 def send_batches(
     client: OpenSearch, conn: Connection, actions: Iterable[Any], *, settings: BulkSettings,
-    sleep: Callable[[float], None], read_ahead: int = 0,
+    sleep: Callable[[float], None], read_ahead: int = 0, workers: int = 1,
 ) -> Iterator[BatchAnswer]:
     """Index pre-serialised actions in batches (count and bytes as ``settings`` say); one answer per batch, in order.
 
     Each body is rendered once and POSTed as bytes; 429/5xx are retried per item with backoff
     (``efklab.opensearch.bulk.send_with_retries``); the node answers only statuses and errors.
     ``read_ahead`` > 0: the next batches (and so the actions they pull) are made in a background
-    thread, up to that many ahead, while a request is in flight.
+    thread, up to that many ahead, while a request is in flight.  ``workers`` > 1: that many
+    requests in flight at once, through the client's connection pool, answers still in input
+    order (``efklab.opensearch.batches.answered_in_order``).
     """
+    if not 1 <= workers <= MAX_WORKERS:
+        raise UsageError(f"--workers must be between 1 and {MAX_WORKERS}, not {workers}")
     post = _BulkPoster(client, conn)
     batches = batch_actions(actions, max_count=settings.chunk_size, max_bytes=settings.chunk_bytes)
     ahead = prefetched(batches, batch=1, depth=read_ahead) if read_ahead > 0 else batches
-    try:
+
+    def answer(batch: Batch) -> BatchAnswer:
         with remote_errors(conn):
-            for batch in ahead:
-                yield answer_batch(batch, post, policy=settings.retry, sleep=sleep)
+            return answer_batch(batch, post, policy=settings.retry, sleep=sleep)
+
+    answers = answered_in_order(ahead, answer, workers=workers) if workers > 1 else map(answer, ahead)
+    try:
+        yield from answers
     finally:
+        if isinstance(answers, Generator):
+            answers.close()  # waits for the requests in flight, sends no more
         ahead.close()  # stops the read-ahead thread when the consumer stops early
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from efklab.adapters.files import check_inputs, expand_inputs
 from efklab.adapters.opensearch import (
+    MAX_WORKERS,
     install_index_template,
     remote_errors,
     send_batches,
@@ -98,6 +99,7 @@ def replay_files(
     no_verify_tls: bool = False, checkpoint: str | None = None, dead_letters: str | None = None,
     no_template: bool = False, chunk_size: int = _BULK.chunk_size, chunk_bytes: int = _BULK.chunk_bytes,
     max_retries: int = _BULK.retry.max_retries, initial_backoff: float = _BULK.retry.initial_backoff,
+    workers: int = 1,
     say: Callable[[str], None] = lambda _: None, on_items: Callable[[int], None] = lambda _: None,
     on_sent: Callable[[], None] = lambda: None, on_unreadable: Callable[[Reject], None] = lambda _: None,
     on_start: Callable[[int, int], None] | None = None, on_records: Callable[[int], None] = lambda _: None,
@@ -115,7 +117,10 @@ def replay_files(
     were completed, ``on_sent`` once when sending stops (before any closing note),
     ``on_unreadable`` of each payload record that cannot be read, as it is read, and
     ``on_stopped`` of what was done (``complete`` False) when the replay stops early.
+    ``workers``: bulk requests in flight at once; answers are still accounted in input order, so
+    checkpoints, counts and dead letters are those of a one-request replay.
     """
+    check_workers(workers)
     options = transform_options(mode=mode, index_strategy=index_strategy, prefix=prefix, tz=tz)
     settings = bulk_settings(chunk_size=chunk_size, chunk_bytes=chunk_bytes, max_retries=max_retries,
                              initial_backoff=initial_backoff)
@@ -179,7 +184,7 @@ def replay_files(
         resume_at = start.letters_offset if previous else None
         letters = DeadLetterFile(str(Path(letters_path).resolve()), resume_at=resume_at)
         read = _naming_unreadable(iter_payload_records(files), start.records_done, on_unreadable)
-        progress = replay_records(read, _sender(target, settings, sleep), options=options, letters=letters,
+        progress = replay_records(read, _sender(target, settings, sleep, workers), options=options, letters=letters,
                                   start=start, on_checkpoint=save, on_items=on_items, on_records=on_records)
         on_sent()
         save(progress, complete=True)
@@ -196,12 +201,19 @@ def replay_files(
                       records_done=progress.records_done, records=records, caveat=resume_caveat(resumed))
 
 
-def _sender(target: Connected, settings: BulkSettings,
-            sleep: Callable[[float], None]) -> Callable[[Iterable[BulkAction]], Iterator[BatchAnswer]]:
-    """How every replay sends: batches by count and bytes, the next ones read ahead while a request is in flight."""
+def check_workers(workers: int) -> None:
+    """``--workers`` is a number of concurrent requests the client can hold connections for."""
+    if not 1 <= workers <= MAX_WORKERS:
+        raise UsageError(f"must be between 1 and {MAX_WORKERS}, not {workers}", source="--workers")
+
+
+def _sender(target: Connected, settings: BulkSettings, sleep: Callable[[float], None],
+            workers: int = 1) -> Callable[[Iterable[BulkAction]], Iterator[BatchAnswer]]:
+    """How every replay sends: batches by count and bytes, the next ones read ahead while requests are in flight."""
 
     def send(actions: Iterable[BulkAction]) -> Iterator[BatchAnswer]:
-        return send_batches(target.client, target.conn, actions, settings=settings, sleep=sleep, read_ahead=READ_AHEAD)
+        return send_batches(target.client, target.conn, actions, settings=settings, sleep=sleep, read_ahead=READ_AHEAD,
+                            workers=workers)
 
     return send
 

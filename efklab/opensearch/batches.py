@@ -4,11 +4,15 @@ A batch's body is rendered to UTF-8 bytes once, when the batch is closed, and se
 items the node asks us to retry (429/5xx) are ever rendered again.  The node's answer is kept
 per batch (every action's status, a full result only for the failures), so the all-ok path
 costs one list of integers per request instead of an object per document.  Sans-I/O: the HTTP
-call is the ``post`` function, the clock is ``sleep``.
+call is the ``post`` function, the clock is ``sleep``.  ``answered_in_order`` keeps several
+requests in flight (threads, as opensearch-py's ``parallel_bulk`` does) and still hands the
+answers out in input order, so whoever accounts them sees exactly the single-request sequence.
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -126,6 +130,33 @@ def answer_batch(
     statuses = [_status(info) for item in items for info in item.values()]
     failures = {n: failure_result(actions[n], items[n]) for n, status in enumerate(statuses) if not 200 <= status < 300}
     return BatchAnswer(actions, statuses, failures)
+
+
+def answered_in_order(batches: Iterable[Batch], answer: Callable[[Batch], BatchAnswer], *,
+                      workers: int) -> Generator[BatchAnswer, None, None]:
+    """``answer(batch)`` for every batch, up to ``workers`` at a time in threads; the answers in input order.
+
+    Answers may complete out of order; each is handed out only once every earlier one has been,
+    so a caller recording progress records a prefix of the input.  At most ``2 * workers``
+    batches are made and not yet handed out (memory stays bounded); batches are made in the
+    caller's thread while requests are in flight.  The first failure (in input order) is raised
+    when its turn comes; stopping early cancels the batches not yet sent and waits for those in
+    flight.
+    """
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    limit = 2 * workers
+    window: deque[Future[BatchAnswer]] = deque()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="efklab-bulk")
+    try:
+        for batch in batches:
+            window.append(pool.submit(answer, batch))
+            while window and (len(window) >= limit or window[0].done()):
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def failure_result(action: BulkAction, item: Mapping[str, Any]) -> ItemResult:

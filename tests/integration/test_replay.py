@@ -1,6 +1,7 @@
 """`efklab replay` against the real node: exact counts, idempotence, real item failures, resume after a crash."""
 from __future__ import annotations
 
+import contextlib
 import datetime
 import http.server
 import ipaddress
@@ -9,7 +10,10 @@ import os
 import signal
 import socket
 import ssl
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -213,6 +217,52 @@ def test_killed_node_then_resume_gives_exact_counts(tmp_path: Path, private_node
     assert out["summary"]["attempted"] == out["summary"]["indexed"] == total_actions
     assert out["summary"]["payloads"] == 61
     assert json.loads(json.dumps(out["summary"]).replace('"crash-', '"whole-')) == whole["summary"]
+    assert out["caveat"].startswith("resumed 1 time(s)")
+
+
+def test_a_replay_with_workers_killed_mid_flight_resumes_to_exact_counts(
+        tmp_path: Path, opensearch_url: str, opensearch_client: Any, opensearch_connection: Connection, prefix: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGKILL `efklab replay --workers 3` while requests are in flight (a proxy slows each answer), then re-run it
+    with the checkpoint: the node holds exactly the transform's documents and the summary counts every action once."""
+    path = write_payloads(tmp_path / "p.jsonl", payloads=150, events=10)
+    options = TransformOptions(prefix=prefix)
+    expected = {k: len(v) for k, v in expected_ids([str(path)], options).items()}
+    actions: dict[str, int] = defaultdict(int)
+    for record in iter_payload_records([str(path)]):
+        if isinstance(record, Payload):
+            for bulk_action in transform_payload(record, options)[0]:
+                actions[bulk_action.index] += 1
+    checkpoint = tmp_path / "cp.json"
+    args = ["--prefix", prefix, "--checkpoint", str(checkpoint), "--dead-letters", str(tmp_path / "dl.jsonl"),
+            "--chunk-size", "5", "--workers", "3", str(path)]
+
+    def slowly(request: Any, answer: Any) -> None:
+        if "_bulk" in request.path:
+            time.sleep(0.03)
+
+    with RecordingProxy(opensearch_url, answer=slowly, forward_first=True) as proxy:
+        child = subprocess.Popen([sys.executable, "-m", "efklab", "replay", "--json", "--opensearch-url", proxy.url,
+                                  *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            saved: dict[str, Any] = {}
+            deadline = time.monotonic() + 300
+            while not saved.get("records_done") and child.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+                with contextlib.suppress(OSError, ValueError):
+                    saved = json.loads(checkpoint.read_text())
+            child.send_signal(signal.SIGKILL)
+        finally:
+            child.wait()
+    assert saved.get("records_done") and not saved["complete"], "the replay ended before it could be killed"
+    assert 0 < json.loads(checkpoint.read_text())["records_done"] < 151
+
+    code, out, err = replay(capsys, "--opensearch-url", opensearch_url, *args)
+    assert code == 0, err
+    assert count_per_index(opensearch_client, opensearch_connection, f"{prefix}-*") == expected
+    summary = out["summary"]
+    assert summary["payloads"] == 151 and summary["attempted"] == summary["indexed"] == sum(actions.values())
+    assert {k: v["indexed"] for k, v in summary["per_index"].items()} == actions
     assert out["caveat"].startswith("resumed 1 time(s)")
 
 

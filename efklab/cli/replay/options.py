@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
                        help=f"actions per bulk request (default: {_BULK.chunk_size})")
     group.add_argument("--chunk-bytes", type=int, default=_BULK.chunk_bytes, metavar="BYTES",
                        help=f"maximum bytes per bulk request (default: {_BULK.chunk_bytes})")
+    group.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="bulk requests in flight at once (1-16; default: 1); a node indexes more with "
+                       "several, and counts, checkpoints and dead letters stay exactly those of one")
     group.add_argument("--max-retries", type=int, default=_BULK.retry.max_retries, metavar="N",
                        help="retries of 429/5xx answers, with exponential backoff "
                        f"(default: {_BULK.retry.max_retries})")

@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         opensearch_url=args.opensearch_url, aws_region=args.aws_region, ca_certs=args.ca_certs,
         no_verify_tls=args.no_verify_tls, checkpoint=args.checkpoint, dead_letters=args.dead_letters,
         no_template=args.no_template, chunk_size=args.chunk_size, chunk_bytes=args.chunk_bytes,
-        max_retries=args.max_retries, initial_backoff=args.initial_backoff,
+        max_retries=args.max_retries, initial_backoff=args.initial_backoff, workers=args.workers,
         say=_say, on_items=progress.items, on_records=progress.records, on_sent=progress.close,
         on_start=progress.start if show_bar else None, on_stopped=stopped, on_unreadable=_name_unreadable,
     )
