@@ -95,9 +95,14 @@ class _Walker:
         self.backreference = self.lookaround = self.atomic = self.loop_choice = False
 
     def walk(self, seq: list[Any], follow: frozenset[str], in_loop: bool, fold: bool, dotall: bool) -> None:
-        for i, (op, av) in enumerate(seq):
-            rest_first, rest_empty = _first(seq[i + 1:], fold, dotall)
-            after = rest_first | follow if rest_empty else rest_first
+        afters: list[frozenset[str]] = []  # what can follow each item: computed right to left, in one pass
+        rest_first, rest_empty = frozenset[str](), True
+        for op, av in reversed(seq):
+            afters.append(rest_first | follow if rest_empty else rest_first)
+            first, empty = _first_item(op, av, fold, dotall)
+            rest_first, rest_empty = (first | rest_first, rest_empty) if empty else (first, False)
+        afters.reverse()
+        for (op, av), after in zip(seq, afters, strict=True):
             name = _name(op)
             if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
                 self._repeat(name, av, after, in_loop, fold, dotall)

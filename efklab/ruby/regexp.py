@@ -24,6 +24,7 @@ _PY_FLAGS = re.MULTILINE
 # regex applies full case folding ("ß" ~ "ss") reliably only under a global IGNORECASE, so the
 # whole pattern runs as (?-i:...) and Ruby's (?i) scopes switch it back on inside.
 _REGEX_FLAGS = regex.V0 | regex.MULTILINE | regex.FULLCASE | regex.IGNORECASE
+MAX_SOURCE = 100_000  # characters of Ruby regexp source efklab translates (fluentd configs hold far less)
 _SLOW_FLAGS = regex.V0 | regex.MULTILINE  # an re pattern on the regex engine, for its timeout
 
 
@@ -55,7 +56,11 @@ def concat_regexp_source(value: str) -> str:
 def compile_ruby(source: str, *, origin: str | None = None, position: int | str | None = None) -> RubyRegexp:
     """Compile a Ruby regexp source (no delimiters, no options) the way Ruby would match it.
 
-    Its ``compiled.search`` is bounded in time (:mod:`efklab.ruby.bounded`)."""
+    Its ``compiled.search`` is bounded in time (:mod:`efklab.ruby.bounded`); so is compiling: a source
+    longer than :data:`MAX_SOURCE` characters is refused (translating one takes seconds per 100,000)."""
+    if len(source) > MAX_SOURCE:
+        raise RuleError(f"cannot translate a regexp of {len(source):,} characters: efklab translates at most "
+                        f"{MAX_SOURCE:,}", source=origin, position=position)
     result: Translation = translate(source, origin=origin, position=position)
     pattern = f"(?-i:{result.pattern})" if result.needs_regex else result.pattern
     try:

@@ -9,6 +9,7 @@ from the payloads (truth: CloudWatch event id order).  :func:`efklab.ordering.me
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -61,7 +62,8 @@ def sample_events(inputs: DoctorInputs) -> EventSample | None:
         return EventSample(origin, _discover_order(shown), provenance, where)
     if inputs.payloads is not None:
         shown = [Shown(e.id, int(e.timestamp), p.log_stream, text=_log_text(e.message))
-                 for p in inputs.payloads.payloads for e in p.log_events]
+                 for p in inputs.payloads.payloads for e in p.log_events
+                 if type(e.timestamp) is int or math.isfinite(e.timestamp)]  # Infinity: the Lambda throws on it
         return EventSample(inputs.payloads.origin, _discover_order(shown), None, None)
     return None
 
@@ -75,7 +77,7 @@ def _log_text(message: str) -> str | None:
     """The ``log`` field of a fluentd record sent as JSON (the message itself otherwise)."""
     try:
         record = json.loads(message)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python's parser goes
         return message
     return record.get("log") if isinstance(record, dict) and isinstance(record.get("log"), str) else message
 

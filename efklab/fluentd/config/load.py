@@ -77,6 +77,7 @@ def load_config(path: str | Path, *, configmap_dir: str | None = None) -> Config
         roots = [parse_unit(body, file=file, unit=name, line_of=line_of, notes=notes)
                  for name, body, line_of in units]
         includes = _resolve_configmap_includes(roots, [u[0] for u in units if u[0]], configmap_dir, notes)
+        _refuse_unit_include_loops(includes)
         return _config(roots, (file,), includes, notes)
     root = as_filter_body(parse_unit(text, file=file, notes=notes))
     return _load_files(root, notes)
@@ -119,12 +120,14 @@ def _load_files(first: Directive, notes: list[str]) -> Config:
     files = [first.file]
     includes: list[Include] = []
     seen = {os.path.abspath(first.file)}
+    edges: dict[str, list[tuple[Include, str]]] = {}  # file -> (include statement, included file)
     i = 0
     while i < len(roots):
         for inc in roots[i].includes:
             resolved, note = _glob_include(inc)
             for target in resolved:
                 key = os.path.abspath(target)
+                edges.setdefault(os.path.abspath(roots[i].file), []).append((inc, key))
                 if key in seen:
                     continue
                 seen.add(key)
@@ -135,7 +138,44 @@ def _load_files(first: Directive, notes: list[str]) -> Config:
                 notes.append(f"{inc.file}:{inc.line}: @include {inc.target}: {note}")
             includes.append(replace(inc, resolved=resolved, note=note))
         i += 1
+    _refuse_include_loops(edges, os.path.abspath(first.file))
     return _config(roots, tuple(files), includes, notes)
+
+
+def _refuse_include_loops(edges: dict[str, list[tuple[Include, str]]], start: str) -> None:
+    """fluentd's parser reads an ``@include`` again each time it meets it, with no loop check
+    (``V1Parser#eval_include``): a file that includes itself, directly or through others, recurses
+    until Ruby's stack runs out and fluentd fails to start (``stack level too deep``)."""
+    path: list[str] = []
+    done: set[str] = set()
+    todo: list[tuple[str, int]] = [(start, 0)]  # depth-first, without recursion: (file, next edge)
+    while todo:
+        file, k = todo.pop()
+        if k == 0:
+            path.append(file)
+        out = edges.get(file, [])
+        if k == len(out):
+            done.add(path.pop())
+            continue
+        todo.append((file, k + 1))
+        inc, target = out[k]
+        if target in path:
+            shown = " -> ".join(os.path.basename(f) for f in (*path[path.index(target):], target))
+            raise ConfigError(f"@include {inc.target} loops ({shown}): fluentd reads the files again without end "
+                              "and fails to start with 'stack level too deep (SystemStackError)'",
+                              source=inc.file, position=inc.line)
+        if target not in done:
+            todo.append((target, 0))
+
+
+def _refuse_unit_include_loops(includes: list[Include]) -> None:
+    """Include loops between the data keys of a ConfigMap (mounted side by side, as fluentd reads them)."""
+    edges: dict[str, list[tuple[Include, str]]] = {}
+    for inc in includes:
+        if inc.unit is not None:
+            edges.setdefault(inc.unit, []).extend((inc, key) for key in inc.resolved)
+    for unit in list(edges):
+        _refuse_include_loops(edges, unit)
 
 
 def _glob_include(inc: Include) -> tuple[tuple[str, ...], str | None]:

@@ -28,6 +28,8 @@ def configmap_units(text: str) -> list[UnitText]:
         docs = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise ValueError(" ".join(str(exc).split())) from exc
+    except RecursionError as exc:  # PyYAML composes nested nodes recursively
+        raise ValueError(f"nesting too deep for the YAML parser (deepest at line {_deepest_line(text)})") from exc
     starts = _line_starts(text)
     units: list[UnitText] = []
     for doc in docs:
@@ -36,6 +38,18 @@ def configmap_units(text: str) -> list[UnitText]:
             if isinstance(key, yaml.ScalarNode) and isinstance(node, yaml.ScalarNode) and node.tag.endswith(":str"):
                 units.append((key.value, node.value, _scalar_breaks(text, starts, node)))
     return units
+
+
+def _deepest_line(text: str) -> int:
+    """The line where block indentation or open flow brackets ([ {) reach their deepest, for the error message."""
+    best, best_line, flow = -1, 1, 0
+    for number, line in enumerate(text.splitlines(), 1):
+        depth = flow + len(line) - len(line.lstrip(" "))
+        flow += line.count("[") + line.count("{") - line.count("]") - line.count("}")
+        depth = max(depth, flow)
+        if depth > best:
+            best, best_line = depth, number
+    return best_line
 
 
 def _data_mapping(doc: yaml.Node | None) -> list[tuple[yaml.Node, yaml.Node]]:
