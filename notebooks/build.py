@@ -334,9 +334,9 @@ Two sources, never mixed up.  **Forecast**: the seed's policy moves indices from
 jitter and needs several runs per step, and a daily index it deleted is created again by any late event for
 that day.  The simulator forecasts every index generation from when its documents arrive (no plugin needed).
 **Observed on the node**: the local node runs the real ISM plugin; its `explain` API says which indices are
-managed and where each stands, and the plugin's own history says what it deleted and when.  With
-`rehearse = True` a time-scaled copy of the policy (`1d=3s`: 30d becomes 90 s) runs on the node and every
-deletion is put beside its forecast window (about 4-7 minutes).  A rehearsal cannot back-date anything:
+managed and where each stands, and the plugin's own history says what it deleted and when.  With `scale`
+set (`1d=3s`: 30d becomes 90 s) a time-scaled copy of the policy runs on the node and every deletion is put
+beside its forecast window (about 4-7 minutes).  A rehearsal cannot back-date anything:
 OpenSearch refuses `index.creation_date` at creation, so the 30-day calendar view is the forecast's."""),
         ("parameters", CONNECTION + "\n" + SAMPLES + '''
 config: str = ""  # fluentd config; empty: data/samples/fluentd.yaml, the seed's
@@ -345,9 +345,9 @@ at: str = ""  # moment to read the forecast at (ISO 8601, epoch ms, now or an ag
 job_interval: int = 5  # ISM job interval in minutes of the forecast (plugins.index_state_management.job_interval)
 jitter: float = 0.6  # ISM job jitter of the forecast (0..1)
 prefix: str = "mydata"  # index prefix (the ISM template matches mydata-*)
-node_pattern: str = ""  # the node's indices to observe; empty: <prefix>-*
-rehearse: bool = False  # also run a time-scaled rehearsal of the policy on the node (minutes of wall time)
-rehearse_day: str = "3s"  # rehearsal scale: how long one day of the policy lasts on the node'''),
+pattern: str = ""  # the node's indices to observe; empty: <prefix>-*
+scale: str = ""  # also rehearse a time-scaled copy of the policy on the node, as `efklab retention rehearse \
+--scale` takes it (minutes of wall time); empty: no rehearsal'''),
         ("code", IMPORTS + "\nfrom efklab.jobs.rehearsal import rehearse as run_rehearsal\n"
                  "from efklab.jobs.retention import simulate\n"
                  "from efklab.reports.plots_retention import plot_retention_timeline\n"
@@ -368,26 +368,22 @@ rehearse_day: str = "3s"  # rehearsal scale: how long one day of the policy last
         ("code", "traps = traps_table(review)\n"
                  "traps if len(traps) else print(\"no traps in the forecast\")"),
         ("md", "## Observed on the node"),
-        ("code", "node = simulate(policy=policy, pattern=node_pattern or f\"{prefix}-*\", "
-                 "opensearch_url=opensearch_url,\n"
-                 "                aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
-                 "managed = sum(r.managed for r in node.observed)\n"
-                 "print(f\"{node.source}\\n{len(node.generations)} indices match {node_pattern or prefix + '-*'}: \"\n"
-                 "      f\"{managed} managed by ISM, {len(node.generations) - managed} not managed; \"\n"
-                 "      f\"ISM history records {len(node.deleted)} deletions\")\n"
+        ("code", "node_pattern = pattern or f\"{prefix}-*\"\n"
+                 "node = simulate(policy=policy, pattern=node_pattern, opensearch_url=opensearch_url, "
+                 "aws_region=aws_region,\n"
+                 "                ca_certs=ca_certs, no_verify_tls=no_verify_tls)\n"
+                 "print(node.node_line(node_pattern))\n"
                  "node_table(node)"),
         ("code", "node_traps = traps_table(node)\n"
                  "node_traps if len(node_traps) else print(\"no traps among the node's indices\")"),
         ("md", "### What ISM deleted, by its own history (observed on the node)"),
         ("code", "deleted = deleted_table(node)\n"
-                 "deleted if len(deleted) else print(f\"ISM history records no deletion of {node_pattern or prefix + "
-                 "'-*'}\")"),
+                 "deleted if len(deleted) else print(f\"ISM history records no deletion of {node_pattern}\")"),
         ("md", "### Rehearsal: a time-scaled copy of the policy run by the plugin, beside the forecast"),
-        ("code", "rehearsal = run_rehearsal(run.payloads, policy=policy, scale=f\"1d={rehearse_day}\", "
-                 "opensearch_url=opensearch_url,\n"
+        ("code", "rehearsal = run_rehearsal(run.payloads, policy=policy, scale=scale, opensearch_url=opensearch_url,\n"
                  "                          aws_region=aws_region, ca_certs=ca_certs, no_verify_tls=no_verify_tls) "
-                 "if rehearse else None\n"
-                 "rehearsal_table(rehearsal) if rehearsal else print(\"no rehearsal (rehearse = False)\")"),
+                 "if scale else None\n"
+                 "rehearsal_table(rehearsal) if rehearsal else print(\"no rehearsal (scale is empty)\")"),
         ("md", "## Verdicts"),
         ("code", """totals = review.summary()["totals"]
 record_check("indices past the retention period are deleted", not review.overdue(), measured="forecast",
@@ -397,12 +393,11 @@ record_check("every index is managed by the policy", not review.unmanaged(), mea
 record_check("the node runs the ISM plugin", bool(node.ism_on_node), measured=f"observed on the node ({node.node_url})")
 record_check("ISM on the node acts as forecast: no failed step, no index outlives its window",
              not node.failed() and not node.outlived(), measured=f"observed on the node ({node.node_url})",
-             managed=managed, not_managed=len(node.generations) - managed, deleted_by_ism=len(node.deleted),
-             failed=[r.index for r in node.failed()], outlived=node.outlived())
+             **node.node_figures())
 if rehearsal is not None:
     record_check("every rehearsed deletion falls in its forecast window", rehearsal.agrees,
                  measured=f"observed on the node ({rehearsal.url}), time-scaled {rehearsal.scale}",
-                 indices=len(rehearsal.verdicts), agree=sum(bool(v.agrees) for v in rehearsal.verdicts))"""),
+                 **rehearsal.figures())"""),
     ],
 }
 

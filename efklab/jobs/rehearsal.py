@@ -83,6 +83,11 @@ class RehearsalReport:
         """The node did what the forecast says, for every index generation."""
         return self.complete and all(v.agrees for v in self.verdicts)
 
+    def figures(self) -> dict[str, int]:
+        """Index generations rehearsed, how many agree with the forecast, how many ISM deleted."""
+        return {"indices": len(self.verdicts), "agree": sum(bool(v.agrees) for v in self.verdicts),
+                "deleted_by_ism": sum(v.deleted_between is not None for v in self.verdicts)}
+
 
 @dataclass
 class Rehearsal:

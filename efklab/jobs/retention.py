@@ -86,6 +86,19 @@ class Simulation:
             return []
         return [g.forecast.index for g in self.generations if self.status(g) == "gone"]
 
+    def node_figures(self) -> dict[str, Any]:
+        """What the node's ISM shows for these indices (observed): managed or not, deleted by ISM, failed, and
+        the indices the forecast has gone that the node still holds."""
+        managed = sum(r.managed for r in self.observed)
+        return {"managed": managed, "not_managed": len(self.generations) - managed, "deleted_by_ism": len(self.deleted),
+                "failed": [r.index for r in self.failed()], "outlived": self.outlived()}
+
+    def node_line(self, pattern: str) -> str:
+        """One sentence for people: where the indices come from and what the node's ISM does with them."""
+        figures = self.node_figures()
+        return (f"{self.source}\n{len(self.generations)} indices match {pattern}: {figures['managed']} managed by ISM, "
+                f"{figures['not_managed']} not managed; ISM history records {figures['deleted_by_ism']} deletions")
+
     def failed(self) -> list[ExplainRow]:
         """Indices whose ISM step failed on the node (they wait for _ism/retry)."""
         return [r for r in self.observed if r.failed]

@@ -41,7 +41,7 @@ def test_retention_notebook_shows_the_nodes_ism_beside_the_forecast(opensearch_u
         logs = tmp_path / "logs"
         sample_logs(logs, events=150, days=3)
         result = run_report([default_notebook_dir() / "05-retention.ipynb"], str(tmp_path / "out"),
-                            {"logs": str(logs), "node_pattern": pattern},
+                            {"logs": str(logs), "pattern": pattern},
                             now=dt.datetime(2024, 5, 1, tzinfo=dt.UTC), environ={},
                             optional_parameters={"opensearch_url": opensearch_url})
     finally:
