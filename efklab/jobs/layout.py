@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from efklab.adapters.idspill import SpillingIds
 from efklab.adapters.opensearch import cat_indices, refresh
 from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.cloudwatch.schema import Payload, payload_from_json
@@ -94,8 +95,13 @@ def index_layout(payloads: Iterable[str | Mapping[str, Any]], *, mode: str = "op
     pattern = pattern or index_pattern(compile_index_strategy("seed" if mode == "seed" else index_strategy,
                                                               prefix=prefix, tz=tz))
     explicit = None if no_template else {k: v["type"] for k, v in MAPPED_FIELDS.items()}
-    records = list(payload_records(payloads))
-    layout = expect_layout(records, options, explicit_mappings=explicit, field_limit=field_limit)
+    items: list[str | Mapping[str, Any]] = list(payloads)
+    files = all(isinstance(p, str) for p in items) and "-" not in items
+    # Files are read twice (layout, then the compared strategies) and their ids spill to disk: flat memory
+    # for a day of millions of events.  Stdin and payload objects (a notebook's pipeline run) are held.
+    records: Iterable[Payload | Reject] = payload_records(items) if files else list(payload_records(items))
+    layout = expect_layout(records, options, explicit_mappings=explicit, field_limit=field_limit,
+                           ids=SpillingIds() if files else None)
     days = retention_days
     if policy:
         (parsed,) = read_policies([policy])
@@ -104,7 +110,8 @@ def index_layout(payloads: Iterable[str | Mapping[str, Any]], *, mode: str = "op
             raise UsageError(f"{policy}: the policy never deletes on min_index_age; give --retention-days",
                              source="--policy")
     days = DEFAULT_RETENTION_DAYS if days is None else days
-    projections = tuple(compare_strategies(strategy_counts(layout, records, prefix=prefix), days, primaries=primaries,
+    again = payload_records(items) if files else records
+    projections = tuple(compare_strategies(strategy_counts(layout, again, prefix=prefix), days, primaries=primaries,
                                            replicas=replicas, data_nodes=data_nodes,
                                            max_shards_per_node=max_shards_per_node))
     conflicts = tuple(find_pattern_conflicts(list(layout.mappings.indices.values()), pattern))
@@ -119,7 +126,7 @@ def index_layout(payloads: Iterable[str | Mapping[str, Any]], *, mode: str = "op
     return LayoutResult(pattern, layout, days, projections, conflicts, field_limit, problems, actual, diff)
 
 
-def strategy_counts(layout: ExpectedLayout, records: Sequence[Payload | Reject], *, prefix: str) -> dict[str, int]:
+def strategy_counts(layout: ExpectedLayout, records: Iterable[Payload | Reject], *, prefix: str) -> dict[str, int]:
     """Indices on the busiest day: the layout's own, and each compared strategy naming the same events."""
     own: dict[str, set[str]] = defaultdict(set)
     for index in layout.indices:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from efklab.adapters.files import read_file_bytes
+from efklab.adapters.idspill import SpillingIds
 from efklab.adapters.ism import (
     IsmApi,
     explain_rows,
@@ -157,7 +158,7 @@ def simulate(payloads: Iterable[str | Mapping[str, Any]] = (), *, policy: str | 
     if items:
         settings = job_settings(job_interval, jitter)
         options = TransformOptions(mode=mode, index_strategy=index_strategy, prefix=prefix, tz=tz)
-        layout = expect_layout(payload_records(items), options)
+        layout = expect_layout(payload_records(items), options, ids=SpillingIds())  # flat memory at any size
         for reject in layout.rejects:
             if reject.stage in UNREADABLE_STAGES:
                 raise PayloadError(reject.reason, source=reject.source, position=reject.position)

@@ -7,15 +7,21 @@ its payload: CloudWatch delivers a subscription payload within seconds of its la
 Names OpenSearch refuses are collected with its reason.  Mapping risks are predicted on the
 same pass.  The node side is plain rows from ``_cat/indices``; the diff compares the two,
 counting only the documents the node can accept.
+
+The unique ``_id``s are the one part of the fold that grows with the input.  They live in an
+``IdStore``: in memory by default (``MemoryIds``), or one that spills to disk (the adapters'),
+so a day of millions of events folds in flat memory with the same, exact, result.  Arrival
+times come back run-length encoded (``Arrivals``): one pair per payload, not one int per document.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, overload
 
 from efklab.cloudwatch.schema import Payload
 from efklab.js.dates import time_clip
@@ -27,6 +33,106 @@ from efklab.opensearch.patterns import simple_match
 from efklab.units import format_time, parse_time
 
 _INVALID_NAME = re.compile(r"Invalid index name \[(.*?)\], ")
+
+
+class Arrivals(Sequence[int]):
+    """Sorted arrival times as (time, how many) runs: a sequence of ints that costs one pair per distinct time."""
+
+    __slots__ = ("_ends", "_times")
+
+    def __init__(self, runs: Iterable[tuple[int, int]] = ()) -> None:
+        self._times: list[int] = []
+        self._ends: list[int] = []  # cumulative counts
+        total = 0
+        for time, count in sorted(runs):
+            if count > 0:
+                total += count
+                self._times.append(time)
+                self._ends.append(total)
+
+    @classmethod
+    def of(cls, times: Iterable[int]) -> Arrivals:
+        runs: Counter[int] = Counter(times)
+        return cls(runs.items())
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    @overload
+    def __getitem__(self, n: int) -> int: ...
+
+    @overload
+    def __getitem__(self, n: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, n: int | slice) -> int | Sequence[int]:
+        if isinstance(n, slice):
+            return [self[i] for i in range(*n.indices(len(self)))]
+        if n < 0:
+            n += len(self)
+        if not 0 <= n < len(self):
+            raise IndexError("arrival index out of range")
+        return self._times[bisect.bisect_right(self._ends, n)]
+
+    def __iter__(self) -> Iterator[int]:
+        start = 0
+        for time, end in zip(self._times, self._ends, strict=True):
+            for _ in range(end - start):
+                yield time
+            start = end
+
+    def runs(self) -> list[tuple[int, int]]:
+        """(time, count) pairs, in time order."""
+        starts = [0, *self._ends[:-1]]
+        return [(t, e - s) for t, s, e in zip(self._times, starts, self._ends, strict=True)]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Arrivals):
+            return self.runs() == other.runs()
+        if isinstance(other, Sequence):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.runs()))
+
+    def __repr__(self) -> str:
+        return f"Arrivals({self.runs()!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexIds:
+    """What the unique ids of one index come to: how many, when each arrived first, and which refused ids
+    were also accepted (a later or earlier copy fitted)."""
+
+    count: int
+    arrivals: Arrivals
+    accepted_refused: frozenset[str]
+
+
+class IdStore(Protocol):
+    """Where the fold keeps the accepted ``_id``s of every index (each with its earliest arrival)."""
+
+    def add(self, index: str, doc_id: str, arrival: int) -> None: ...
+
+    def finish(self, refused: Mapping[str, set[str]]) -> dict[str, IndexIds]: ...
+
+
+class MemoryIds:
+    """An ``IdStore`` in memory: a dict per index."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, dict[str, int]] = defaultdict(dict)
+
+    def add(self, index: str, doc_id: str, arrival: int) -> None:
+        ids = self._ids[index]
+        known = ids.get(doc_id)
+        if known is None or arrival < known:
+            ids[doc_id] = arrival
+
+    def finish(self, refused: Mapping[str, set[str]]) -> dict[str, IndexIds]:
+        return {index: IndexIds(len(ids), Arrivals.of(ids.values()),
+                                frozenset(i for i in refused.get(index, ()) if i in ids))
+                for index, ids in self._ids.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +148,7 @@ class ExpectedIndex:
     namespaces: tuple[str, ...]
     containers: tuple[str, ...]
     days: tuple[str, ...]
-    arrivals: tuple[int, ...]  # estimated arrival of each accepted unique document, sorted
+    arrivals: Sequence[int]  # estimated arrival of each accepted unique document, sorted (``Arrivals``)
     per_day_namespace: tuple[tuple[str, str, int], ...] = ()  # (UTC day, namespace, events)
 
 
@@ -73,7 +179,6 @@ class ExpectedLayout:
 @dataclass(slots=True)
 class _IndexAcc:
     events: int = 0
-    ids: dict[str, int] = field(default_factory=dict)  # id -> arrival
     refused: set[str] = field(default_factory=set)
     first: int | None = None
     last: int | None = None
@@ -86,8 +191,10 @@ class _IndexAcc:
 class LayoutBuilder:
     """Accumulates documents into an expected layout; feed in bulk order."""
 
-    def __init__(self, *, explicit_mappings: Mapping[str, str] | None = None, field_limit: int = 1000) -> None:
+    def __init__(self, *, explicit_mappings: Mapping[str, str] | None = None, field_limit: int = 1000,
+                 ids: IdStore | None = None) -> None:
         self._acc: dict[str, _IndexAcc] = defaultdict(_IndexAcc)
+        self._ids: IdStore = MemoryIds() if ids is None else ids
         self._invalid: dict[str, list[Any]] = {}
         self._rejects: list[Reject] = []
         self.mappings = MappingPredictor(explicit=explicit_mappings, field_limit=field_limit)
@@ -116,10 +223,9 @@ class LayoutBuilder:
         acc.events += 1
         refused = self.mappings.feed(index, doc, doc_id=doc_id, position=position)
         if refused is not None:
-            acc.refused.add(doc_id)
+            acc.refused.add(doc_id)  # unless another copy fits (then it is indexed): settled in build()
         else:
-            acc.refused.discard(doc_id)  # a later copy that fits overwrites nothing and is indexed
-            acc.ids[doc_id] = min(arrival, acc.ids.get(doc_id, arrival))
+            self._ids.add(index, doc_id, arrival)
         stamp = _timestamp_ms(doc.get("@timestamp"))
         namespace = log_group_segment(log_group, 5) or "undefined"
         if stamp is not None:
@@ -135,13 +241,16 @@ class LayoutBuilder:
         entry[1] += 1
 
     def build(self) -> ExpectedLayout:
-        """The layout so far (indices sorted by name)."""
+        """The layout (indices sorted by name); call once: a spilling id store is consumed."""
+        ids = self._ids.finish({name: acc.refused for name, acc in self._acc.items() if acc.refused})
+        none = IndexIds(0, Arrivals(), frozenset())
         indices = tuple(
             ExpectedIndex(
-                name=name, doc_count=len(acc.ids), events=acc.events, refused=len(acc.refused - set(acc.ids)),
+                name=name, doc_count=ids.get(name, none).count, events=acc.events,
+                refused=len(acc.refused - ids.get(name, none).accepted_refused),
                 first_timestamp=acc.first, last_timestamp=acc.last,
                 namespaces=tuple(sorted(acc.namespaces)), containers=tuple(sorted(acc.containers)),
-                days=tuple(sorted(acc.days)), arrivals=tuple(sorted(acc.ids.values())),
+                days=tuple(sorted(acc.days)), arrivals=ids.get(name, none).arrivals,
                 per_day_namespace=tuple((d, ns, n) for (d, ns), n in sorted(acc.day_namespace.items())),
             )
             for name, acc in sorted(self._acc.items())
@@ -181,12 +290,14 @@ def _arrival_ms(payload: Payload) -> int:
 
 
 def expect_layout(records: Iterable[Payload | Reject], options: TransformOptions, *,
-                  explicit_mappings: Mapping[str, str] | None = None, field_limit: int = 1000) -> ExpectedLayout:
+                  explicit_mappings: Mapping[str, str] | None = None, field_limit: int = 1000,
+                  ids: IdStore | None = None) -> ExpectedLayout:
     """Transform payloads (``Payload | Reject`` in input order) and fold the actions into a layout.
 
     The transform owns the index names and the documents; this only folds what it produces.
+    ``ids``: where the unique ids are kept (default: in memory).
     """
-    builder = LayoutBuilder(explicit_mappings=explicit_mappings, field_limit=field_limit)
+    builder = LayoutBuilder(explicit_mappings=explicit_mappings, field_limit=field_limit, ids=ids)
     for record in records:
         if isinstance(record, Reject):
             builder.add_reject(record)
