@@ -109,6 +109,7 @@ class RetentionScenarios:
         self.rehearsal: Rehearsal | None = None
         self.report: RehearsalReport | None = None
         self.error: str | None = None
+        self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="ism-scenarios", daemon=True)
 
     def start(self) -> None:
@@ -119,13 +120,13 @@ class RetentionScenarios:
             self.rehearsal = start_rehearsal(policy=str(SEED_POLICY), indices=3, opensearch_url=self.url)
             self.apply.start()
             give_up = time.monotonic() + DEADLINE_S
-            while time.monotonic() < give_up:
+            while time.monotonic() < give_up and not self.stop.is_set():
                 self.rehearsal.tick()
                 self.apply.tick()
                 self.report = self.rehearsal.report()
                 if self.report.complete and self.apply.done:
                     return
-                time.sleep(2)
+                self.stop.wait(2)
         except Exception:  # the test at the end reports it with the traceback
             self.error = traceback.format_exc()
 
@@ -133,8 +134,9 @@ class RetentionScenarios:
         self.thread.join(timeout=DEADLINE_S + 120)
 
     def clean_up(self) -> None:
-        if self.thread.is_alive():
-            return  # still polling (the session was cut short): its indices are named per run and harmless
+        """Stop polling (a session that never judged them, e.g. another xdist worker) and remove what was made."""
+        self.stop.set()
+        self.thread.join(timeout=60)
         if self.rehearsal is not None:
             self.rehearsal.clean_up()
         self.apply.clean_up()
