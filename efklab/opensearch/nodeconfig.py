@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from efklab.errors import UsageError
+from efklab.opensearch.engines import OPENSEARCH, EngineVersion, choose_java_for, parse_engine_version, state_dir_for
 from efklab.opensearch.ismbuild import ISM_SOURCE_ENV, choose_source, default_source, shared_dir_for
 
 DEFAULT_VERSION = "2.19.4"
@@ -24,6 +25,14 @@ PLUGINS = (JOB_SCHEDULER, INDEX_MANAGEMENT)  # install order: ISM extends the jo
 # against cluster.max_shards_per_node, so a few replays would fill it.  Set once the node
 # answers (persistent, so it survives restarts of the same data directory).
 SINGLE_NODE_CLUSTER_SETTINGS = {"persistent": {"cluster.default_number_of_replicas": 0}}
+# Elasticsearch 7.10 and OpenSearch 1.x have no such cluster setting (1.3.20 answers 400): a legacy
+# template of the lowest order gives every new index 0 replicas (a composable template that matches
+# an index replaces legacy ones there, so its own settings then decide).
+SINGLE_NODE_TEMPLATE = "efklab-single-node-replicas"
+
+
+def single_node_template() -> dict[str, object]:
+    return {"index_patterns": ["*"], "order": -1000, "settings": {"index.number_of_replicas": 0}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +46,15 @@ class NodeSettings:
     java_home: Path | None  # an explicit JDK; None: pick one
     start_timeout: float  # seconds to wait for a healthy cluster
     ism_source: Path | None = None  # ISM source tarball to build from when Maven lacks the zip; None: none
+    engine: str = OPENSEARCH  # opensearch | elasticsearch (efklab.opensearch.engines)
+
+    @property
+    def engine_version(self) -> EngineVersion:
+        return EngineVersion(self.engine, self.version)
 
     @property
     def distribution_dir(self) -> Path:
-        return self.cache_dir / f"opensearch-{self.version}"
+        return self.cache_dir / self.engine_version.key
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +86,9 @@ def default_state_dir(package_dir: Path, env: Mapping[str, str]) -> Path:
 
 def settings_from_env(env: Mapping[str, str], *, package_dir: Path) -> NodeSettings:
     """Read the EFKLAB_* overrides; a malformed value is a UsageError naming the variable."""
-    version = env.get("EFKLAB_OPENSEARCH_VERSION") or DEFAULT_VERSION
-    if not re.fullmatch(r"\d+\.\d+\.\d+", version):
-        raise UsageError(f"expected a version such as {DEFAULT_VERSION}, got {version!r}",
-                         source="EFKLAB_OPENSEARCH_VERSION")
+    chosen = parse_engine_version(env.get("EFKLAB_OPENSEARCH_VERSION") or DEFAULT_VERSION,
+                                  source="EFKLAB_OPENSEARCH_VERSION")
+    version = chosen.version
     home = Path(env.get("HOME", "~")).expanduser()
     cache = env.get("EFKLAB_CACHE_DIR") or str(Path(env.get("XDG_CACHE_HOME") or home / ".cache") / "efklab")
     state = env.get("EFKLAB_STATE_DIR")
@@ -91,11 +104,13 @@ def settings_from_env(env: Mapping[str, str], *, package_dir: Path) -> NodeSetti
     return NodeSettings(
         version=version,
         cache_dir=Path(cache).expanduser().resolve(),
-        state_dir=(Path(state).expanduser() if state else default_state_dir(package_dir, env)).resolve(),
+        state_dir=state_dir_for((Path(state).expanduser() if state else default_state_dir(package_dir, env)).resolve(),
+                                chosen),
         heap=heap,
         java_home=Path(java).expanduser() if java else None,
         start_timeout=timeout,
         ism_source=ism_source_from_env(env, package_dir, version),
+        engine=chosen.engine,
     )
 
 
@@ -118,12 +133,8 @@ def parse_java_version(text: str) -> int | None:
 
 
 def choose_java(candidates: Sequence[tuple[Path, int | None]], preferred: Path | None = None) -> Path | None:
-    """The JDK to run the node: ``preferred`` if its version fits, else the newest fitting one."""
-    fitting = [(home, v) for home, v in candidates if v is not None and JAVA_MIN <= v <= JAVA_MAX]
-    for home, _ in fitting:
-        if preferred is not None and home == preferred:
-            return home
-    return max(fitting, key=lambda hv: hv[1])[0] if fitting else None
+    """The JDK to run the default version's node: ``preferred`` if its version fits, else the newest fitting one."""
+    return choose_java_for(EngineVersion(OPENSEARCH, DEFAULT_VERSION), candidates, preferred)
 
 
 def cluster_name(state_dir: Path) -> str:
@@ -158,6 +169,7 @@ def render_node_yml(
     ism_installed: bool,
     fast_ism: bool,
     ism_jitter: float | None,
+    manager_nodes_setting: str = "cluster.initial_cluster_manager_nodes",
 ) -> str:
     """``opensearch.yml`` for one node: loopback only, its own data/logs, laptop-friendly disk rules."""
     lines = [
@@ -180,7 +192,7 @@ def render_node_yml(
     else:
         seeds = ", ".join(f'"127.0.0.1:{p.transport_port}"' for p in peers)
         names = ", ".join(f'"{p.name}"' for p in peers)
-        lines += [f"discovery.seed_hosts: [{seeds}]", f"cluster.initial_cluster_manager_nodes: [{names}]"]
+        lines += [f"discovery.seed_hosts: [{seeds}]", f"{manager_nodes_setting}: [{names}]"]
     if ism_installed and fast_ism:
         lines.append("plugins.index_state_management.job_interval: 1")
         lines.append(f"plugins.index_state_management.jitter: {0.0 if ism_jitter is None else ism_jitter}")

@@ -24,10 +24,9 @@ from efklab.adapters.localnode.lockfile import locked
 from efklab.errors import NodeError
 from efklab.opensearch.ismbuild import MAVEN, describe_plugins
 from efklab.opensearch.mavenlog import summarize_maven_error
-from efklab.opensearch.nodeconfig import INDEX_MANAGEMENT, PLUGINS, NodeSettings
+from efklab.opensearch.nodeconfig import INDEX_MANAGEMENT, NodeSettings
 
 MARKER = "efklab-cache.json"
-DISTRIBUTION_ARTIFACT = "org.opensearch.distribution.integ-test-zip:opensearch:{version}:zip"
 PLUGIN_ARTIFACT = "org.opensearch.plugin:{name}:{version}.0:zip"
 
 
@@ -61,14 +60,15 @@ def ensure_distribution(
     final = settings.distribution_dir
     if not refresh and (ready := read_distribution(final)) is not None:
         return _summarized(ready, settings, say)
-    with locked(settings.cache_dir / f"opensearch-{settings.version}.lock"):
+    key = settings.engine_version.key  # opensearch-<version> for OpenSearch, as before
+    with locked(settings.cache_dir / f"{key}.lock"):
         if refresh and final.exists():
             _discard(final)
         elif (ready := read_distribution(final)) is not None:  # prepared by a concurrent `up`
             return _summarized(ready, settings, say)
         elif final.exists():  # an older, unmarked folder: never trust it
             _discard(final)
-        work = settings.cache_dir / f".opensearch-{settings.version}.partial-{os.getpid()}"
+        work = settings.cache_dir / f".{key}.partial-{os.getpid()}"
         shutil.rmtree(work, ignore_errors=True)
         try:
             prepared, plugins, missing, sources = _prepare(settings, work, java_home, say)
@@ -103,25 +103,25 @@ def _prepare(
 ) -> tuple[Path, dict[str, str], dict[str, str], dict[str, str]]:
     """Fetch, unpack and install plugins in ``work``: the OpenSearch home, installed and missing
     plugins, and where each installed one came from (Maven, or built from a source tarball)."""
-    version = settings.version
+    version, engine = settings.version, settings.engine_version
     if shutil.which("mvn") is None:
         raise NodeError(
-            f"Maven (mvn) is needed once to fetch OpenSearch {version} into the cache; install it "
+            f"Maven (mvn) is needed once to fetch {engine.label} into the cache; install it "
             "(e.g. apt-get install maven) and run `efklab opensearch up` again"
         )
     downloads = work / "download"
     downloads.mkdir(parents=True)
-    say(f"fetching OpenSearch {version} with mvn (once; cached afterwards)")
-    archive = fetch_artifact(DISTRIBUTION_ARTIFACT.format(version=version), downloads)
+    say(f"fetching {engine.label} with mvn (once; cached afterwards)")
+    archive = fetch_artifact(engine.artifact, downloads)
     if isinstance(archive, str):
-        raise NodeError(f"cannot fetch OpenSearch {version}: {archive}")
-    home = unpack_zip(archive, work / "unpacked") / f"opensearch-{version}"
-    if not (home / "bin" / "opensearch").is_file():
-        raise NodeError(f"{archive.name} does not contain opensearch-{version}/bin/opensearch")
+        raise NodeError(f"cannot fetch {engine.label}: {archive}")
+    home = unpack_zip(archive, work / "unpacked") / f"{engine.program}-{version}"
+    if not (home / "bin" / engine.program).is_file():
+        raise NodeError(f"{archive.name} does not contain {engine.program}-{version}/bin/{engine.program}")
     plugins: dict[str, str] = {}
     missing: dict[str, str] = {}
     sources: dict[str, str] = {}
-    for name in PLUGINS:
+    for name in engine.plugins:
         if missing:  # index-management extends job-scheduler: without it there is no point
             missing[name] = f"needs {next(iter(missing))}, which is missing"
             continue

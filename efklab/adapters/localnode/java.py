@@ -1,4 +1,4 @@
-"""Find a JDK that OpenSearch 2.x can run on (11-21), whatever ``JAVA_HOME`` happens to be."""
+"""Find a JDK the node's engine version runs on (OpenSearch 2.x: 11-21, 3.x: 21+ ...), whatever ``JAVA_HOME`` is."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from efklab.errors import NodeError
-from efklab.opensearch.nodeconfig import JAVA_MAX, JAVA_MIN, choose_java, parse_java_version
+from efklab.opensearch.engines import DEFAULT, EngineVersion, choose_java_for
+from efklab.opensearch.nodeconfig import parse_java_version
 
 _SCAN_ROOTS = ("/usr/lib/jvm", "/usr/java", "/opt/java", "/Library/Java/JavaVirtualMachines")
 
@@ -45,13 +46,15 @@ def _candidate_homes(env: Mapping[str, str]) -> Iterable[Path]:
         yield Path(os.path.realpath(on_path)).parent.parent
 
 
-def find_java_home(env: Mapping[str, str], explicit: Path | None = None) -> tuple[Path, int]:
+def find_java_home(env: Mapping[str, str], explicit: Path | None = None,
+                   engine_version: EngineVersion = DEFAULT) -> tuple[Path, int]:
     """The JDK to use and its version; an explicit one that does not fit is an error, not skipped."""
+    needs = f"{engine_version.label} needs {engine_version.java_text}"
     if explicit is not None:
         version = read_java_version(explicit)
-        if version is None or not JAVA_MIN <= version <= JAVA_MAX:
+        if version is None or not engine_version.java_fits(version):
             found = "no Java" if version is None else f"Java {version}"
-            raise NodeError(f"EFKLAB_JAVA_HOME={explicit} is {found}; OpenSearch 2.x needs Java {JAVA_MIN}-{JAVA_MAX}")
+            raise NodeError(f"EFKLAB_JAVA_HOME={explicit} is {found}; {needs}")
         return explicit, version
     seen: dict[Path, int | None] = {}
     for home in _candidate_homes(env):
@@ -59,11 +62,10 @@ def find_java_home(env: Mapping[str, str], explicit: Path | None = None) -> tupl
         if resolved not in seen:
             seen[resolved] = read_java_version(resolved)
     preferred = Path(env["JAVA_HOME"]).resolve() if env.get("JAVA_HOME") else None
-    chosen = choose_java(list(seen.items()), preferred=preferred)
+    chosen = choose_java_for(engine_version, list(seen.items()), preferred=preferred)
     if chosen is None:
-        found = ", ".join(f"{h} (Java {v})" for h, v in seen.items() if v is not None) or "none"
-        raise NodeError(
-            f"no Java {JAVA_MIN}-{JAVA_MAX} found for OpenSearch (found: {found}); install one "
-            f"(e.g. apt-get install openjdk-17-jre-headless) or set EFKLAB_JAVA_HOME"
-        )
-    return chosen, int(seen[chosen])  # type: ignore[arg-type]  # choose_java picks only a home with a version
+        found = ", ".join(sorted({f"Java {v}" for v in seen.values() if v is not None})) or "none"
+        low = engine_version.java_range[0]
+        raise NodeError(f"{needs} and none is installed (found: {found}); install one "
+                        f"(e.g. apt-get install openjdk-{max(low, 17)}-jdk-headless) or set EFKLAB_JAVA_HOME")
+    return chosen, int(seen[chosen])  # type: ignore[arg-type]  # choose_java_for picks only a home with a version

@@ -38,10 +38,12 @@ from efklab.adapters.localnode.process import (
 )
 from efklab.errors import NodeError, UsageError
 from efklab.opensearch.archivedsettings import known_settings, plan_archived_settings
+from efklab.opensearch.engines import DEFAULT, EngineVersion
 from efklab.opensearch.nodeconfig import (
     HTTP_BASE_PORT,
     INDEX_MANAGEMENT,
     SINGLE_NODE_CLUSTER_SETTINGS,
+    SINGLE_NODE_TEMPLATE,
     TRANSPORT_BASE_PORT,
     NodePlan,
     NodeSettings,
@@ -52,6 +54,7 @@ from efklab.opensearch.nodeconfig import (
     render_heap_options,
     render_node_yml,
     settings_from_env,
+    single_node_template,
     validate_jitter,
 )
 from efklab.opensearch.nodeidentity import conclusive, identity_problem, node_ids
@@ -84,6 +87,11 @@ class ClusterState:
     started_at: str = ""
     cluster_uuid: str = ""  # recorded once the cluster answers; "" in a state file of an older efklab
     node_ids: dict[str, str] = field(default_factory=dict)  # node name -> node id
+    engine: str = "opensearch"  # opensearch | elasticsearch ("opensearch" in a state file of an older efklab)
+
+    @property
+    def engine_version(self) -> EngineVersion:
+        return EngineVersion(self.engine, self.version)
 
     @property
     def ism_installed(self) -> bool:
@@ -246,7 +254,8 @@ def _reuse(settings: NodeSettings, state: ClusterState, *, nodes: int, port: int
 
 def _start(settings: NodeSettings, *, nodes: int, port: int | None, fast_ism: bool, ism_jitter: float | None,
            refresh: bool, say: Say, sleep: Callable[[float], None], monotonic: Callable[[], float]) -> ClusterState:
-    java_home, java_version = find_java_home(os.environ, settings.java_home)
+    engine = settings.engine_version
+    java_home, java_version = find_java_home(os.environ, settings.java_home, engine)
     dist = ensure_distribution(settings, java_home, say=say, refresh=refresh)
     ism = INDEX_MANAGEMENT in dist.plugins
     for name, reason in dist.missing.items():
@@ -266,17 +275,17 @@ def _start(settings: NodeSettings, *, nodes: int, port: int | None, fast_ism: bo
         ports_file.write_text(json.dumps({"http": http_ports, "transport": transport_ports}))
         for plan in plans:
             write_node_files(plan, plans, dist.home, cluster=cluster, heap=heap, ism=ism, fast_ism=fast_ism,
-                              ism_jitter=ism_jitter)
+                              ism_jitter=ism_jitter, engine_version=engine)
         ports = ", ".join(f"{p.http_port}/{p.transport_port}" for p in plans)
-        say(f"starting OpenSearch {settings.version} ({nodes} node{'s' * (nodes > 1)}, Java {java_version}) "
+        say(f"starting {engine.label} ({nodes} node{'s' * (nodes > 1)}, Java {java_version}) "
             f"in {settings.state_dir} on ports {ports} (HTTP/transport)")
-        processes = tuple(launch(plan, dist.home, java_home) for plan in plans)
+        processes = tuple(launch(plan, dist.home, java_home, engine.program) for plan in plans)
         state = ClusterState(
             url=node_url(plans[0]), version=settings.version, cluster=cluster, nodes=processes,
             plugins=dict(dist.plugins), missing_plugins=dict(dist.missing), fast_ism=fast_ism and ism,
             ism_jitter=(0.0 if ism_jitter is None else ism_jitter) if fast_ism and ism else None,
             java_home=str(java_home), java_version=java_version,
-            started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            started_at=datetime.now(UTC).isoformat(timespec="seconds"), engine=engine.engine,
         )
         _write_state(settings, state)  # before waiting, so `down` can stop a node that is still starting
         try:
@@ -322,21 +331,28 @@ def _apply_cluster_defaults(state: ClusterState) -> None:
     """A single node gets new indices without replicas (idempotent; a node started by an older efklab too)."""
     if len(state.nodes) != 1:
         return
-    answer = http_json(state.url, "/_cluster/settings", method="PUT", body=SINGLE_NODE_CLUSTER_SETTINGS, timeout=30.0)
+    if not state.engine_version.has_replica_default:  # 7.x/1.x: a legacy template of the lowest order instead
+        answer = http_json(state.url, f"/_template/{SINGLE_NODE_TEMPLATE}", method="PUT",
+                           body=single_node_template(), timeout=30.0)
+    else:
+        answer = http_json(state.url, "/_cluster/settings", method="PUT", body=SINGLE_NODE_CLUSTER_SETTINGS,
+                           timeout=30.0)
     if not (isinstance(answer, dict) and answer.get("acknowledged")):
         raise NodeError(f"could not set the single-node replica default on {state.url}: {answer}")
 
 
 def write_node_files(plan: NodePlan, plans: tuple[NodePlan, ...], dist_home: Path, *, cluster: str, heap: str,
-                      ism: bool, fast_ism: bool, ism_jitter: float | None) -> None:
+                      ism: bool, fast_ism: bool, ism_jitter: float | None,
+                      engine_version: EngineVersion = DEFAULT) -> None:
     """Fresh config from the distribution each start (the keystore is kept), plus our settings."""
     config = plan.config_dir
     for sub in ("data", "logs", "tmp", "config/jvm.options.d"):
         (plan.home / sub).mkdir(parents=True, exist_ok=True)
     for name in ("jvm.options", "log4j2.properties"):
         shutil.copyfile(dist_home / "config" / name, config / name)
-    (config / "opensearch.yml").write_text(render_node_yml(
-        plan, plans, cluster=cluster, ism_installed=ism, fast_ism=fast_ism, ism_jitter=ism_jitter))
+    (config / engine_version.config_file).write_text(render_node_yml(
+        plan, plans, cluster=cluster, ism_installed=ism, fast_ism=fast_ism, ism_jitter=ism_jitter,
+        manager_nodes_setting=engine_version.manager_nodes_setting))
     (config / "jvm.options.d" / "efklab-heap.options").write_text(render_heap_options(heap))
 
 

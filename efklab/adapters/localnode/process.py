@@ -160,14 +160,20 @@ def unprivileged_prefix() -> list[str]:
                     "here; run efklab as a normal user")
 
 
-def launch(plan: NodePlan, dist_home: Path, java_home: Path) -> NodeProcess:
-    """Start one node in the background (its own session), console output to its console.log."""
-    env = {k: v for k, v in os.environ.items() if k not in ("JAVA_TOOL_OPTIONS", "OPENSEARCH_JAVA_OPTS", "JAVA_HOME")}
+def launch(plan: NodePlan, dist_home: Path, java_home: Path, program: str = "opensearch") -> NodeProcess:
+    """Start one node in the background (its own session), console output to its console.log.
+
+    ``program``: ``elasticsearch`` for Elasticsearch 7.10, which reads ``JAVA_HOME`` and ``ES_*``
+    (``OPENSEARCH_PATH_CONF`` is set too: ``process_alive`` recognises a node by it)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("JAVA_TOOL_OPTIONS", "OPENSEARCH_JAVA_OPTS", "ES_JAVA_OPTS", "JAVA_HOME")}
     env.update(OPENSEARCH_JAVA_HOME=str(java_home), OPENSEARCH_PATH_CONF=str(plan.config_dir),
                OPENSEARCH_TMPDIR=str(plan.home / "tmp"))
+    if program == "elasticsearch":
+        env.update(JAVA_HOME=str(java_home), ES_PATH_CONF=str(plan.config_dir), ES_TMPDIR=str(plan.home / "tmp"))
     with open(plan.console_log, "ab") as log:
         process = subprocess.Popen(
-            [*unprivileged_prefix(), str(dist_home / "bin" / "opensearch")], cwd=plan.home, env=env,
+            [*unprivileged_prefix(), str(dist_home / "bin" / program)], cwd=plan.home, env=env,
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     return NodeProcess(plan.name, process.pid, plan.http_port, plan.transport_port, str(plan.home))

@@ -33,6 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
                     "source tarball (once; cached). Default: env EFKLAB_ISM_SOURCE, else "
                     "../shared/vendor/opensearch-index-management-<version>.0-src.tar.gz (shared folder: env "
                     "EFKLAB_SHARED_DIR) when it exists; 'none': never build")
+    _add_version_options(up)
     up.set_defaults(handler="run_up")
     down = actions.add_parser("down", help="stop the node cleanly (SIGTERM, then SIGKILL after a grace period)",
                               description="Stop this checkout's local OpenSearch node: SIGTERM, then SIGKILL when "
@@ -41,9 +42,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
     down.add_argument("--wipe", action="store_true", help="also delete the node's data and logs")
     down.add_argument("--grace", type=float, default=60.0, metavar="SECONDS",
                       help="wait this long before SIGKILL (default: 60)")
+    _add_version_options(down)
     down.set_defaults(handler="run_down")
     st = actions.add_parser("status", help="is the node up? URL, version, plugins, health (exit 1 when not running)",
                             description="Say whether this checkout's local OpenSearch node runs: its URL, "
                             "version, nodes, plugins, cluster health and log file. Exit 0 running, 1 not running.")
     add_json_option(st)
+    _add_version_options(st)
     st.set_defaults(handler="run_status")
+
+
+def _add_version_options(action: argparse.ArgumentParser) -> None:
+    action.add_argument("--version", dest="engine_version", metavar="V",
+                        help="engine version: 2.19.4 (default), 1.3.20, 3.1.0, es-7.10.2 (Elasticsearch OSS); each "
+                        "version has its own node, state folder (<state>-<engine>-<version>) and ports. "
+                        "Default: env EFKLAB_OPENSEARCH_VERSION, else 2.19.4")
+    action.add_argument("--engine", choices=("opensearch", "elasticsearch"),
+                        help="the engine of a bare --version (a bare 7.x is Elasticsearch)")

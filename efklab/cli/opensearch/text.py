@@ -32,7 +32,7 @@ def status_text(current: NodeStatus, settings: NodeSettings) -> str:
     health = current.health or {}
     word = ("running" if current.running else "NOT ANSWERING (processes alive)" if current.alive
             else "NOT RUNNING (stale state)")
-    lines = [f"{word}  {state.url}  OpenSearch {state.version}  "
+    lines = [f"{word}  {state.url}  {state.engine_version.label}  "
              f"{len(state.nodes)} node{'s' * (len(state.nodes) > 1)}  cluster {health.get('status', 'unreachable')}"]
     if current.foreign:
         lines.append(f"  not ours: {current.foreign}")

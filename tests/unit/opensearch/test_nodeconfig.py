@@ -74,7 +74,7 @@ def test_settings_in_a_checkout_use_its_efklab_folder(repo_root: Path) -> None:
 
 
 def test_settings_overrides() -> None:
-    """Every EFKLAB_* variable overrides its default."""
+    """Every EFKLAB_* variable overrides its default (a version not the default lives beside the state folder)."""
     env = {
         "HOME": "/home/u",
         "EFKLAB_OPENSEARCH_VERSION": "2.19.6",
@@ -86,7 +86,7 @@ def test_settings_overrides() -> None:
     }
     s = settings_from_env(env, package_dir=PACKAGE)
     assert (s.version, s.distribution_dir, s.state_dir, s.heap, s.java_home, s.start_timeout) == (
-        "2.19.6", Path("/c/opensearch-2.19.6"), Path("/s"), "768m", Path("/jdk"), 30.0)
+        "2.19.6", Path("/c/opensearch-2.19.6"), Path("/s-opensearch-2.19.6"), "768m", Path("/jdk"), 30.0)
 
 
 @pytest.mark.parametrize(
