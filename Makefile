@@ -10,10 +10,19 @@ PYTEST_ARGS ?=
 install: $(STAMP)
 
 # Re-installs only when pyproject.toml changes; the package is editable, so code edits need nothing.
+# Each phase is announced; pip's output is condensed to the packages it resolves (a first install fetches
+# about 150, some two minutes), all of it kept in $(VENV)/install.log.
 $(STAMP): pyproject.toml
+	@echo "efklab install [1/4]: virtual environment in $(VENV)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "efklab install [2/4]: pip"
 	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@echo "efklab install [3/4]: efklab and its dependencies (a first install takes about two minutes)"
+	@bash -o pipefail -c 'if [ -t 1 ]; then mode=tty; else mode=log; fi; \
+	  $(BIN)/python -m pip install --disable-pip-version-check -e ".[dev]" 2>&1 | tee $(VENV)/install.log \
+	  | awk -v mode=$$mode -f scripts/pip-progress.awk' || { echo "pip failed: $(VENV)/install.log has its output"; exit 1; }
+	@echo "efklab install [4/4]: matplotlib's font cache (built once, so the first report does not wait for it)"
+	@$(BIN)/python -c "import matplotlib.font_manager"
 	@touch $(STAMP)
 	@echo "efklab installed in $(VENV)"
 
