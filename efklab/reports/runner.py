@@ -15,6 +15,7 @@ import os
 import secrets
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,13 +111,18 @@ def run_report(
     cell_timeout: int = _CELL_TIMEOUT,
     hide_code: bool = False,
     progress: bool = False,
+    jobs: int = 1,
     on_notebook: Callable[[NotebookRun], None] | None = None,
 ) -> ReportResult:
     """Run the selected notebooks and write the report; refuse (ReportError) if any output holds a secret.
 
     ``parameters`` must each be declared by a selected notebook (or used by the ``out``
-    template); ``optional_parameters`` go only to the notebooks that declare them.
+    template); ``optional_parameters`` go only to the notebooks that declare them.  ``jobs``
+    notebooks run at once, each in its own kernel (while one waits for the node, another
+    computes); ``on_notebook`` hears of each as it finishes, the report keeps their order.
     """
+    if jobs < 1:
+        raise ReportError(f"jobs must be at least 1, not {jobs}", source="--jobs")
     chosen = select_notebooks(notebooks, only)
     declared = {path.stem: inspect_parameters(path) for path in chosen}
     bound = bind_parameters(
@@ -124,13 +130,18 @@ def run_report(
     )
     out_dir = expand_out_template(out, parameters, now)
     secrets = credential_values(environ)
-    with tempfile.TemporaryDirectory(prefix="efklab-report-") as staging:
-        runs = []
-        for path in chosen:
-            run = _execute(path, bound[path.stem], Path(staging), kernel_name, cwd, cell_timeout, hide_code, progress)
-            runs.append(run)
+    with tempfile.TemporaryDirectory(prefix="efklab-report-") as staging, ThreadPoolExecutor(jobs) as pool:
+        pending = {
+            pool.submit(_execute, path, bound[path.stem], Path(staging), kernel_name, cwd, cell_timeout, hide_code,
+                        progress and n): path
+            for n, path in enumerate(chosen, start=1)
+        }
+        finished: dict[Path, NotebookRun] = {}
+        for future in as_completed(pending):
+            finished[pending[future]] = run = future.result()
             if on_notebook is not None:
                 on_notebook(run)
+        runs = [finished[path] for path in chosen]
     checks = [check for run in runs for check in run.checks]
     summary = {
         "efklab_version": __version__,
@@ -162,9 +173,12 @@ def _execute(
     cwd: Path | None,
     cell_timeout: int,
     hide_code: bool,
-    progress: bool,
+    progress: int,
 ) -> NotebookRun:
-    """Execute one notebook into the staging folder; an exception becomes an ``error`` check, never a crash."""
+    """Execute one notebook into the staging folder; an exception becomes an ``error`` check, never a crash.
+
+    ``progress``: 0 no bar, else the line (from 1) of this notebook's bar among the report's.
+    """
     staged = staging / f"{path.stem}.ipynb"
     failure: Check | None = None
     try:
@@ -174,7 +188,7 @@ def _execute(
             parameters=parameters,
             kernel_name=kernel_name,
             cwd=str(cwd) if cwd else None,
-            progress_bar={"desc": path.stem, "leave": True} if progress else False,
+            progress_bar={"desc": path.stem, "leave": True, "position": progress - 1} if progress else False,
             execution_timeout=cell_timeout,
             **_kernel_arguments(path, kernel_name),
         )

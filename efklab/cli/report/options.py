@@ -53,6 +53,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
     p.add_argument("--kernel", metavar="NAME", help="Jupyter kernel to execute with (default: the notebook's own)")
     p.add_argument("--timeout", type=int, default=1800, metavar="SECONDS",
                    help="per-cell execution timeout (default: 1800)")
+    p.add_argument("--jobs", type=int, default=2, metavar="N",
+                   help="notebooks run at once, each in its own kernel (default: 2)")
     p.add_argument("--hide-code", action="store_true", help="leave the code cells out of the HTML pages")
     p.add_argument("--keep-indices", action="store_true",
                    help="keep the indices the notebooks replay into on the node after the run "

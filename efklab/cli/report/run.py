@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         cell_timeout=args.timeout,
         hide_code=args.hide_code,
         progress=interactive,
+        jobs=args.jobs,
         on_notebook=announce,
     )
     summary = result.summary

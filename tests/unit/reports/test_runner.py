@@ -204,3 +204,23 @@ def test_hidden_code_leaves_no_prompt_and_the_page_is_held_to_its_width(tmp_path
     page = (hidden.out_dir / "05-value.html").read_text()
     assert not prompt.search(page) and "42" in page
     assert 'id="efklab-page"' in page
+
+
+def test_notebooks_run_side_by_side_and_the_report_keeps_their_order(tmp_path: Path) -> None:
+    """jobs=2: the first notebook waits for a file the second writes, so it can only finish if both run at once;
+    the summary still lists the notebooks, and their checks, in their order."""
+    marker = tmp_path / "second-ran"
+    waits = write_notebook(tmp_path / "nb" / "01-waits.ipynb", f"marker: str = {str(marker)!r}  # the file",
+                           "import pathlib, time\nfor _ in range(1200):\n    if pathlib.Path(marker).exists():\n"
+                           "        break\n    time.sleep(0.1)\nfrom efklab.reports.runner import record_check\n"
+                           "record_check('saw the second notebook', pathlib.Path(marker).exists())")
+    writes = write_notebook(tmp_path / "nb" / "02-writes.ipynb", f"marker: str = {str(marker)!r}  # the file",
+                            "import pathlib\npathlib.Path(marker).touch()\n"
+                            "from efklab.reports.runner import record_check\nrecord_check('wrote', True)")
+    heard: list[str] = []
+    result = run_report([waits, writes], str(tmp_path / "out"), {}, now=NOW, environ={}, jobs=2,
+                        on_notebook=lambda run: heard.append(run.name))
+    assert sorted(heard) == ["01-waits", "02-writes"]
+    assert [n["name"] for n in result.summary["notebooks"]] == ["01-waits", "02-writes"]
+    assert [(c["name"], c["verdict"]) for c in result.summary["checks"]] == [("saw the second notebook", "pass"),
+                                                                               ("wrote", "pass")]
