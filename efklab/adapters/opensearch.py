@@ -7,6 +7,7 @@ as bytes) through the client's ``bulk``, retrying 429/5xx items through
 """
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import re
@@ -326,6 +327,139 @@ def iter_hits(client: OpenSearch, conn: Connection, pattern: str, *, sort: list[
         if len(hits) < page_size:
             return
         after = hits[-1]["sort"]
+
+
+def primary_counts(client: OpenSearch, conn: Connection, pattern: str) -> dict[str, int]:
+    """Primary shard count of each index matching ``pattern``."""
+    with remote_errors(conn):
+        settings = client.indices.get_settings(index=pattern, name="index.number_of_shards",
+                                               ignore_unavailable=True, allow_no_indices=True)
+    return {index: int(value["settings"]["index"]["number_of_shards"]) for index, value in settings.items()}
+
+
+def field_values(client: OpenSearch, conn: Connection, pattern: str, field: str, *,
+                 query: Mapping[str, Any] | None = None) -> dict[str, int]:
+    """Every value of a keyword ``field`` (``_index`` too) and its document count, paged by a composite aggregation."""
+    values: dict[str, int] = {}
+    after: dict[str, Any] | None = None
+    while True:
+        source: dict[str, Any] = {"size": 1000, "sources": [{"v": {"terms": {"field": field}}}]}
+        if after is not None:
+            source["after"] = after
+        body = {"size": 0, "query": dict(query or {"match_all": {}}), "aggs": {"values": {"composite": source}}}
+        with remote_errors(conn):
+            answer = client.search(index=pattern, body=body, ignore_unavailable=True, allow_no_indices=True)
+        found = answer.get("aggregations", {}).get("values", {})
+        values.update({str(b["key"]["v"]): int(b["doc_count"]) for b in found.get("buckets", [])})
+        after = found.get("after_key")
+        if not found.get("buckets") or after is None:
+            return values
+
+
+class _Descending:
+    """A sort value compared the other way round (keyword sort values in a descending sort)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Descending) -> bool:
+        return bool(self.value > other.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.value == other.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def _sort_key(values: list[Any], orders: list[str]) -> tuple[Any, ...]:
+    """A hit's sort values as the node compares them: missing values last, either direction."""
+    key: list[Any] = []
+    for value, order in zip(values, orders, strict=False):
+        if value is None:
+            key.append((1, 0))
+        elif order == "desc":
+            key.append((0, -value if isinstance(value, (int, float)) else _Descending(value)))
+        else:
+            key.append((0, value))
+    return tuple(key)
+
+
+_Ranked = tuple[tuple[Any, ...], int, int, dict[str, Any]]  # (sort key, shard rank, _doc, hit)
+
+
+def iter_sorted(client: OpenSearch, conn: Connection, pattern: str, *, sort: list[dict[str, Any]],
+                query: Mapping[str, Any] | None = None, source: bool | list[str] = True, page_size: int = 1000,
+                keep_alive: str = "5m") -> Generator[dict[str, Any], None, None]:
+    """Every hit of one sorted query over ``pattern``, in the order the node returns them, without a scroll.
+
+    The node breaks ties between shards by the order it visits them in (sorted by each shard's
+    range of the primary sort field, largest first for a descending sort, then by shard number and
+    index name) and inside a shard by index order; so each primary shard is read on its own (a
+    point in time per index, one slice per shard, ``search_after`` on the sort plus ``_doc``, exact
+    however many documents tie) and the shards are merged in that order.  The primary sort is on a
+    numeric or date field (the time field).  Each hit carries ``_shard`` (``[index][n]``) without
+    ``explain``.  Memory: one page per shard.
+    """
+    orders = [next(iter(s.values())).get("order", "asc") if isinstance(next(iter(s.values())), Mapping)
+              else str(next(iter(s.values()))) for s in sort]
+    full_sort = [*sort, {"_doc": "asc"}]
+    counts = primary_counts(client, conn, pattern)
+    if not counts:
+        return
+    primary_field, primary_order = next(iter(sort[0])), orders[0]
+    page = min(page_size, max(100, 50_000 // sum(counts.values())))  # one page per shard is held: ~50k hits
+    pits: dict[str, str] = {}
+    try:
+        for index in sorted(counts):
+            with remote_errors(conn):
+                pits[index] = client.create_pit(index=index, params={"keep_alive": keep_alive})["pit_id"]
+
+        def visiting_order(n: int, index: str, count: int) -> tuple[Any, ...]:
+            """Where the node puts this shard among the others: by its range of the primary sort field."""
+            body: dict[str, Any] = {"size": 0, "pit": {"id": pits[index], "keep_alive": keep_alive},
+                                    "aggs": {"lo": {"min": {"field": primary_field}},
+                                             "hi": {"max": {"field": primary_field}}}}
+            if count > 1:
+                body["slice"] = {"id": n, "max": count}
+            with remote_errors(conn):
+                found = client.search(body=body)["aggregations"]
+            edge = found["hi" if primary_order == "desc" else "lo"].get("value")
+            if edge is None:
+                return (1, 0, n, index)  # a shard without the field comes last
+            return (0, -edge if primary_order == "desc" else edge, n, index)
+
+        shards = sorted((visiting_order(n, index, count), n, index, count)
+                        for index, count in counts.items() for n in range(count))
+
+        def read(rank: int, n: int, index: str, count: int) -> Iterator[_Ranked]:
+            after: list[Any] | None = None
+            while True:
+                body: dict[str, Any] = {"size": page, "sort": full_sort, "query": dict(query or {"match_all": {}}),
+                                        "_source": source, "pit": {"id": pits[index], "keep_alive": keep_alive},
+                                        "track_total_hits": False}
+                if count > 1:
+                    body["slice"] = {"id": n, "max": count}  # as many slices as shards: slice n is shard n
+                if after is not None:
+                    body["search_after"] = after
+                with remote_errors(conn):
+                    hits = client.search(body=body)["hits"]["hits"]
+                for hit in hits:
+                    hit["_index"], hit["_shard"] = index, f"[{index}][{n}]"
+                    yield _sort_key(hit["sort"][:-1], orders), rank, hit["sort"][-1], hit
+                if len(hits) < page:
+                    return
+                after = hits[-1]["sort"]
+
+        streams = [read(rank, n, index, count) for rank, (_, n, index, count) in enumerate(shards)]
+        for *_, hit in heapq.merge(*streams, key=lambda t: t[:3]):
+            yield hit
+    finally:
+        if pits:
+            with remote_errors(conn):
+                client.delete_pit(body={"pit_id": list(pits.values())}, ignore=(404,))
 
 
 def delete_indices(client: OpenSearch, conn: Connection, pattern: str) -> list[str]:

@@ -8,14 +8,16 @@ into indices with several primary shards (as Amazon domains had), and checks bot
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from efklab.adapters.discover import field_types, iter_displayed, primary_shards
+from efklab.adapters.discover import FIELDS, discover_sort, field_types, primary_shards
 from efklab.adapters.files import iter_lines
-from efklab.adapters.opensearch import Connection
+from efklab.adapters.opensearch import Connection, field_values, iter_sorted
 from efklab.errors import InputError, UsageError
 from efklab.jobs.connect import Connected, connect
 from efklab.jobs.defaults import AWS_SAMPLE_CONFIG, SEED_CONFIG, config_path
@@ -24,10 +26,10 @@ from efklab.jobs.replay import replay_fresh
 from efklab.multiline.grouping import read_log_records
 from efklab.opensearch.bulk import ReplaySummary
 from efklab.opensearch.dashboards import saved_objects_ndjson, sortable_field
-from efklab.ordering.check import DEFAULT_TIEBREAKERS, OrderingCheck, View, check_ordering, measure_view
+from efklab.ordering.check import DEFAULT_TIEBREAKERS, OrderingCheck, View, check_ordering, view_of_streams
 from efklab.ordering.diagnosis import count_truncated_ties
 from efklab.ordering.inputs import provenance_from_lines
-from efklab.ordering.measure import Provenance, StreamOrder, parse_provenance, shown_from_hit
+from efklab.ordering.measure import Provenance, Shown, StreamOrder, parse_provenance, shown_from_hit
 
 
 def measure_views(
@@ -39,23 +41,54 @@ def measure_views(
     provenance: Provenance | None,
     tiebreakers: Sequence[Sequence[str]] = DEFAULT_TIEBREAKERS,
     descending: bool = True,
+    per_stream: int | None = None,
 ) -> list[View]:
-    """The Discover view (no tiebreaker) and one view per candidate tiebreaker, each measured against the truth."""
-    wanted = sorted({field for tiebreaker in tiebreakers for field in tiebreaker})
-    types = field_types(client, conn, pattern, wanted) if wanted else {}
+    """The Discover view (no tiebreaker) and one view per candidate tiebreaker, each measured against the truth.
+
+    Read from the node stream by stream (``@log_stream``), each in display order with a point in
+    time and ``search_after`` per shard (``adapters.opensearch.iter_sorted``), so memory holds one
+    stream, not the index pattern.  ``per_stream``: measure only the newest that many documents of
+    each stream (what Discover shows first); the report then says it is a sample, and of how much.
+    """
+    wanted = sorted({field for tiebreaker in tiebreakers for field in tiebreaker} | {"@log_stream"})
+    types = field_types(client, conn, pattern, wanted)
     shards = primary_shards(client, conn, pattern)
     if not shards:
         raise InputError("no index matches this pattern", source="--index", position=pattern)
+    if per_stream is not None and per_stream < 1:
+        raise UsageError(f"the sample per stream must be at least 1, not {per_stream}", source="--per-stream")
+    streams: dict[str, int] = {}
+    queries: list[dict[str, Any]] = [{"match_all": {}}]  # when @log_stream cannot be aggregated on: all in one go
+    try:
+        stream_field = sortable_field("@log_stream", types)
+    except ValueError:
+        pass
+    else:
+        streams = field_values(client, conn, pattern, stream_field)
+        queries = [{"term": {stream_field: name}} for name in sorted(streams)]
+        queries.append({"bool": {"must_not": {"exists": {"field": stream_field}}}})  # documents without a stream
+    total = sum(streams.values())
+    sampled = None
+    if per_stream is not None and any(count > per_stream for count in streams.values()):
+        measured = sum(min(count, per_stream) for count in streams.values())
+        sampled = (f"the newest {per_stream:,} documents of each stream: {measured:,} of {total:,} "
+                   f"({measured / total:.1%}) in {len(streams)} streams")
     views = []
     for tiebreaker in [(), *map(tuple, tiebreakers)]:
         try:
             fields = tuple(sortable_field(field, types) for field in tiebreaker)
         except ValueError as exc:
             raise UsageError(str(exc), source="--tiebreaker") from exc
-        hits = iter_displayed(client, conn, pattern, tiebreaker=fields, descending=descending)
-        view = measure_view([shown_from_hit(hit) for hit in hits], provenance, grouping=grouping, tiebreaker=fields,
-                            primaries=max(shards.values()), pattern=pattern, descending=descending)
-        views.append(view)
+        sort = discover_sort(fields, descending=descending)
+
+        def per_stream_shown(sort: list[dict[str, Any]] = sort) -> Iterator[list[Shown]]:
+            for query in queries:
+                with closing(iter_sorted(client, conn, pattern, sort=sort, query=query, source=FIELDS)) as hits:
+                    yield [shown_from_hit(hit) for hit in islice(hits, per_stream)]
+
+        views.append(view_of_streams(per_stream_shown(), provenance, grouping=grouping, tiebreaker=fields,
+                                     primaries=max(shards.values()), pattern=pattern, descending=descending,
+                                     sampled=sampled))
     return views
 
 

@@ -7,13 +7,13 @@ recommendation.  Pure.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from efklab.errors import InputError, UsageError
 from efklab.ordering.diagnosis import Cause, Measurement, Recommendation, detect_causes, recommend_fix
-from efklab.ordering.measure import OrderReport, Provenance, Shown, StreamOrder, measure_order
+from efklab.ordering.measure import OrderReport, Provenance, Shown, StreamOrder, measure_order, merge_reports
 
 DEFAULT_TIEBREAKERS: tuple[tuple[str, ...], ...] = (("@id",), ("@log_stream", "@id"))
 
@@ -90,6 +90,22 @@ def measure_view(shown: Sequence[Shown], provenance: Provenance | None, *, group
             source="--index",
             position=pattern,
         )
+    return View(Measurement.of(grouping, tiebreaker, report, primaries), report, pattern)
+
+
+def view_of_streams(shown_per_stream: Iterable[Sequence[Shown]], provenance: Provenance | None, *, grouping: str,
+                    tiebreaker: Sequence[str], primaries: int | None, pattern: str, descending: bool = True,
+                    sampled: str | None = None) -> View:
+    """``measure_view`` stream by stream: each stream's documents (in display order) measured, then merged,
+    so only one stream is held at a time."""
+    reports = [measure_order(shown, provenance, descending=descending, tiebreaker=tiebreaker)
+               for shown in shown_per_stream if shown]
+    if not reports:
+        raise InputError("the indices hold no documents", source="--index", position=pattern)
+    report = merge_reports(reports, provenance, sampled=sampled)
+    if not report.placed:
+        raise InputError(f"none of the documents could be placed ({report.rejects[0].reason}): "
+                         "is the provenance from the replay into these indices?", source="--index", position=pattern)
     return View(Measurement.of(grouping, tiebreaker, report, primaries), report, pattern)
 
 

@@ -22,7 +22,7 @@ from efklab.ordering.inputs import Provenance, Shown, SourceRef, parse_provenanc
 from efklab.ordering.inversions import count_inversions, heaviest_increasing
 
 __all__ = ["CONTINUATION", "OrderReport", "Placed", "Provenance", "Shown", "SourceRef", "StreamOrder", "measure_order",
-           "parse_provenance", "parse_timestamp_ms", "shown_from_hit"]
+           "merge_reports", "parse_provenance", "parse_timestamp_ms", "shown_from_hit"]
 
 # A line that continues the statement before it: stack frames, "Caused by", "... 12 more",
 # indented bodies.  Used only as evidence for a cause, never to decide the truth.
@@ -82,6 +82,7 @@ class OrderReport:
     rejects: tuple[Reject, ...]
     missing: int  # events in the provenance that the query did not return
     truth: str  # "provenance" or "event-id"
+    sampled: str | None = None  # what part of the documents was measured, when not all of them
 
     def totals(self) -> dict[str, Any]:
         """The figures summed over streams (shares recomputed from the sums)."""
@@ -115,6 +116,7 @@ class OrderReport:
             "missing": self.missing,
             "rejected": len(self.rejects),
             "truth": self.truth,
+            **({"sampled": self.sampled} if self.sampled else {}),
         }
 
 
@@ -162,6 +164,26 @@ def measure_order(
         placed.extend(rows)
     return OrderReport(tuple(streams), tuple(placed), tuple(rejects), missing,
                        "provenance" if provenance is not None else "event-id")
+
+
+def merge_reports(reports: Sequence[OrderReport], provenance: Provenance | None = None, *,
+                  sampled: str | None = None) -> OrderReport:
+    """One report from reports measured stream by stream (each over documents of its own streams only).
+
+    Equal to ``measure_order`` over all the documents at once when no event id is shown in two
+    streams; reject positions count within each report's documents.  ``sampled`` says which part
+    of the documents the reports cover (then ``missing`` is not counted: a sample misses the rest).
+    """
+    streams = sorted((s for r in reports for s in r.streams), key=lambda s: s.stream)
+    rank = {s.stream: n for n, s in enumerate(streams)}
+    placed = sorted((p for r in reports for p in r.placed), key=lambda p: rank[p.stream])
+    missing = 0
+    if provenance is not None and not sampled:
+        found = sum(len(provenance) - r.missing for r in reports)
+        missing = len(provenance) - found
+    truth = "provenance" if provenance is not None else "event-id"
+    return OrderReport(tuple(streams), tuple(placed), tuple(x for r in reports for x in r.rejects), missing, truth,
+                       sampled)
 
 
 def _measure_stream(
