@@ -24,7 +24,7 @@ body{{max-width:{PAGE_WIDTH_PX - 40}px;margin:0 auto;overflow-x:hidden}}
 .jp-RenderedHTMLCommon table,.jp-OutputArea-output table{{table-layout:auto;max-width:100%;\
 border-collapse:collapse}}
 .jp-OutputArea-output.jp-RenderedHTMLCommon td,.jp-OutputArea-output.jp-RenderedHTMLCommon th{{text-align:left;\
-white-space:pre-wrap;overflow-wrap:anywhere;vertical-align:top;max-width:40rem}}
+white-space:pre-wrap;overflow-wrap:break-word;vertical-align:top;max-width:40rem}}
 .jp-OutputArea-output.jp-RenderedHTMLCommon td.num,.jp-OutputArea-output.jp-RenderedHTMLCommon th.num{{\
 text-align:right;white-space:nowrap}}
 .jp-OutputArea-output.jp-RenderedHTMLCommon th{{overflow-wrap:normal;white-space:nowrap}}

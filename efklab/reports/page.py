@@ -25,7 +25,7 @@ h1{font-size:1.6rem;margin-bottom:.2rem} .meta{color:#59636e;margin-top:0}
 white-space:nowrap}
 table{border-collapse:collapse;width:100%;margin:1rem 0;table-layout:auto} \
 th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d1d9e0;vertical-align:top;\
-overflow-wrap:anywhere}
+overflow-wrap:break-word}
 th{background:#f6f8fa;overflow-wrap:normal;white-space:nowrap} td.num{text-align:right;white-space:nowrap} \
 .measured{color:#59636e;font-size:.85rem} .figures{font-size:.9rem}
 """
