@@ -224,3 +224,11 @@ def test_notebooks_run_side_by_side_and_the_report_keeps_their_order(tmp_path: P
     assert [n["name"] for n in result.summary["notebooks"]] == ["01-waits", "02-writes"]
     assert [(c["name"], c["verdict"]) for c in result.summary["checks"]] == [("saw the second notebook", "pass"),
                                                                                ("wrote", "pass")]
+
+
+def test_the_progress_bar_names_the_notebook(threshold_notebook: Path, tmp_path: Path,
+                                             capfd: pytest.CaptureFixture[str]) -> None:
+    """papermill's bar says which notebook it counts cells of, not just 'Executing'."""
+    run_report([threshold_notebook], str(tmp_path / "out"), {}, now=NOW, environ={}, progress=True)
+    err = capfd.readouterr().err
+    assert "01-threshold" in err and "Executing" not in err
