@@ -59,6 +59,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", "report", "run the notebooks as a papermill report with verdicts"),
     Command("capture", "capture", "capture subscription payloads from CloudWatch Logs with boto3"),
     Command("doctor", "doctor", "run every known-trap check on a pipeline's config, policy and samples"),
+    Command("compat", "compat", "replay into two engine versions (ES 7.10, OpenSearch 1.3/2.x/3.x): what breaks"),
     Command("test", "casetest", "run declarative pipeline test cases (efklab test CASES.yaml)"),
 )
 BY_NAME = {command.name: command for command in COMMANDS}

@@ -1,0 +1,1 @@
+"""``efklab compat``: will the pipeline survive the upgrade from one engine version to another?"""
