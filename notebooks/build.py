@@ -399,6 +399,62 @@ if rehearsal is not None:
                  measured=f"observed on the node ({rehearsal.url}), time-scaled {rehearsal.scale}",
                  **rehearsal.figures())"""),
     ],
+    "06-upgrade": [
+        ("md", """# 06 · Upgrade: will the pipeline survive the move to another engine version?
+
+Amazon ES domains ran Elasticsearch 7.10; Amazon OpenSearch Service runs OpenSearch 1.3, 2.x and 3.x.  The
+same Lambda body does not mean the same thing on each: 7.10 and 1.3 accept the seed's `_type` (one type per
+index), 2.x and 3.x refuse the whole request.  This notebook replays the same payloads through the same
+transform into a real local node of each version (started when needed: `efklab opensearch up --version V`),
+applies the same index template and retention policy (real ISM where the plugin is installed), runs the
+layout and ordering checks, and says what to change before upgrading.  The same as `efklab compat`.
+By default the corrected Lambda (`mode` opensearch); set `mode` to `seed` to see the seed's bodies break."""),
+        ("parameters", '''from_version: str = "1.3.20"  # the version in use: 2.19.4, 1.3.20, 3.1.0 or es-7.10.2
+to_version: str = "2.19.4"  # the version to upgrade to
+mode: str = "opensearch"  # transform mode: opensearch (the corrected Lambda), or seed (its bodies with _type)
+payloads: str = ""  # payload files or a folder; empty: data/samples/payloads, the committed samples
+template: str = "auto"  # index template on both: auto, replay, none or a JSON file
+from_url: str = ""  # an existing node of from_version; empty: the local one (started when needed)
+to_url: str = ""  # an existing node of to_version; empty: the local one (started when needed)
+keep_indices: bool = False  # keep the replayed indices on each node to explore them'''),
+        ("code", "import pandas as pd\n\n"
+                 "from efklab.jobs.compat import run_compat\n"
+                 "from efklab.reports.verdicts import record_check\n\n"
+                 "pd.set_option(\"display.max_colwidth\", 200)"),
+        ("code", "report = run_compat([payloads] if payloads else [], current=from_version, target=to_version, "
+                 "mode=mode,\n"
+                 "                    template=template, current_url=from_url or None, target_url=to_url or None,\n"
+                 "                    keep=keep_indices, say=print)\n"
+                 "versions = report.to_json()[\"versions\"]"),
+        ("md", "## Per version: accepted, refused (the node's reason), template, retention, sorting"),
+        ("code", """def cell(v, row):
+    if row == "refused":
+        return "; ".join(f"{n:,}: {v['refusal_examples'][k]}" for k, n in v["refused"].items()) or "none"
+    if row == "sorted":
+        shares = v["ordering"].items()
+        return "; ".join(f"{view}: {share:.1%} out of place" for view, share in shares) or "nothing indexed"
+    return {"node": v["url"], "accepted": f"{v['indexed']:,} of {v['actions']:,} documents",
+            "index template": v["template"], "retention": v["retention"],
+            "layout": "; ".join(v["layout_problems"]) or "as expected", "notes": "; ".join(v["notes"]) or "-"}[row]
+
+
+rows = ["node", "accepted", "refused", "index template", "retention", "sorted", "layout", "notes"]
+pd.DataFrame({v["label"]: [cell(v, r) for r in rows] for v in versions}, index=rows)"""),
+        ("md", "## What to change before upgrading"),
+        ("code", "changes = pd.DataFrame([{\"breaks\": d.breaks, \"kind\": d.kind, \"difference\": d.text, "
+                 "\"change\": d.advice}\n"
+                 "                        for d in report.differences])\n"
+                 "changes if len(changes) else print(f\"{to_version} does what {from_version} does on these "
+                 "payloads\")"),
+        ("md", "## Verdicts"),
+        ("code", """old, new = report.outcomes
+record_check(f"{new.engine.label} accepts every document {old.engine.label} accepts", new.indexed >= old.indexed,
+             measured=f"observed on the nodes ({old.url}, {new.url})", accepted_before=old.indexed,
+             accepted_after=new.indexed, refused_after=sum(new.refused.values()))
+record_check(f"nothing that works on {old.engine.label} breaks on {new.engine.label}", not report.breaks,
+             measured=f"observed on the nodes ({old.url}, {new.url})", breaks=len(report.breaks),
+             differences=len(report.differences))"""),
+    ],
 }
 
 
