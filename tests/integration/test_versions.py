@@ -173,3 +173,22 @@ def test_a_version_without_a_fitting_java_is_refused_in_one_line(tmp_path: Path)
     assert done.returncode != 0 and len(lines) == 1, done.stderr
     assert "is Java 17; OpenSearch 3.1.0 needs Java 21+" in lines[0]
     assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())
+
+
+def test_doctor_reads_the_version_from_the_node_and_flags_two_log_groups_in_one_index(
+        nodes_of_versions: dict[str, str | Exception], tmp_path: Path) -> None:
+    """Two clusters' log groups name one seed index: the doctor asks 1.3.20 and says it refuses the second type."""
+    url = url_of(nodes_of_versions, "1.3.20")
+    payloads = tmp_path / "two-clusters.jsonl"
+    payloads.write_text("".join(json.dumps({
+        "messageType": "DATA_MESSAGE", "owner": "123456789012", "logStream": "s", "subscriptionFilters": ["f"],
+        "logGroup": f"/aws/containerinsights/{cluster}/application/shop/app",
+        "logEvents": [{"id": str(36046516739383028409891038287500922477058246351703991873 + n),
+                       "timestamp": 1616414108636 + n, "message": '{"log":"hello"}'}]}) + "\n"
+        for n, cluster in enumerate(("east", "west"))))
+    done = subprocess.run([*EFKLAB, "doctor", "--payloads", str(payloads), "--mode", "seed", "--opensearch-url", url,
+                           "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    findings = [f for f in json.loads(done.stdout)["findings"] if f["check"] == "engine-version"]
+    assert [f["severity"] for f in findings] == ["error", "warning"]
+    assert "OpenSearch 1.3.20" in findings[0]["title"] and "west/application/shop/app" in findings[0]["evidence"][0]
