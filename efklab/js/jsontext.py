@@ -171,18 +171,185 @@ def is_array_index(key: str) -> bool:
 def property_order(obj: dict[str, Any]) -> list[str]:
     """The keys of a JS object in enumeration order: array indices ascending, then insertion order."""
     keys = list(obj)
-    indices = [k for k in keys if is_array_index(k)]
+    indices = [k for k in keys if "0" <= k[:1] <= "9" and is_array_index(k)]
     if not indices:
         return keys
+    first = set(indices)
     indices.sort(key=int)
-    return indices + [k for k in keys if not is_array_index(k)]
+    return indices + [k for k in keys if k not in first]
 
 
 def stringify(value: Any) -> str:
-    """``JSON.stringify(value)`` for a parsed-JSON value (dict/list/str/int/float/bool/None)."""
+    """``JSON.stringify(value)`` for a parsed-JSON value (dict/list/str/int/float/bool/None).
+
+    orjson prints the whole value once :func:`js_ready` has replaced what it would print
+    differently; lone surrogates (which orjson refuses) and nesting beyond orjson's limit take
+    the exact Python walk.  ``value`` is never modified.
+    """
+    if _orjson is not None:
+        try:
+            ready = js_ready(value)
+            return _orjson.dumps(value if ready is None else ready).decode("utf-8")
+        except (TypeError, RecursionError):  # the exact walk prints it or raises the same kind of error
+            pass
+    return stringify_exact(value)
+
+
+def stringify_exact(value: Any) -> str:
+    """:func:`stringify` by a walk in Python (the reference its orjson route is checked against)."""
     parts: list[str] = []
     _stringify_into(value, parts.append)
     return fix_surrogates("".join(parts))
+
+
+def orjson_prints_as_js(x: float) -> bool:
+    """Whether orjson's text of the double ``x`` is ``JSON.stringify``'s (Number::toString).
+
+    Both print the shortest round-trip digits.  They differ only where JS writes an integral
+    value below 1e21 without a fraction or exponent (orjson: ``5.0``, ``1e+16``), for
+    1e-6 <= |x| < 1e-5 (JS: ``0.000001``, orjson: ``1e-6``) and for -0; both print Infinity as
+    null (NaN, which JSON.parse never yields, is answered False).  The walks below inline this test.
+    """
+    if x >= 1e-5 or x <= -1e-5:
+        return not x.is_integer() or x >= 1e21 or x <= -1e21
+    return 0 < x < 1e-6 or -1e-6 < x < 0
+
+
+def _float_text(x: float) -> Any:
+    """What orjson prints in place of a double it would misprint (see :func:`orjson_prints_as_js`)."""
+    if -MAX_SAFE_INTEGER <= x <= MAX_SAFE_INTEGER and x.is_integer():
+        return int(x)  # also -0 -> 0
+    return _orjson.Fragment(format_number(x))
+
+
+def js_ready(value: Any) -> Any:
+    """``value`` with everything orjson would print unlike ``JSON.stringify`` replaced, or None if nothing is.
+
+    Floats orjson misprints and integers past 2**53 become the exact text (an orjson Fragment);
+    objects with array-index keys are rebuilt in JS property order.  Containers are copied only
+    where something changes.  TypeError for anything that is not a JSON value.
+    """
+    kind = type(value)
+    if kind is dict:
+        return _ready_dict(value)
+    if kind is list:
+        return _ready_list(value)
+    if kind is str or kind is bool or value is None:
+        return None
+    if kind is int:
+        return None if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else _orjson.Fragment(format_number(value))
+    if kind is float:
+        return None if orjson_prints_as_js(value) else _float_text(value)
+    return _ready_other(value)
+
+
+def _ready_other(value: Any) -> Any:
+    """Subclasses and tuples, as :func:`_stringify_into` reads them (what orjson is to print)."""
+    if isinstance(value, str):
+        return value  # orjson prints str subclasses as str
+    if isinstance(value, (int, float)):
+        return _orjson.Fragment(format_number(value))
+    if isinstance(value, dict):
+        plain = dict(value)
+        ready = _ready_dict(plain)
+        return plain if ready is None else ready
+    if isinstance(value, (list, tuple)):
+        items = list(value)
+        ready_items = _ready_list(items)
+        return items if ready_items is None else ready_items
+    raise TypeError(f"not a JSON value: {type(value).__name__}")
+
+
+# _ready_dict and _ready_list are one loop written twice (items vs enumerate): the hot path of
+# every document that is not plain, so the common cases are tested inline, without calls.
+
+def _in_js_order(obj: dict[str, Any]) -> bool:
+    """Whether the keys already come in JS order: array indices first, ascending (``{"0": …, "id": …}``)."""
+    last = -1
+    for key in obj:
+        if "0" <= key[:1] <= "9" and is_array_index(key):
+            index = int(key)
+            if index <= last:
+                return False
+            last = index
+        else:
+            last = MAX_ARRAY_INDEX  # an index after a name is out of order
+    return True
+
+
+def _ready_dict(obj: dict[str, Any]) -> dict[str, Any] | None:
+    out: dict[str, Any] | None = None
+    new: Any
+    checked = reorder = False
+    for key, item in obj.items():
+        if not checked and key and "0" <= key[0] <= "9":
+            checked = True
+            reorder = not _in_js_order(obj)
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                continue
+            new = _orjson.Fragment(format_number(item))
+        elif kind is float:
+            if item >= 1e-5 or item <= -1e-5:
+                if not item.is_integer() or item >= 1e21 or item <= -1e21:
+                    continue
+            elif 0 < item < 1e-6 or -1e-6 < item < 0:
+                continue
+            new = _float_text(item)
+        elif kind is dict:
+            new = _ready_dict(item)
+            if new is None:
+                continue
+        elif kind is list:
+            new = _ready_list(item)
+            if new is None:
+                continue
+        else:
+            new = _ready_other(item)
+        if out is None:
+            out = dict(obj)
+        out[key] = new
+    if reorder:  # (a key that is not a string makes orjson raise TypeError)
+        source = obj if out is None else out
+        return {key: source[key] for key in property_order(source)}
+    return out
+
+
+def _ready_list(items: list[Any]) -> list[Any] | None:
+    out: list[Any] | None = None
+    new: Any
+    for i, item in enumerate(items):
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                continue
+            new = _orjson.Fragment(format_number(item))
+        elif kind is float:
+            if item >= 1e-5 or item <= -1e-5:
+                if not item.is_integer() or item >= 1e21 or item <= -1e21:
+                    continue
+            elif 0 < item < 1e-6 or -1e-6 < item < 0:
+                continue
+            new = _float_text(item)
+        elif kind is dict:
+            new = _ready_dict(item)
+            if new is None:
+                continue
+        elif kind is list:
+            new = _ready_list(item)
+            if new is None:
+                continue
+        else:
+            new = _ready_other(item)
+        if out is None:
+            out = list(items)
+        out[i] = new
+    return out
 
 
 def _stringify_into(value: Any, emit: Callable[[str], Any]) -> None:

@@ -56,7 +56,12 @@ def _finite(value: int | float) -> bool:
 
 
 def format_number(value: int | float) -> str:
-    """``JSON.stringify`` of a number: shortest round-trip digits in JS layout; non-finite -> ``null``."""
+    """``JSON.stringify`` of a number: shortest round-trip digits in JS layout; non-finite -> ``null``.
+
+    Python's repr has the same digits (shortest round trip, ties to the closer value) and differs
+    only in layout: it writes 1e-4 <= |x| < 1e16 positionally with a ``.0`` on integers, and uses
+    exponents with two digits at least elsewhere; JS writes 1e-6 <= |x| < 1e21 positionally.
+    """
     if isinstance(value, int):
         if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             return str(value)
@@ -69,21 +74,16 @@ def format_number(value: int | float) -> str:
     if value == 0:
         return "0"  # also -0
     text = repr(value)
+    e = text.find("e")
+    if e < 0:  # 1e-4 <= |x| < 1e16: the same text, less an integer's ".0"
+        return text[:-2] if text.endswith(".0") else text
+    exponent = int(text[e + 1:])
+    if exponent >= 21 or exponent <= -7:
+        return text[:e] + ("e+" if exponent > 0 else "e-") + str(abs(exponent))
     sign = ""
     if text[0] == "-":
-        sign, text = "-", text[1:]
-    mantissa, _, exponent = text.partition("e")
-    whole, _, fraction = mantissa.partition(".")
-    digits = whole + fraction
-    stripped = digits.lstrip("0")
-    n = int(exponent or 0) + len(whole) - (len(digits) - len(stripped))  # value = 0.DIGITS * 10**n
-    digits = stripped.rstrip("0")
-    k = len(digits)
-    if k <= n <= 21:
-        return sign + digits + "0" * (n - k)
-    if 0 < n <= 21:
-        return sign + digits[:n] + "." + digits[n:]
-    if -6 < n <= 0:
-        return sign + "0." + "0" * -n + digits
-    e = n - 1
-    return sign + digits[0] + ("." + digits[1:] if k > 1 else "") + ("e+" if e >= 0 else "e-") + str(abs(e))
+        sign, text, e = "-", text[1:], e - 1
+    digits = text[:e].replace(".", "")  # d.ddd: the shortest digits, first one not 0
+    if exponent > 0:  # 1e16 <= |x| < 1e21 (at most 17 digits): an integer, padded with zeros
+        return sign + digits + "0" * (exponent + 1 - len(digits))
+    return sign + "0." + "0" * (-exponent - 1) + digits  # 1e-6 <= |x| < 1e-4

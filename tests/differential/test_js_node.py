@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import json
+import math
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from efklab.js.dates import iso_timestamp, time_clip, utc_date
-from efklab.js.jsontext import parse_json, stringify
+from efklab.js.jsontext import orjson_prints_as_js, parse_json, stringify
 from efklab.js.numbers import format_number, is_numeric, to_number
 from tests.differential.oracle import NodeOracle
 
@@ -74,3 +76,43 @@ def test_json_parse_then_stringify_matches_javascript(js_oracle: NodeOracle, tex
         except ValueError:
             ours.append(None)
     assert ours == answer["values"]
+
+
+# --------------------------------------------------------------------------- stringify's orjson route
+
+EDGE_DOUBLES = [0.0, 1.0, 5.0, 1e-7, 1e-6, 1.5e-6, 9.999999999999999e-6, 1e-5, 1e-4, 2.0**53, 2.0**53 + 2, 1e16,
+                1.5e16, 1e20, 9.999999999999999e20, 1e21, 1.5e21, 5e-324, 1.7976931348623157e308]
+DOUBLES = (st.floats(allow_nan=False)
+           | st.sampled_from(EDGE_DOUBLES).flatmap(lambda x: st.sampled_from([x, -x]))
+           | st.integers(min_value=-(2**70), max_value=2**70).map(float)
+           | st.floats(min_value=1e-6, max_value=1e-5) | st.floats(min_value=1e16, max_value=1e21))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(DOUBLES, min_size=1, max_size=50))
+def test_orjson_prints_a_double_as_number_to_string_exactly_where_efklab_lets_it(
+        js_oracle: NodeOracle, values: list[float]) -> None:
+    """Every double: orjson's own text is JS's whenever the walk leaves it to orjson, and stringify is JS's."""
+    answer = js_oracle.ask({"op": "number", "values": [repr(v) for v in values]})
+    for value, js in zip(values, answer["values"], strict=True):
+        assert orjson_prints_as_js(value) is (orjson.dumps(value).decode() == js)
+        assert stringify([value]) == f"[{js}]"
+
+
+KEYS = st.sampled_from(["0", "1", "2", "9", "10", "01", "-1", "1.5", "4294967294", "4294967295", "a", "@id", ""])
+EXOTIC_TEXTS = st.recursive(
+    st.none() | st.booleans() | DOUBLES.filter(math.isfinite) | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.text(st.sampled_from(["a", "\u2028", "\u2029", "\x7f", "\x1f", "\ud800", "\udfff", "\U0001f600", "é"]),
+              max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=5),
+    max_leaves=20,
+).map(lambda value: json.dumps(value, ensure_ascii=True))  # lone surrogates as \\udXXX escapes
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(EXOTIC_TEXTS, min_size=1, max_size=30))
+def test_stringify_of_what_orjson_prints_differently_matches_javascript(js_oracle: NodeOracle,
+                                                                      texts: list[str]) -> None:
+    """Array-index keys in and out of order, integral and tiny floats, -0, big integers, lone surrogates."""
+    answer = js_oracle.ask({"op": "roundtrip", "values": texts})
+    assert [stringify(parse_json(text)) for text in texts] == answer["values"]
