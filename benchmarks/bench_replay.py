@@ -37,6 +37,7 @@ from efklab.adapters.localnode import lifecycle as node
 from efklab.adapters.opensearch import BulkSettings, delete_indices, send_batches
 from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.cloudwatch.payloads import Payload
+from efklab.errors import RemoteError
 from efklab.jobs.connect import connect
 from efklab.jobs.replay import READ_AHEAD
 from efklab.lambda_.replay import replay_records
@@ -173,6 +174,18 @@ class _NoLetters:
         return 0
 
 
+def drop(client: Any, conn: Any, pattern: str) -> None:
+    """Delete a round's indices; a node busy with other work may time out a delete, so try again."""
+    for attempt in range(6):
+        try:
+            delete_indices(client, conn, pattern)
+            return
+        except RemoteError:
+            if attempt == 5:
+                raise
+            time.sleep(10)
+
+
 def _spread(values: list[float]) -> str:
     return f"{min(values):.2f}-{max(values):.2f}"
 
@@ -187,7 +200,7 @@ def serial_rows(url: str, client: Any, conn: Any, data: Path, events: int, round
         seconds, indexed = replay_in_process(client, conn, data, f"benchreplay{n}")
         replay_rates.append(indexed / seconds)
         for prefix in (f"benchraw{n}", f"benchreplay{n}"):
-            delete_indices(client, conn, f"{prefix}-*")
+            drop(client, conn, f"{prefix}-*")
     raw, replayed = statistics.median(raw_rates), statistics.median(replay_rates)
     return [{"benchmark": f"replay throughput ({events} docs, median of {rounds})", "efklab": round(replayed),
              "baseline": round(raw), "unit": "docs/s (baseline: raw _bulk of the same bodies)",
@@ -213,7 +226,7 @@ def parallel_rows(url: str, client: Any, conn: Any, data: Path, events: int, rou
             else:
                 seconds, docs = parallel_bulk_in_process(client, data, prefix, workers)
                 rates["parallel_bulk"].append(docs / seconds)
-            delete_indices(client, conn, f"{prefix}-*")
+            drop(client, conn, f"{prefix}-*")
     median = {k: statistics.median(v) for k, v in rates.items()}
     ratios = {k: [r / b for r, b in zip(rates["replay"], rates[k], strict=True)] for k in ("raw", "parallel_bulk")}
     title = f"replay --workers {workers}, {cluster} ({events} docs, median of {rounds})"
@@ -264,19 +277,19 @@ def run(quick: bool) -> list[dict[str, Any]]:
                 prefixes.append(f"benchmem{size}")
                 _, rss[size] = run_replay(state.url, write_payloads(Path(tmp) / f"m{size}.jsonl", size),
                                           f"benchmem{size}", workers)
-                delete_indices(client, conn, f"benchmem{size}-*")
+                drop(client, conn, f"benchmem{size}-*")
             rows.append({"benchmark": f"replay --workers {workers} peak RSS, {large} vs {small} events",
                          "efklab": round(rss[large] / 1024, 1),
                          "baseline": round(rss[small] / 1024, 1), "unit": "MiB (efklab replay process)",
                          "ratio": round(rss[large] / rss[small], 3), "target": "<= 1.2 and < 300 MiB"})
         finally:
             for prefix in prefixes:
-                delete_indices(client, conn, f"{prefix}-*")
+                drop(client, conn, f"{prefix}-*")
         if os.environ.get("EFKLAB_BENCH_SKIP_CLUSTER") != "1":
             with three_node_cluster() as url:
                 cluster = connect(url)
                 replay_in_process(cluster.client, cluster.conn, Path(tmp) / "warm.jsonl", "benchwarm")
-                delete_indices(cluster.client, cluster.conn, "benchwarm-*")
+                drop(cluster.client, cluster.conn, "benchwarm-*")
                 rows += parallel_rows(url, cluster.client, cluster.conn, data, events, rounds, workers, "3 nodes")
     return rows
 

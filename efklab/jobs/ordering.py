@@ -171,11 +171,13 @@ def check_order(*, index: str = "mydata-*", provenance: str | None = None, logs:
                 discover_tiebreaker: str = "", order: str = "desc", max_out_of_place: float = 0.0,
                 export_dashboards: str | None = None, streams: int = 5, opensearch_url: str | None = None,
                 aws_region: str | None = None, ca_certs: str | None = None, no_verify_tls: bool = False,
-                target: Connected | None = None, say: Callable[[str], None] | None = None) -> OrderingResult:
+                target: Connected | None = None, say: Callable[[str], None] | None = None,
+                per_stream: int | None = None) -> OrderingResult:
     """Measure ``index`` (and ``candidate_index``) as Discover shows it and with tiebreakers, explain, recommend.
 
     ``tiebreaker`` items and ``discover_tiebreaker`` are ``FIELD[,FIELD]``; the latter is the view the
     verdict is about.  The node is ``target``, or the one ``opensearch_url`` names (the local node when empty).
+    ``per_stream``: measure the newest that many documents of each stream only (the views say so).
     """
     if candidate_provenance and not candidate_index:
         raise UsageError("--candidate-provenance needs --candidate-index", source="--candidate-provenance")
@@ -190,11 +192,12 @@ def check_order(*, index: str = "mydata-*", provenance: str | None = None, logs:
     descending = order == "desc"
     truth = read_provenance(provenance) if provenance else None
     views = measure_views(node.client, node.conn, index, grouping=label, provenance=truth, tiebreakers=tiebreakers,
-                          descending=descending)
+                          descending=descending, per_stream=per_stream)
     if candidate_index:
         candidate_truth = read_provenance(candidate_provenance) if candidate_provenance else None
         views += measure_views(node.client, node.conn, candidate_index, grouping=candidate_label,
-                               provenance=candidate_truth, tiebreakers=tiebreakers, descending=descending)
+                               provenance=candidate_truth, tiebreakers=tiebreakers, descending=descending,
+                               per_stream=per_stream)
     truncated = None
     if provenance and truth is not None:
         times = read_line_times(truth, logs or Path(provenance).resolve().parent)

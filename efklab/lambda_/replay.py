@@ -97,7 +97,7 @@ def replay_records(
 
     def snapshot() -> ReplayProgress:
         created = set(ahead)
-        for waiting in pending:
+        for waiting in tuple(pending):  # a copy: the read-ahead thread appends payloads as it transforms them
             created.update(waiting.created_ids())
         return replace(progress, created_ahead=frozenset(created))
 
