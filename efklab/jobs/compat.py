@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from efklab.adapters.discover import field_types, iter_displayed, primary_shards
 from efklab.adapters.files import read_file_bytes
 from efklab.adapters.ism import IsmApi, ism_installed
 from efklab.adapters.localnode import lifecycle as node
@@ -33,6 +34,7 @@ from efklab.lambda_.replay import replay_records
 from efklab.lambda_.transform import SEED, TransformOptions
 from efklab.opensearch.batches import BatchAnswer
 from efklab.opensearch.bulk import BulkAction, BulkSettings
+from efklab.opensearch.dashboards import sortable_field
 from efklab.opensearch.engines import PLUGINS_API, EngineVersion, parse_engine_version
 from efklab.opensearch.nodeconfig import SINGLE_NODE_TEMPLATE
 from efklab.opensearch.upgrade import (
@@ -43,6 +45,8 @@ from efklab.opensearch.upgrade import (
     fold_reason,
     merge_mappings,
 )
+from efklab.ordering.check import DEFAULT_TIEBREAKERS, View, measure_view
+from efklab.ordering.measure import shown_from_hit
 
 Say = Callable[[str], None]
 COMPAT_PREFIX = "efklab-compat"  # opensearch mode: indices of their own, never the user's mydata-*
@@ -135,11 +139,18 @@ def run_compat(payloads: Sequence[str] = (), *, current: str, target: str, mode:
     policy_path = policy or str(SEED_POLICY)
     policy_body = json.loads(read_file_bytes(policy_path, what="policy"))
     outcomes = []
+    scroll = not all(v.point_in_time for v in versions)  # both read alike, or the comparison measures the reader
     for version, url in zip(versions, (current_url, target_url), strict=True):
         say(f"{version.label}: replaying {len(records):,} payload records ({mode} mode)")
         target_node = connect(url or node_for(version, say=say))
-        outcomes.append(_run_one(version, target_node, records, expanded, options=options, names=names,
-                                 template=chosen, policy=policy_body, truth=truth, say=say))
+        with warnings.catch_warnings(record=True) as heard:  # the node's deprecation warnings are findings here
+            warnings.simplefilter("always")
+            outcome = _run_one(version, target_node, records, expanded, options=options, names=names,
+                               template=chosen, policy=policy_body, truth=truth, scroll=scroll, say=say)
+        warned = sorted({" ".join(str(w.message).split()) for w in heard} - {""})
+        outcomes.append(replace(outcome, notes=outcome.notes + tuple(
+            f"the node warns: {text}" for text in warned
+            if SINGLE_NODE_TEMPLATE not in text)))  # the local node's own replica default, not the pipeline's
         if not keep:
             _delete(target_node, names)
     differences = tuple(compare(outcomes[0], outcomes[1]))
@@ -156,21 +167,16 @@ def _files(inputs: Sequence[str]) -> list[str]:
 
 def _run_one(version: EngineVersion, target: Connected, records: Sequence[Any], files: Sequence[str], *,
              options: TransformOptions, names: Sequence[str], template: str, policy: dict[str, Any],
-             truth: Any, say: Say) -> VersionOutcome:
+             truth: Any, scroll: bool, say: Say) -> VersionOutcome:
     client, conn = target.client, target.conn
     _delete(target, names)
     notes: list[str] = []
     if not version.accepts_type and options.mode == SEED:
         notes.append(f"{version.label} refuses _type in bulk actions")
     letters = _Letters()
-    with warnings.catch_warnings(record=True) as heard:  # the node's deprecation warnings are findings here
-        warnings.simplefilter("always")
-        template_text, template_ok = _apply_template(target, options, template)
-        retention, ism = _apply_policy(version, target, policy, names)
-        progress = replay_records(iter(records), _sender(target), options=options, letters=letters)
-    for text in sorted({" ".join(str(w.message).split()) for w in heard}):
-        if SINGLE_NODE_TEMPLATE not in text:  # about the local node's own replica default, not the pipeline
-            notes.append(f"the node warns: {text}")
+    template_text, template_ok = _apply_template(target, options, template)
+    retention, ism = _apply_policy(version, target, policy, names)
+    progress = replay_records(iter(records), _sender(target), options=options, letters=letters)
     summary = progress.summary
     refused: Counter[str] = Counter()
     examples: dict[str, str] = {}
@@ -197,16 +203,39 @@ def _run_one(version: EngineVersion, target: Connected, records: Sequence[Any], 
     ordering: dict[str, float] = {}
     if summary.indexed:
         try:
-            for view in measure_views(client, conn, pattern, grouping="as indexed", provenance=truth):
+            views = _scrolled_views(target, pattern, truth) if scroll else measure_views(
+                client, conn, pattern, grouping="as indexed", provenance=truth)
+        except EfklabError as exc:
+            notes.append(f"ordering not measured: {exc}")
+        else:
+            for view in views:
                 label = "Discover (no tiebreaker)" if not view.measurement.tiebreaker else (
                     "tiebreaker " + ", ".join(view.measurement.tiebreaker))
                 ordering[label] = float(view.measurement.totals["share_out_of_place"])
-        except EfklabError as exc:
-            notes.append(f"ordering not measured: {exc}")
+            if scroll:
+                notes.append("ordering read with a scroll, as Discover's search returns it (the ordering check's "
+                             "point-in-time reader needs OpenSearch 2.4+ on both versions)")
     mappings = _mappings(target, pattern, names)
     say(f"{version.label}: {summary.indexed:,} of {summary.attempted:,} actions indexed")
     return VersionOutcome(version, target.url, summary.attempted, summary.indexed, dict(refused), examples,
                           template_text, retention, ism, mappings, ordering, problems, tuple(notes), template_ok)
+
+
+def _scrolled_views(target: Connected, pattern: str, truth: Any) -> list[View]:
+    """Discover's view and the candidate tiebreakers, read with one sorted scroll each (any version)."""
+    wanted = sorted({field for tiebreaker in DEFAULT_TIEBREAKERS for field in tiebreaker})
+    types = field_types(target.client, target.conn, pattern, wanted)
+    shards = primary_shards(target.client, target.conn, pattern)
+    views = []
+    for tiebreaker in [(), *map(tuple, DEFAULT_TIEBREAKERS)]:
+        try:
+            fields = tuple(sortable_field(field, types) for field in tiebreaker)
+        except ValueError:
+            continue  # a field this mapping cannot sort on
+        hits = iter_displayed(target.client, target.conn, pattern, tiebreaker=fields)
+        views.append(measure_view([shown_from_hit(hit) for hit in hits], truth, grouping="as indexed",
+                                  tiebreaker=fields, primaries=max(shards.values(), default=1), pattern=pattern))
+    return views
 
 
 def _delete(target: Connected, names: Sequence[str]) -> None:

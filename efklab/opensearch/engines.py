@@ -120,6 +120,11 @@ class EngineVersion:
         return self.engine == OPENSEARCH and self.major >= 2
 
     @property
+    def point_in_time(self) -> bool:
+        """``POST <index>/_search/point_in_time`` (OpenSearch 2.4+), which the ordering check reads with."""
+        return self.engine == OPENSEARCH and self.numbers[:2] >= (2, 4)
+
+    @property
     def ism_apis(self) -> tuple[str, ...]:
         """The ISM REST paths the plugin answers on, when it is installed (newest first)."""
         if self.engine == ELASTICSEARCH:
