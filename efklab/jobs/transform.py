@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from efklab.adapters.files import reject_lines
 from efklab.adapters.payloadfiles import iter_payload_records
 from efklab.cloudwatch.payloads import Payload
-from efklab.lambda_.transform import TransformOptions, compile_options, render_bulk, transform_payload
+from efklab.lambda_.transform import TransformOptions, compile_options, render_payload
 from efklab.model import Reject
 
 
@@ -70,9 +70,9 @@ def _transform(payload: Payload, options: TransformOptions, write: Callable[[byt
     if payload.is_control:
         counts.control += 1
         return []
-    actions, rejects = transform_payload(payload, options)
-    counts.events += len(actions) + len(rejects)
-    counts.actions += len(actions)
+    body, actions, rejects = render_payload(payload, options)
+    counts.events += actions + len(rejects)
+    counts.actions += actions
     if actions:
-        write(render_bulk(actions).encode("utf-8"))
+        write(body)
     return rejects

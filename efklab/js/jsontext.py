@@ -163,6 +163,16 @@ def encode_plain(value: Any) -> str:
     return fix_surrogates("".join(_c_encoder(value, 0)))
 
 
+def encode_plain_utf8(value: Any) -> bytes:
+    """:func:`encode_plain` in UTF-8 (orjson's bytes as they are)."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(value)
+        except TypeError:
+            pass
+    return encode_plain(value).encode("utf-8")
+
+
 def is_array_index(key: str) -> bool:
     """Whether ``key`` is a canonical array index, which JS enumerates first, in numeric order."""
     return _ARRAY_INDEX.fullmatch(key) is not None and int(key) <= MAX_ARRAY_INDEX
@@ -186,13 +196,25 @@ def stringify(value: Any) -> str:
     differently; lone surrogates (which orjson refuses) and nesting beyond orjson's limit take
     the exact Python walk.  ``value`` is never modified.
     """
+    text = _orjson_text(value)
+    return stringify_exact(value) if text is None else text.decode("utf-8")
+
+
+def stringify_utf8(value: Any) -> bytes:
+    """:func:`stringify` in UTF-8, as orjson prints it (no text object in between)."""
+    text = _orjson_text(value)
+    return stringify_exact(value).encode("utf-8") if text is None else text
+
+
+def _orjson_text(value: Any) -> bytes | None:
+    """orjson's UTF-8 of ``value`` made JS-exact by :func:`js_ready`; None where only the exact walk can print it."""
     if _orjson is not None:
         try:
             ready = js_ready(value)
-            return _orjson.dumps(value if ready is None else ready).decode("utf-8")
+            return _orjson.dumps(value if ready is None else ready)
         except (TypeError, RecursionError):  # the exact walk prints it or raises the same kind of error
             pass
-    return stringify_exact(value)
+    return None
 
 
 def stringify_exact(value: Any) -> str:

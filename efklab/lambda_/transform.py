@@ -8,8 +8,10 @@ saying so and the other events still yield actions.  Every log event ends as exa
 BulkAction or one Reject.
 
 The hot path parses each message with orjson and prints the whole document with one orjson
-call whenever the value provably prints as ``JSON.stringify`` prints it (no floats, no integers
-past 2**53, no integer-like keys: ``jsjson.is_plain``); only the rest takes the exact Python walk.
+call: as it is when the value provably prints as ``JSON.stringify`` prints it (no floats, no
+integers past 2**53, no integer-like keys: ``jsontext.is_plain``), otherwise after
+``jsontext.js_ready`` replaced what orjson would print differently; only lone surrogates take the
+exact Python walk.  ``render_payload`` keeps orjson's UTF-8 as it is (``efklab transform``).
 """
 from __future__ import annotations
 
@@ -17,14 +19,14 @@ import functools
 import math
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from efklab.cloudwatch.payloads import LogEvent, Payload, encode_event
 from efklab.errors import UsageError
 from efklab.js.dates import MS_PER_DAY, civil_from_days, iso_timestamp, time_clip
-from efklab.js.jsontext import JsonScanner, encode_plain, property_order, quote, quote_raw, stringify
+from efklab.js.jsontext import JsonScanner, encode_plain_utf8, property_order, quote, quote_raw, stringify_utf8
 from efklab.js.numbers import is_numeric, to_number
 from efklab.model import Reject
 from efklab.opensearch.bulk import BulkAction
@@ -118,9 +120,41 @@ def _scanner() -> JsonScanner:
 def transform_payload(p: Payload,
                       options: TransformOptions = TransformOptions()) -> tuple[list[BulkAction], list[Reject]]:
     """All actions of one payload in event order, and a Reject for every event that yields none."""
+    actions: list[BulkAction] = []
+    add = actions.append
+    source = p.source
+
+    def keep(index: str, event_id: str, action_line: str, source_line: bytes, position: str) -> None:
+        add(_bulk_action(index, event_id, action_line, source_line.decode("utf-8"), source, position))
+
+    return actions, _each_event(p, options, keep)
+
+
+def render_payload(p: Payload, options: TransformOptions = TransformOptions()) -> tuple[bytes, int, list[Reject]]:
+    """One payload's ``_bulk`` body in UTF-8 (``render_bulk`` of its actions, encoded), its action count, its rejects.
+
+    The source lines stay the bytes orjson printed: no text objects in between (efklab transform).
+    """
+    parts: list[bytes] = []
+    add = parts.append
+
+    def keep(index: str, event_id: str, action_line: str, source_line: bytes, position: str) -> None:
+        add(action_line.encode("utf-8"))
+        add(source_line)
+
+    rejects = _each_event(p, options, keep)
+    if not parts:
+        return b"", 0, rejects
+    add(b"")
+    return b"\n".join(parts), len(parts) // 2, rejects
+
+
+def _each_event(p: Payload, options: TransformOptions,
+                keep: Callable[[str, str, str, bytes, str], None]) -> list[Reject]:
+    """Hand each event's (index, id, action line, source line, position) to ``keep``; return the rejects."""
     plan = compile_options(options)
     if p.is_control:
-        return [], []
+        return []
     scanner = _scanner()
     seed = plan.mode == SEED
     group_json = quote(p.log_group)
@@ -128,7 +162,6 @@ def transform_payload(p: Payload,
     namer = None if seed else plan.strategy.for_stream(p.log_group, p.log_stream)  # type: ignore[union-attr]
     heads: dict[Any, tuple[str, str, str | None]] = {}  # day (seed) or index name -> (index, action head, problem)
     where = "" if p.position is None else f"{p.position}:"
-    actions: list[BulkAction] = []
     rejects: list[Reject] = []
     for k, event in enumerate(p.log_events):
         ordinal = k if event.ordinal is None else event.ordinal
@@ -160,11 +193,10 @@ def transform_payload(p: Payload,
             rejects.append(Reject("index-name", problem, p.source, f"{where}logEvents[{ordinal}]", encode_event(event)))
             continue
         id_json = quote_raw(event.id) if event.id.isascii() else quote(event.id)
-        actions.append(_bulk_action(index, event.id, action_head + id_json + "}}", source_line, p.source,
-                                    f"{where}logEvents[{ordinal}]"))
+        keep(index, event.id, action_head + id_json + "}}", source_line, f"{where}logEvents[{ordinal}]")
     if p.invalid_events:
         rejects = sorted([*p.invalid_events, *rejects], key=_reject_ordinal)
-    return actions, rejects
+    return rejects
 
 
 def _reject_ordinal(reject: Reject) -> int:
@@ -181,8 +213,8 @@ class _Tail:
     log_stream: str
 
 
-def _source_line(event: LogEvent, ms: int | None, scanner: JsonScanner, tail: _Tail) -> str:
-    """``JSON.stringify(source)`` of the seed's document for one event (buildSource, then the @ fields)."""
+def _source_line(event: LogEvent, ms: int | None, scanner: JsonScanner, tail: _Tail) -> bytes:
+    """``JSON.stringify(source)`` of the seed's document for one event (buildSource, then the @ fields), UTF-8."""
     fields = event.extracted_fields
     if fields is None:
         message = event.message
@@ -195,7 +227,7 @@ def _source_line(event: LogEvent, ms: int | None, scanner: JsonScanner, tail: _T
     if ms is None:
         raise _invalid_date(event)
     document = _with_at_fields(source, event, ms, tail)
-    return encode_plain(document) if plain else stringify(document)
+    return encode_plain_utf8(document) if plain else stringify_utf8(document)
 
 
 def _with_at_fields(source: dict[str, Any], event: LogEvent, ms: int, tail: _Tail) -> dict[str, Any]:
@@ -319,5 +351,6 @@ __all__ = [
     "build_source_from_fields",
     "compile_options",
     "render_bulk",
+    "render_payload",
     "transform_payload",
 ]
