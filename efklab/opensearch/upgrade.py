@@ -117,8 +117,9 @@ def compare(current: VersionOutcome, target: VersionOutcome) -> list[Difference]
                                 f"does not ({current.retention})", breaks=False))
     if current.ism and target.ism and set(current.engine.ism_apis) - set(target.engine.ism_apis):
         gone = ", ".join(sorted(set(current.engine.ism_apis) - set(target.engine.ism_apis)))
-        found.append(Difference("retention", f"the ISM API path {gone} is gone", breaks=True,
-                                advice=f"call {target.engine.ism_apis[0]} in scripts and policies' tooling"))
+        found.append(Difference("retention", f"the legacy ISM path {gone} is not known to answer on "
+                                f"{target.engine.label}", breaks=False,
+                                advice=f"call {target.engine.ism_apis[0]} in scripts and tooling"))
     for name in sorted(set(current.mappings) & set(target.mappings)):
         if current.mappings[name] != target.mappings[name]:
             found.append(Difference("mapping", f"{name}: {current.mappings[name]} -> {target.mappings[name]}",
