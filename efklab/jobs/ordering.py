@@ -83,7 +83,11 @@ def measure_views(
 
         def per_stream_shown(sort: list[dict[str, Any]] = sort) -> Iterator[list[Shown]]:
             for query in queries:
-                with closing(iter_sorted(client, conn, pattern, sort=sort, query=query, source=FIELDS)) as hits:
+                holding = sorted(field_values(client, conn, pattern, "_index", query=query))  # only these are read
+                if not holding:
+                    continue
+                with closing(iter_sorted(client, conn, ",".join(holding), sort=sort, query=query,
+                                         source=FIELDS)) as hits:
                     yield [shown_from_hit(hit) for hit in islice(hits, per_stream)]
 
         views.append(view_of_streams(per_stream_shown(), provenance, grouping=grouping, tiebreaker=fields,
