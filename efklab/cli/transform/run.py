@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-
-from tqdm import tqdm
 
 from efklab.cli.transform.text import more_rejects_text, summary_text
 from efklab.errors import UsageError
@@ -65,5 +64,7 @@ def _console(*, quiet: bool) -> Iterator[_Console]:
     if quiet or not sys.stderr.isatty():
         yield _Console()
         return
+    # tqdm only for a terminal: loading it costs as much as the rest of start-up (pipes and files never show it)
+    tqdm = importlib.import_module("tqdm").tqdm
     with tqdm(unit=" payloads", file=sys.stderr, leave=False) as bar:
         yield _Console(bar)
