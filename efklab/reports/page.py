@@ -78,13 +78,26 @@ def _notebook_row(entry: Mapping[str, Any], checks: list[Mapping[str, Any]]) -> 
     return (
         f'<tr><td><a href="{html_link}">{name}</a><br><span class="measured">'
         f'<a href="{nb_link}">executed notebook</a></span></td><td>{_badge(str(entry["verdict"]))}</td>'
-        f"<td>{counts['pass']} pass, {counts['fail']} fail, {counts['error']} did not finish</td>"
+        f"<td>{html.escape(_counts_text(counts))}</td>"
         f'<td class="figures">{html.escape(key)}</td><td class="num">{took}</td></tr>'
     )
 
 
+def _counts_text(counts: Mapping[str, int]) -> str:
+    """``3 pass``, ``2 pass, 1 fail``, ``stopped before its end`` added when the notebook did not finish."""
+    text = f"{counts['pass']} pass" + (f", {counts['fail']} fail" if counts["fail"] else "")
+    return text + ("; stopped before its end" if counts["error"] else "")
+
+
 def _key_figures(checks: list[Mapping[str, Any]]) -> str:
-    """The first figures of the notebook's checks, without repeats: what a reader scans the index for."""
+    """The first figures of the notebook's checks, without repeats: what a reader scans the index for.
+
+    A notebook that stopped shows where and why instead (its later checks never ran).
+    """
+    stopped = next((c for c in checks if c["verdict"] == "error"), None)
+    if stopped is not None:
+        message = " ".join(str((stopped.get("figures") or {}).get("message") or "").split())
+        return f"{stopped['name']}: {message[:200]}" if message else str(stopped["name"])
     seen: dict[str, str] = {}
     for check in checks:
         for key, value in (check.get("figures") or {}).items():

@@ -52,7 +52,8 @@ def check_bundle(name: str, passed: bool, figures: Mapping[str, Any], measured: 
     colour = "#1a7f37" if passed else "#cf222e"
     where = f" ({measured})" if measured else ""
     return {
-        CHECK_MIME: {"name": name, "verdict": verdict, "measured": measured, "figures": clean},
+        # nbformat writes JSON with sorted keys: "order" keeps the figures in the order the notebook gave them.
+        CHECK_MIME: {"name": name, "verdict": verdict, "measured": measured, "figures": clean, "order": list(clean)},
         "text/plain": f"[{mark}] {name}{where}" + (f": {shown}" if shown else ""),
         "text/html": (
             f'<div class="efklab-check"><b style="color:{colour}">{mark}</b> {html.escape(name)}'
@@ -87,7 +88,7 @@ def collect_checks(notebook: Mapping[str, Any], *, name: str) -> list[Check]:
                         name=str(payload.get("name", "")),
                         verdict=payload["verdict"],
                         measured=str(payload.get("measured") or ""),
-                        figures=dict(payload.get("figures") or {}),
+                        figures=_in_order(dict(payload.get("figures") or {}), payload.get("order")),
                     )
                 )
     return found
@@ -120,6 +121,14 @@ def summarize_checks(checks: Iterable[Check]) -> dict[str, Any]:
 def exit_code(summary: Mapping[str, Any]) -> int:
     """0 when every check passed, 1 when any failed or a notebook errored (the report is still written)."""
     return 0 if summary["verdict"] == "pass" else 1
+
+
+def _in_order(figures: dict[str, Any], order: object) -> dict[str, Any]:
+    """The figures in the order recorded beside them (any not listed keep theirs, after)."""
+    if not isinstance(order, list):
+        return figures
+    first = {str(key): figures[str(key)] for key in order if str(key) in figures}
+    return {**first, **{key: value for key, value in figures.items() if key not in first}}
 
 
 def _jsonable(value: Any, where: str) -> Any:

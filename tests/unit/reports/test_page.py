@@ -49,3 +49,11 @@ def test_the_notebook_row_lists_its_key_figures() -> None:
     """The notebooks table carries each notebook's first figures as text."""
     row = render_index(summary(), now=NOW).split("<h2>Checks</h2>")[0]
     assert "share out of place 45.3 %" in row
+
+
+def test_a_stopped_notebook_shows_where_and_why_in_its_row() -> None:
+    """Its row names the cell and the exception with the message, not '0 pass, 0 fail, 1 did not finish'."""
+    row = render_index(summary(), now=NOW).split("<h2>Checks</h2>")[0]
+    replay = row.split("01-replay.html")[1].split("</tr>")[0]
+    assert "stopped before its end" in replay and "notebook stopped at cell [6]: TypeError: boom" in replay
+    assert "0 did not finish" not in row

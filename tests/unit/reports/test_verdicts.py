@@ -62,7 +62,7 @@ def test_numpy_figures_and_booleans_become_json() -> None:
     numpy = pytest.importorskip("numpy")
     bundle = check_bundle("n", numpy.bool_(True), {"count": numpy.int64(4), "share": numpy.float64(0.5)})
     assert bundle[CHECK_MIME] == {"name": "n", "verdict": "pass", "measured": "",
-                                  "figures": {"count": 4, "share": 0.5}}
+                                  "figures": {"count": 4, "share": 0.5}, "order": ["count", "share"]}
 
 
 @pytest.mark.parametrize(("passed", "error"), [("yes", TypeError), (None, TypeError)])
@@ -151,3 +151,11 @@ def test_an_unknown_template_field_is_an_error() -> None:
     """``{dat}`` is neither a time field nor a parameter."""
     with pytest.raises(ReportError, match="uses dat"):
         expand_out_template("reports/{dat}", {}, NOW)
+
+
+def test_figures_keep_the_order_the_notebook_gave_them() -> None:
+    """nbformat sorts JSON keys when it writes a notebook; the check's figures come back in the given order."""
+    nb = notebook_with_outputs(check_bundle("c", True, {"share_out_of_place": 0.4, "inversions": 3, "causes": []}))
+    again = nbformat.reads(nbformat.writes(nb), as_version=4)
+    (check,) = collect_checks(again, name="03-ordering")
+    assert list(check["figures"]) == ["share_out_of_place", "inversions", "causes"]
