@@ -31,6 +31,7 @@ step "6b. retention on the node: the replayed indices as its ISM sees them (obse
 $efk retention simulate --policy data/samples/ism-policy.json --pattern 'mydata-*'
 
 step "7. the notebooks as a report (papermill), with a verdict per check"
+echo "two notebooks at a time; most of the time is the node creating the indices they replay into"
 $efk report --out reports/demo
 echo
 echo "Report: file://$PWD/reports/demo/index.html"
