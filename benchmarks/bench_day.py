@@ -29,7 +29,7 @@ from efklab.errors import RemoteError
 from efklab.jobs.connect import connect
 from efklab.jobs.defaults import SEED_POLICY
 
-PER_STREAM = 100_000  # ordering measures the newest this many documents of each stream
+PER_STREAM = 20_000  # ordering measures the newest this many documents of each stream
 WORKERS = 2
 
 _PROBE = (
@@ -93,20 +93,20 @@ def run_day(url: str, folder: Path, events: int) -> dict[str, dict[str, Any]]:
     pattern = f"{prefix}-*"
     say = lambda text: print(f"bench_day: {events:,} events: {text}", file=sys.stderr, flush=True)
     stages: dict[str, dict[str, Any]] = {}
-    say("generate")
-    stages["generate"] = run_python(_GENERATE, payloads, str(events))
-    say("transform")
-    stages["transform"] = run_cli(["transform", payloads])
-    say("replay")
-    stages["replay"] = run_cli(["replay", "--opensearch-url", url, "--prefix", prefix, "--workers", str(WORKERS),
-                                "--dead-letters", str(folder / f"dl-{events}.jsonl"), "--json", payloads])
-    say("layout")
-    stages["layout"] = run_cli(["layout", "--opensearch-url", url, "--prefix", prefix, "--json", payloads], ok=(0, 1))
-    say("ordering")
-    stages["ordering"] = run_python(_ORDERING, pattern, url, str(PER_STREAM))
-    say("retention forecast")
-    stages["retention"] = run_cli(["retention", "simulate", "--policy", str(SEED_POLICY), "--prefix", prefix,
-                                   "--json", payloads], ok=(0, 1))
+    steps = {
+        "generate": lambda: run_python(_GENERATE, payloads, str(events)),
+        "transform": lambda: run_cli(["transform", payloads]),
+        "replay": lambda: run_cli(["replay", "--opensearch-url", url, "--prefix", prefix, "--workers", str(WORKERS),
+                                   "--dead-letters", str(folder / f"dl-{events}.jsonl"), "--json", payloads]),
+        "layout": lambda: run_cli(["layout", "--opensearch-url", url, "--prefix", prefix, "--json", payloads],
+                                  ok=(0, 1)),
+        "ordering": lambda: run_python(_ORDERING, pattern, url, str(PER_STREAM)),
+        "retention": lambda: run_cli(["retention", "simulate", "--policy", str(SEED_POLICY), "--prefix", prefix,
+                                      "--json", payloads], ok=(0, 1)),
+    }
+    for stage, step in steps.items():
+        stages[stage] = step()
+        say(f"{stage}: {json.dumps(stages[stage])}")  # as it completes: a run cut short still tells
     os.unlink(payloads)
     return stages
 

@@ -205,7 +205,7 @@ def check_order(*, index: str = "mydata-*", provenance: str | None = None, logs:
     truncated = None
     if provenance and truth is not None:
         times = read_line_times(truth, logs or Path(provenance).resolve().parent)
-        truncated = count_truncated_ties(views[0].report, times) if times else None
+        truncated = count_truncated_ties(views[0].report, times) if times and not views[0].report.sampled else None
     check = check_ordering(views, current=label, candidate=candidate_label if candidate_index else None,
                            truncated_tie_groups=truncated)
     view = check.view(label, checked)

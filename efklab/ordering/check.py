@@ -8,7 +8,7 @@ recommendation.  Pure.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from efklab.errors import InputError, UsageError
@@ -97,13 +97,18 @@ def view_of_streams(shown_per_stream: Iterable[Sequence[Shown]], provenance: Pro
                     tiebreaker: Sequence[str], primaries: int | None, pattern: str, descending: bool = True,
                     sampled: str | None = None) -> View:
     """``measure_view`` stream by stream: each stream's documents (in display order) measured, then merged,
-    so only one stream is held at a time."""
-    reports = [measure_order(shown, provenance, descending=descending, tiebreaker=tiebreaker)
-               for shown in shown_per_stream if shown]
+    so only one stream is held at a time.  A ``sampled`` view keeps the figures, not the per-document rows."""
+    reports = []
+    for shown in shown_per_stream:
+        if shown:
+            report = measure_order(shown, provenance, descending=descending, tiebreaker=tiebreaker)
+            # a sample keeps no per-document rows: they would cost what sampling saves
+            reports.append(report if not sampled else replace(report, placed=(), shards_known=any(
+                p.shard is not None for p in report.placed)))
     if not reports:
         raise InputError("the indices hold no documents", source="--index", position=pattern)
-    report = merge_reports(reports, provenance, sampled=sampled)
-    if not report.placed:
+    report = merge_reports(reports, provenance, sampled=sampled, keep_placed=not sampled)
+    if not report.streams or not sum(s.documents for s in report.streams):
         raise InputError(f"none of the documents could be placed ({report.rejects[0].reason}): "
                          "is the provenance from the replay into these indices?", source="--index", position=pattern)
     return View(Measurement.of(grouping, tiebreaker, report, primaries), report, pattern)

@@ -83,6 +83,7 @@ class OrderReport:
     missing: int  # events in the provenance that the query did not return
     truth: str  # "provenance" or "event-id"
     sampled: str | None = None  # what part of the documents was measured, when not all of them
+    shards_known: bool | None = None  # set when ``placed`` was not kept (a report of millions of documents)
 
     def totals(self) -> dict[str, Any]:
         """The figures summed over streams (shares recomputed from the sums)."""
@@ -112,7 +113,8 @@ class OrderReport:
             "index_order_inversions": sum(x.index_order_inversions for x in s),
             "split_continuations": sum(x.split_continuations for x in s),
             "split_same_ms": sum(x.split_same_ms for x in s),
-            "shards_known": any(p.shard is not None for p in self.placed),
+            "shards_known": (self.shards_known if self.shards_known is not None
+                             else any(p.shard is not None for p in self.placed)),
             "missing": self.missing,
             "rejected": len(self.rejects),
             "truth": self.truth,
@@ -167,12 +169,13 @@ def measure_order(
 
 
 def merge_reports(reports: Sequence[OrderReport], provenance: Provenance | None = None, *,
-                  sampled: str | None = None) -> OrderReport:
+                  sampled: str | None = None, keep_placed: bool = True) -> OrderReport:
     """One report from reports measured stream by stream (each over documents of its own streams only).
 
     Equal to ``measure_order`` over all the documents at once when no event id is shown in two
     streams; reject positions count within each report's documents.  ``sampled`` says which part
     of the documents the reports cover (then ``missing`` is not counted: a sample misses the rest).
+    Without ``keep_placed`` the per-document rows are dropped (the totals keep what they tell).
     """
     streams = sorted((s for r in reports for s in r.streams), key=lambda s: s.stream)
     rank = {s.stream: n for n, s in enumerate(streams)}
@@ -182,8 +185,11 @@ def merge_reports(reports: Sequence[OrderReport], provenance: Provenance | None 
         found = sum(len(provenance) - r.missing for r in reports)
         missing = len(provenance) - found
     truth = "provenance" if provenance is not None else "event-id"
-    return OrderReport(tuple(streams), tuple(placed), tuple(x for r in reports for x in r.rejects), missing, truth,
-                       sampled)
+    shards_known = any(r.shards_known if r.shards_known is not None else any(p.shard is not None for p in r.placed)
+                       for r in reports)
+    return OrderReport(tuple(streams), tuple(placed) if keep_placed else (),
+                       tuple(x for r in reports for x in r.rejects), missing, truth, sampled,
+                       None if keep_placed else shards_known)
 
 
 def _measure_stream(
