@@ -17,6 +17,7 @@ JS_WHITESPACE = ("\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2
 _DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
 _NON_DECIMAL = re.compile(r"0(?:[xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
 _PARSE_FLOAT_START = re.compile(r"[+-]?(?:Infinity|[0-9]|\.[0-9])")
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 def to_number(text: str) -> float:
@@ -46,6 +47,21 @@ def is_numeric(value: Any) -> bool:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _finite(value)
     raise TypeError(f"is_numeric() is only defined here for strings and numbers, not {type(value).__name__}")
+
+
+def numeric_value(text: str) -> float | None:
+    """``1 * text`` where the seed's ``isNumeric(text)`` holds, else None: both tests in one pass.
+
+    Extracted fields are mostly plain decimals ("200", "0.023"), read without the general
+    StringNumericLiteral grammar.
+    """
+    if _PLAIN_DECIMAL.fullmatch(text):
+        number = float(text)
+        return number if math.isfinite(number) else None  # hundreds of digits: Infinity, not numeric
+    if parse_float_is_nan(text):
+        return None
+    number = to_number(text)
+    return number if math.isfinite(number) else None
 
 
 def _finite(value: int | float) -> bool:

@@ -27,7 +27,7 @@ from efklab.cloudwatch.payloads import LogEvent, Payload, encode_event
 from efklab.errors import UsageError
 from efklab.js.dates import MS_PER_DAY, civil_from_days, iso_timestamp, time_clip
 from efklab.js.jsontext import JsonScanner, encode_plain_utf8, property_order, quote, quote_raw, stringify_utf8
-from efklab.js.numbers import is_numeric, to_number
+from efklab.js.numbers import is_numeric, numeric_value
 from efklab.model import Reject
 from efklab.opensearch.bulk import BulkAction
 from efklab.opensearch.indexnames import SEED_PREFIX, IndexStrategy, compile_index_strategy, seed_index_name
@@ -289,8 +289,9 @@ def build_source_from_fields(fields: dict[str, Any], scanner: JsonScanner | None
         if not _truthy(value):
             continue
         if isinstance(value, str):
-            if is_numeric(value):
-                _assign(source, key, to_number(value))
+            number = numeric_value(value)
+            if number is not None:  # isNumeric(value): 1 * value
+                _assign(source, key, number)
                 continue
             brace = value.find("{")
             if brace >= 0:

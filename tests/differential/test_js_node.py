@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from efklab.js.dates import iso_timestamp, time_clip, utc_date
 from efklab.js.jsontext import orjson_prints_as_js, parse_json, stringify
-from efklab.js.numbers import format_number, is_numeric, to_number
+from efklab.js.numbers import format_number, is_numeric, numeric_value, to_number
 from tests.differential.oracle import NodeOracle
 
 pytestmark = pytest.mark.differential
@@ -116,3 +116,16 @@ def test_stringify_of_what_orjson_prints_differently_matches_javascript(js_oracl
     """Array-index keys in and out of order, integral and tiny floats, -0, big integers, lone surrogates."""
     answer = js_oracle.ask({"op": "roundtrip", "values": texts})
     assert [stringify(parse_json(text)) for text in texts] == answer["values"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(NUMBER_LIKE | st.from_regex(r"-?[0-9]{1,30}(\.[0-9]{1,20})?", fullmatch=True), min_size=1,
+                max_size=40))
+def test_numeric_value_is_is_numeric_then_one_times_value(js_oracle: NodeOracle, texts: list[str]) -> None:
+    """buildSource's one-pass reading of an extracted field: 1 * v exactly where isNumeric(v) holds."""
+    answer = js_oracle.ask({"op": "numeric", "values": texts})
+    ours = [[value is not None, format_number(value) if value is not None else json.dumps(t, ensure_ascii=False)]
+            for t, value in ((t, numeric_value(t)) for t in texts)]
+    theirs = [[flag, text if flag else json.dumps(json.loads(text), ensure_ascii=False)]
+              for flag, text in answer["values"]]
+    assert ours == theirs
