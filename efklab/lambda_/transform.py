@@ -123,9 +123,11 @@ def transform_payload(p: Payload,
     actions: list[BulkAction] = []
     add = actions.append
     source = p.source
+    where = "" if p.position is None else f"{p.position}:"
 
-    def keep(index: str, event_id: str, action_line: str, source_line: bytes, position: str) -> None:
-        add(_bulk_action(index, event_id, action_line, source_line.decode("utf-8"), source, position))
+    def keep(index: str, event_id: str, action_line: str, source_line: bytes, ordinal: int) -> None:
+        add(_bulk_action(index, event_id, action_line, source_line.decode("utf-8"), source,
+                         f"{where}logEvents[{ordinal}]"))
 
     return actions, _each_event(p, options, keep)
 
@@ -138,7 +140,7 @@ def render_payload(p: Payload, options: TransformOptions = TransformOptions()) -
     parts: list[bytes] = []
     add = parts.append
 
-    def keep(index: str, event_id: str, action_line: str, source_line: bytes, position: str) -> None:
+    def keep(index: str, event_id: str, action_line: str, source_line: bytes, ordinal: int) -> None:
         add(action_line.encode("utf-8"))
         add(source_line)
 
@@ -150,8 +152,8 @@ def render_payload(p: Payload, options: TransformOptions = TransformOptions()) -
 
 
 def _each_event(p: Payload, options: TransformOptions,
-                keep: Callable[[str, str, str, bytes, str], None]) -> list[Reject]:
-    """Hand each event's (index, id, action line, source line, position) to ``keep``; return the rejects."""
+                keep: Callable[[str, str, str, bytes, int], None]) -> list[Reject]:
+    """Hand each event's (index, id, action line, source line, ordinal) to ``keep``; return the rejects."""
     plan = compile_options(options)
     if p.is_control:
         return []
@@ -192,8 +194,12 @@ def _each_event(p: Payload, options: TransformOptions,
         if problem is not None:
             rejects.append(Reject("index-name", problem, p.source, f"{where}logEvents[{ordinal}]", encode_event(event)))
             continue
-        id_json = quote_raw(event.id) if event.id.isascii() else quote(event.id)
-        keep(index, event.id, action_head + id_json + "}}", source_line, f"{where}logEvents[{ordinal}]")
+        event_id = event.id
+        if event_id.isdigit():  # CloudWatch's 56-digit ids need no escaping
+            action_line = f'{action_head}"{event_id}"}}}}'
+        else:
+            action_line = action_head + (quote_raw(event_id) if event_id.isascii() else quote(event_id)) + "}}"
+        keep(index, event_id, action_line, source_line, ordinal)
     if p.invalid_events:
         rejects = sorted([*p.invalid_events, *rejects], key=_reject_ordinal)
     return rejects
