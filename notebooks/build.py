@@ -409,43 +409,28 @@ transform into a real local node of each version (started when needed: `efklab o
 applies the same index template and retention policy (real ISM where the plugin is installed), runs the
 layout and ordering checks, and says what to change before upgrading.  The same as `efklab compat`.
 By default the corrected Lambda (`mode` opensearch); set `mode` to `seed` to see the seed's bodies break."""),
-        ("parameters", '''from_version: str = "1.3.20"  # the version in use: 2.19.4, 1.3.20, 3.1.0 or es-7.10.2
-to_version: str = "2.19.4"  # the version to upgrade to
+        ("parameters", '''current: str = "1.3.20"  # version in use (compat --from): 2.19.4, 1.3.20, 3.1.0, es-7.10.2
+target: str = "2.19.4"  # the version to upgrade to (efklab compat --to)
 mode: str = "opensearch"  # transform mode: opensearch (the corrected Lambda), or seed (its bodies with _type)
 payloads: str = ""  # payload files or a folder; empty: data/samples/payloads, the committed samples
 template: str = "auto"  # index template on both: auto, replay, none or a JSON file
-from_url: str = ""  # an existing node of from_version; empty: the local one (started when needed)
-to_url: str = ""  # an existing node of to_version; empty: the local one (started when needed)
+from_url: str = ""  # an existing node of the current version; empty: the local one (started when needed)
+to_url: str = ""  # an existing node of the target version; empty: the local one (started when needed)
 keep_indices: bool = False  # keep the replayed indices on each node to explore them'''),
         ("code", "import pandas as pd\n\n"
                  "from efklab.jobs.compat import run_compat\n"
+                 "from efklab.reports.tables.upgrade import changes_table, versions_table\n"
                  "from efklab.reports.verdicts import record_check\n\n"
                  "pd.set_option(\"display.max_colwidth\", 200)"),
-        ("code", "report = run_compat([payloads] if payloads else [], current=from_version, target=to_version, "
+        ("code", "report = run_compat([payloads] if payloads else [], current=current, target=target, "
                  "mode=mode,\n"
                  "                    template=template, current_url=from_url or None, target_url=to_url or None,\n"
-                 "                    keep=keep_indices, say=print)\n"
-                 "versions = report.to_json()[\"versions\"]"),
+                 "                    keep=keep_indices, say=print)"),
         ("md", "## Per version: accepted, refused (the node's reason), template, retention, sorting"),
-        ("code", """def cell(v, row):
-    if row == "refused":
-        return "; ".join(f"{n:,}: {v['refusal_examples'][k]}" for k, n in v["refused"].items()) or "none"
-    if row == "sorted":
-        shares = v["ordering"].items()
-        return "; ".join(f"{view}: {share:.1%} out of place" for view, share in shares) or "nothing indexed"
-    return {"node": v["url"], "accepted": f"{v['indexed']:,} of {v['actions']:,} documents",
-            "index template": v["template"], "retention": v["retention"],
-            "layout": "; ".join(v["layout_problems"]) or "as expected", "notes": "; ".join(v["notes"]) or "-"}[row]
-
-
-rows = ["node", "accepted", "refused", "index template", "retention", "sorted", "layout", "notes"]
-pd.DataFrame({v["label"]: [cell(v, r) for r in rows] for v in versions}, index=rows)"""),
+        ("code", "versions_table(report)"),
         ("md", "## What to change before upgrading"),
-        ("code", "changes = pd.DataFrame([{\"breaks\": d.breaks, \"kind\": d.kind, \"difference\": d.text, "
-                 "\"change\": d.advice}\n"
-                 "                        for d in report.differences])\n"
-                 "changes if len(changes) else print(f\"{to_version} does what {from_version} does on these "
-                 "payloads\")"),
+        ("code", "changes = changes_table(report)\n"
+                 "changes if len(changes) else print(f\"{target} does what {current} does on these payloads\")"),
         ("md", "## Verdicts"),
         ("code", """old, new = report.outcomes
 record_check(f"{new.engine.label} accepts every document {old.engine.label} accepts", new.indexed >= old.indexed,
@@ -458,6 +443,12 @@ record_check(f"nothing that works on {old.engine.label} breaks on {new.engine.la
 }
 
 
+# Notebooks `efklab report` runs only when named with --only: why they are left out of the default report.
+OPT_IN = {
+    "06-upgrade": "starts a second node (OpenSearch 1.3.20) and replays into both, several minutes",
+}
+
+
 def build(name: str, cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
     """The notebook for one cell list: stable ids, no outputs, the python3 kernel."""
     nb = nbformat.v4.new_notebook()
@@ -465,6 +456,8 @@ def build(name: str, cells: list[tuple[str, str]]) -> nbformat.NotebookNode:
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
         "language_info": {"name": "python", "pygments_lexer": "ipython3"},
     }
+    if name in OPT_IN:
+        nb.metadata["efklab"] = {"opt_in": OPT_IN[name]}
     for number, (kind, source) in enumerate(cells):
         ident = f"{name.split('-')[0]}-{number:02d}"
         if kind == "md":

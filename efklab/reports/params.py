@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
 import string
 from collections.abc import Mapping, Sequence
@@ -131,6 +132,16 @@ def expand_out_template(template: str, parameters: Mapping[str, Any], now: dt.da
 def template_fields(template: str) -> frozenset[str]:
     """The field names a ``str.format`` template refers to."""
     return frozenset(name for _text, name, _spec, _conv in string.Formatter().parse(template) if name)
+
+
+def opt_in_reason(path: Path) -> str | None:
+    """Why the notebook runs only when named (its ``metadata.efklab.opt_in``), or None."""
+    try:
+        metadata = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError, AttributeError):
+        return None
+    reason = metadata.get("efklab", {}).get("opt_in") if isinstance(metadata, dict) else None
+    return reason if isinstance(reason, str) else None
 
 
 def _names_of(path: Path) -> set[str]:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from efklab.errors import UsageError
-from efklab.reports.params import select_notebooks
+from efklab.reports.params import opt_in_reason, select_notebooks
 from efklab.reports.present import figures_text
 from efklab.reports.runner import NotebookRun, default_notebook_dir, inspect_parameters, run_report
 
@@ -20,6 +20,12 @@ def run(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise UsageError(f"no such notebook folder: {folder}", source="--notebooks")
     notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+    if not args.only:  # notebooks that run only when named (e.g. 06-upgrade starts a second node)
+        for path in list(notebooks):
+            if (reason := opt_in_reason(path)) is not None:
+                notebooks.remove(path)
+                print(f"efklab report: {path.stem} not run by default ({reason}); run it with --only "
+                      f"{path.stem.split('-')[0]}", file=sys.stderr)
     if args.list:
         return _list(select_notebooks(notebooks, args.only), args.json)
     supplied = {name: value for name, value in args.parameter}

@@ -17,7 +17,8 @@ from tests.conftest import ROOT
 
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = ["00-doctor", "01-replay", "02-multiline-regression", "03-ordering", "04-index-layout", "05-retention"]
+EXPECTED = ["00-doctor", "01-replay", "02-multiline-regression", "03-ordering", "04-index-layout", "05-retention",
+            "06-upgrade"]
 SCALARS = {"str", "int", "float", "bool"}
 
 

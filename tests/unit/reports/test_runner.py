@@ -232,3 +232,13 @@ def test_the_progress_bar_names_the_notebook(threshold_notebook: Path, tmp_path:
     run_report([threshold_notebook], str(tmp_path / "out"), {}, now=NOW, environ={}, progress=True)
     err = capfd.readouterr().err
     assert "01-threshold" in err and "Executing" not in err
+
+
+def test_opt_in_notebooks_run_only_when_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """06-upgrade starts a second node: the default report leaves it out and says how to run it."""
+    assert main(["report", "--list"]) == 0
+    captured = capsys.readouterr()
+    assert "06-upgrade" not in captured.out and "05-retention" in captured.out
+    assert "06-upgrade not run by default" in captured.err and "--only 06" in captured.err
+    assert main(["report", "--list", "--only", "6"]) == 0
+    assert "06-upgrade" in capsys.readouterr().out
