@@ -9,7 +9,6 @@ inputs, asks the node and says what is wrong.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,22 +22,23 @@ from efklab.jobs.connect import Connected, connect
 from efklab.jobs.policies import read_policies
 from efklab.lambda_.indextemplate import MAPPED_FIELDS, index_pattern
 from efklab.lambda_.layout import (
+    OWN_STRATEGY,
     ActualIndex,
     ExpectedLayout,
     LayoutDiff,
     diff_layout,
     expect_layout,
     parse_cat_indices,
+    strategy_counts,
 )
 from efklab.lambda_.transform import TransformOptions
 from efklab.model import Reject
 from efklab.opensearch.indexnames import compile_index_strategy
 from efklab.opensearch.mappings import PatternConflict, find_pattern_conflicts
-from efklab.opensearch.shards import COMPARED_STRATEGIES, ShardProjection, compare_strategies, indices_per_busiest_day
+from efklab.opensearch.shards import ShardProjection, compare_strategies
 from efklab.retention.policy import retention_days as policy_retention_days
 
 DEFAULT_RETENTION_DAYS = 30.0
-OWN_STRATEGY = "this strategy"  # the projection row of the naming in use
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,19 +124,6 @@ def index_layout(payloads: Iterable[str | Mapping[str, Any]], *, mode: str = "op
         diff = diff_layout(layout, actual, pattern)
     problems = layout_problems(layout, pattern, projections, conflicts, diff)
     return LayoutResult(pattern, layout, days, projections, conflicts, field_limit, problems, actual, diff)
-
-
-def strategy_counts(layout: ExpectedLayout, records: Iterable[Payload | Reject], *, prefix: str) -> dict[str, int]:
-    """Indices on the busiest day: the layout's own, and each compared strategy naming the same events."""
-    own: dict[str, set[str]] = defaultdict(set)
-    for index in layout.indices:
-        for day in index.days:
-            own[day].add(index.name)
-    events = ((r.log_group, r.log_stream, int(e.timestamp)) for r in records
-              if isinstance(r, Payload) and not r.is_control
-              for e in r.log_events)
-    return {OWN_STRATEGY: max((len(names) for names in own.values()), default=0),
-            **indices_per_busiest_day(events, COMPARED_STRATEGIES, prefix=prefix)}
 
 
 def layout_problems(layout: ExpectedLayout, pattern: str, projections: Sequence[ShardProjection],

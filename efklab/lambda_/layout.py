@@ -30,7 +30,10 @@ from efklab.model import Reject
 from efklab.opensearch.indexnames import index_name_problem, log_group_segment
 from efklab.opensearch.mappings import MappingPredictor
 from efklab.opensearch.patterns import simple_match
+from efklab.opensearch.shards import COMPARED_STRATEGIES, indices_per_busiest_day
 from efklab.units import format_time, parse_time
+
+OWN_STRATEGY = "this strategy"  # the projection row of the naming in use
 
 _INVALID_NAME = re.compile(r"Invalid index name \[(.*?)\], ")
 
@@ -367,24 +370,15 @@ def diff_layout(expected: ExpectedLayout, actual: Sequence[ActualIndex], pattern
     return LayoutDiff(missing, unexpected, mismatches, matching)
 
 
-def daily_index_counts(layout: ExpectedLayout) -> dict[str, int]:
-    """Indices per day (the busiest day) for the strategy used and for coarser ones."""
-    pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    per_day: dict[str, set[str]] = defaultdict(set)
+def strategy_counts(layout: ExpectedLayout, records: Iterable[Payload | Reject], *, prefix: str) -> dict[str, int]:
+    """Indices on the busiest day: the layout's own (``OWN_STRATEGY``), and each compared strategy naming the same
+    events itself (a strategy without namespaces or containers is never charged for them)."""
+    own: dict[str, set[str]] = defaultdict(set)
     for index in layout.indices:
         for day in index.days:
-            per_day[day].add(index.name)
-            pairs[day].update((ns, c) for ns in index.namespaces for c in index.containers)
-    if not pairs:
-        return {}
-
-    def busiest(sets: Iterable[set[Any]]) -> int:
-        return max(len(s) for s in sets)
-
-    return {
-        "this strategy": busiest(per_day.values()),
-        "per namespace+container (seed)": busiest(pairs.values()),
-        "per namespace": busiest([{ns for ns, _ in s} for s in pairs.values()]),
-        "per container name (cwl-group)": busiest([{c for _, c in s} for s in pairs.values()]),
-        "one index per day (cwl)": 1,
-    }
+            own[day].add(index.name)
+    events = ((r.log_group, r.log_stream, int(e.timestamp)) for r in records
+              if isinstance(r, Payload) and not r.is_control
+              for e in r.log_events)
+    return {OWN_STRATEGY: max((len(names) for names in own.values()), default=0),
+            **indices_per_busiest_day(events, COMPARED_STRATEGIES, prefix=prefix)}

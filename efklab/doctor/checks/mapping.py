@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from efklab.doctor.findings import Finding, make_finding
 from efklab.doctor.inputs import DoctorInputs
-from efklab.lambda_.layout import daily_index_counts
+from efklab.lambda_.layout import strategy_counts
 from efklab.opensearch.mappings import find_pattern_conflicts
 from efklab.opensearch.shards import compare_strategies
 from efklab.retention.policy import retention_days
@@ -94,7 +94,7 @@ def check_shard_projection(inputs: DoctorInputs) -> list[Finding]:
     facts = inputs.payloads
     if facts is None:
         return []
-    counts = daily_index_counts(facts.layout)
+    counts = strategy_counts(facts.layout, facts.records, prefix=inputs.settings.prefix)
     if not counts:
         return []
     days = None

@@ -183,3 +183,15 @@ def test_an_input_that_is_not_readable_at_all_is_exit_2_with_its_location(
     assert main(["doctor", f"--{name}", str(path)]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_shard_projection_charges_each_strategy_only_the_indices_its_own_names_make(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """One cwl index a day is 1 x 31 days x 2 shards, never the seed naming's namespaces x containers."""
+    payloads = str(ROOT / "data" / "samples" / "payloads")
+    assert main(["doctor", "--payloads", payloads, "--max-shards-per-node", "20", "--index-strategy", "cwl",
+                 "--only", "shard-projection", "--json"]) == 1
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert "this strategy: 62 shards (over the limit)" in finding["evidence"]
+    assert "per namespace+container (seed): 496 shards (over the limit)" in finding["evidence"]
+    assert finding["figures"]["indices_per_day"] == 1
