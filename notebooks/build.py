@@ -97,10 +97,15 @@ mode: str = "opensearch"  # transform mode: opensearch, or seed (the seed's byte
 so prefix mydata)
 primaries: int = 1  # primary shards per index
 keep_indices: bool = False  # keep the replayed indices on the node after the run (to explore them); \
-default: delete them'''),
+default: delete them
+lambda_source: str = ""  # your own Lambda function (folder or .js file), run under node on these payloads and \
+compared with efklab's transform; empty: skip'''),
         ("code", REPORT_IMPORTS + "\nfrom efklab.jobs.layout import index_layout\n"
+                 "from efklab.jobs.transform import transform_options\n"
+                 "from efklab.jobs.userlambda import diff_function\n"
                  "from efklab.reports import plots_ordering as po\n"
-                 "from efklab.reports.tables.replay import failed_indices_table, rejects_table, replay_totals"),
+                 "from efklab.reports.tables.replay import failed_indices_table, rejects_table, replay_totals\n"
+                 "from efklab.reports.tables.userlambda import lambda_diff_table, lambda_summary"),
         ("md", "## The pipeline: container lines -> CloudWatch events\n"
                "Every source line lands in exactly one event or one reject."),
         ("code", "files = container_logs(logs)\n"
@@ -128,6 +133,17 @@ default: delete them'''),
                  "primaries=primaries,\n"
                  "                      pattern=pattern, target=target)\n"
                  "table(pd.Series(review.figures(), name=\"count\").rename_axis(\"node vs expectation\").to_frame())"),
+        ("md", "## Your own Lambda function\n"
+               "With `lambda_source` set, your function (not the seed's) runs under node on the same payloads, "
+               "offline (its requests are captured, nothing is sent), and its `_bulk` bodies are compared with "
+               "efklab's event by event; the efklab options that reproduce it are named, so the rest of this report "
+               "models your pipeline (`efklab lambda diff` on the command line)."),
+        ("code", "options = transform_options(mode=mode, index_strategy=index_strategy, prefix=prefix)\n"
+                 "lambda_diff = diff_function(lambda_source, [], options, payloads=run.payloads) if lambda_source "
+                 "else None\n"
+                 "table(lambda_summary(lambda_diff)) if lambda_diff else print(\"no function given (lambda_source)\")"),
+        ("code", "table(lambda_diff_table(lambda_diff), empty=\"none: every event identical\") if lambda_diff "
+                 "else None"),
         ("md", "## Verdicts"),
         ("code", """record_check("every source line is in one event or one reject",
              accounting["lines"] == accounting["lines_in_events"] + accounting["lines_rejected"],
@@ -139,7 +155,12 @@ record_check("every event was indexed",
              failed=summary.failed, rejected=summary.rejected)
 record_check("the node holds exactly the expected documents", review.diff is not None and review.diff.clean,
              measured="observed on the node: _cat/indices after a refresh, against the payloads' layout",
-             **review.figures())"""),
+             **review.figures())
+if lambda_diff is not None:
+    record_check("your Lambda function writes what efklab's transform writes", not lambda_diff.differing,
+                 measured=f"your function run under node on the pipeline's {len(lambda_diff.events):,} payloads",
+                 identical=lambda_diff.identical, differing=len(lambda_diff.differing),
+                 failed_invocations=len(lambda_diff.run.failed))"""),
         ("code", "release(target, [pattern], keep=keep_indices)"),
     ],
     "02-multiline-regression": [

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from efklab.adapters.localnode.lifecycle import load_settings
 from efklab.adapters.nodelambda.endpoint import Forward, capture_endpoint
 from efklab.adapters.nodelambda.runner import find_node, locate_function, prepare_function, run_harness
 from efklab.adapters.opensearch import forwarder
 from efklab.adapters.payloadfiles import iter_payload_records
-from efklab.cloudwatch.payloads import Payload, to_lambda_event
+from efklab.cloudwatch.payloads import Payload, decode_payload, to_lambda_event
 from efklab.errors import UsageError
 from efklab.jobs.connect import Connected
 from efklab.lambda_.bodydiff import BodyDifference, action_index, compare_bodies, split_actions
@@ -125,19 +126,27 @@ class LambdaDiff:
 
 def diff_function(source: str, inputs: Sequence[str], options: TransformOptions, *, handler: str | None = None,
                   timeout_ms: int = 3000, zones: Sequence[str] = ("UTC",), search: bool = True,
-                  say: Say = _quiet) -> LambdaDiff:
-    """Run the function, compare each event's bodies with efklab's under ``options``, search reproducing options."""
+                  say: Say = _quiet, payloads: Sequence[Payload | Mapping[str, Any]] | None = None) -> LambdaDiff:
+    """Run the function, compare each event's bodies with efklab's under ``options``, search reproducing options.
+
+    ``payloads`` (decoded, or payload objects as the pipeline emulation delivers them) instead of ``inputs``.
+    """
     compile_options(options)
-    payloads, rejects = read_events(inputs)
-    run = run_function(source, inputs, handler=handler, timeout_ms=timeout_ms, say=say, payloads=payloads,
+    rejects: list[Reject] = []
+    if payloads is None:
+        decoded, rejects = read_events(inputs)
+    else:
+        decoded = [p if isinstance(p, Payload) else decode_payload(p, source="pipeline", position=i + 1)
+                   for i, p in enumerate(payloads)]
+    run = run_function(source, inputs, handler=handler, timeout_ms=timeout_ms, say=say, payloads=decoded,
                        rejects=rejects)
     result = LambdaDiff(options=options, run=run)
     for invocation in run.invocations:
-        payload = payloads[invocation.index]
+        payload = decoded[invocation.index]
         ours, throws = _efklab_bodies(payload, options)
         result.events.append(EventComparison(invocation, compare_bodies(ours, invocation.bulk_bodies), throws))
     if search:
-        result.matching = _reproducing(payloads, run, zones=zones)
+        result.matching = _reproducing(decoded, run, zones=zones)
     return result
 
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from efklab.cloudwatch.payloads import Payload
 from efklab.lambda_.transform import OPENSEARCH, SEED, TransformOptions
-from efklab.opensearch.indexnames import BUILTIN_STRATEGIES, log_group_segment, sanitize_name_part
+from efklab.opensearch.indexnames import BUILTIN_STRATEGIES, SEED_PREFIX, log_group_segment, sanitize_name_part
 
 _PLACEHOLDER = re.compile(r"(\{[^{}]*\})")
 _DIGIT_AFTER = re.compile(r"[.\-_]?\d")
@@ -67,4 +67,16 @@ def _fields(text: str, values: dict[str, str | None]) -> str:
         if value:
             pieces = _PLACEHOLDER.split(text)
             text = "".join(p if _PLACEHOLDER.fullmatch(p) else p.replace(value, "{" + name + "}") for p in pieces)
+    return text
+
+
+def options_text(options: TransformOptions) -> str:
+    """The command-line options that select ``options`` (as ``efklab transform``/``replay`` take them)."""
+    if options.mode == SEED:
+        return "--mode seed"
+    text = f"--mode opensearch --index-strategy '{options.index_strategy}'"
+    if options.tz != "UTC":
+        text += f" --tz {options.tz}"
+    if options.prefix != SEED_PREFIX and "{prefix}" in options.index_strategy:
+        text += f" --prefix {options.prefix}"
     return text

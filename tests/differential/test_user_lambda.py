@@ -7,6 +7,7 @@ with the efklab options that reproduce them found where they exist.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -20,6 +21,7 @@ import pytest
 
 from efklab.jobs.userlambda import diff_function, run_function
 from efklab.lambda_.transform import OPENSEARCH, SEED, TransformOptions
+from efklab.reports.runner import default_notebook_dir, run_report
 from efklab.testing import make_payload
 from tests.conftest import ROOT
 
@@ -156,3 +158,18 @@ def test_a_replay_through_the_seeds_function_names_the_nodes_type_refusal(node: 
     assert done.returncode == 1
     assert "refused as a whole: HTTP 400: Action/metadata line [1] contains an unknown parameter [_type]" in done.stdout
     assert "Traceback" not in done.stderr
+
+
+def test_the_replay_notebook_compares_the_users_function_and_names_the_options(
+        node: str, seed_code: str, tmp_path: Path, opensearch_url: str) -> None:
+    """01-replay with `lambda_source`: the function is diffed on the pipeline's own payloads, the check recorded."""
+    function = seed_function(tmp_path / "cwl", seed_code, CWL_NAMES, NO_TYPE)
+    result = run_report([default_notebook_dir() / "01-replay.ipynb"], str(tmp_path / "out"),
+                        {"lambda_source": str(function), "prefix": "efklab-test-nb-fn"},
+                        now=dt.datetime(2024, 5, 1, tzinfo=dt.UTC), environ={})
+    checks = {c["name"]: c for c in result.summary["checks"]}
+    check = checks["your Lambda function writes what efklab's transform writes"]
+    assert check["verdict"] == "fail" and check["figures"]["differing"] > 0
+    assert check["figures"]["failed_invocations"] == 0
+    html = (tmp_path / "out" / "01-replay.html").read_text(encoding="utf-8")
+    assert "--mode opensearch --index-strategy &#x27;cwl&#x27;" in html or "--index-strategy 'cwl'" in html

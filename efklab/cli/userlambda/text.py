@@ -5,7 +5,7 @@ from collections import Counter
 
 from efklab.jobs.userlambda import EventComparison, LambdaDiff
 from efklab.lambda_.bodydiff import split_actions
-from efklab.lambda_.transform import SEED, TransformOptions
+from efklab.lambda_.optionsearch import options_text
 from efklab.lambda_.userfunction import CapturedRequest, Invocation, LambdaRun
 
 STACK_LINES = 6
@@ -41,18 +41,6 @@ def run_summary(run: LambdaRun) -> str:
         text += f", {others} other requests"
     if run.rejects:
         text += f"; {len(run.rejects)} records could not become an event"
-    return text
-
-
-def options_text(options: TransformOptions) -> str:
-    """The command-line options that select ``options``."""
-    if options.mode == SEED:
-        return "--mode seed"
-    text = f"--mode opensearch --index-strategy '{options.index_strategy}'"
-    if options.tz != "UTC":
-        text += f" --tz {options.tz}"
-    if options.prefix != "mydata" and "{prefix}" in options.index_strategy:
-        text += f" --prefix {options.prefix}"
     return text
 
 
