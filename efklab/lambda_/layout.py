@@ -377,8 +377,8 @@ def strategy_counts(layout: ExpectedLayout, records: Iterable[Payload | Reject],
     for index in layout.indices:
         for day in index.days:
             own[day].add(index.name)
-    events = ((r.log_group, r.log_stream, int(e.timestamp)) for r in records
+    events = ((r.log_group, r.log_stream, ms) for r in records  # an invalid time makes no document
               if isinstance(r, Payload) and not r.is_control
-              for e in r.log_events)
+              for e in r.log_events if (ms := time_clip(e.timestamp)) is not None)
     return {OWN_STRATEGY: max((len(names) for names in own.values()), default=0),
             **indices_per_busiest_day(events, COMPARED_STRATEGIES, prefix=prefix)}
