@@ -110,10 +110,11 @@ class EventComparison:
 class LambdaDiff:
     """The function against efklab's transform, event by event, and the options that reproduce it."""
 
-    options: TransformOptions
+    options: TransformOptions  # the options the events were compared under
     run: LambdaRun
     events: list[EventComparison] = field(default_factory=list)
     matching: list[TransformOptions] = field(default_factory=list)
+    found: bool = False  # ``options`` were not given but found to reproduce the function
 
     @property
     def identical(self) -> int:
@@ -124,14 +125,17 @@ class LambdaDiff:
         return [e for e in self.events if not e.agrees]
 
 
-def diff_function(source: str, inputs: Sequence[str], options: TransformOptions, *, handler: str | None = None,
+def diff_function(source: str, inputs: Sequence[str], options: TransformOptions | None, *,
+                  handler: str | None = None,
                   timeout_ms: int = 3000, zones: Sequence[str] = ("UTC",), search: bool = True,
                   say: Say = _quiet, payloads: Sequence[Payload | Mapping[str, Any]] | None = None) -> LambdaDiff:
     """Run the function, compare each event's bodies with efklab's under ``options``, search reproducing options.
 
     ``payloads`` (decoded, or payload objects as the pipeline emulation delivers them) instead of ``inputs``.
+    ``options`` None: compare under the first option set found to reproduce the function (else the defaults).
     """
-    compile_options(options)
+    if options is not None:
+        compile_options(options)
     rejects: list[Reject] = []
     if payloads is None:
         decoded, rejects = read_events(inputs)
@@ -140,13 +144,13 @@ def diff_function(source: str, inputs: Sequence[str], options: TransformOptions,
                    for i, p in enumerate(payloads)]
     run = run_function(source, inputs, handler=handler, timeout_ms=timeout_ms, say=say, payloads=decoded,
                        rejects=rejects)
-    result = LambdaDiff(options=options, run=run)
+    matching = _reproducing(decoded, run, zones=zones) if search or options is None else []
+    chosen = options if options is not None else (matching[0] if matching else TransformOptions())
+    result = LambdaDiff(options=chosen, run=run, matching=matching, found=options is None and bool(matching))
     for invocation in run.invocations:
         payload = decoded[invocation.index]
-        ours, throws = _efklab_bodies(payload, options)
+        ours, throws = _efklab_bodies(payload, chosen)
         result.events.append(EventComparison(invocation, compare_bodies(ours, invocation.bulk_bodies), throws))
-    if search:
-        result.matching = _reproducing(decoded, run, zones=zones)
     return result
 
 

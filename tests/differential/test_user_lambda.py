@@ -173,3 +173,17 @@ def test_the_replay_notebook_compares_the_users_function_and_names_the_options(
     assert check["figures"]["failed_invocations"] == 0
     html = (tmp_path / "out" / "01-replay.html").read_text(encoding="utf-8")
     assert "--mode opensearch --index-strategy &#x27;cwl&#x27;" in html or "--index-strategy 'cwl'" in html
+
+
+def test_without_transform_options_the_diff_is_taken_under_the_options_found(node: str, seed_code: str,
+                                                                              tmp_path: Path) -> None:
+    """`efklab lambda diff --source <the seed's function> data/samples/payloads/`: every event identical, exit 0."""
+    function = seed_function(tmp_path / "seed", seed_code)
+    done = subprocess.run([*EFKLAB, "lambda", "diff", "--source", str(function), PAYLOADS],
+                          capture_output=True, text=True, check=False, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"^(\d+) events: \1 identical, 0 differ \(efklab --mode seed, found to reproduce your function\)$",
+                     done.stdout, re.MULTILINE)
+    explicit = subprocess.run([*EFKLAB, "lambda", "diff", "--source", str(function), "--mode", "opensearch", ONE_DAY],
+                              capture_output=True, text=True, check=False, cwd=ROOT)
+    assert explicit.returncode == 1 and "action field _type: efklab <missing>" in explicit.stdout

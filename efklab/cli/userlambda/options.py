@@ -39,9 +39,11 @@ examples:
 
 The diff is event by event: identical, or the first differing action with the field that differs
 (action fields such as _index/_type/_id, document fields added, missing or changed, or the JSON
-text itself). It then lists the efklab options (--mode, --index-strategy, --tz) under which
-efklab writes exactly your function's bodies for every event, so layout, ordering and retention
-model your pipeline; when none does, replay through your function instead.
+text itself). It lists the efklab options (--mode, --index-strategy, --tz) under which efklab
+writes exactly your function's bodies for every event, so layout, ordering and retention model
+your pipeline; when none does, replay through your function instead (replay --lambda-source).
+Without any of --mode, --index-strategy, --prefix, --tz the diff is taken under the options found
+to reproduce your function (else efklab's defaults); with them, under exactly those.
 
 exit status: 0 every event identical under the given options; 1 some differ (or an invocation
 failed); 2 bad input or usage, or node is not installed.
@@ -69,6 +71,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_function_options(diff)
     add_transform_options(diff)
+    diff.set_defaults(mode=None, index_strategy=None, prefix=None, tz=None)  # none given: the options found
     diff.add_argument("--shown", type=int, default=10, metavar="N", help="differing events shown (default: 10)")
     diff.add_argument("inputs", nargs="+", metavar="PAYLOADS", help="payload files or directories, plain or gzip")
     diff.set_defaults(handler="run_diff")

@@ -58,8 +58,10 @@ def run_function_command(args: argparse.Namespace) -> int:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    options = transform_options(mode=args.mode, index_strategy=args.index_strategy, prefix=args.prefix, tz=args.tz)
-    zones = ("UTC",) if args.tz == "UTC" else ("UTC", args.tz)
+    given = {k: v for k, v in (("mode", args.mode), ("index_strategy", args.index_strategy), ("prefix", args.prefix),
+                                ("tz", args.tz)) if v is not None}
+    options = transform_options(**given) if given else None
+    zones = ("UTC",) if args.tz in (None, "UTC") else ("UTC", args.tz)
     diff = diff_function(args.source, args.inputs, options, handler=args.function_handler, timeout_ms=_timeout_ms(args),
                          zones=zones, say=_say)
     for event in diff.differing[: max(0, args.shown)]:

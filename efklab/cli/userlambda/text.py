@@ -54,8 +54,9 @@ def difference_text(event: EventComparison) -> str:
 def diff_summary(diff: LambdaDiff) -> list[str]:
     """The verdict lines: counts under the given options, then the options that reproduce the function."""
     total = len(diff.events)
+    how = ", found to reproduce your function" if diff.found else ""
     lines = [f"{total} events: {diff.identical} identical, {len(diff.differing)} differ "
-             f"(efklab {options_text(diff.options)})"]
+             f"(efklab {options_text(diff.options)}{how})"]
     fields = Counter(f"{f.part} {f.field or 'text'}" for e in diff.differing if e.difference
                      for f in e.difference.fields)
     if fields:
