@@ -1,6 +1,7 @@
 """Shared test configuration.  Paths to the shared reference material live here."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -34,20 +35,21 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def opensearch_url() -> Iterator[str]:
+def opensearch_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """URL of this checkout's local node, started for the session if it was not up."""
     from efklab.adapters.localnode import lifecycle as node
 
-    with node.leased_node(fast_ism=True, say=_progress) as state:
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+
+    def progress(text: str) -> None:
+        """The node's preparation on the terminal, past pytest's output capture: on a clean machine the first
+        start fetches OpenSearch and builds the ISM plugin for minutes, which must not look like a hang."""
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            sys.stderr.write(f"\n[efklab node] {text}\n")
+            sys.stderr.flush()
+
+    with node.leased_node(fast_ism=True, say=progress) as state:
         yield state.url
-
-
-def _progress(text: str) -> None:
-    """The node's preparation on the terminal even while pytest captures output: on a clean machine the
-    first start fetches OpenSearch and builds the ISM plugin for minutes, which must not look like a hang."""
-    if sys.__stderr__ is not None:
-        sys.__stderr__.write(f"\n[efklab node] {text}\n")
-        sys.__stderr__.flush()
 
 
 @pytest.fixture(scope="session")
