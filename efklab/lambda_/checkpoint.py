@@ -88,6 +88,9 @@ class ReplayCheckpoint:
         ahead = read.items(data, "created_ahead", "", default=[])
         if not all(isinstance(i, str) for i in ahead):
             raise UsageError("malformed checkpoint: created_ahead must list document ids", source=source)
+        if ahead != sorted(set(ahead)):  # as efklab writes it: anything else was edited by hand
+            raise UsageError("malformed checkpoint: created_ahead must list distinct document ids in sorted order",
+                             source=source)
         progress = ReplayProgress(read.count(data, "records_done", ""), _read_summary(read, data),
                                   read.count(letters, "offset", "dead_letters."), frozenset(ahead))
         checkpoint = cls(inputs, {str(k): v for k, v in options.items()}, progress, letters_path,
