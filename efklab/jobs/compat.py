@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,17 +22,16 @@ from efklab.adapters.discover import field_types, iter_displayed, primary_shards
 from efklab.adapters.files import read_file_bytes
 from efklab.adapters.ism import IsmApi, ism_installed
 from efklab.adapters.localnode import lifecycle as node
-from efklab.adapters.opensearch import install_index_template, refresh, remote_errors, send_batches
+from efklab.adapters.opensearch import install_index_template, refresh, remote_errors
 from efklab.errors import EfklabError, InputError, UsageError
 from efklab.jobs.connect import Connected, connect
 from efklab.jobs.defaults import SAMPLE_PAYLOADS, SAMPLES_DIR, SEED_POLICY
 from efklab.jobs.layout import index_layout, payload_records
 from efklab.jobs.ordering import measure_views, read_provenance
+from efklab.jobs.replay import MemoryLetters, bulk_sender
 from efklab.lambda_.indextemplate import pattern_for, replay_template
 from efklab.lambda_.replay import replay_records
 from efklab.lambda_.transform import SEED, TransformOptions
-from efklab.opensearch.batches import BatchAnswer
-from efklab.opensearch.bulk import BulkAction, BulkSettings
 from efklab.opensearch.dashboards import sortable_field
 from efklab.opensearch.engines import PLUGINS_API, EngineVersion, parse_engine_version
 from efklab.opensearch.nodeconfig import SINGLE_NODE_TEMPLATE
@@ -173,10 +171,10 @@ def _run_one(version: EngineVersion, target: Connected, records: Sequence[Any], 
     notes: list[str] = []
     if not version.accepts_type and options.mode == SEED:
         notes.append(f"{version.label} refuses _type in bulk actions")
-    letters = _Letters()
+    letters = MemoryLetters()
     template_text, template_ok = _apply_template(target, options, template)
     retention, ism = _apply_policy(version, target, policy, names)
-    progress = replay_records(iter(records), _sender(target), options=options, letters=letters)
+    progress = replay_records(iter(records), bulk_sender(target), options=options, letters=letters)
     summary = progress.summary
     refused: Counter[str] = Counter()
     examples: dict[str, str] = {}
@@ -315,21 +313,4 @@ def _mappings(target: Connected, pattern: str, names: Sequence[str]) -> dict[str
     return merge_mappings(per_index)
 
 
-def _sender(target: Connected) -> Callable[[Iterable[BulkAction]], Iterator[BatchAnswer]]:
-    def send(actions: Iterable[BulkAction]) -> Iterator[BatchAnswer]:
-        return send_batches(target.client, target.conn, actions, settings=BulkSettings(), sleep=time.sleep)
-    return send
-
-
-class _Letters:
-    """Dead letters kept in memory: the node's reasons are what the table shows."""
-
-    def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-
-    def write(self, record: dict[str, Any]) -> None:
-        self.records.append(record)
-
-    def offset(self) -> int:
-        return len(self.records)
 

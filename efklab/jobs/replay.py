@@ -184,7 +184,7 @@ def replay_files(
         resume_at = start.letters_offset if previous else None
         letters = DeadLetterFile(str(Path(letters_path).resolve()), resume_at=resume_at)
         read = _naming_unreadable(iter_payload_records(files), start.records_done, on_unreadable)
-        progress = replay_records(read, _sender(target, settings, sleep, workers), options=options, letters=letters,
+        progress = replay_records(read, bulk_sender(target, settings, sleep, workers), options=options, letters=letters,
                                   start=start, on_checkpoint=save, on_items=on_items, on_records=on_records)
         on_sent()
         save(progress, complete=True)
@@ -207,9 +207,10 @@ def check_workers(workers: int) -> None:
         raise UsageError(f"must be between 1 and {MAX_WORKERS}, not {workers}", source="--workers")
 
 
-def _sender(target: Connected, settings: BulkSettings, sleep: Callable[[float], None],
-            workers: int = 1) -> Callable[[Iterable[BulkAction]], Iterator[BatchAnswer]]:
+def bulk_sender(target: Connected, settings: BulkSettings | None = None, sleep: Callable[[float], None] = time.sleep,
+                workers: int = 1) -> Callable[[Iterable[BulkAction]], Iterator[BatchAnswer]]:
     """How every replay sends: batches by count and bytes, the next ones read ahead while requests are in flight."""
+    settings = settings or BulkSettings()
 
     def send(actions: Iterable[BulkAction]) -> Iterator[BatchAnswer]:
         return send_batches(target.client, target.conn, actions, settings=settings, sleep=sleep, read_ahead=READ_AHEAD,
@@ -252,7 +253,7 @@ def replay_fresh(target: Connected, payloads: Iterable[dict[str, Any]], *, prefi
     template["settings"] = {"index": {"number_of_shards": primaries, "number_of_replicas": 0}}
     install_index_template(target.client, target.conn, name, {**body, "template": template})
     records = (payload_from_json(p, source="pipeline", position=n) for n, p in enumerate(payloads, start=1))
-    progress = replay_records(records, _sender(target, BulkSettings(), time.sleep), options=options, letters=_Letters())
+    progress = replay_records(records, bulk_sender(target), options=options, letters=MemoryLetters())
     with remote_errors(target.conn):
         target.client.indices.refresh(index=pattern, ignore_unavailable=True, allow_no_indices=True)
     return pattern, progress.summary
@@ -297,8 +298,8 @@ def release(target: Connected, patterns: Sequence[str], *, keep: bool = False) -
     return f"deleted {deleted} indices ({', '.join(patterns)}); set keep_indices to explore them after the run"
 
 
-class _Letters:
-    """Dead letters kept in memory (a notebook shows them; nothing is written)."""
+class MemoryLetters:
+    """Dead letters kept in memory (a notebook or a comparison shows them; nothing is written)."""
 
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
