@@ -18,14 +18,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks import run_cli_measured
+from benchmarks.bench_replay import drop
 from efklab.adapters.localnode import lifecycle as node
-from efklab.adapters.opensearch import delete_indices
-from efklab.errors import RemoteError
 from efklab.jobs.connect import connect
 from efklab.jobs.defaults import SEED_POLICY
 
@@ -73,17 +71,6 @@ def run_cli(args: list[str], ok: tuple[int, ...] = (0,)) -> dict[str, Any]:
     if measured["rc"] not in ok:
         raise RuntimeError(f"efklab {' '.join(args[:2])} exited with status {measured['rc']}")
     return dict(measured)
-
-
-def drop(client: Any, conn: Any, pattern: str) -> None:
-    for attempt in range(6):
-        try:
-            delete_indices(client, conn, pattern)
-            return
-        except RemoteError:
-            if attempt == 5:
-                raise
-            time.sleep(10)
 
 
 def run_day(url: str, folder: Path, events: int) -> dict[str, dict[str, Any]]:
