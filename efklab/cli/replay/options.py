@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
         "replay",
         help=summary,
         description="Stream CloudWatch Logs subscription payloads (decoded JSON or Lambda events, one per line, "
-        "plain or .gz) through the Lambda's transform into OpenSearch with streaming bulk. Every action ends "
+        "plain or .gz) through the Lambda's transform into OpenSearch in bulk requests (--workers N in flight at "
+        "once). Every action ends "
         "indexed or in the dead-letter file with the node's reason; documents use the event id as _id, so "
         "replaying twice leaves the same documents. Without --opensearch-url the local node is used (started "
         "if needed).",
