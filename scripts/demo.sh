@@ -16,8 +16,9 @@ echo "$url"
 step "2. the seed Lambda's _bulk body for the sample payloads (first document)"
 $efk transform --mode seed data/samples/payloads/*.jsonl.gz 2>/dev/null | head -n 2 | cut -c1-400
 
-step "3. what the seed's regex fix did to the grouping of the sample container logs"
-$efk multiline diff --old "$AWS_REGEX" --new "$SEED_REGEX" data/samples/containers/*.log || [ $? -eq 1 ]
+step "3. what the seed's regex fix did to the grouping of the sample container logs (the rest of the rule from its config)"
+$efk multiline diff --config data/samples/fluentd.yaml --old "$AWS_REGEX" --new "$SEED_REGEX" \
+  data/samples/containers/*.log || [ $? -eq 1 ]
 
 step "4. replay the sample payloads into the node"
 $efk replay data/samples/payloads/*.jsonl.gz
