@@ -17,7 +17,7 @@ from typing import Any
 
 from efklab.adapters.discover import FIELDS, discover_sort, field_types, primary_shards
 from efklab.adapters.files import iter_lines
-from efklab.adapters.opensearch import Connection, field_values, iter_sorted
+from efklab.adapters.opensearch import Connection, field_values, iter_sorted, refresh
 from efklab.errors import InputError, UsageError
 from efklab.jobs.connect import Connected, connect
 from efklab.jobs.defaults import AWS_SAMPLE_CONFIG, SEED_CONFIG, config_path
@@ -50,6 +50,7 @@ def measure_views(
     stream, not the index pattern.  ``per_stream``: measure only the newest that many documents of
     each stream (what Discover shows first); the report then says it is a sample, and of how much.
     """
+    refresh(client, conn, pattern)  # a replay just before (efklab replay, then efklab ordering) is read whole
     wanted = sorted({field for tiebreaker in tiebreakers for field in tiebreaker} | {"@log_stream"})
     types = field_types(client, conn, pattern, wanted)
     shards = primary_shards(client, conn, pattern)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -166,3 +167,17 @@ def test_cli_bad_provenance_is_one_line_exit_2(opensearch_client: Any, opensearc
                  "--provenance", str(prov)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is the provenance from the replay into these indices?" in err[0]
+
+
+def test_cli_per_stream_measures_a_stated_sample(opensearch_client: Any, opensearch_url: str, indices: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """--per-stream N reads the newest N documents of each stream and says which share that is."""
+    index_events(opensearch_client, f"{indices}-sample", ungrouped(), shards=3)
+    base = ["ordering", "--opensearch-url", opensearch_url, "--index", f"{indices}-sample"]
+    main(base)
+    whole = capsys.readouterr().out
+    main([*base, "--per-stream", "5"])
+    sample = capsys.readouterr().out
+    assert "sample:" not in whole
+    assert re.search(r"^sample: the newest 5 documents of each stream: \d+ of [\d,]+ \([\d.]+%\) in \d+ streams$",
+                     sample, re.MULTILINE)

@@ -64,6 +64,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], summary: 
                    "recommended sort)")
     p.add_argument("--streams", type=int, default=5, metavar="N",
                    help="show the N most disordered streams (default: 5)")
+    p.add_argument("--per-stream", type=int, metavar="N",
+                   help="measure only the newest N documents of each stream (what Discover shows first), for "
+                   "indices too large to read whole; the output says it is a sample, and of how much "
+                   "(default: every document)")
     add_connection_options(p)
     add_json_option(p)
     p.set_defaults(handler="run")

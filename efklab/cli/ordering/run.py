@@ -21,7 +21,8 @@ def run(args: argparse.Namespace) -> int:
         candidate_index=args.candidate_index, candidate_provenance=args.candidate_provenance,
         candidate_label=args.candidate_label, tiebreaker=args.tiebreaker, discover_tiebreaker=args.discover_tiebreaker,
         order=args.order, max_out_of_place=args.max_out_of_place, export_dashboards=args.export_dashboards,
-        streams=args.streams, opensearch_url=args.opensearch_url, aws_region=args.aws_region, ca_certs=args.ca_certs,
+        streams=args.streams, per_stream=args.per_stream, opensearch_url=args.opensearch_url,
+        aws_region=args.aws_region, ca_certs=args.ca_certs,
         no_verify_tls=args.no_verify_tls, say=_say,
     )
     if args.json:

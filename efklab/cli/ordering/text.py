@@ -15,6 +15,8 @@ def render_text(result: OrderingResult) -> str:
                    f"{t['lines']:>7,} {t['inversions']:>10,} {t['kendall_tau_distance']:>8.4f} "
                    f"{t['share_out_of_place']:>12.2%} {t['tie_groups']:>10,}")
     t = checked.measurement.totals
+    if checked.report.sampled:
+        out.append(f"sample: {checked.report.sampled}")
     if t["missing"] or t["rejected"]:
         out.append(f"note: measured {t['documents']:,} documents; {t['missing']:,} provenance events not returned, "
                    f"{t['rejected']:,} documents not placed (see --json)")
